@@ -1,0 +1,73 @@
+"""Plain data objects shared by the domain services, the storage layer and the handlers.
+
+Nothing here knows about Telegram or SQL: repositories map rows to these, services take
+and return these, handlers turn them into messages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class ArticleStatus(StrEnum):
+    """Life cycle of an article; publishing is a persisted state machine.
+
+    draft -> publishing -> published | failed;  a crash between "publishing" and the answer
+    leaves the row in "publishing", which start-up turns into "uncertain" for an editor to
+    settle by hand (never retried behind their back).
+    """
+
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    PUBLISHING = "publishing"
+    PUBLISHED = "published"
+    FAILED = "failed"
+    UNCERTAIN = "uncertain"
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleContent:
+    """What an editor submits: the text of an article and what is known about it.
+
+    ``paragraphs`` are the body paragraphs in order, without the dateline, which is kept
+    apart (``"НУР-СУЛТАН. 29 АПРЕЛЯ"``) and shown before the first paragraph.
+    ``original_published_at`` and ``views`` come from the source page when it has them.
+    """
+
+    title: str
+    paragraphs: tuple[str, ...]
+    summary: str | None = None
+    dateline: str | None = None
+    source: str | None = None
+    original_published_at: datetime | None = None
+    views: int | None = None
+    photo_credit: str | None = None
+    tags: tuple[str, ...] = ()
+    poll_question: str | None = None
+    poll_intro: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """An article as stored: its content plus the newsroom's bookkeeping."""
+
+    id: int
+    content: ArticleContent
+    author_id: int
+    status: ArticleStatus
+    created_at: datetime
+    updated_at: datetime
+    photo_file_id: str | None = None
+    channel_message_id: int | None = None
+    channel_chat_id: str | None = None
+    published_at: datetime | None = None
+    scheduled_at: datetime | None = None
+    failure_reason: str | None = None
+    reads: int = 0
+    poll_id: int | None = None
+
+    @property
+    def title(self) -> str:
+        return self.content.title
