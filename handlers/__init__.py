@@ -1,0 +1,23 @@
+"""aiogram routers, one module per audience or feature; ``setup_routers`` wires them.
+
+Every module exposes ``setup(...) -> Router`` that builds a fresh router, so a second
+dispatcher (a restart in the tests) never reuses a router already attached elsewhere.
+"""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+from . import editors, errors, groups, new_article, readers
+
+
+def setup_routers(editor_ids: frozenset[int]) -> Router:
+    root = Router(name="root")
+    root.include_routers(
+        errors.setup(),
+        new_article.setup(editor_ids),
+        editors.setup(editor_ids),
+        readers.setup(),
+        groups.setup(),
+    )
+    return root

@@ -1,0 +1,169 @@
+"""Wiring: settings → database, bot, dispatcher, services; start-up and shutdown.
+
+``create_app`` builds everything without starting it, so the tests can run the real
+dispatcher against a fake Bot API server exactly as ``python -m bot`` runs it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramAPIError
+from aiogram.fsm.storage.base import SimpleEventIsolation
+from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+
+from bot.channel import Channel
+from bot.publishing import Publisher
+from bot.reading import Reading
+from bot.settings import Settings
+from bot.telegram_limits import PacingRetryMiddleware, RateLimiter, RateLimits
+from bot.texts import Texts, get_texts
+from handlers import setup_routers
+from handlers.common import plain
+from handlers.errors import AdminReporter
+from storage.articles import ArticleRepository
+from storage.db import Database
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class App:
+    settings: Settings
+    texts: Texts
+    db: Database
+    bot: Bot
+    dispatcher: Dispatcher
+    articles: ArticleRepository
+    channel: Channel
+    publisher: Publisher
+    requests: PacingRetryMiddleware
+
+
+def create_bot(settings: Settings) -> tuple[Bot, PacingRetryMiddleware]:
+    session = (
+        AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+        if settings.telegram_api_url
+        else AiohttpSession()
+    )
+    limits = RateLimits(
+        global_per_second=settings.rate_global_per_second,
+        chat_per_second=settings.rate_chat_per_second,
+        group_per_minute=settings.rate_group_per_minute,
+    )
+    requests = PacingRetryMiddleware(RateLimiter(limits), max_retries=settings.request_retries)
+    session.middleware(requests)
+    bot = Bot(
+        token=settings.bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
+    return bot, requests
+
+
+async def create_app(settings: Settings) -> App:
+    texts = get_texts(settings.language)
+    db = await Database.open(settings.database_path)
+    bot, requests = create_bot(settings)
+    articles = ArticleRepository(db)
+    channel = Channel(bot, settings.channel_chat_id, texts)
+    publisher = Publisher(articles, channel)
+    editor_ids = settings.all_editor_ids
+    dispatcher = Dispatcher(storage=MemoryStorage(), events_isolation=SimpleEventIsolation())
+    dispatcher.include_router(setup_routers(editor_ids))
+    dispatcher.workflow_data.update(
+        settings=settings,
+        texts=texts,
+        articles=articles,
+        channel=channel,
+        publisher=publisher,
+        reading=Reading(articles),
+        editor_ids=editor_ids,
+        reporter=AdminReporter(frozenset(settings.admin_ids)),
+    )
+    app = App(settings, texts, db, bot, dispatcher, articles, channel, publisher, requests)
+    dispatcher.startup.register(lambda: on_startup(app))
+    dispatcher.shutdown.register(lambda: on_shutdown(app))
+    return app
+
+
+async def set_commands(app: App) -> None:
+    """Readers see /start and /help; each editor sees the editor commands too."""
+    t = app.texts
+    reader = [
+        BotCommand(command="start", description=t.cmd_start),
+        BotCommand(command="help", description=t.cmd_help),
+    ]
+    editor = [
+        *reader,
+        BotCommand(command="new", description=t.cmd_new),
+        BotCommand(command="import", description=t.cmd_import),
+        BotCommand(command="drafts", description=t.cmd_drafts),
+        BotCommand(command="publish", description=t.cmd_publish),
+        BotCommand(command="photo", description=t.cmd_photo),
+        BotCommand(command="cancel", description=t.cmd_cancel),
+    ]
+    await app.bot.set_my_commands(reader, scope=BotCommandScopeDefault())
+    for editor_id in sorted(app.settings.all_editor_ids):
+        try:
+            await app.bot.set_my_commands(editor, scope=BotCommandScopeChat(chat_id=editor_id))
+        except TelegramAPIError as exc:
+            # An editor who never opened the bot has no chat with it yet.
+            logger.info("Editor %s has no chat with the bot yet: %s", editor_id, exc.message)
+
+
+async def notify_editors(app: App, text: str) -> None:
+    for editor_id in sorted(app.settings.all_editor_ids):
+        try:
+            await app.bot.send_message(editor_id, plain(text))
+        except TelegramAPIError as exc:
+            logger.info("Could not notify editor %s: %s", editor_id, exc.message)
+
+
+async def on_startup(app: App) -> None:
+    me = await app.bot.me()
+    logger.info("Bot @%s started; channel %s", me.username, app.settings.channel_id)
+    await set_commands(app)
+    problem = await app.channel.check_can_post()
+    if problem is not None:
+        logger.error("The bot cannot post in %s: %s", app.settings.channel_id, problem)
+        for admin_id in app.settings.admin_ids:
+            try:
+                await app.bot.send_message(
+                    admin_id,
+                    plain(
+                        app.texts.channel_cannot_post, channel=app.channel.chat_id, reason=problem
+                    ),
+                )
+            except TelegramAPIError as exc:
+                logger.info("Could not warn admin %s: %s", admin_id, exc.message)
+    for article in await app.articles.settle_interrupted("interrupted by a restart"):
+        await notify_editors(
+            app,
+            app.texts.publish_uncertain_at_start.format(
+                id=article.id, title=article.title, channel=app.channel.chat_id
+            ),
+        )
+
+
+async def on_shutdown(app: App) -> None:
+    logger.info("Shutting down")
+
+
+async def run(settings: Settings, *, handle_signals: bool = True) -> None:
+    app = await create_app(settings)
+    try:
+        await app.dispatcher.start_polling(
+            app.bot,
+            handle_signals=handle_signals,
+            allowed_updates=app.dispatcher.resolve_used_update_types(),
+        )
+    finally:
+        await app.db.close()

@@ -1,0 +1,128 @@
+"""The channel, as aiogram sees it: rendering a post, sending it, checking our rights.
+
+This is the adapter behind ``bot.publishing.ChannelPort``: it turns aiogram's errors into
+"certainly not posted" (``ChannelRefused``) or "maybe posted" (``ChannelUncertain``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import (
+    ChatMemberAdministrator,
+    ChatMemberOwner,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+)
+from aiogram.utils.deep_linking import create_start_link
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.formatting import channel_post
+from bot.models import Article
+from bot.publishing import ChannelRefused, ChannelUncertain
+from bot.texts import Texts
+
+logger = logging.getLogger(__name__)
+
+ARTICLE_PAYLOAD_PREFIX = "a"
+
+# Extra keyboard rows under a post (a reader poll's buttons), supplied by the poll service.
+ExtraRows = Callable[[Article], Awaitable[list[list[InlineKeyboardButton]]]]
+
+
+def article_payload(article_id: int) -> str:
+    return f"{ARTICLE_PAYLOAD_PREFIX}{article_id}"
+
+
+def channel_post_link(chat_id: int | str, message_id: int) -> str:
+    """Public link to a channel message (``t.me/name/1`` or ``t.me/c/123/1``)."""
+    chat = str(chat_id)
+    if chat.startswith("@"):
+        return f"https://t.me/{chat[1:]}/{message_id}"
+    return f"https://t.me/c/{chat.removeprefix('-100')}/{message_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedPost:
+    html: str
+    photo: str | None
+    markup: InlineKeyboardMarkup
+
+
+class Channel:
+    def __init__(self, bot: Bot, chat_id: int | str, texts: Texts) -> None:
+        self.bot = bot
+        self.chat_ref = chat_id
+        self.chat_id = str(chat_id)
+        self.texts = texts
+        self.extra_rows: ExtraRows | None = None
+
+    def post_link(self, message_id: int) -> str:
+        return channel_post_link(self.chat_ref, message_id)
+
+    async def render(self, article: Article) -> RenderedPost:
+        """The post exactly as the channel shows it; the editor's preview uses it too."""
+        photo = article.photo_file_id
+        text = channel_post(article.content, with_photo=photo is not None, texts=self.texts)
+        builder = InlineKeyboardBuilder()
+        if self.extra_rows is not None:
+            for row in await self.extra_rows(article):
+                builder.row(*row)
+        link = await create_start_link(self.bot, article_payload(article.id))
+        builder.row(InlineKeyboardButton(text=self.texts.read_more_button, url=link))
+        return RenderedPost(html=text.as_html(), photo=photo, markup=builder.as_markup())
+
+    async def send_rendered(self, chat_id: int | str, post: RenderedPost) -> int:
+        if post.photo is not None:
+            message = await self.bot.send_photo(
+                chat_id, photo=post.photo, caption=post.html, reply_markup=post.markup
+            )
+        else:
+            message = await self.bot.send_message(
+                chat_id,
+                text=post.html,
+                reply_markup=post.markup,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        return message.message_id
+
+    async def send_post(self, article: Article) -> int:
+        post = await self.render(article)
+        try:
+            return await self.send_rendered(self.chat_ref, post)
+        except TelegramForbiddenError as exc:
+            raise ChannelRefused(exc.message, no_rights=True) from exc
+        except TelegramBadRequest as exc:
+            no_rights = "not enough rights" in exc.message or "chat not found" in exc.message
+            raise ChannelRefused(exc.message, no_rights=no_rights) from exc
+        except TelegramRetryAfter as exc:
+            raise ChannelRefused(f"flood control: retry after {exc.retry_after} s") from exc
+        except (TelegramServerError, TelegramNetworkError) as exc:
+            raise ChannelUncertain(exc.message) from exc
+
+    async def check_can_post(self) -> str | None:
+        """None when the bot can post in the channel, else what is wrong, in plain words."""
+        try:
+            me = await self.bot.me()
+            member = await self.bot.get_chat_member(self.chat_ref, me.id)
+        except (TelegramBadRequest, TelegramForbiddenError) as exc:
+            return exc.message
+        except (TelegramServerError, TelegramNetworkError) as exc:
+            logger.warning("Could not check channel rights: %s", exc.message)
+            return None
+        if isinstance(member, ChatMemberOwner):
+            return None
+        if isinstance(member, ChatMemberAdministrator) and member.can_post_messages is not False:
+            return None
+        return f"status is {member.status!r}, not an administrator who can post messages"

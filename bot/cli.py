@@ -1,0 +1,86 @@
+"""Command line: ``python -m bot`` runs the bot; ``python -m bot preview FILE`` shows,
+with no token and no network, what the bot would make of a raw article file."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.formatting import channel_post, full_text, preview_plain
+from bot.intake import InputError, decode_document
+from bot.parsing import ParseError, parse_article
+from bot.texts import get_texts
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="Telegram news-publishing bot. Without a subcommand it runs the bot.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("run", help="run the bot (long polling); the default")
+    preview = sub.add_parser(
+        "preview",
+        help="render the channel post and the full text of a raw article file, offline",
+    )
+    preview.add_argument("file", type=Path, help="a page dump, e.g. a .txt of an article")
+    preview.add_argument(
+        "--photo", action="store_true", help="render the post as a photo caption (1024 limit)"
+    )
+    return parser
+
+
+def preview(path: Path, *, with_photo: bool) -> int:
+    texts = get_texts()
+    try:
+        raw = decode_document(path.read_bytes(), path.name)
+        content = parse_article(raw)
+    except OSError as exc:
+        print(f"Cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return 2
+    except InputError as exc:
+        print(getattr(texts, exc.key).format(**exc.params), file=sys.stderr)
+        return 2
+    except ParseError as exc:
+        print(texts.import_error(exc.code), file=sys.stderr)
+        return 2
+    rule = "═" * 72
+    post = channel_post(content, with_photo=with_photo, texts=texts)
+    print(f"{rule}\nПОСТ В КАНАЛЕ ({len(post)}/{1024 if with_photo else 4096})\n{rule}")
+    print(post.as_html())
+    print(f"[ {texts.read_more_button} ]")
+    parts = full_text(content, texts=texts, published=datetime.now(UTC))
+    print(f"\n{rule}\nПОЛНЫЙ ТЕКСТ ({len(parts)} сообщ.)\n{rule}")
+    print(preview_plain(parts))
+    if content.poll_question:
+        print(f"\n{rule}\nОПРОС НА СТРАНИЦЕ\n{rule}\n{content.poll_question}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "preview":
+        return preview(args.file, with_photo=args.photo)
+
+    from bot.app import run
+    from bot.logs import setup_logging
+    from bot.settings import SettingsError, load_settings
+    from storage.db import StorageError
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return 2
+    setup_logging(settings.log_level, [settings.bot_token.get_secret_value()])
+    try:
+        asyncio.run(run(settings))
+    except StorageError as exc:
+        print(f"Database error: {exc}", file=sys.stderr)
+        return 3
+    except KeyboardInterrupt:
+        pass
+    return 0

@@ -1,0 +1,189 @@
+"""Every user-facing string, in one place.
+
+Russian is the default (the seed outlet's language). A second language is another
+``Texts`` instance registered in ``LANGUAGES``; code receives a ``Texts`` object and never
+spells a user-facing string itself. Templates use ``str.format`` fields; values put into
+them are plain text (escaping is the formatter's job, never the template's).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Texts:
+    # --- channel post and full text (bot/formatting.py) ---
+    read_more_button: str = "Читать полностью"
+    source_label: str = "Источник: {source}"
+    views_label: str = "Просмотров: {views}"
+    continued_marker: str = "(продолжение)"
+    ellipsis: str = "…"
+    dateline_separator: str = " — "
+
+    # --- readers ---
+    greeting: str = "Здравствуйте! Здесь можно читать полные тексты статей нашего канала."
+    latest_headlines: str = "Последние публикации:"
+    no_articles_yet: str = "Пока нет опубликованных статей."
+    article_not_found: str = (
+        "Не удалось найти эту статью: возможно, ссылка устарела или повреждена. "
+        "Отправьте /start, чтобы увидеть последние публикации."
+    )
+    article_not_published: str = "Эта статья ещё не опубликована."
+    reader_help: str = (
+        "Нажмите «Читать полностью» под постом в канале, и бот пришлёт здесь полный текст. "
+        "/start — последние публикации."
+    )
+
+    # --- access ---
+    editors_only: str = "Эта команда доступна только редакторам."
+    private_only: str = (
+        "Напишите мне в личные сообщения: в группах и каналах я не принимаю команды."
+    )
+
+    # --- editors: help and menu ---
+    editor_help: str = (
+        "Команды редактора:\n"
+        "/new — новая статья (пошагово)\n"
+        "/import — импорт текста страницы (текст на следующих строках, ответом на "
+        "сообщение с текстом или .txt-файлом с подписью /import)\n"
+        "/drafts — черновики\n"
+        "/photo <номер> — подпись к фото: прикрепить его к черновику\n"
+        "/publish <номер> — опубликовать в канале\n"
+        "/cancel — выйти из диалога"
+    )
+    cmd_start: str = "Последние публикации"
+    cmd_help: str = "Справка"
+    cmd_new: str = "Новая статья"
+    cmd_import: str = "Импорт текста страницы"
+    cmd_drafts: str = "Черновики"
+    cmd_publish: str = "Опубликовать черновик: /publish <номер>"
+    cmd_photo: str = "Фото к черновику: подпись /photo <номер>"
+    cmd_cancel: str = "Выйти из диалога"
+
+    # --- editors: drafts and previews ---
+    draft_saved: str = "Черновик №{id} сохранён. Так пост будет выглядеть в канале ⬆️"
+    draft_actions: str = (
+        "Черновик №{id}: «{title}»\n"
+        "/publish {id} — опубликовать сейчас\n"
+        "/photo {id} — подпись к фото, чтобы прикрепить его (или ответьте фото на превью)"
+    )
+    draft_poll_hint: str = "На странице был опрос читателей: «{question}»"
+    drafts_header: str = "Черновики и статьи, ожидающие действий:"
+    drafts_empty: str = "Черновиков нет. /new — новая статья, /import — импорт текста."
+    drafts_line: str = "№{id} · {status} · {title}"
+    status_names: tuple[tuple[str, str], ...] = (
+        ("draft", "черновик"),
+        ("scheduled", "запланирован"),
+        ("publishing", "публикуется"),
+        ("published", "опубликован"),
+        ("failed", "ошибка публикации"),
+        ("uncertain", "статус неизвестен"),
+    )
+
+    # --- editors: import ---
+    import_usage: str = (
+        "Пришлите текст страницы после команды на следующих строках:\n"
+        "/import\n<текст>\n\nили ответьте /import на сообщение с текстом, "
+        "или отправьте .txt-файл с подписью /import."
+    )
+    import_errors: tuple[tuple[str, str], ...] = (
+        ("empty", "Текст пуст: нечего импортировать."),
+        (
+            "no_title",
+            "Не нашёл заголовок: первой строкой текста (после даты) должен быть заголовок.",
+        ),
+        ("no_body", "Не нашёл текста статьи: после заголовка нет ни одного абзаца."),
+        ("too_long", "Текст слишком длинный для одной статьи."),
+    )
+    import_not_text_file: str = "Нужен текстовый файл .txt в кодировке UTF-8."
+    import_file_too_big: str = "Файл слишком большой: не больше {limit} КБ."
+    import_bad_encoding: str = "Не удалось прочитать файл: сохраните его в кодировке UTF-8."
+    import_download_failed: str = "Не удалось скачать файл из Telegram, попробуйте ещё раз."
+
+    # --- editors: photo ---
+    photo_usage: str = (
+        "Чтобы прикрепить фото к черновику, отправьте его с подписью /photo <номер> "
+        "или ответьте фото на превью черновика."
+    )
+    photo_attached: str = "Фото прикреплено к черновику №{id}."
+    photo_bad_id: str = "Укажите номер черновика: /photo <номер>, например /photo 12."
+
+    # --- editors: publishing ---
+    publish_usage: str = "Укажите номер черновика: /publish <номер>, например /publish 12."
+    not_found: str = "Статьи №{id} нет. Список черновиков: /drafts"
+    published: str = "Опубликовано в канале: {link}"
+    already_published: str = "Статья №{id} уже опубликована: {link}"
+    publish_in_progress: str = "Статья №{id} сейчас публикуется, подождите."
+    publish_not_allowed: str = "Статью №{id} сейчас нельзя опубликовать (статус: {status})."
+    publish_failed: str = "Не удалось опубликовать статью №{id}: {reason}. Черновик сохранён."
+    publish_no_rights: str = (
+        "Не удалось опубликовать статью №{id}: у бота нет права публиковать в канале "
+        "{channel}. Добавьте бота администратором канала с правом публикации сообщений "
+        "и повторите /publish {id}. Черновик сохранён."
+    )
+    publish_uncertain: str = (
+        "Неизвестно, дошла ли статья №{id} до канала ({reason}). Проверьте канал {channel}: "
+        "если поста нет — /forcepublish {id}, если есть — /markpublished {id} <ссылка на пост>."
+    )
+    publish_uncertain_at_start: str = (
+        "После перезапуска неизвестно, опубликована ли статья №{id} «{title}». Проверьте канал "
+        "{channel}: если поста нет — /forcepublish {id}, если есть — "
+        "/markpublished {id} <ссылка на пост>."
+    )
+    markpublished_usage: str = (
+        "Укажите номер статьи и ссылку на пост: /markpublished 12 https://t.me/канал/345"
+    )
+    channel_cannot_post: str = "⚠️ Бот не может публиковать в канале {channel}: {reason}"
+
+    # --- the /new dialog ---
+    new_ask_title: str = "Новая статья. Пришлите заголовок (одной строкой). /cancel — отмена."
+    new_title_empty: str = "Заголовок пуст. Пришлите заголовок текстом."
+    new_title_too_long: str = (
+        "Заголовок слишком длинный: {length} символов, можно не больше {limit}."
+    )
+    new_title_multiline: str = "Заголовок должен быть одной строкой."
+    new_ask_text: str = (
+        "Теперь текст статьи: одним или несколькими сообщениями, абзацы — с новой строки. "
+        "Когда закончите, отправьте /done."
+    )
+    new_text_added: str = "Принято абзацев: {count}. Продолжайте или отправьте /done."
+    new_text_empty: str = "Пока нет ни одного абзаца. Пришлите текст статьи."
+    new_text_not_text: str = "Нужен текст сообщением. Когда закончите, отправьте /done."
+    new_text_too_long: str = "Статья слишком длинная: больше {limit} символов."
+    new_ask_photo: str = "Пришлите фото к статье или /skip, если фото не нужно."
+    new_photo_expected: str = "Нужна фотография (не файл) или /skip."
+    new_ask_credit: str = "Подпись к фото, например «Фото: Акорда», или /skip."
+    new_credit_too_long: str = "Подпись слишком длинная: можно не больше {limit} символов."
+    new_ask_tags: str = "Теги через запятую (например: Казахстан, Китай) или /skip."
+    new_tags_invalid: str = (
+        "Не получилось разобрать теги: «{tag}». Теги — слова из букв и цифр через запятую, "
+        "не больше {limit} штук."
+    )
+    new_expected_text: str = "Пришлите текст сообщением или /cancel, чтобы выйти."
+    no_dialog: str = "Сейчас нет открытого диалога. /new — новая статья."
+    cancelled: str = "Отменено. Ничего не сохранено."
+    nothing_to_cancel: str = "Нечего отменять."
+
+    # --- errors ---
+    internal_error: str = "Что-то пошло не так. Мы уже знаем об ошибке, попробуйте позже."
+    storage_unavailable: str = (
+        "База данных сейчас недоступна, действие не выполнено. Попробуйте позже."
+    )
+    admin_error_report: str = "⚠️ Ошибка при обработке обновления {update_id}: {error}"
+
+    def status_name(self, status: str) -> str:
+        return dict(self.status_names).get(status, status)
+
+    def import_error(self, code: str) -> str:
+        return dict(self.import_errors).get(code, self.import_usage)
+
+
+RU = Texts()
+LANGUAGES: dict[str, Texts] = {"ru": RU}
+DEFAULT_LANGUAGE = "ru"
+
+
+def get_texts(language: str | None = None) -> Texts:
+    """Texts for a language code, falling back to the default language."""
+    return LANGUAGES.get(language or DEFAULT_LANGUAGE, RU)

@@ -1,0 +1,44 @@
+"""Small pieces every handler module uses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.types import Message
+from aiogram.utils.formatting import Text
+
+from bot.channel import Channel
+from bot.intake import InputError
+from bot.models import Article
+from bot.texts import Texts
+from storage.articles import ArticleRepository
+
+
+def plain(template: str, **values: Any) -> str:
+    """A user-facing message as HTML: every character, values included, shown literally."""
+    return Text(template.format(**values) if values else template).as_html()
+
+
+def explain(error: InputError, texts: Texts) -> str:
+    return plain(getattr(texts, error.key), **error.params)
+
+
+async def send_preview(
+    message: Message,
+    article: Article,
+    *,
+    channel: Channel,
+    articles: ArticleRepository,
+    texts: Texts,
+    notice: str | None = None,
+) -> None:
+    """Show the draft exactly as the channel will, then what the editor can do with it."""
+    post = await channel.render(article)
+    preview_id = await channel.send_rendered(message.chat.id, post)
+    await articles.remember_preview(message.chat.id, preview_id, article.id)
+    lines = [texts.draft_actions.format(id=article.id, title=article.title)]
+    if article.content.poll_question:
+        lines.append(texts.draft_poll_hint.format(question=article.content.poll_question))
+    if notice:
+        lines.insert(0, notice)
+    await message.answer(plain("\n\n".join(lines)))

@@ -1,0 +1,332 @@
+"""Articles: drafts, the publishing state machine, schedules and reads.
+
+State changes that decide who may publish are single conditional ``UPDATE … WHERE
+status IN (…)`` statements, so two editors (or two quick commands) cannot both move the
+same draft to "publishing": exactly one of them gets the row back.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.models import Article, ArticleContent, ArticleStatus
+
+from .db import Database, Row, Transaction
+
+PUBLISHABLE = (ArticleStatus.DRAFT, ArticleStatus.SCHEDULED, ArticleStatus.FAILED)
+EDITABLE = (*PUBLISHABLE, ArticleStatus.UNCERTAIN)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _placeholders(values: tuple[object, ...]) -> str:
+    return ", ".join("?" for _ in values)
+
+
+_SELECT = """
+    SELECT a.*,
+           (SELECT COUNT(*) FROM article_reads r WHERE r.article_id = a.id) AS reads
+      FROM articles a
+"""
+
+
+class ArticleRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # --- reading -------------------------------------------------------------------
+
+    async def get(self, article_id: int) -> Article | None:
+        async with self._db.transaction() as tx:
+            return await self._get(tx, article_id)
+
+    async def _get(self, tx: Transaction, article_id: int) -> Article | None:
+        row = await tx.fetch_one(_SELECT + " WHERE a.id = ?", (article_id,))
+        if row is None:
+            return None
+        return await self._hydrate(tx, row)
+
+    async def _hydrate(self, tx: Transaction, row: Row) -> Article:
+        paragraphs = await tx.fetch_all(
+            "SELECT body FROM article_paragraphs WHERE article_id = ? ORDER BY position",
+            (row["id"],),
+        )
+        tags = await tx.fetch_all(
+            "SELECT tag FROM article_tags WHERE article_id = ? ORDER BY position", (row["id"],)
+        )
+        original = _dt(row["original_published_at"])
+        content = ArticleContent(
+            title=row["title"],
+            paragraphs=tuple(p["body"] for p in paragraphs),
+            summary=row["summary"],
+            dateline=row["dateline"],
+            source=row["source"],
+            original_published_at=original.replace(tzinfo=None) if original else None,
+            views=row["views"],
+            photo_credit=row["photo_credit"],
+            tags=tuple(t["tag"] for t in tags),
+            poll_question=row["poll_question"],
+            poll_intro=row["poll_intro"],
+        )
+        created = _dt(row["created_at"])
+        updated = _dt(row["updated_at"])
+        assert created is not None and updated is not None
+        return Article(
+            id=row["id"],
+            content=content,
+            author_id=row["author_id"],
+            status=ArticleStatus(row["status"]),
+            created_at=created,
+            updated_at=updated,
+            photo_file_id=row["photo_file_id"],
+            channel_message_id=row["channel_message_id"],
+            channel_chat_id=row["channel_chat_id"],
+            published_at=_dt(row["published_at"]),
+            scheduled_at=_dt(row["scheduled_at"]),
+            failure_reason=row["failure_reason"],
+            reads=row["reads"],
+        )
+
+    async def _list(
+        self, where: str, params: tuple[object, ...], order: str, limit: int = 1000
+    ) -> list[Article]:
+        async with self._db.transaction() as tx:
+            rows = await tx.fetch_all(
+                f"{_SELECT} WHERE {where} ORDER BY {order} LIMIT ?", (*params, limit)
+            )
+            return [await self._hydrate(tx, row) for row in rows]
+
+    async def list_unpublished(self, limit: int = 50) -> list[Article]:
+        """Drafts and everything an editor still has to act on, newest first."""
+        statuses = tuple(s.value for s in (*EDITABLE, ArticleStatus.PUBLISHING))
+        return await self._list(
+            f"a.status IN ({_placeholders(statuses)})",
+            statuses,
+            "a.updated_at DESC, a.id DESC",
+            limit,
+        )
+
+    async def latest_published(self, limit: int = 5) -> list[Article]:
+        return await self._list(
+            "a.status = ?",
+            (ArticleStatus.PUBLISHED.value,),
+            "a.published_at DESC, a.id DESC",
+            limit,
+        )
+
+    async def with_status(self, status: ArticleStatus) -> list[Article]:
+        return await self._list("a.status = ?", (status.value,), "a.id")
+
+    async def due_scheduled(self, now: datetime) -> list[Article]:
+        return await self._list(
+            "a.status = ? AND a.scheduled_at <= ?",
+            (ArticleStatus.SCHEDULED.value, now.astimezone(UTC).isoformat()),
+            "a.scheduled_at, a.id",
+        )
+
+    async def next_scheduled_at(self) -> datetime | None:
+        row = await self._db.fetch_one(
+            "SELECT MIN(scheduled_at) AS t FROM articles WHERE status = ?",
+            (ArticleStatus.SCHEDULED.value,),
+        )
+        return _dt(row["t"]) if row else None
+
+    # --- writing -------------------------------------------------------------------
+
+    async def create(self, content: ArticleContent, author_id: int) -> Article:
+        now = utcnow().isoformat()
+        async with self._db.transaction() as tx:
+            article_id = await tx.insert(
+                """
+                INSERT INTO articles (title, summary, dateline, source, original_published_at,
+                                      views, photo_credit, poll_question, poll_intro,
+                                      author_id, status, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?)
+                """,
+                (
+                    content.title,
+                    content.summary,
+                    content.dateline,
+                    content.source,
+                    _ts(content.original_published_at),
+                    content.views,
+                    content.photo_credit,
+                    content.poll_question,
+                    content.poll_intro,
+                    author_id,
+                    now,
+                    now,
+                ),
+            )
+            await self._write_children(tx, article_id, content)
+            article = await self._get(tx, article_id)
+        assert article is not None
+        return article
+
+    async def _write_children(
+        self, tx: Transaction, article_id: int, content: ArticleContent
+    ) -> None:
+        await tx.execute("DELETE FROM article_paragraphs WHERE article_id = ?", (article_id,))
+        await tx.execute("DELETE FROM article_tags WHERE article_id = ?", (article_id,))
+        await tx.execute_many(
+            "INSERT INTO article_paragraphs (article_id, position, body) VALUES (?, ?, ?)",
+            [(article_id, i, body) for i, body in enumerate(content.paragraphs)],
+        )
+        await tx.execute_many(
+            "INSERT INTO article_tags (article_id, position, tag) VALUES (?, ?, ?)",
+            [(article_id, i, tag) for i, tag in enumerate(content.tags)],
+        )
+
+    async def update_content(self, article_id: int, content: ArticleContent) -> Article | None:
+        """Replace the text of an article that is not yet published (None otherwise)."""
+        statuses = tuple(s.value for s in EDITABLE)
+        async with self._db.transaction() as tx:
+            changed = await tx.execute(
+                f"""
+                UPDATE articles
+                   SET title = ?, summary = ?, dateline = ?, source = ?, photo_credit = ?,
+                       poll_question = ?, poll_intro = ?, updated_at = ?
+                 WHERE id = ? AND status IN ({_placeholders(statuses)})
+                """,
+                (
+                    content.title,
+                    content.summary,
+                    content.dateline,
+                    content.source,
+                    content.photo_credit,
+                    content.poll_question,
+                    content.poll_intro,
+                    utcnow().isoformat(),
+                    article_id,
+                    *statuses,
+                ),
+            )
+            if not changed:
+                return None
+            await self._write_children(tx, article_id, content)
+            return await self._get(tx, article_id)
+
+    async def _set(
+        self,
+        article_id: int,
+        assignments: str,
+        params: tuple[object, ...],
+        allowed: tuple[str, ...],
+    ) -> Article | None:
+        """Apply ``assignments`` if the article is in one of ``allowed`` statuses."""
+        async with self._db.transaction() as tx:
+            changed = await tx.execute(
+                f"UPDATE articles SET {assignments}, updated_at = ? "
+                f"WHERE id = ? AND status IN ({_placeholders(allowed)})",
+                (*params, utcnow().isoformat(), article_id, *allowed),
+            )
+            if not changed:
+                return None
+            return await self._get(tx, article_id)
+
+    async def set_photo(self, article_id: int, file_id: str) -> Article | None:
+        return await self._set(
+            article_id, "photo_file_id = ?", (file_id,), tuple(s.value for s in EDITABLE)
+        )
+
+    async def begin_publishing(
+        self, article_id: int, *, from_statuses: tuple[ArticleStatus, ...] = PUBLISHABLE
+    ) -> Article | None:
+        """Claim the article for one publisher; None if someone else has it or it is done."""
+        return await self._set(
+            article_id,
+            "status = 'publishing', failure_reason = NULL",
+            (),
+            tuple(s.value for s in from_statuses),
+        )
+
+    async def mark_published(
+        self, article_id: int, chat_id: str, message_id: int, when: datetime | None = None
+    ) -> Article | None:
+        return await self._set(
+            article_id,
+            "status = 'published', channel_chat_id = ?, channel_message_id = ?, "
+            "published_at = ?, scheduled_at = NULL, failure_reason = NULL",
+            (chat_id, message_id, (when or utcnow()).isoformat()),
+            (ArticleStatus.PUBLISHING.value, ArticleStatus.UNCERTAIN.value),
+        )
+
+    async def mark_failed(self, article_id: int, reason: str) -> Article | None:
+        """The channel refused the post: back to an editable state with the reason."""
+        return await self._set(
+            article_id,
+            "status = 'failed', failure_reason = ?",
+            (reason,),
+            (ArticleStatus.PUBLISHING.value,),
+        )
+
+    async def mark_uncertain(self, article_id: int, reason: str) -> Article | None:
+        return await self._set(
+            article_id,
+            "status = 'uncertain', failure_reason = ?",
+            (reason,),
+            (ArticleStatus.PUBLISHING.value,),
+        )
+
+    async def settle_interrupted(self, reason: str) -> list[Article]:
+        """At start-up: anything left "publishing" by a dead process becomes "uncertain"."""
+        async with self._db.transaction() as tx:
+            rows = await tx.fetch_all(
+                "SELECT id FROM articles WHERE status = ?", (ArticleStatus.PUBLISHING.value,)
+            )
+            await tx.execute(
+                "UPDATE articles SET status = 'uncertain', failure_reason = ?, updated_at = ? "
+                "WHERE status = ?",
+                (reason, utcnow().isoformat(), ArticleStatus.PUBLISHING.value),
+            )
+            found = [await self._get(tx, row["id"]) for row in rows]
+        return [a for a in found if a is not None]
+
+    async def schedule(self, article_id: int, when: datetime) -> Article | None:
+        return await self._set(
+            article_id,
+            "status = 'scheduled', scheduled_at = ?",
+            (when.astimezone(UTC).isoformat(),),
+            (ArticleStatus.DRAFT.value, ArticleStatus.SCHEDULED.value, ArticleStatus.FAILED.value),
+        )
+
+    async def unschedule(self, article_id: int) -> Article | None:
+        return await self._set(
+            article_id,
+            "status = 'draft', scheduled_at = NULL",
+            (),
+            (ArticleStatus.SCHEDULED.value,),
+        )
+
+    async def record_read(self, article_id: int, reader_id: int) -> bool:
+        """Count a reader once per article; True when this is their first read."""
+        changed = await self._db.execute(
+            "INSERT INTO article_reads (article_id, reader_id, first_read_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (article_id, reader_id) DO NOTHING",
+            (article_id, reader_id, utcnow().isoformat()),
+        )
+        return changed > 0
+
+    async def remember_preview(self, chat_id: int, message_id: int, article_id: int) -> None:
+        await self._db.execute(
+            "INSERT INTO draft_previews (chat_id, message_id, article_id) VALUES (?, ?, ?) "
+            "ON CONFLICT (chat_id, message_id) DO UPDATE SET article_id = excluded.article_id",
+            (chat_id, message_id, article_id),
+        )
+
+    async def article_for_preview(self, chat_id: int, message_id: int) -> int | None:
+        row = await self._db.fetch_one(
+            "SELECT article_id FROM draft_previews WHERE chat_id = ? AND message_id = ?",
+            (chat_id, message_id),
+        )
+        return int(row["article_id"]) if row else None

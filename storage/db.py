@@ -1,0 +1,162 @@
+"""The SQLite connection: pragmas, migrations and serialized transactions.
+
+One aiosqlite connection runs every statement on one worker thread, so two tasks that
+interleave ``BEGIN``s on it would corrupt each other's transactions.  Every database
+operation therefore goes through ``Database.lock``: a transaction holds it from
+``BEGIN IMMEDIATE`` to ``COMMIT``, a single statement holds it for that statement.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+logger = logging.getLogger(__name__)
+
+Row = sqlite3.Row
+Params = Sequence[Any]
+
+
+class StorageError(Exception):
+    """The database cannot be used (read-only, locked for too long, corrupt)."""
+
+
+def _migrations() -> list[tuple[int, str, str]]:
+    """Numbered ``NNNN_name.sql`` scripts shipped with the package, in order."""
+    found = []
+    for entry in resources.files("storage.migrations").iterdir():
+        name = entry.name
+        if name.endswith(".sql") and name[:4].isdigit():
+            found.append((int(name[:4]), name, entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+class Database:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+        self.lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path | str, *, busy_timeout_ms: int = 5000) -> Database:
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = await aiosqlite.connect(str(path), isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot open database {path}: {exc}") from exc
+        conn.row_factory = sqlite3.Row
+        db = cls(conn)
+        try:
+            await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            await conn.execute("PRAGMA journal_mode = WAL")
+            await conn.execute("PRAGMA synchronous = NORMAL")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            await db.migrate()
+        except sqlite3.Error as exc:
+            await conn.close()
+            raise StorageError(f"cannot use database {path}: {exc}") from exc
+        return db
+
+    async def migrate(self) -> int:
+        """Apply every migration newer than ``PRAGMA user_version``; returns the version.
+
+        Each script carries its own ``BEGIN … PRAGMA user_version = N; COMMIT;`` because
+        ``executescript`` commits any open transaction before it runs.
+        """
+        async with self.lock:
+            version = await self._user_version()
+            for number, name, script in _migrations():
+                if number <= version:
+                    continue
+                logger.info("Applying migration %s", name)
+                try:
+                    await self._conn.executescript(script)
+                except sqlite3.Error:
+                    if self._conn.in_transaction:
+                        await self._conn.rollback()
+                    raise
+                version = await self._user_version()
+                if version != number:
+                    raise StorageError(f"migration {name} did not set user_version to {number}")
+            return version
+
+    async def _user_version(self) -> int:
+        async with self._conn.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def close(self) -> None:
+        async with self.lock:
+            await self._conn.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """``BEGIN IMMEDIATE`` … ``COMMIT`` under the lock; rolled back on any error."""
+        async with self.lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield Transaction(self._conn)
+            except BaseException:
+                await self._conn.rollback()
+                raise
+            else:
+                await self._conn.commit()
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """One autocommitted statement; returns the number of rows changed."""
+        async with self.lock:
+            cursor = await self._conn.execute(sql, params)
+            count = cursor.rowcount
+            await cursor.close()
+            return count
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
+        async with self.lock, self._conn.execute(sql, params) as cursor:
+            row: Row | None = await cursor.fetchone()
+            return row
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
+        async with self.lock, self._conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+
+class Transaction:
+    """Statements run inside ``Database.transaction()``; the lock is already held."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        cursor = await self._conn.execute(sql, params)
+        count = cursor.rowcount
+        await cursor.close()
+        return count
+
+    async def insert(self, sql: str, params: Params = ()) -> int:
+        """Run an INSERT and return the new row id."""
+        cursor = await self._conn.execute(sql, params)
+        row_id = cursor.lastrowid
+        await cursor.close()
+        if row_id is None:
+            raise StorageError("insert returned no row id")
+        return row_id
+
+    async def execute_many(self, sql: str, rows: Iterable[Params]) -> None:
+        await self._conn.executemany(sql, rows)
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
+        async with self._conn.execute(sql, params) as cursor:
+            row: Row | None = await cursor.fetchone()
+            return row
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
+        async with self._conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
