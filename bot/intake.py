@@ -17,7 +17,7 @@ MAX_TAG_CHARS = 40
 MAX_ARTICLE_CHARS = 100_000
 MAX_DOCUMENT_BYTES = 1_000_000
 
-_ID_RE = re.compile(r"^\s*(?:№|#)?\s*(\d{1,9})\s*$")
+_ID_RE = re.compile(r"^\s*(?:№|#)?\s*([0-9]{1,9})\s*$")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b\u2028\u2029\ufeff]")
 _TAG_RE = re.compile(r"^[\w]+$")
 

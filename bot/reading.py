@@ -7,7 +7,7 @@ import re
 from bot.models import Article, ArticleStatus
 from storage.articles import ArticleRepository
 
-_PAYLOAD_RE = re.compile(r"^a([1-9]\d{0,9})$")
+_PAYLOAD_RE = re.compile(r"^a([1-9][0-9]{0,9})$")
 
 
 def article_id_from_payload(payload: str | None) -> int | None:

@@ -310,7 +310,7 @@ class _Slicer:
         typed node may come back as several (see :meth:`wrap`). Empty pieces are dropped.
         """
         if not isinstance(node, Text):
-            return self._slice_str(str(node), start, stop)
+            return self._slice_str(str(node), self.size(node), start, stop)
         children: list[object] = []
         position = 0
         for child in node:
@@ -344,10 +344,11 @@ class _Slicer:
         pieces.append(node.replace(*children))
         return pieces
 
-    def _slice_str(self, value: str, start: int, stop: int) -> list[object]:
+    @staticmethod
+    def _slice_str(value: str, size: int, start: int, stop: int) -> list[object]:
         if start >= stop:
             return []
-        if len(value) == self.size(value):
+        if len(value) == size:
             piece = value[start:stop]
         else:
             piece = value.encode("utf-16-le")[2 * start : 2 * stop].decode("utf-16-le")

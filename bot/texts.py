@@ -20,6 +20,8 @@ class Texts:
     continued_marker: str = "(продолжение)"
     ellipsis: str = "…"
     dateline_separator: str = " — "
+    # strftime format of the date line under the title of the full text.
+    published_format: str = "%d.%m.%Y, %H:%M"
 
     # --- readers ---
     greeting: str = "Здравствуйте! Здесь можно читать полные тексты статей нашего канала."

@@ -1,0 +1,168 @@
+"""The SQLite storage: migrations, pragmas, the publishing state machine, reads."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.models import ArticleContent, ArticleStatus
+from storage.articles import ArticleRepository
+from storage.db import Database, StorageError, _migrations
+
+CONTENT = ArticleContent(
+    title="Заголовок <b>&</b>",
+    paragraphs=("Первый абзац.", "Второй абзац 🎉."),
+    dateline="АЛМАТЫ. 3 МАЯ",
+    source="KAZAKHSTAN TODAY",
+    original_published_at=datetime(2022, 4, 29, 11, 38),  # noqa: DTZ001 - local, zone-less
+    views=27061,
+    photo_credit="Фото: Акорда",
+    tags=("Казахстан", "Китай"),
+    poll_question="Да или нет?",
+    poll_intro="Вступление.",
+)
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> Database:
+    database = await Database.open(tmp_path / "news.sqlite3")
+    yield database  # type: ignore[misc]
+    await database.close()
+
+
+async def test_migrations_set_user_version_and_pragmas(db: Database) -> None:
+    latest = max(number for number, _, _ in _migrations())
+    row = await db.fetch_one("PRAGMA user_version")
+    assert row is not None and row[0] == latest
+    assert (await db.fetch_one("PRAGMA journal_mode"))[0] == "wal"  # type: ignore[index]
+    assert (await db.fetch_one("PRAGMA foreign_keys"))[0] == 1  # type: ignore[index]
+    assert (await db.fetch_one("PRAGMA busy_timeout"))[0] == 5000  # type: ignore[index]
+
+
+async def test_reopening_does_not_reapply_migrations(tmp_path: Path) -> None:
+    path = tmp_path / "news.sqlite3"
+    first = await Database.open(path)
+    await ArticleRepository(first).create(CONTENT, 1)
+    await first.close()
+    second = await Database.open(path)
+    try:
+        assert await second.migrate() == max(n for n, _, _ in _migrations())
+        assert len(await ArticleRepository(second).list_unpublished()) == 1
+    finally:
+        await second.close()
+
+
+async def test_unusable_database_is_a_storage_error(tmp_path: Path) -> None:
+    path = tmp_path / "not-a-db.sqlite3"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StorageError):
+        await Database.open(path)
+
+
+async def test_article_round_trips_every_field(db: Database) -> None:
+    repo = ArticleRepository(db)
+    created = await repo.create(CONTENT, author_id=42)
+    loaded = await repo.get(created.id)
+    assert loaded is not None
+    assert loaded.content == CONTENT
+    assert loaded.author_id == 42
+    assert loaded.status is ArticleStatus.DRAFT
+    assert loaded.reads == 0
+    assert await repo.get(created.id + 1000) is None
+
+
+async def test_publish_state_machine(db: Database) -> None:
+    repo = ArticleRepository(db)
+    article = await repo.create(CONTENT, 1)
+    claimed = await repo.begin_publishing(article.id)
+    assert claimed is not None and claimed.status is ArticleStatus.PUBLISHING
+    # A second claim while publishing is refused.
+    assert await repo.begin_publishing(article.id) is None
+    published = await repo.mark_published(article.id, "@news", 77)
+    assert published is not None
+    assert published.status is ArticleStatus.PUBLISHED
+    assert published.channel_message_id == 77
+    # Once published, it can neither be claimed again nor edited.
+    assert await repo.begin_publishing(article.id) is None
+    assert await repo.set_photo(article.id, "file") is None
+    assert await repo.update_content(article.id, CONTENT) is None
+
+
+async def test_concurrent_claims_have_exactly_one_winner(db: Database) -> None:
+    repo = ArticleRepository(db)
+    article = await repo.create(CONTENT, 1)
+    results = await asyncio.gather(*(repo.begin_publishing(article.id) for _ in range(20)))
+    assert sum(r is not None for r in results) == 1
+
+
+async def test_failed_publish_can_be_retried_and_interrupted_becomes_uncertain(
+    db: Database,
+) -> None:
+    repo = ArticleRepository(db)
+    article = await repo.create(CONTENT, 1)
+    await repo.begin_publishing(article.id)
+    failed = await repo.mark_failed(article.id, "Forbidden")
+    assert failed is not None and failed.failure_reason == "Forbidden"
+    assert await repo.begin_publishing(article.id) is not None
+    settled = await repo.settle_interrupted("restart")
+    assert [a.id for a in settled] == [article.id]
+    assert settled[0].status is ArticleStatus.UNCERTAIN
+    # An uncertain article is not published again by an ordinary claim.
+    assert await repo.begin_publishing(article.id) is None
+    assert (
+        await repo.begin_publishing(article.id, from_statuses=(ArticleStatus.UNCERTAIN,))
+        is not None
+    )
+
+
+async def test_published_row_needs_a_message_id_at_the_database_level(db: Database) -> None:
+    repo = ArticleRepository(db)
+    article = await repo.create(CONTENT, 1)
+    with pytest.raises(sqlite3.IntegrityError):
+        await db.execute("UPDATE articles SET status = 'published' WHERE id = ?", (article.id,))
+
+
+async def test_reads_count_each_reader_once(db: Database) -> None:
+    repo = ArticleRepository(db)
+    article = await repo.create(CONTENT, 1)
+    assert await repo.record_read(article.id, 100) is True
+    assert await repo.record_read(article.id, 100) is False
+    assert await repo.record_read(article.id, 101) is True
+    loaded = await repo.get(article.id)
+    assert loaded is not None and loaded.reads == 2
+
+
+async def test_schedule_and_due(db: Database) -> None:
+    repo = ArticleRepository(db)
+    article = await repo.create(CONTENT, 1)
+    now = datetime.now(UTC)
+    assert await repo.schedule(article.id, now + timedelta(hours=1)) is not None
+    assert await repo.due_scheduled(now) == []
+    due = await repo.due_scheduled(now + timedelta(hours=2))
+    assert [a.id for a in due] == [article.id]
+    assert await repo.unschedule(article.id) is not None
+    assert await repo.due_scheduled(now + timedelta(hours=2)) == []
+
+
+async def test_transaction_rolls_back_on_error(db: Database) -> None:
+    repo = ArticleRepository(db)
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO articles (title, author_id, created_at, updated_at) "
+                "VALUES ('x', 1, 'now', 'now')"
+            )
+            raise RuntimeError("boom")
+    assert await repo.list_unpublished() == []
+
+
+async def test_previews_map_messages_to_drafts(db: Database) -> None:
+    repo = ArticleRepository(db)
+    article = await repo.create(CONTENT, 1)
+    await repo.remember_preview(5, 10, article.id)
+    assert await repo.article_for_preview(5, 10) == article.id
+    assert await repo.article_for_preview(5, 11) is None
