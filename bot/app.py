@@ -15,11 +15,11 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError
-from aiogram.fsm.storage.base import SimpleEventIsolation
-from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
 from bot.channel import Channel
+from bot.poll_posts import PollBoard
 from bot.publishing import Publisher
 from bot.reading import Reading
 from bot.settings import Settings
@@ -30,6 +30,7 @@ from handlers.common import plain
 from handlers.errors import AdminReporter
 from storage.articles import ArticleRepository
 from storage.db import Database
+from storage.polls import PollRepository
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ class App:
     articles: ArticleRepository
     channel: Channel
     publisher: Publisher
+    board: PollBoard
     requests: PacingRetryMiddleware
 
 
@@ -74,7 +76,10 @@ async def create_app(settings: Settings) -> App:
     bot, requests = create_bot(settings)
     articles = ArticleRepository(db)
     channel = Channel(bot, settings.channel_chat_id, texts)
-    publisher = Publisher(articles, channel)
+    polls = PollRepository(db)
+    board = PollBoard(bot, polls, articles, channel, texts, settings.poll_refresh_seconds)
+    channel.extra_rows = board.rows_for_article
+    publisher = Publisher(articles, channel, after_publish=board.article_published)
     editor_ids = settings.all_editor_ids
     dispatcher = Dispatcher(storage=MemoryStorage(), events_isolation=SimpleEventIsolation())
     dispatcher.include_router(setup_routers(editor_ids))
@@ -84,11 +89,12 @@ async def create_app(settings: Settings) -> App:
         articles=articles,
         channel=channel,
         publisher=publisher,
+        board=board,
         reading=Reading(articles),
         editor_ids=editor_ids,
         reporter=AdminReporter(frozenset(settings.admin_ids)),
     )
-    app = App(settings, texts, db, bot, dispatcher, articles, channel, publisher, requests)
+    app = App(settings, texts, db, bot, dispatcher, articles, channel, publisher, board, requests)
     dispatcher.startup.register(lambda: on_startup(app))
     dispatcher.shutdown.register(lambda: on_shutdown(app))
     return app
@@ -108,6 +114,9 @@ async def set_commands(app: App) -> None:
         BotCommand(command="drafts", description=t.cmd_drafts),
         BotCommand(command="publish", description=t.cmd_publish),
         BotCommand(command="photo", description=t.cmd_photo),
+        BotCommand(command="poll", description=t.cmd_poll),
+        BotCommand(command="closepoll", description=t.cmd_closepoll),
+        BotCommand(command="results", description=t.cmd_results),
         BotCommand(command="cancel", description=t.cmd_cancel),
     ]
     await app.bot.set_my_commands(reader, scope=BotCommandScopeDefault())
@@ -144,6 +153,7 @@ async def on_startup(app: App) -> None:
                 )
             except TelegramAPIError as exc:
                 logger.info("Could not warn admin %s: %s", admin_id, exc.message)
+    await app.board.resume()
     for article in await app.articles.settle_interrupted("interrupted by a restart"):
         await notify_editors(
             app,
@@ -154,7 +164,9 @@ async def on_startup(app: App) -> None:
 
 
 async def on_shutdown(app: App) -> None:
-    logger.info("Shutting down")
+    """Polling has stopped: show every vote still waiting for its refresh."""
+    logger.info("Shutting down: flushing %d pending poll refreshes", app.board.refresher.pending)
+    await app.board.refresher.flush()
 
 
 async def run(settings: Settings, *, handle_signals: bool = True) -> None:

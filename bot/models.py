@@ -71,3 +71,50 @@ class Article:
     @property
     def title(self) -> str:
         return self.content.title
+
+
+class PollStatus(StrEnum):
+    """pending: not yet in the channel; open: taking votes; closed: frozen results."""
+
+    PENDING = "pending"
+    OPEN = "open"
+    CLOSED = "closed"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Poll:
+    id: int
+    question: str
+    options: tuple[str, ...]
+    counts: tuple[int, ...]
+    status: PollStatus
+    created_by: int
+    intro: str | None = None
+    article_id: int | None = None
+    channel_chat_id: str | None = None
+    channel_message_id: int | None = None
+    counts_version: int = 0
+    rendered_version: int = 0
+
+    @property
+    def voters(self) -> int:
+        return sum(self.counts)
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status is PollStatus.CLOSED
+
+
+class VoteOutcome(StrEnum):
+    RECORDED = "recorded"  # a first vote, or a vote moved to another option
+    UNCHANGED = "unchanged"  # the same option again
+    CLOSED = "closed"
+    UNKNOWN = "unknown"  # no such poll or option (forged or stale button)
+
+
+@dataclass(frozen=True, slots=True)
+class VoteResult:
+    outcome: VoteOutcome
+    poll: Poll | None
+    position: int | None = None

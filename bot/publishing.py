@@ -9,6 +9,7 @@ is ever re-sent behind their back.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -66,9 +67,15 @@ class PublishResult:
 
 
 class Publisher:
-    def __init__(self, articles: ArticleRepository, channel: ChannelPort) -> None:
+    def __init__(
+        self,
+        articles: ArticleRepository,
+        channel: ChannelPort,
+        after_publish: Callable[[Article], Awaitable[None]] | None = None,
+    ) -> None:
         self._articles = articles
         self._channel = channel
+        self._after_publish = after_publish
 
     def link_for(self, article: Article) -> str | None:
         if article.channel_message_id is None:
@@ -108,7 +115,16 @@ class Publisher:
             article_id, self._channel_chat(claimed), message_id
         )
         article = published or claimed
+        await self._published(article)
         return PublishResult(Outcome.PUBLISHED, article, self._channel.post_link(message_id))
+
+    async def _published(self, article: Article) -> None:
+        if self._after_publish is not None:
+            try:
+                await self._after_publish(article)
+            except Exception:
+                # The post is out and recorded; a follow-up failing must not hide that.
+                logger.exception("After-publish step failed for article %s", article.id)
 
     def _channel_chat(self, article: Article) -> str:
         return article.channel_chat_id or self._channel.chat_id
@@ -125,6 +141,7 @@ class Publisher:
         )
         if done is None:
             return await self._why_not(article_id)
+        await self._published(done)
         return PublishResult(Outcome.PUBLISHED, done, self._channel.post_link(message_id))
 
     async def _why_not(self, article_id: int) -> PublishResult:

@@ -140,7 +140,8 @@ def last_sentence_end(text: str, limit: int) -> int | None:
     for match in _SENTENCE_END_RE.finditer(text):
         if match.end() > room:
             break
-        best = match.end()
+        if text[: match.start()].strip():
+            best = match.end()
     return best
 
 
@@ -260,9 +261,9 @@ class _Cutter:
             chosen = self._paragraph_cut(start, paragraphs, (line, sentence, space))
             if chosen is not None:
                 return chosen
-        for cut in (line, sentence, space):
-            if cut is not None:
-                return cut
+        for fallback in (line, sentence, space):
+            if fallback is not None:
+                return fallback
         end = _safe_cut(text, end_max, start)
         return len(text[start:end].rstrip()) + start, end
 
@@ -377,9 +378,7 @@ def split_text(text: Text, limit: int = MESSAGE_LIMIT) -> list[Text]:
     if not plain or plain.isspace():
         return []
     slicer = _Slicer()
-    prefix = _Utf16Prefix(plain)
-    if prefix[len(plain)] <= limit:
-        spans = [(0, len(plain))]
-    else:
-        spans = _Cutter(plain, limit).spans()
+    cutter = _Cutter(plain, limit)
+    prefix = cutter.prefix
+    spans = [(0, len(plain))] if prefix[len(plain)] <= limit else cutter.spans()
     return [Text(*slicer.slice(text, prefix[start], prefix[end])) for start, end in spans]

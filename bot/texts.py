@@ -52,6 +52,9 @@ class Texts:
         "/drafts — черновики\n"
         "/photo <номер> — подпись к фото: прикрепить его к черновику\n"
         "/publish <номер> — опубликовать в канале\n"
+        "/poll — опрос в канале (вопрос и варианты, каждый с новой строки)\n"
+        "/addpoll <номер> — опрос под постом черновика\n"
+        "/closepoll <номер опроса> — завершить опрос, /results <номер> — итоги\n"
         "/cancel — выйти из диалога"
     )
     cmd_start: str = "Последние публикации"
@@ -62,6 +65,9 @@ class Texts:
     cmd_publish: str = "Опубликовать черновик: /publish <номер>"
     cmd_photo: str = "Фото к черновику: подпись /photo <номер>"
     cmd_cancel: str = "Выйти из диалога"
+    cmd_poll: str = "Опрос в канале"
+    cmd_closepoll: str = "Завершить опрос: /closepoll <номер>"
+    cmd_results: str = "Итоги опроса: /results <номер>"
 
     # --- editors: drafts and previews ---
     draft_saved: str = "Черновик №{id} сохранён. Так пост будет выглядеть в канале ⬆️"
@@ -70,7 +76,6 @@ class Texts:
         "/publish {id} — опубликовать сейчас\n"
         "/photo {id} — подпись к фото, чтобы прикрепить его (или ответьте фото на превью)"
     )
-    draft_poll_hint: str = "На странице был опрос читателей: «{question}»"
     drafts_header: str = "Черновики и статьи, ожидающие действий:"
     drafts_empty: str = "Черновиков нет. /new — новая статья, /import — импорт текста."
     drafts_line: str = "№{id} · {status} · {title}"
@@ -166,6 +171,56 @@ class Texts:
     no_dialog: str = "Сейчас нет открытого диалога. /new — новая статья."
     cancelled: str = "Отменено. Ничего не сохранено."
     nothing_to_cancel: str = "Нечего отменять."
+
+    # --- polls ---
+    poll_usage: str = (
+        "Опрос: вопрос и варианты ответа, каждый с новой строки:\n"
+        "/poll Считаете ли Вы необходимым переименование проспекта?\nДа\nНет\nЗатрудняюсь ответить\n\n"
+        "Перед вопросом можно добавить вступление отдельной строкой."
+    )
+    poll_addpoll_usage: str = (
+        "Опрос к черновику: /addpoll <номер>, затем с новой строки вопрос и варианты "
+        "(если у черновика уже есть вопрос со страницы — только варианты)."
+    )
+    poll_no_question: str = "Нет вопроса: первой строкой после команды напишите вопрос."
+    poll_question_too_long: str = "Вопрос слишком длинный: {length} символов, можно не больше {limit}."
+    poll_intro_too_long: str = "Вступление слишком длинное: можно не больше {limit} символов."
+    poll_too_few_options: str = "Нужно хотя бы {min} варианта ответа, каждый с новой строки."
+    poll_too_many_options: str = "Слишком много вариантов: {count}, можно не больше {max}."
+    poll_option_too_long: str = "Вариант «{option}» слишком длинный: можно не больше {limit} символов."
+    poll_duplicate_option: str = "Вариант «{option}» повторяется."
+    poll_posted: str = "Опрос №{id} опубликован: {link}\nЗавершить: /closepoll {id} · Итоги: /results {id}"
+    poll_attached: str = (
+        "Опрос №{id} добавлен к черновику №{article_id}: кнопки появятся под постом. "
+        "Завершить после публикации: /closepoll {id}"
+    )
+    poll_post_failed: str = "Не удалось опубликовать опрос: {reason}. Ничего не изменилось."
+    poll_not_found: str = "Опроса №{id} нет."
+    poll_closed: str = "Опрос №{id} завершён. Итоги в канале: {link}"
+    poll_already_closed: str = "Опрос №{id} уже завершён."
+    poll_id_usage: str = "Укажите номер опроса, например: /{command} 3"
+    poll_results_header: str = "Опрос №{id} ({status}): {question}"
+    poll_results_line: str = "{label}: {count} ({percent}%)"
+    poll_results_voters: str = "Проголосовали: {voters}"
+    poll_status_open: str = "идёт"
+    poll_status_closed: str = "завершён"
+    poll_status_pending: str = "ещё не в канале"
+    poll_closed_title: str = "Итоги опроса"
+    poll_voters_total: str = "Всего голосов: {voters}"
+    poll_option_button: str = "{label} · {count}"
+    vote_recorded: str = "Ваш голос учтён: {label} — {percent}%"
+    vote_unchanged: str = "Вы уже выбрали: {label} — {percent}%"
+    vote_poll_closed: str = "Опрос завершён"
+    vote_unknown: str = "Этот опрос недоступен"
+    new_ask_poll: str = (
+        "Добавить к статье опрос? Пришлите вопрос и варианты ответа, каждый с новой строки, "
+        "или /skip."
+    )
+    draft_poll_offer: str = (
+        "На странице был опрос читателей: «{question}». Чтобы добавить его к посту, "
+        "отправьте /addpoll {id} и с новой строки варианты ответа."
+    )
+    draft_has_poll: str = "К посту прикреплён опрос №{poll_id}: {question}"
 
     # --- errors ---
     internal_error: str = "Что-то пошло не так. Мы уже знаем об ошибке, попробуйте позже."

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from . import editors, errors, groups, new_article, readers
+from . import editors, errors, groups, new_article, polls, readers
 
 
 def setup_routers(editor_ids: frozenset[int]) -> Router:
     root = Router(name="root")
     root.include_routers(
         errors.setup(),
+        polls.setup_votes(),
         new_article.setup(editor_ids),
+        polls.setup_editors(editor_ids),
         editors.setup(editor_ids),
         readers.setup(),
         groups.setup(),
+        polls.setup_fallback(),
     )
     return root

@@ -9,7 +9,7 @@ from aiogram.utils.formatting import Text
 
 from bot.channel import Channel
 from bot.intake import InputError
-from bot.models import Article
+from bot.models import Article, Poll
 from bot.texts import Texts
 from storage.articles import ArticleRepository
 
@@ -31,14 +31,19 @@ async def send_preview(
     articles: ArticleRepository,
     texts: Texts,
     notice: str | None = None,
+    poll: Poll | None = None,
 ) -> None:
     """Show the draft exactly as the channel will, then what the editor can do with it."""
     post = await channel.render(article)
     preview_id = await channel.send_rendered(message.chat.id, post)
     await articles.remember_preview(message.chat.id, preview_id, article.id)
     lines = [texts.draft_actions.format(id=article.id, title=article.title)]
-    if article.content.poll_question:
-        lines.append(texts.draft_poll_hint.format(question=article.content.poll_question))
+    if poll is not None:
+        lines.append(texts.draft_has_poll.format(poll_id=poll.id, question=poll.question))
+    elif article.content.poll_question:
+        lines.append(
+            texts.draft_poll_offer.format(question=article.content.poll_question, id=article.id)
+        )
     if notice:
         lines.insert(0, notice)
     await message.answer(plain("\n\n".join(lines)))

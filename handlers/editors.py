@@ -229,5 +229,4 @@ def setup(editor_ids: frozenset[int]) -> Router:
     router.message.register(cmd_mark_published, Command("markpublished"))
     router.message.register(photo_without_command, F.photo)
     router.message.register(no_dialog, Command("done", "skip"))
-    router.message.register(cmd_help)
     return router

@@ -1,4 +1,4 @@
-"""The guided ``/new`` dialog: title → text → photo → credit → tags → preview.
+"""The guided ``/new`` dialog: title → text → photo → credit → tags → poll → preview.
 
 Each step validates its input and says exactly what is wrong; ``/cancel`` leaves at
 any point and nothing is stored until the last step creates the draft.
@@ -23,6 +23,8 @@ from bot.intake import (
     split_paragraphs,
 )
 from bot.models import ArticleContent
+from bot.poll_posts import PollBoard
+from bot.polls import PollSpec, parse_poll_spec
 from bot.texts import Texts
 from storage.articles import ArticleRepository
 
@@ -38,6 +40,7 @@ class NewArticle(StatesGroup):
     photo = State()
     credit = State()
     tags = State()
+    poll = State()
 
 
 async def cmd_new(message: Message, state: FSMContext, texts: Texts) -> None:
@@ -123,54 +126,87 @@ async def skip_credit(message: Message, state: FSMContext, texts: Texts) -> None
     await message.answer(plain(texts.new_ask_tags))
 
 
-async def got_tags(
-    message: Message,
-    state: FSMContext,
-    channel: Channel,
-    articles: ArticleRepository,
-    texts: Texts,
-) -> None:
+async def got_tags(message: Message, state: FSMContext, texts: Texts) -> None:
     try:
         tags = parse_tags(message.text or "")
     except InputError as exc:
         await message.answer(explain(exc, texts))
         return
-    await _finish(message, state, tags, channel=channel, articles=articles, texts=texts)
+    await state.update_data(tags=list(tags))
+    await state.set_state(NewArticle.poll)
+    await message.answer(plain(texts.new_ask_poll))
 
 
-async def skip_tags(
+async def skip_tags(message: Message, state: FSMContext, texts: Texts) -> None:
+    await state.update_data(tags=[])
+    await state.set_state(NewArticle.poll)
+    await message.answer(plain(texts.new_ask_poll))
+
+
+async def got_poll(
     message: Message,
     state: FSMContext,
     channel: Channel,
     articles: ArticleRepository,
+    board: PollBoard,
     texts: Texts,
 ) -> None:
-    await _finish(message, state, (), channel=channel, articles=articles, texts=texts)
+    try:
+        spec = parse_poll_spec(message.text)
+    except InputError as exc:
+        await message.answer(explain(exc, texts))
+        return
+    await _finish(
+        message, state, spec, channel=channel, articles=articles, board=board, texts=texts
+    )
+
+
+async def skip_poll(
+    message: Message,
+    state: FSMContext,
+    channel: Channel,
+    articles: ArticleRepository,
+    board: PollBoard,
+    texts: Texts,
+) -> None:
+    await _finish(
+        message, state, None, channel=channel, articles=articles, board=board, texts=texts
+    )
 
 
 async def _finish(
     message: Message,
     state: FSMContext,
-    tags: tuple[str, ...],
+    spec: PollSpec | None,
     *,
     channel: Channel,
     articles: ArticleRepository,
+    board: PollBoard,
     texts: Texts,
 ) -> None:
-    """Store the draft (one transaction per write) and show its preview."""
+    """Store the draft (and its poll) and show its preview."""
     data = await state.get_data()
     content = ArticleContent(
         title=data["title"],
         paragraphs=tuple(data["paragraphs"]),
         photo_credit=data.get("credit"),
-        tags=tags,
+        tags=tuple(data.get("tags", ())),
     )
     assert message.from_user is not None
-    article = await articles.create(content, message.from_user.id)
-    if data.get("photo"):
-        article = await articles.set_photo(article.id, data["photo"]) or article
+    article = await articles.create(content, message.from_user.id, photo_file_id=data.get("photo"))
+    poll = None
+    if spec is not None:
+        poll = await board.polls.create(
+            spec.question,
+            spec.options,
+            message.from_user.id,
+            intro=spec.intro,
+            article_id=article.id,
+        )
     await state.clear()
-    await send_preview(message, article, channel=channel, articles=articles, texts=texts)
+    await send_preview(
+        message, article, channel=channel, articles=articles, texts=texts, poll=poll
+    )
 
 
 async def expected_text(message: Message, texts: Texts) -> None:
@@ -201,4 +237,8 @@ def setup(editor_ids: frozenset[int]) -> Router:
     router.message.register(skip_tags, NewArticle.tags, Command("skip"))
     router.message.register(got_tags, NewArticle.tags, _PLAIN_TEXT)
     router.message.register(expected_text, NewArticle.tags, ~F.text)
+
+    router.message.register(skip_poll, NewArticle.poll, Command("skip"))
+    router.message.register(got_poll, NewArticle.poll, _PLAIN_TEXT)
+    router.message.register(expected_text, NewArticle.poll, ~F.text)
     return router

@@ -8,8 +8,8 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, LinkPreviewOptions, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from bot.formatting import full_text
 
+from bot.formatting import full_text
 from bot.models import Article
 from bot.reading import Reading, article_id_from_payload
 from bot.texts import Texts
@@ -90,8 +90,9 @@ async def read_button(
     await send_full_text(callback.message, article, texts)
 
 
-async def reader_help(message: Message, texts: Texts) -> None:
-    await message.answer(plain(texts.reader_help))
+async def reader_help(message: Message, texts: Texts, editor_ids: frozenset[int]) -> None:
+    is_editor = message.from_user is not None and message.from_user.id in editor_ids
+    await message.answer(plain(texts.editor_help if is_editor else texts.reader_help))
 
 
 async def editors_only(message: Message, texts: Texts) -> None:

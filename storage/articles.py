@@ -143,15 +143,17 @@ class ArticleRepository:
 
     # --- writing -------------------------------------------------------------------
 
-    async def create(self, content: ArticleContent, author_id: int) -> Article:
+    async def create(
+        self, content: ArticleContent, author_id: int, *, photo_file_id: str | None = None
+    ) -> Article:
         now = utcnow().isoformat()
         async with self._db.transaction() as tx:
             article_id = await tx.insert(
                 """
                 INSERT INTO articles (title, summary, dateline, source, original_published_at,
                                       views, photo_credit, poll_question, poll_intro,
-                                      author_id, status, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?)
+                                      author_id, status, created_at, updated_at, photo_file_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?)
                 """,
                 (
                     content.title,
@@ -166,6 +168,7 @@ class ArticleRepository:
                     author_id,
                     now,
                     now,
+                    photo_file_id,
                 ),
             )
             await self._write_children(tx, article_id, content)
