@@ -95,8 +95,15 @@ async def create_app(settings: Settings) -> App:
         reporter=AdminReporter(frozenset(settings.admin_ids)),
     )
     app = App(settings, texts, db, bot, dispatcher, articles, channel, publisher, board, requests)
-    dispatcher.startup.register(lambda: on_startup(app))
-    dispatcher.shutdown.register(lambda: on_shutdown(app))
+
+    async def startup() -> None:
+        await on_startup(app)
+
+    async def shutdown() -> None:
+        await on_shutdown(app)
+
+    dispatcher.startup.register(startup)
+    dispatcher.shutdown.register(shutdown)
     return app
 
 

@@ -104,7 +104,10 @@ class Channel:
         except TelegramForbiddenError as exc:
             raise ChannelRefused(exc.message, no_rights=True) from exc
         except TelegramBadRequest as exc:
-            no_rights = "not enough rights" in exc.message or "chat not found" in exc.message
+            no_rights = any(
+                phrase in exc.message
+                for phrase in ("not enough rights", "need administrator rights", "chat not found")
+            )
             raise ChannelRefused(exc.message, no_rights=no_rights) from exc
         except TelegramRetryAfter as exc:
             raise ChannelRefused(f"flood control: retry after {exc.retry_after} s") from exc

@@ -119,14 +119,17 @@ def _block_size(text: str) -> int:
     return utf16_len(text) + len(_BLOCK_SEP) if text else 0
 
 
-def channel_post(content: ArticleContent, *, with_photo: bool, texts: Texts = RU) -> Text:
+def channel_post(
+    content: ArticleContent, *, with_photo: bool, texts: Texts = RU, reserve: int = 0
+) -> Text:
     """The channel post: bold title, the summary, then photo credit and hashtags.
 
     Fits the caption limit with a photo and the message limit without. The title and
-    the footer are laid out first; the summary gets the rest, cut at a sentence end. A
+    the footer are laid out first (``reserve`` units are kept free for a block the caller
+    appends, such as a poll's results); the summary gets the rest, cut at a sentence end. A
     title too long to leave the summary a quarter of the post is itself shortened.
     """
-    limit = CAPTION_LIMIT if with_photo else MESSAGE_LIMIT
+    limit = (CAPTION_LIMIT if with_photo else MESSAGE_LIMIT) - max(0, reserve)
     footer = _footer(content, limit, texts)
     lead = _lead_text(content)
     summary_reserve = min(utf16_len(lead), limit // 4) + len(_BLOCK_SEP) if lead else 0

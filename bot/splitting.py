@@ -56,6 +56,11 @@ _NO_BREAK = frozenset("\u00a0\u2007\u202f")
 # Entities that mean something only whole: half a hashtag or a custom emoji is not one.
 _ATOMIC = (HashTag, CashTag, BotCommand, Url, Email, PhoneNumber, CustomEmoji, DateTime)
 _ZWJ = "\u200d"
+# Punctuation that would dangle before an ellipsis: "сказал, …" -> "сказал…".
+_DANGLING = ",;:—–-"
+# A heading is a block no longer than this (and a quarter of the limit) that doesn't end
+# a sentence: a title with its date line fits, a paragraph that lost its period rarely.
+_HEADING_MAX = 320
 
 
 def utf16_len(text: str) -> int:
@@ -158,13 +163,18 @@ def shorten(text: str, limit: int, ellipsis: str) -> str:
         return ""
     end = fit_prefix(text, room)
     head = text[:end]
-    if end < len(text) and not text[end].isspace():
-        # The word at the cut is incomplete: drop it, unless it is the only one.
+    if end < len(text) and _continues_word(text[end]):
+        # The last word is incomplete: drop it, unless it is the only one.
         words = head.rsplit(maxsplit=1)
         if len(words) == 2:
-            head = head[: len(head) - len(words[1])]
-    head = head.rstrip().rstrip(",;:—–-").rstrip()
-    return head + ellipsis
+            head = words[0]
+    trimmed = head.rstrip().rstrip(_DANGLING).rstrip()
+    return (trimmed or head) + ellipsis
+
+
+def _continues_word(ch: str) -> bool:
+    """Is a cut before ``ch`` inside a word (not before a space or punctuation)?"""
+    return not ch.isspace() and not unicodedata.category(ch).startswith("P")
 
 
 class _Utf16Prefix:
@@ -212,8 +222,7 @@ class _Cutter:
         self.text = text
         self.limit = limit
         self.prefix = _Utf16Prefix(text)
-        # A block this short and without a sentence end is taken for a heading.
-        self.heading_max = limit // 4
+        self.heading_max = min(limit // 4, _HEADING_MAX)
 
     def spans(self) -> list[tuple[int, int]]:
         """Code point spans ``[start, end)`` of the parts, whitespace at cuts excluded."""
@@ -235,10 +244,11 @@ class _Cutter:
         )
 
     def _cut(self, start: int, end_max: int) -> tuple[int, int]:
-        """The best cut for a part starting at ``start``: (part end, next part search)."""
+        """The best cut for a part starting at ``start``: (part end, next part start)."""
         text = self.text
         paragraphs: list[tuple[int, int]] = []
-        line = sentence = space = None
+        lines: list[tuple[int, int]] = []
+        sentence = space = None
         # Runs are searched up to end_max + 1 only: a run must start by end_max to be a
         # cut (the part before it fits); one cut short by the bound is re-matched whole.
         for match in _WS_RUN_RE.finditer(text, start, end_max + 1):
@@ -253,34 +263,37 @@ class _Cutter:
             if breaks >= 2:
                 paragraphs.append(cut)
             if breaks >= 1:
-                line = cut
+                lines.append(cut)
             if breaks >= 1 or _ends_sentence(text, run_start, start):
                 sentence = cut
             space = cut
         if paragraphs:
-            chosen = self._paragraph_cut(start, paragraphs, (line, sentence, space))
-            if chosen is not None:
-                return chosen
-        for fallback in (line, sentence, space):
+            return self._block_cut(start, paragraphs, (sentence, space))
+        if lines:
+            return self._block_cut(start, lines, (sentence, space))
+        for fallback in (sentence, space):
             if fallback is not None:
                 return fallback
         end = _safe_cut(text, end_max, start)
         return len(text[start:end].rstrip()) + start, end
 
-    def _paragraph_cut(
+    def _block_cut(
         self,
         start: int,
-        paragraphs: list[tuple[int, int]],
+        cuts: list[tuple[int, int]],
         finer: tuple[tuple[int, int] | None, ...],
-    ) -> tuple[int, int] | None:
-        """Last paragraph break, but keep a heading with the paragraph after it."""
-        last = paragraphs[-1]
-        block_start = paragraphs[-2][1] if len(paragraphs) > 1 else start
+    ) -> tuple[int, int]:
+        """The last of ``cuts`` (paragraph or line breaks), but not right after a heading.
+
+        A heading ending the part moves to the next one, with the text it introduces; if
+        it is the part's only block, the part goes on into that text to a finer cut.
+        """
+        last = cuts[-1]
+        block_start = cuts[-2][1] if len(cuts) > 1 else start
         if not self._is_heading(block_start, last[0]):
             return last
-        if len(paragraphs) > 1:
-            return paragraphs[-2]
-        # The part would be the heading alone: fill it with the start of what follows.
+        if len(cuts) > 1:
+            return cuts[-2]
         for cut in finer:
             if cut is not None and cut[0] > last[1]:
                 return cut
@@ -288,21 +301,33 @@ class _Cutter:
 
 
 class _Slicer:
-    """Slices a ``Text`` tree by UTF-16 offsets; node sizes are computed once."""
+    """Slices a ``Text`` tree by UTF-16 offsets; node sizes are computed once.
+
+    Each ``Text`` node's child end offsets are cached, so a slice finds its first child
+    by bisection instead of walking the nodes before it (many parts, many nodes).
+    """
 
     def __init__(self) -> None:
         self._sizes: dict[int, int] = {}
+        self._layouts: dict[int, tuple[tuple[object, ...], list[int]]] = {}
+
+    def _layout(self, node: Text) -> tuple[tuple[object, ...], list[int]]:
+        """The node's children and the offset where each of them ends."""
+        layout = self._layouts.get(id(node))
+        if layout is None:
+            children = tuple(iter(node))  # tuple(node) would call len(), which renders
+            layout = (children, list(accumulate(self.size(child) for child in children)))
+            self._layouts[id(node)] = layout
+        return layout
 
     def size(self, node: object) -> int:
-        key = id(node)
-        cached = self._sizes.get(key)
-        if cached is None:
-            if isinstance(node, Text):
-                cached = sum(self.size(child) for child in node)
-            else:
-                cached = utf16_len(str(node))
-            self._sizes[key] = cached
-        return cached
+        if isinstance(node, Text):
+            ends = self._layout(node)[1]
+            return ends[-1] if ends else 0
+        size = self._sizes.get(id(node))
+        if size is None:
+            size = self._sizes[id(node)] = utf16_len(str(node))
+        return size
 
     def slice(self, node: object, start: int, stop: int) -> list[object]:
         """The pieces of ``node`` between ``start`` and ``stop``, relative to it.
@@ -312,22 +337,21 @@ class _Slicer:
         """
         if not isinstance(node, Text):
             return self._slice_str(str(node), self.size(node), start, stop)
-        children: list[object] = []
-        position = 0
-        for child in node:
-            size = self.size(child)
-            if position < stop and position + size > start:
-                children.extend(
-                    self.slice(child, max(start - position, 0), min(stop - position, size))
-                )
-            position += size
-            if position >= stop:
+        children, ends = self._layout(node)
+        pieces: list[object] = []
+        index = bisect_right(ends, start)
+        while index < len(children):
+            begin = ends[index - 1] if index else 0
+            if begin >= stop:
                 break
-        if not children or node.type is None:
-            return children
+            end = ends[index]
+            pieces += self.slice(children[index], max(start - begin, 0), min(stop, end) - begin)
+            index += 1
+        if not pieces or node.type is None:
+            return pieces
         if isinstance(node, _ATOMIC) and (start > 0 or stop < self.size(node)):
-            return children
-        return self.wrap(node, children)
+            return pieces
+        return self.wrap(node, pieces)
 
     @staticmethod
     def wrap(node: Text, children: list[object]) -> list[object]:

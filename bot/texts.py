@@ -183,13 +183,19 @@ class Texts:
         "(если у черновика уже есть вопрос со страницы — только варианты)."
     )
     poll_no_question: str = "Нет вопроса: первой строкой после команды напишите вопрос."
-    poll_question_too_long: str = "Вопрос слишком длинный: {length} символов, можно не больше {limit}."
+    poll_question_too_long: str = (
+        "Вопрос слишком длинный: {length} символов, можно не больше {limit}."
+    )
     poll_intro_too_long: str = "Вступление слишком длинное: можно не больше {limit} символов."
     poll_too_few_options: str = "Нужно хотя бы {min} варианта ответа, каждый с новой строки."
     poll_too_many_options: str = "Слишком много вариантов: {count}, можно не больше {max}."
-    poll_option_too_long: str = "Вариант «{option}» слишком длинный: можно не больше {limit} символов."
+    poll_option_too_long: str = (
+        "Вариант «{option}» слишком длинный: можно не больше {limit} символов."
+    )
     poll_duplicate_option: str = "Вариант «{option}» повторяется."
-    poll_posted: str = "Опрос №{id} опубликован: {link}\nЗавершить: /closepoll {id} · Итоги: /results {id}"
+    poll_posted: str = (
+        "Опрос №{id} опубликован: {link}\nЗавершить: /closepoll {id} · Итоги: /results {id}"
+    )
     poll_attached: str = (
         "Опрос №{id} добавлен к черновику №{article_id}: кнопки появятся под постом. "
         "Завершить после публикации: /closepoll {id}"

@@ -100,16 +100,8 @@ async def editors_only(message: Message, texts: Texts) -> None:
 
 
 EDITOR_COMMANDS = (
-    "new",
-    "import",
-    "drafts",
-    "photo",
-    "publish",
-    "forcepublish",
-    "markpublished",
-    "cancel",
-    "done",
-    "skip",
+    *("new", "import", "drafts", "photo", "publish", "forcepublish", "markpublished"),
+    *("cancel", "done", "skip", "poll", "addpoll", "closepoll", "results"),
 )
 
 

@@ -8,8 +8,9 @@ sees ints, bools and dicts where Telegram would.
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ class UploadedFile:
     field: str
     filename: str
     content_type: str
-    data: bytes = field(repr=False)
+    data: bytes = dataclasses.field(repr=False)
 
 
 @dataclass(frozen=True)

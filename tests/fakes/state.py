@@ -322,9 +322,13 @@ class BotState:
     def set_bot_channel_rights(
         self, chat_id: int, *, member: bool = True, can_post: bool = True
     ) -> None:
-        """Simulate the bot being removed from a channel or losing can_post_messages."""
+        """Simulate the bot being removed from a channel or losing can_post_messages.
+
+        Bots are in channels only as administrators, so ``member=True, can_post=False``
+        is an administrator whose can_post_messages is false.
+        """
         chat = self.chats[chat_id]
-        chat.bot_status = "administrator" if member and can_post else "member" if member else "left"
+        chat.bot_status = "administrator" if member else "left"
         chat.bot_can_post = member and can_post
 
     def set_member(self, chat_id: int, user_id: int, status: str) -> None:
@@ -445,9 +449,9 @@ class BotState:
 
     def push_update(self, update: dict[str, Any]) -> int:
         """Queue an update for getUpdates (assigning update_id) and wake long polls."""
+        Update.model_validate({**update, "update_id": 0})  # malformed: a bug in the test
         update_id = next(self._update_ids)
         update = {**update, "update_id": update_id}
-        Update.model_validate(update)  # a malformed update is a bug in the test
         self.updates.append(update)
         self.undelivered.add(update_id)
         if self._update_event is not None:

@@ -189,9 +189,7 @@ class _Parser:
         for entity in self.entities:
             if entity["type"] == "code":
                 entity.pop("language", None)
-        self.entities.sort(
-            key=lambda e: (e["offset"], -e["length"], _PRIORITY.get(e["type"], 10))
-        )
+        self.entities.sort(key=lambda e: (e["offset"], -e["length"], _PRIORITY.get(e["type"], 10)))
         return self.result.decode("utf-8", "surrogatepass"), self.entities
 
     def start_tag(self, begin: int) -> int:
@@ -251,9 +249,7 @@ class _Parser:
         if quote not in (ord("'"), ord('"')):
             # A name token: letters, digits, periods, hyphens; case-insensitive.
             begin = i
-            while chr(self.at(i)).isascii() and (
-                chr(self.at(i)).isalnum() or self.at(i) in b".-"
-            ):
+            while chr(self.at(i)).isascii() and (chr(self.at(i)).isalnum() or self.at(i) in b".-"):
                 i += 1
             if self.at(i) not in _SPACES and self.at(i) != ord(">"):
                 raise TelegramHTMLError(f"Unexpected end of name token at byte offset {begin}")

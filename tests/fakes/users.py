@@ -135,7 +135,9 @@ class FakeUser:
             content["reply_to_message"] = self._reply_copy(reply_to)
         return self._push_message(self.private_chat, content)
 
-    def sends_document(self, document: dict[str, Any], caption: str | None = None) -> dict[str, Any]:
+    def sends_document(
+        self, document: dict[str, Any], caption: str | None = None
+    ) -> dict[str, Any]:
         """A document previously registered with ``server.add_file``."""
         if document.get("file_id") not in self.state.files:
             raise AssertionError("register the document with server.add_file() first")

@@ -56,31 +56,38 @@ class ValidationResult:
 
 
 def validate_request(
-    method: str, params: dict[str, Any], warnings: list[str] | None = None
+    method: str,
+    params: dict[str, Any],
+    warnings: list[str] | None = None,
+    *,
+    strict_html: bool = True,
 ) -> list[str]:
     """Errors for one request (empty if Telegram would accept it); warnings appended."""
-    result = validate(method, params)
+    result = validate(method, params, strict_html=strict_html)
     if warnings is not None:
         warnings.extend(result.warnings)
     return result.errors
 
 
-def validate(method: str, params: dict[str, Any]) -> ValidationResult:
-    """Validate decoded params (see spec.decode_params) of ``method``."""
+def validate(method: str, params: dict[str, Any], *, strict_html: bool = True) -> ValidationResult:
+    """Validate decoded params (see spec.decode_params) of ``method``.
+
+    ``strict_html=False`` accepts HTML exactly as Telegram does (see telegram_html).
+    """
     result = ValidationResult()
     spec = load_spec()
     name = spec.method_name(method)
     if name is None:
         result.errors.append(f'Not Found: method "{method}" is not in {spec.version}')
         return result
-    checker = _Checker(result)
+    checker = _Checker(result, strict_html)
     params_spec = spec.params(name)
     for param, param_spec in params_spec.items():
         if param_spec["required"] and _absent(params.get(param)):
             result.errors.append(
                 _REQUIRED_MESSAGES.get(param, f'Bad Request: parameter "{param}" is required')
             )
-    for param, value in params.items():
+    for param in params:
         if param not in params_spec:
             result.warnings.append(
                 f'{name}: parameter "{param}" is not in {spec.version} (newer API or a typo?)'
@@ -144,8 +151,9 @@ def _type_label(types: list[str]) -> str:
 class _Checker:
     """Recursive type/limit checker writing into one ValidationResult."""
 
-    def __init__(self, result: ValidationResult) -> None:
+    def __init__(self, result: ValidationResult, strict_html: bool) -> None:
         self.result = result
+        self.strict_html = strict_html
         self.spec = load_spec()
         self.extra_checks: dict[str, Callable[[dict[str, Any], str], None]] = {
             "InlineKeyboardButton": self.check_inline_button,
@@ -168,7 +176,7 @@ class _Checker:
             return
         if field_spec.get("after_entities"):
             self.check_formatted(obj, name, field_spec, path)
-        elif "length" in field_spec and isinstance(value, str):
+        elif "length" in field_spec and isinstance(value, str) and name != "callback_data":
             lo, hi = field_spec["length"]
             size = len(value.encode()) if field_spec["unit"] == "bytes" else len(value)
             if not lo <= size <= hi:
@@ -192,7 +200,7 @@ class _Checker:
     ) -> None:
         """Length limits counted in UTF-16 units after entity parsing and trimming."""
         try:
-            parsed = formatted_text(obj, name)
+            parsed = formatted_text(obj, name, strict=self.strict_html)
         except (TelegramHTMLError, ValueError) as exc:
             self.result.errors.append(str(exc))
             return

@@ -19,8 +19,19 @@ from bot.texts import RU
 
 @pytest.mark.parametrize(
     ("args", "expected"),
-    [("12", 12), (" №7 ", 7), ("#3", 3), (None, None), ("", None), ("abc", None),
-     ("-1", None), ("12 13", None), ("9999999999", None), ("1.5", None), ("٣", None)],
+    [
+        ("12", 12),
+        (" №7 ", 7),
+        ("#3", 3),
+        (None, None),
+        ("", None),
+        ("abc", None),
+        ("-1", None),
+        ("12 13", None),
+        ("9999999999", None),
+        ("1.5", None),
+        ("٣", None),
+    ],
 )
 def test_parse_id(args: str | None, expected: int | None) -> None:
     assert parse_id(args) == expected
@@ -28,9 +39,12 @@ def test_parse_id(args: str | None, expected: int | None) -> None:
 
 def test_title_rules() -> None:
     assert clean_title("  Заголовок  с   пробелами ") == "Заголовок с пробелами"
-    for bad, key in [("", "new_title_empty"), ("   ", "new_title_empty"),
-                     ("a\nb", "new_title_multiline"),
-                     ("x" * (MAX_TITLE_CHARS + 1), "new_title_too_long")]:
+    for bad, key in [
+        ("", "new_title_empty"),
+        ("   ", "new_title_empty"),
+        ("a\nb", "new_title_multiline"),
+        ("x" * (MAX_TITLE_CHARS + 1), "new_title_too_long"),
+    ]:
         with pytest.raises(InputError) as info:
             clean_title(bad)
         assert info.value.key == key
@@ -44,7 +58,9 @@ def test_paragraphs_skip_blank_and_nbsp_lines() -> None:
 
 def test_tags() -> None:
     assert parse_tags("Казахстан, #Китай; цветная революция") == (
-        "Казахстан", "Китай", "цветная_революция",
+        "Казахстан",
+        "Китай",
+        "цветная_революция",
     )
     assert parse_tags("a, A, a") == ("a",)
     for bad in ["", " , ", "<script>", "123", ",".join(f"t{i}" for i in range(11))]:

@@ -19,8 +19,14 @@ ROOT = Path(__file__).resolve().parents[2]
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in list(os.environ):
         if name.upper() in {
-            "BOT_TOKEN", "CHANNEL_ID", "EDITOR_IDS", "ADMIN_IDS", "DATABASE_PATH",
-            "TELEGRAM_API_URL", "TIMEZONE", "LOG_LEVEL",
+            "BOT_TOKEN",
+            "CHANNEL_ID",
+            "EDITOR_IDS",
+            "ADMIN_IDS",
+            "DATABASE_PATH",
+            "TELEGRAM_API_URL",
+            "TIMEZONE",
+            "LOG_LEVEL",
         }:
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)  # no stray .env
@@ -73,12 +79,19 @@ def test_process_exits_with_one_line_and_no_token(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k.upper() not in {"BOT_TOKEN", "CHANNEL_ID"}}
     env.update(BOT_TOKEN="123456:short", CHANNEL_ID="@news_channel", PYTHONPATH=str(ROOT))
     result = subprocess.run(
-        [sys.executable, "-m", "bot"], cwd=tmp_path, env=env, capture_output=True,
-        text=True, timeout=60, check=False,
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 2
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
-    assert lines == ["Configuration error: BOT_TOKEN is invalid: does not look like a token "
-                     "from @BotFather (digits:letters)"]
+    assert lines == [
+        "Configuration error: BOT_TOKEN is invalid: does not look like a token "
+        "from @BotFather (digits:letters)"
+    ]
     assert "123456:short" not in result.stderr

@@ -81,7 +81,7 @@ def check_parts(text: Text, parts: list[Text], limit: int) -> None:
         size = utf16_len(part_plain)
         for entity in entities:
             assert entity.length > 0
-            assert 0 <= entity.offset and entity.offset + entity.length <= size
+            assert entity.offset >= 0 and entity.offset + entity.length <= size
     assert non_space("".join(part_plains)) == non_space(original)
     whole = utf16_len(original) <= limit
     if not whole:
@@ -148,7 +148,7 @@ def test_split_keeps_every_promise(text: Text, limit: int) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.sampled_from([*TOKENS, "long", "Ж"]), max_size=600).map("".join), st.integers(2, 300))
+@given(st.lists(st.sampled_from([*TOKENS, "long", "Ж"]), max_size=600).map("".join), limits)
 def test_long_plain_strings(value: str, limit: int) -> None:
     text = Text(value)
     parts = split_text(text, limit)
@@ -178,7 +178,7 @@ def test_fit_prefix_and_shorten_respect_the_limit(value: str, limit: int) -> Non
 def article(paragraphs: int, length: int) -> list[str]:
     sentence = "Стороны выразили общую готовность активизировать сотрудничество. "
     body = (sentence * (length // len(sentence) + 1))[: length - 1].rstrip() + "."
-    return [f"{index:02d} {body}"[:length] for index in range(paragraphs)]
+    return [f"{index:02d} {body}"[: length - 1] + "." for index in range(paragraphs)]
 
 
 def test_empty_and_blank_texts_give_no_parts() -> None:
@@ -244,7 +244,7 @@ def test_prefers_sentence_end_over_space() -> None:
 
 
 def test_sentence_end_may_close_a_quote() -> None:
-    text = Text('Он сказал: «Мы готовы.» Затем добавил ещё кое-что')
+    text = Text("Он сказал: «Мы готовы.» Затем добавил ещё кое-что")
     assert plains(split_text(text, 30))[0] == "Он сказал: «Мы готовы.»"
 
 
@@ -315,3 +315,19 @@ def test_half_a_hashtag_is_no_hashtag() -> None:
     assert all(part.render()[1] == [] for part in parts)
     [whole] = split_text(text, 100)
     assert [e.type for e in whole.render()[1]] == ["hashtag"]
+
+
+def test_title_line_is_kept_with_the_paragraph_it_heads() -> None:
+    text = Text(Bold("Заголовок"), "\n", "Первое предложение абзаца. " * 30)
+    first = plain_text(split_text(text, 200)[0])
+    assert first.startswith("Заголовок\nПервое предложение")
+    assert first.endswith(".")
+
+
+def test_long_paragraphs_without_a_period_still_split_at_paragraph_breaks() -> None:
+    paragraphs = [p.rstrip(".") for p in article(40, 500)]
+    text = Text("\n\n".join(paragraphs))
+    seen = []
+    for part in split_text(text, 4096):
+        seen += plain_text(part).split("\n\n")
+    assert seen == paragraphs

@@ -1,0 +1,143 @@
+"""Runs the real bot (``bot.app.create_app`` + ``Dispatcher.start_polling``) against the
+fake Bot API server, and stops or restarts it the way the process would."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+from typing import Any
+
+from bot.app import App, create_app
+from bot.models import Article, Poll
+from bot.settings import Settings
+from storage.articles import ArticleRepository
+from storage.db import Database
+from storage.polls import PollRepository
+from tests.fakes.botapi_server import FakeBotAPI
+from tests.fakes.users import FakeUser
+
+TOKEN = "123456:TEST-token-abcdefghijklmnopqrstuvwxyz"
+BOT_USERNAME = "newsroom_test_bot"
+CHANNEL_ID = -1001234567890
+CHANNEL_USERNAME = "kt_news_test"
+EDITOR_ID = 1001
+SECOND_EDITOR_ID = 1002
+ADMIN_ID = 1003
+
+
+def body_of(message: dict[str, Any]) -> str:
+    """What a person sees of a message: its text or its caption."""
+    return str(message.get("text") or message.get("caption") or "")
+
+
+def last_text(user: FakeUser) -> str:
+    received = user.received()
+    return body_of(received[-1]) if received else ""
+
+
+async def exchange(telegram: FakeBotAPI, user: FakeUser, text: str) -> str:
+    """The user sends ``text``; returns the bot's last answer once it has settled."""
+    before = len(user.received())
+    user.sends(text)
+    await telegram.wait_for(lambda: len(user.received()) > before)
+    await telegram.wait_idle(quiet=0.05)
+    return last_text(user)
+
+
+class Newsroom:
+    """The bot process, as a test sees it."""
+
+    def __init__(self, server: FakeBotAPI, tmp_path: Path, **overrides: Any) -> None:
+        self.server = server
+        self.database_path = tmp_path / "newsroom.sqlite3"
+        values: dict[str, Any] = {
+            "bot_token": TOKEN,
+            "channel_id": str(CHANNEL_ID),
+            "editor_ids": [EDITOR_ID, SECOND_EDITOR_ID],
+            "admin_ids": [ADMIN_ID],
+            "database_path": self.database_path,
+            "telegram_api_url": server.base_url,
+            "poll_refresh_seconds": 0.3,
+            # Tests run far faster than a newsroom: a generous pace keeps them quick,
+            # while the fake still enforces Telegram's limits where a test turns them on.
+            "rate_chat_per_second": 50.0,
+            "rate_group_per_minute": 6000.0,
+        }
+        values.update(overrides)
+        self.settings = Settings(_env_file=None, **values)
+        self.app: App | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> App:
+        polls_before = len(self.server.calls("getUpdates"))
+        self.app = await create_app(self.settings)
+        self._task = asyncio.create_task(
+            self.app.dispatcher.start_polling(
+                self.app.bot,
+                handle_signals=False,
+                polling_timeout=1,
+                allowed_updates=self.app.dispatcher.resolve_used_update_types(),
+            )
+        )
+        await self.server.wait_for(
+            lambda: (
+                len(self.server.calls("getUpdates")) > polls_before
+                or (self._task is not None and self._task.done())
+            ),
+            timeout=10,
+        )
+        if self._task.done():
+            self._task.result()  # raise what stopped it
+        return self.app
+
+    async def stop(self) -> None:
+        if self.app is None or self._task is None:
+            return
+        if not self._task.done():
+            with contextlib.suppress(RuntimeError):  # "polling is not started" race
+                await self.app.dispatcher.stop_polling()
+        try:
+            await asyncio.wait_for(self._task, timeout=10)
+        finally:
+            await self.app.db.close()
+            self.app = None
+            self._task = None
+
+    async def kill(self) -> None:
+        """Die without any shutdown work, like SIGKILL: nothing is flushed or closed."""
+        assert self.app is not None and self._task is not None
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await self._task
+        await self.app.bot.session.close()
+        await self.app.db.close()
+        self.app = None
+        self._task = None
+
+    async def restart(self) -> App:
+        await self.stop()
+        return await self.start()
+
+    # --- looking into the database the way an operator would ---------------------------
+
+    async def articles(self) -> list[Article]:
+        db = await Database.open(self.database_path)
+        try:
+            repo = ArticleRepository(db)
+            found = []
+            for status_list in [
+                await repo.list_unpublished(1000),
+                await repo.latest_published(1000),
+            ]:
+                found.extend(status_list)
+            return sorted(found, key=lambda a: a.id)
+        finally:
+            await db.close()
+
+    async def poll(self, poll_id: int) -> Poll | None:
+        db = await Database.open(self.database_path)
+        try:
+            return await PollRepository(db).get(poll_id)
+        finally:
+            await db.close()
