@@ -19,6 +19,7 @@ from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
 from bot.channel import Channel
+from bot.middlewares import InFlightUpdates
 from bot.poll_posts import PollBoard
 from bot.publishing import Publisher
 from bot.reading import Reading
@@ -47,6 +48,7 @@ class App:
     publisher: Publisher
     board: PollBoard
     requests: PacingRetryMiddleware
+    in_flight: InFlightUpdates
 
 
 def create_bot(settings: Settings) -> tuple[Bot, PacingRetryMiddleware]:
@@ -82,6 +84,8 @@ async def create_app(settings: Settings) -> App:
     publisher = Publisher(articles, channel, after_publish=board.article_published)
     editor_ids = settings.all_editor_ids
     dispatcher = Dispatcher(storage=MemoryStorage(), events_isolation=SimpleEventIsolation())
+    in_flight = InFlightUpdates()
+    dispatcher.update.outer_middleware(in_flight)
     dispatcher.include_router(setup_routers(editor_ids))
     dispatcher.workflow_data.update(
         settings=settings,
@@ -94,7 +98,19 @@ async def create_app(settings: Settings) -> App:
         editor_ids=editor_ids,
         reporter=AdminReporter(frozenset(settings.admin_ids)),
     )
-    app = App(settings, texts, db, bot, dispatcher, articles, channel, publisher, board, requests)
+    app = App(
+        settings=settings,
+        texts=texts,
+        db=db,
+        bot=bot,
+        dispatcher=dispatcher,
+        articles=articles,
+        channel=channel,
+        publisher=publisher,
+        board=board,
+        requests=requests,
+        in_flight=in_flight,
+    )
 
     async def startup() -> None:
         await on_startup(app)
@@ -170,8 +186,15 @@ async def on_startup(app: App) -> None:
         )
 
 
+SHUTDOWN_GRACE_SECONDS = 5.0
+
+
 async def on_shutdown(app: App) -> None:
-    """Polling has stopped: show every vote still waiting for its refresh."""
+    """Polling has stopped: finish the updates in hand, then show every pending vote."""
+    if not await app.in_flight.drain(SHUTDOWN_GRACE_SECONDS):
+        logger.warning(
+            "Shutdown: %d updates still running after the grace period", app.in_flight.count
+        )
     logger.info("Shutting down: flushing %d pending poll refreshes", app.board.refresher.pending)
     await app.board.refresher.flush()
 
