@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -21,13 +22,15 @@ from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefaul
 from bot.channel import Channel
 from bot.middlewares import InFlightUpdates
 from bot.poll_posts import PollBoard
-from bot.publishing import Publisher
+from bot.publishing import Outcome, Publisher, PublishResult
 from bot.reading import Reading
+from bot.scheduling import Scheduler
 from bot.settings import Settings
 from bot.telegram_limits import PacingRetryMiddleware, RateLimiter, RateLimits
 from bot.texts import Texts, get_texts
 from handlers import setup_routers
 from handlers.common import plain
+from handlers.editors import describe_publish
 from handlers.errors import AdminReporter
 from storage.articles import ArticleRepository
 from storage.db import Database
@@ -49,13 +52,15 @@ class App:
     board: PollBoard
     requests: PacingRetryMiddleware
     in_flight: InFlightUpdates
+    scheduler: Scheduler
 
 
 def create_bot(settings: Settings) -> tuple[Bot, PacingRetryMiddleware]:
+    timeout = settings.request_timeout_seconds
     session = (
-        AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+        AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url), timeout=timeout)
         if settings.telegram_api_url
-        else AiohttpSession()
+        else AiohttpSession(timeout=timeout)
     )
     limits = RateLimits(
         global_per_second=settings.rate_global_per_second,
@@ -74,7 +79,9 @@ def create_bot(settings: Settings) -> tuple[Bot, PacingRetryMiddleware]:
 
 async def create_app(settings: Settings) -> App:
     texts = get_texts(settings.language)
-    db = await Database.open(settings.database_path)
+    db = await Database.open(
+        settings.database_path, busy_timeout_ms=settings.database_busy_timeout_ms
+    )
     bot, requests = create_bot(settings)
     articles = ArticleRepository(db)
     channel = Channel(bot, settings.channel_chat_id, texts)
@@ -82,6 +89,7 @@ async def create_app(settings: Settings) -> App:
     board = PollBoard(bot, polls, articles, channel, texts, settings.poll_refresh_seconds)
     channel.extra_rows = board.rows_for_article
     publisher = Publisher(articles, channel, after_publish=board.article_published)
+    scheduler = Scheduler(articles, publisher, report=lambda *a: report_scheduled(app, *a))
     editor_ids = settings.all_editor_ids
     dispatcher = Dispatcher(storage=MemoryStorage(), events_isolation=SimpleEventIsolation())
     in_flight = InFlightUpdates()
@@ -94,6 +102,7 @@ async def create_app(settings: Settings) -> App:
         channel=channel,
         publisher=publisher,
         board=board,
+        scheduler=scheduler,
         reading=Reading(articles),
         editor_ids=editor_ids,
         reporter=AdminReporter(frozenset(settings.admin_ids)),
@@ -110,6 +119,7 @@ async def create_app(settings: Settings) -> App:
         board=board,
         requests=requests,
         in_flight=in_flight,
+        scheduler=scheduler,
     )
 
     async def startup() -> None:
@@ -137,6 +147,8 @@ async def set_commands(app: App) -> None:
         BotCommand(command="drafts", description=t.cmd_drafts),
         BotCommand(command="publish", description=t.cmd_publish),
         BotCommand(command="photo", description=t.cmd_photo),
+        BotCommand(command="schedule", description=t.cmd_schedule),
+        BotCommand(command="scheduled", description=t.cmd_scheduled),
         BotCommand(command="poll", description=t.cmd_poll),
         BotCommand(command="closepoll", description=t.cmd_closepoll),
         BotCommand(command="results", description=t.cmd_results),
@@ -157,6 +169,29 @@ async def notify_editors(app: App, text: str) -> None:
             await app.bot.send_message(editor_id, plain(text))
         except TelegramAPIError as exc:
             logger.info("Could not notify editor %s: %s", editor_id, exc.message)
+
+
+async def report_scheduled(
+    app: App, author_id: int, result: PublishResult, when: datetime, late: bool
+) -> None:
+    """Tell the author what became of their scheduled article."""
+    article_id = result.article.id if result.article else 0
+    if result.outcome is Outcome.PUBLISHED:
+        template = app.texts.scheduled_published_late if late else app.texts.scheduled_published
+        text = plain(
+            template,
+            id=article_id,
+            link=result.link or "",
+            when=when.astimezone(app.settings.tz).strftime("%Y-%m-%d %H:%M"),
+        )
+    else:
+        text = describe_publish(result, article_id, app.channel, app.texts)
+    recipients = {author_id} if author_id in app.settings.all_editor_ids else set()
+    for editor_id in recipients or app.settings.all_editor_ids:
+        try:
+            await app.bot.send_message(editor_id, text)
+        except TelegramAPIError as exc:
+            logger.info("Could not tell editor %s about a scheduled post: %s", editor_id, exc)
 
 
 async def on_startup(app: App) -> None:
@@ -184,6 +219,8 @@ async def on_startup(app: App) -> None:
                 id=article.id, title=article.title, channel=app.channel.chat_id
             ),
         )
+    # Only after interrupted publications are settled: the scheduler publishes too.
+    app.scheduler.start()
 
 
 SHUTDOWN_GRACE_SECONDS = 5.0
@@ -191,6 +228,7 @@ SHUTDOWN_GRACE_SECONDS = 5.0
 
 async def on_shutdown(app: App) -> None:
     """Polling has stopped: finish the updates in hand, then show every pending vote."""
+    await app.scheduler.stop()
     if not await app.in_flight.drain(SHUTDOWN_GRACE_SECONDS):
         logger.warning(
             "Shutdown: %d updates still running after the grace period", app.in_flight.count

@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     rate_chat_per_second: float = Field(default=1.0, gt=0)
     rate_group_per_minute: float = Field(default=20.0, gt=0)
     request_retries: int = Field(default=5, ge=0, le=20)
+    request_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    database_busy_timeout_ms: int = Field(default=5000, ge=0, le=600_000)
 
     @field_validator("bot_token")
     @classmethod

@@ -83,7 +83,8 @@ class RateLimiter:
         slot = self._chats.get(key)
         if slot is None:
             if is_private_chat(chat_id):
-                slot = _Slot(1.0 / self.limits.chat_per_second, self.limits.chat_burst)
+                # A 5% margin keeps clock jitter from tipping a steady flow over the limit.
+                slot = _Slot(1.05 / self.limits.chat_per_second, self.limits.chat_burst)
             else:
                 # 20 per minute, with a 5% margin so a sliding minute never sees 21.
                 slot = _Slot(60.0 / self.limits.group_per_minute * 1.05, self.limits.group_burst)

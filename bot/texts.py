@@ -52,6 +52,8 @@ class Texts:
         "/drafts — черновики\n"
         "/photo <номер> — подпись к фото: прикрепить его к черновику\n"
         "/publish <номер> — опубликовать в канале\n"
+        "/schedule <номер> <ГГГГ-ММ-ДД ЧЧ:ММ> — запланировать, /unschedule <номер> — отменить, "
+        "/scheduled — список\n"
         "/poll — опрос в канале (вопрос и варианты, каждый с новой строки)\n"
         "/addpoll <номер> — опрос под постом черновика\n"
         "/closepoll <номер опроса> — завершить опрос, /results <номер> — итоги\n"
@@ -74,6 +76,7 @@ class Texts:
     draft_actions: str = (
         "Черновик №{id}: «{title}»\n"
         "/publish {id} — опубликовать сейчас\n"
+        "/schedule {id} ГГГГ-ММ-ДД ЧЧ:ММ — запланировать\n"
         "/photo {id} — подпись к фото, чтобы прикрепить его (или ответьте фото на превью)"
     )
     drafts_header: str = "Черновики и статьи, ожидающие действий:"
@@ -142,6 +145,33 @@ class Texts:
         "Укажите номер статьи и ссылку на пост: /markpublished 12 https://t.me/канал/345"
     )
     channel_cannot_post: str = "⚠️ Бот не может публиковать в канале {channel}: {reason}"
+
+    # --- scheduling ---
+    schedule_usage: str = (
+        "Укажите номер черновика, дату и время: /schedule 12 2026-12-01 09:30 "
+        "(время — {timezone})."
+    )
+    schedule_bad_date: str = (
+        "Не понял дату «{value}». Формат: ГГГГ-ММ-ДД ЧЧ:ММ, например 2026-12-01 09:30."
+    )
+    schedule_in_past: str = "Время {when} уже прошло. Укажите время в будущем."
+    schedule_too_far: str = "Можно запланировать не больше чем на год вперёд."
+    scheduled_ok: str = (
+        "Статья №{id} будет опубликована {when} ({timezone}). Отменить: /unschedule {id}"
+    )
+    unscheduled_ok: str = "Публикация статьи №{id} отменена, она снова черновик."
+    not_scheduled: str = "Статья №{id} не запланирована."
+    unschedule_usage: str = "Укажите номер статьи: /unschedule 12"
+    scheduled_header: str = "Запланированные публикации ({timezone}):"
+    scheduled_line: str = "№{id} · {when} · {title}"
+    scheduled_empty: str = "Запланированных публикаций нет."
+    scheduled_published: str = "Запланированная статья №{id} опубликована: {link}"
+    scheduled_published_late: str = (
+        "Запланированная статья №{id} опубликована с опозданием (время было {when}, бот "
+        "был недоступен): {link}"
+    )
+    cmd_schedule: str = "Запланировать: /schedule <номер> <ГГГГ-ММ-ДД ЧЧ:ММ>"
+    cmd_scheduled: str = "Запланированные публикации"
 
     # --- the /new dialog ---
     new_ask_title: str = "Новая статья. Пришлите заголовок (одной строкой). /cancel — отмена."

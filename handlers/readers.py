@@ -102,6 +102,7 @@ async def editors_only(message: Message, texts: Texts) -> None:
 EDITOR_COMMANDS = (
     *("new", "import", "drafts", "photo", "publish", "forcepublish", "markpublished"),
     *("cancel", "done", "skip", "poll", "addpoll", "closepoll", "results"),
+    *("schedule", "unschedule", "scheduled"),
 )
 
 
