@@ -1,0 +1,61 @@
+"""Schedule parsing and the log filter that keeps the token out."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.intake import InputError
+from bot.logs import RedactSecrets
+from bot.scheduling import parse_schedule
+
+ALMATY = ZoneInfo("Asia/Almaty")
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+def test_parse_schedule_in_the_newsroom_time_zone() -> None:
+    article_id, when = parse_schedule("12 2026-12-01 09:30", ALMATY, NOW)
+    assert article_id == 12
+    assert when == datetime(2026, 12, 1, 9, 30, tzinfo=ALMATY)
+    assert when.astimezone(UTC).hour == 4  # Almaty is UTC+5
+
+
+@pytest.mark.parametrize(
+    ("args", "key"),
+    [
+        (None, "schedule_usage"),
+        ("12", "schedule_usage"),
+        ("x 2026-12-01 09:30", "schedule_usage"),
+        ("12 01.12.2026 09:30", "schedule_bad_date"),
+        ("12 2026-13-01 09:30", "schedule_bad_date"),
+        ("12 2026-12-01 25:00", "schedule_bad_date"),
+        ("12 2026-11-28 16:59", "schedule_in_past"),
+        ("12 2028-01-01 00:00", "schedule_too_far"),
+    ],
+)
+def test_parse_schedule_errors(args: str | None, key: str) -> None:
+    with pytest.raises(InputError) as info:
+        parse_schedule(args, ALMATY, NOW)
+    assert info.value.key == key
+
+
+def test_token_is_redacted_from_messages_args_and_tracebacks(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    token = "123456:ABCdefGHIjklMNOpqrSTUvwxYZ-secret"
+    logger = logging.getLogger("test.redaction")
+    logger.addFilter(RedactSecrets([token]))
+    try:
+        with caplog.at_level(logging.INFO, logger="test.redaction"):
+            logger.info("url https://api.telegram.org/bot%s/getMe", token)
+            try:
+                raise RuntimeError(f"failed at /bot{token}/sendMessage")
+            except RuntimeError:
+                logger.exception("boom")
+    finally:
+        logger.filters.clear()
+    assert token not in caplog.text
+    assert "<token>" in caplog.text
