@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 import pytest
 from hypothesis import given
@@ -104,7 +105,7 @@ async def test_refresher_coalesces_and_keeps_the_latest() -> None:
     await asyncio.sleep(0.3)
     # One immediate render, then at most one per interval, and one after the last vote.
     assert 2 <= len(renders) <= 5
-    gaps = [b - a for a, b in zip(renders, renders[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(renders)]
     assert all(gap >= 0.19 for gap in gaps)
     assert renders[-1] >= start + 0.45  # the final counts were rendered after the last vote
     assert refresher.pending == 0
