@@ -16,7 +16,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError
-from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
 from bot.channel import Channel
@@ -34,6 +34,7 @@ from handlers.editors import describe_publish
 from handlers.errors import AdminReporter
 from storage.articles import ArticleRepository
 from storage.db import Database
+from storage.dialogs import SqliteDialogStorage
 from storage.polls import PollRepository
 
 logger = logging.getLogger(__name__)
@@ -91,7 +92,9 @@ async def create_app(settings: Settings) -> App:
     publisher = Publisher(articles, channel, after_publish=board.article_published)
     scheduler = Scheduler(articles, publisher, report=lambda *a: report_scheduled(app, *a))
     editor_ids = settings.all_editor_ids
-    dispatcher = Dispatcher(storage=MemoryStorage(), events_isolation=SimpleEventIsolation())
+    dispatcher = Dispatcher(
+        storage=SqliteDialogStorage(db), events_isolation=SimpleEventIsolation()
+    )
     in_flight = InFlightUpdates()
     dispatcher.update.outer_middleware(in_flight)
     dispatcher.include_router(setup_routers(editor_ids))

@@ -346,3 +346,19 @@ async def test_invalid_editor_input_gets_a_clear_message(
     editor.sends_document(cp1251, caption="/import")
     await telegram.wait_for(lambda: "UTF-8" in body_of(editor.last()))
     assert await newsroom.articles() == []
+
+
+async def test_dialog_survives_a_restart(
+    newsroom: Newsroom, telegram: FakeBotAPI, editor: FakeUser
+) -> None:
+    await exchange(telegram, editor, "/new")
+    await exchange(telegram, editor, "Заголовок до перезапуска")
+    assert "абзацев: 1" in await exchange(telegram, editor, "Абзац до перезапуска.")
+    await newsroom.restart()
+    assert "абзацев: 2" in await exchange(telegram, editor, "Абзац после перезапуска.")
+    for step in ["/done", "/skip", "/skip"]:
+        await exchange(telegram, editor, step)
+    assert "Черновик №1" in await exchange(telegram, editor, "/skip")
+    [article] = await newsroom.articles()
+    assert article.title == "Заголовок до перезапуска"
+    assert article.content.paragraphs == ("Абзац до перезапуска.", "Абзац после перезапуска.")
