@@ -20,6 +20,7 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
 from bot.channel import Channel
+from bot.editing import Revisions
 from bot.middlewares import InFlightUpdates
 from bot.poll_posts import PollBoard
 from bot.publishing import Outcome, Publisher, PublishResult
@@ -89,6 +90,7 @@ async def create_app(settings: Settings) -> App:
     polls = PollRepository(db)
     board = PollBoard(bot, polls, articles, channel, texts, settings.poll_refresh_seconds)
     channel.extra_rows = board.rows_for_article
+    channel.appendix = board.appendix_for_article
     publisher = Publisher(articles, channel, after_publish=board.article_published)
     scheduler = Scheduler(articles, publisher, report=lambda *a: report_scheduled(app, *a))
     editor_ids = settings.all_editor_ids
@@ -106,6 +108,7 @@ async def create_app(settings: Settings) -> App:
         publisher=publisher,
         board=board,
         scheduler=scheduler,
+        revisions=Revisions(articles, channel),
         reading=Reading(articles),
         editor_ids=editor_ids,
         reporter=AdminReporter(frozenset(settings.admin_ids)),

@@ -26,9 +26,10 @@ from aiogram.types import (
     LinkPreviewOptions,
 )
 from aiogram.utils.deep_linking import create_start_link
+from aiogram.utils.formatting import Text
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.formatting import channel_post
+from bot.formatting import CAPTION_LIMIT, MESSAGE_LIMIT, channel_post
 from bot.models import Article
 from bot.publishing import ChannelRefused, ChannelUncertain
 from bot.texts import Texts
@@ -39,6 +40,8 @@ ARTICLE_PAYLOAD_PREFIX = "a"
 
 # Extra keyboard rows under a post (a reader poll's buttons), supplied by the poll service.
 ExtraRows = Callable[[Article], Awaitable[list[list[InlineKeyboardButton]]]]
+# A block appended to the post's text (a closed poll's results).
+Appendix = Callable[[Article], Awaitable[Text | None]]
 
 
 def article_payload(article_id: int) -> str:
@@ -67,6 +70,7 @@ class Channel:
         self.chat_id = str(chat_id)
         self.texts = texts
         self.extra_rows: ExtraRows | None = None
+        self.appendix: Appendix | None = None
 
     def post_link(self, message_id: int) -> str:
         return channel_post_link(self.chat_ref, message_id)
@@ -74,7 +78,14 @@ class Channel:
     async def render(self, article: Article) -> RenderedPost:
         """The post exactly as the channel shows it; the editor's preview uses it too."""
         photo = article.photo_file_id
-        text = channel_post(article.content, with_photo=photo is not None, texts=self.texts)
+        limit = CAPTION_LIMIT if photo is not None else MESSAGE_LIMIT
+        appendix = await self.appendix(article) if self.appendix is not None else None
+        reserve = len(appendix) + 2 if appendix is not None else 0
+        text = channel_post(
+            article.content, with_photo=photo is not None, texts=self.texts, reserve=reserve
+        )
+        if appendix is not None and len(text) + reserve <= limit:
+            text = Text(text, "\n\n", appendix)
         builder = InlineKeyboardBuilder()
         if self.extra_rows is not None:
             for row in await self.extra_rows(article):
@@ -96,6 +107,33 @@ class Channel:
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         return message.message_id
+
+    async def edit_post(self, article: Article) -> None:
+        """Bring a published post in line with the article (text, photo caption, buttons).
+
+        "message is not modified" means it already is: not an error.
+        """
+        assert article.channel_message_id is not None
+        post = await self.render(article)
+        try:
+            if post.photo is not None:
+                await self.bot.edit_message_caption(
+                    chat_id=self.chat_ref,
+                    message_id=article.channel_message_id,
+                    caption=post.html,
+                    reply_markup=post.markup,
+                )
+            else:
+                await self.bot.edit_message_text(
+                    text=post.html,
+                    chat_id=self.chat_ref,
+                    message_id=article.channel_message_id,
+                    reply_markup=post.markup,
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                )
+        except TelegramBadRequest as exc:
+            if "message is not modified" not in exc.message:
+                raise
 
     async def send_post(self, article: Article) -> int:
         post = await self.render(article)

@@ -30,7 +30,6 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, LinkPrevie
 from aiogram.utils.formatting import Text
 
 from bot.channel import Channel
-from bot.formatting import CAPTION_LIMIT, MESSAGE_LIMIT, channel_post
 from bot.models import Article, Poll, PollStatus, VoteOutcome
 from bot.polls import PollSpec, option_button_label, question_text, results_text, vote_toast
 from bot.texts import Texts
@@ -242,31 +241,14 @@ class PollBoard:
                 chat_id=chat, message_id=poll.channel_message_id, reply_markup=markup
             )
             return
-        results = results_text(poll, self.texts)
-        with_photo = article.photo_file_id is not None
-        limit = CAPTION_LIMIT if with_photo else MESSAGE_LIMIT
-        post = channel_post(
-            article.content,
-            with_photo=with_photo,
-            texts=self.texts,
-            reserve=len(results) + 2,
-        )
-        body = Text(post, "\n\n", results) if len(post) + len(results) + 2 <= limit else post
-        if with_photo:
-            await self.bot.edit_message_caption(
-                chat_id=chat,
-                message_id=poll.channel_message_id,
-                caption=body.as_html(),
-                reply_markup=markup,
-            )
-        else:
-            await self.bot.edit_message_text(
-                text=body.as_html(),
-                chat_id=chat,
-                message_id=poll.channel_message_id,
-                reply_markup=markup,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-            )
+        await self.channel.edit_post(article)
+
+    async def appendix_for_article(self, article: Article) -> Text | None:
+        """Given to ``Channel.appendix``: a closed poll's results under the post."""
+        poll = await self.polls.for_article(article.id)
+        if poll is None or not poll.is_closed:
+            return None
+        return results_text(poll, self.texts)
 
     async def close(self, poll_id: int) -> tuple[bool, Poll | None]:
         closed, poll = await self.polls.close(poll_id)

@@ -102,7 +102,7 @@ async def editors_only(message: Message, texts: Texts) -> None:
 EDITOR_COMMANDS = (
     *("new", "import", "drafts", "photo", "publish", "forcepublish", "markpublished"),
     *("cancel", "done", "skip", "poll", "addpoll", "closepoll", "results"),
-    *("schedule", "unschedule", "scheduled"),
+    *("schedule", "unschedule", "scheduled", "edit", "summary", "tags", "credit"),
 )
 
 

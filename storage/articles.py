@@ -190,15 +190,20 @@ class ArticleRepository:
             [(article_id, i, tag) for i, tag in enumerate(content.tags)],
         )
 
-    async def update_content(self, article_id: int, content: ArticleContent) -> Article | None:
-        """Replace the text of an article that is not yet published (None otherwise)."""
-        statuses = tuple(s.value for s in EDITABLE)
+    async def update_content(
+        self, article_id: int, content: ArticleContent, *, allow_published: bool = False
+    ) -> Article | None:
+        """Replace the text of an article; None if it is being published (or published,
+        unless ``allow_published``)."""
+        allowed = (*EDITABLE, ArticleStatus.PUBLISHED) if allow_published else EDITABLE
+        statuses = tuple(s.value for s in allowed)
         async with self._db.transaction() as tx:
             changed = await tx.execute(
                 f"""
                 UPDATE articles
                    SET title = ?, summary = ?, dateline = ?, source = ?, photo_credit = ?,
-                       poll_question = ?, poll_intro = ?, updated_at = ?
+                       poll_question = ?, poll_intro = ?, original_published_at = ?,
+                       views = ?, updated_at = ?
                  WHERE id = ? AND status IN ({_placeholders(statuses)})
                 """,
                 (
@@ -209,6 +214,8 @@ class ArticleRepository:
                     content.photo_credit,
                     content.poll_question,
                     content.poll_intro,
+                    _ts(content.original_published_at),
+                    content.views,
                     utcnow().isoformat(),
                     article_id,
                     *statuses,

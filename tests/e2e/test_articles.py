@@ -362,3 +362,40 @@ async def test_dialog_survives_a_restart(
     [article] = await newsroom.articles()
     assert article.title == "Заголовок до перезапуска"
     assert article.content.paragraphs == ("Абзац до перезапуска.", "Абзац после перезапуска.")
+
+
+async def test_editing_drafts_and_published_posts(
+    newsroom: Newsroom, telegram: FakeBotAPI, editor: FakeUser, reader: FakeUser
+) -> None:
+    await exchange(telegram, editor, "/import\nСтарый заголовок\n\nСтарый абзац. Ещё.")
+    answer = await exchange(telegram, editor, "/edit 1\nНовый заголовок\n\nНовый абзац.")
+    assert "Черновик №1 обновлён" in answer
+    assert bold_spans(editor.received()[-2]) == ["Новый заголовок"]  # the fresh preview
+    for text, expected in [
+        ("/edit", "Новый текст статьи"),
+        ("/edit 1", "Новый текст статьи"),
+        ("/edit 9\nЗаголовок\n\nТекст.", "Статьи №9 нет"),
+        ("/tags 1 <b>", "Не получилось разобрать теги"),
+        ("/summary 1", "Формат: /summary"),
+        ("/credit x Фото", "Формат: /credit"),
+    ]:
+        answer = await exchange(telegram, editor, text)
+        assert expected in answer, (text, answer)
+    await exchange(telegram, editor, "/publish 1")
+    [post] = telegram.chat_messages(CHANNEL_ID)
+    answer = await exchange(telegram, editor, "/summary 1 Короткий анонс от редактора <3")
+    assert "пост в канале исправлен" in answer
+    await exchange(telegram, editor, "/tags 1 Алматы, транспорт")
+    await exchange(telegram, editor, "/credit 1 Фото: пресс-служба")
+    current = telegram.current(post)
+    assert current["text"] == (
+        "Новый заголовок\n\nКороткий анонс от редактора <3\n\nФото: пресс-служба\n"
+        "#Алматы #транспорт"
+    )
+    answer = await exchange(telegram, editor, "/edit 1\nИсправленный заголовок\n\nИсправлено.")
+    assert "пост в канале исправлен" in answer
+    assert telegram.current(post)["text"].startswith("Исправленный заголовок")
+    reader.sends("/start a1")
+    await telegram.wait_for(lambda: reader.received())
+    assert "Исправлено." in body_of(reader.last())
+    assert len(telegram.chat_messages(CHANNEL_ID)) == 1

@@ -1,0 +1,81 @@
+"""Revising an article after it was submitted: a draft is simply replaced; a published
+article is updated in the database (readers get the new full text) and its channel post
+is edited to match."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from bot.models import Article, ArticleContent, ArticleStatus
+from storage.articles import ArticleRepository
+
+logger = logging.getLogger(__name__)
+
+
+class PostEditor(Protocol):
+    async def edit_post(self, article: Article) -> None: ...
+
+    def post_link(self, message_id: int) -> str: ...
+
+
+class EditOutcome(StrEnum):
+    DRAFT_UPDATED = "draft_updated"
+    POST_UPDATED = "post_updated"
+    POST_NOT_UPDATED = "post_not_updated"  # stored, but Telegram refused the edit
+    NOT_FOUND = "not_found"
+    BUSY = "busy"
+
+
+@dataclass(frozen=True, slots=True)
+class EditResult:
+    outcome: EditOutcome
+    article: Article | None
+    link: str | None = None
+    reason: str | None = None
+
+
+def merge_import(old: ArticleContent, new: ArticleContent) -> ArticleContent:
+    """A re-imported text replaces the text; what it does not say is kept."""
+    return dataclasses.replace(
+        new,
+        summary=old.summary,
+        tags=new.tags or old.tags,
+        photo_credit=new.photo_credit or old.photo_credit,
+        source=new.source or old.source,
+        poll_question=new.poll_question or old.poll_question,
+        poll_intro=new.poll_intro or old.poll_intro,
+    )
+
+
+class Revisions:
+    def __init__(self, articles: ArticleRepository, channel: PostEditor) -> None:
+        self._articles = articles
+        self._channel = channel
+
+    async def revise(
+        self, article_id: int, change: Callable[[ArticleContent], ArticleContent]
+    ) -> EditResult:
+        current = await self._articles.get(article_id)
+        if current is None:
+            return EditResult(EditOutcome.NOT_FOUND, None)
+        if current.status is ArticleStatus.PUBLISHING:
+            return EditResult(EditOutcome.BUSY, current)
+        updated = await self._articles.update_content(
+            article_id, change(current.content), allow_published=True
+        )
+        if updated is None:  # it changed state under us
+            return EditResult(EditOutcome.BUSY, current)
+        if updated.status is not ArticleStatus.PUBLISHED or updated.channel_message_id is None:
+            return EditResult(EditOutcome.DRAFT_UPDATED, updated)
+        link = self._channel.post_link(updated.channel_message_id)
+        try:
+            await self._channel.edit_post(updated)
+        except Exception as exc:
+            logger.warning("Could not edit the post of article %s: %s", article_id, exc)
+            return EditResult(EditOutcome.POST_NOT_UPDATED, updated, link, str(exc))
+        return EditResult(EditOutcome.POST_UPDATED, updated, link)
