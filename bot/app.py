@@ -151,6 +151,7 @@ async def set_commands(app: App) -> None:
         BotCommand(command="new", description=t.cmd_new),
         BotCommand(command="import", description=t.cmd_import),
         BotCommand(command="drafts", description=t.cmd_drafts),
+        BotCommand(command="published", description=t.cmd_published),
         BotCommand(command="publish", description=t.cmd_publish),
         BotCommand(command="photo", description=t.cmd_photo),
         BotCommand(command="schedule", description=t.cmd_schedule),

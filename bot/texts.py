@@ -49,7 +49,7 @@ class Texts:
         "/new — новая статья (пошагово)\n"
         "/import — импорт текста страницы (текст на следующих строках, ответом на "
         "сообщение с текстом или .txt-файлом с подписью /import)\n"
-        "/drafts — черновики\n"
+        "/drafts — черновики, /published — опубликованные и число читателей\n"
         "/edit <номер> — заменить текст (новый текст на следующих строках); "
         "/summary, /tags, /credit <номер> <значение> — отдельные поля\n"
         "/photo <номер> — подпись к фото: прикрепить его к черновику\n"
@@ -84,6 +84,10 @@ class Texts:
     drafts_header: str = "Черновики и статьи, ожидающие действий:"
     drafts_empty: str = "Черновиков нет. /new — новая статья, /import — импорт текста."
     drafts_line: str = "№{id} · {status} · {title}"
+    published_header: str = "Последние публикации (читателей полного текста):"
+    published_line: str = "№{id} · {when} · {reads} чит. · {title}\n{link}"
+    published_empty: str = "Опубликованных статей пока нет."
+    cmd_published: str = "Опубликованные статьи и их читатели"
     status_names: tuple[tuple[str, str], ...] = (
         ("draft", "черновик"),
         ("scheduled", "запланирован"),

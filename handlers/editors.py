@@ -9,12 +9,13 @@ from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject
-from aiogram.types import Message
+from aiogram.types import LinkPreviewOptions, Message
 
 from bot.channel import Channel
 from bot.intake import MAX_DOCUMENT_BYTES, InputError, decode_document, parse_id
 from bot.parsing import ParseError, parse_article
 from bot.publishing import Outcome, Publisher, PublishResult
+from bot.settings import Settings
 from bot.texts import Texts
 from storage.articles import ArticleRepository
 
@@ -93,6 +94,35 @@ async def cmd_drafts(message: Message, articles: ArticleRepository, texts: Texts
         for a in drafts
     ]
     await message.answer(plain("\n".join(lines)))
+
+
+async def cmd_published(
+    message: Message,
+    articles: ArticleRepository,
+    publisher: Publisher,
+    settings: Settings,
+    texts: Texts,
+) -> None:
+    published = await articles.latest_published(20)
+    if not published:
+        await message.answer(plain(texts.published_empty))
+        return
+    lines = [texts.published_header]
+    lines += [
+        texts.published_line.format(
+            id=a.id,
+            when=a.published_at.astimezone(settings.tz).strftime("%d.%m %H:%M")
+            if a.published_at
+            else "",
+            reads=a.reads,
+            title=a.title,
+            link=publisher.link_for(a) or "",
+        )
+        for a in published
+    ]
+    await message.answer(
+        plain("\n".join(lines)), link_preview_options=LinkPreviewOptions(is_disabled=True)
+    )
 
 
 async def _attach_photo(
@@ -222,6 +252,7 @@ def setup(editor_ids: frozenset[int]) -> Router:
     router.message.register(document_import, Command("import"), F.document)
     router.message.register(cmd_import, Command("import"))
     router.message.register(cmd_drafts, Command("drafts"))
+    router.message.register(cmd_published, Command("published"))
     router.message.register(photo_with_command, Command("photo"), F.photo)
     router.message.register(cmd_photo_without_photo, Command("photo"))
     router.message.register(photo_reply, F.photo, F.reply_to_message)

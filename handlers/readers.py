@@ -103,6 +103,7 @@ EDITOR_COMMANDS = (
     *("new", "import", "drafts", "photo", "publish", "forcepublish", "markpublished"),
     *("cancel", "done", "skip", "poll", "addpoll", "closepoll", "results"),
     *("schedule", "unschedule", "scheduled", "edit", "summary", "tags", "credit"),
+    *("published",),
 )
 
 

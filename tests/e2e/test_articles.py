@@ -108,6 +108,8 @@ async def test_seed_import_photo_publish_and_read(
     [article] = [a for a in await newsroom.articles() if a.id == draft_id]
     assert article.status is ArticleStatus.PUBLISHED
     assert article.reads == 2
+    listing = await exchange(telegram, editor, "/published")
+    assert f"№{draft_id} · " in listing and "· 2 чит. · " in listing and link in listing
     assert article.channel_message_id == post["message_id"]
 
 
