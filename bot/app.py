@@ -253,4 +253,6 @@ async def run(settings: Settings, *, handle_signals: bool = True) -> None:
             allowed_updates=app.dispatcher.resolve_used_update_types(),
         )
     finally:
+        # aiogram closes its HTTP session only after a successful start-up.
+        await app.bot.session.close()
         await app.db.close()

@@ -65,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "preview":
         return preview(args.file, with_photo=args.photo)
 
+    from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+
     from bot.app import run
     from bot.logs import setup_logging
     from bot.settings import SettingsError, load_settings
@@ -81,6 +83,16 @@ def main(argv: list[str] | None = None) -> int:
     except StorageError as exc:
         print(f"Database error: {exc}", file=sys.stderr)
         return 3
+    except TelegramUnauthorizedError:
+        print(
+            "Configuration error: BOT_TOKEN was rejected by Telegram (Unauthorized)",
+            file=sys.stderr,
+        )
+        return 2
+    except TelegramNetworkError as exc:
+        where = settings.telegram_api_url or "api.telegram.org"
+        print(f"Cannot reach Telegram at {where}: {exc.message}", file=sys.stderr)
+        return 4
     except KeyboardInterrupt:
         pass
     return 0

@@ -62,6 +62,9 @@ class Refresher:
         self._clock = clock
         self._last: dict[int, float] = {}
         self._pending: dict[int, asyncio.Task[None]] = {}
+        # Refreshes already past their wait and talking to Telegram: flush() awaits them,
+        # so none of them outlives the bot's HTTP session or the database.
+        self._running: set[asyncio.Task[None]] = set()
 
     def mark_dirty(self, poll_id: int) -> None:
         if poll_id in self._pending:
@@ -77,6 +80,10 @@ class Refresher:
         finally:
             self._pending.pop(poll_id, None)
         self._last[poll_id] = self._clock()
+        task = asyncio.current_task()
+        if task is not None:
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
         try:
             await self._render(poll_id)
         except (TelegramServerError, TelegramNetworkError, TelegramRetryAfter) as exc:
@@ -94,6 +101,8 @@ class Refresher:
         for _, task in pending:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self._running:
+            await asyncio.gather(*self._running, return_exceptions=True)
         for poll_id, _ in pending:
             await self._render(poll_id)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -14,48 +15,59 @@ from .db import Database
 
 
 class SqliteDialogStorage(BaseStorage):
+    """aiogram asks for the state on every update; answers come from a write-through
+    memory cache (this process is the only writer), the database keeps them durable."""
+
     def __init__(self, db: Database) -> None:
         self._db = db
         self._keys = DefaultKeyBuilder(with_destiny=True)
+        self._states: dict[str, str | None] = {}
+        self._data: dict[str, dict[str, Any]] = {}
 
     def _key(self, key: StorageKey) -> str:
         return self._keys.build(key)
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
+        name = self._key(key)
+        if name in self._states and self._states[name] == value:
+            return
         await self._db.execute(
             "INSERT INTO dialog_states (key, state, updated_at) VALUES (?, ?, ?) "
             "ON CONFLICT (key) DO UPDATE SET state = excluded.state, "
             "updated_at = excluded.updated_at",
-            (self._key(key), value, datetime.now(UTC).isoformat()),
+            (name, value, datetime.now(UTC).isoformat()),
         )
+        self._states[name] = value
 
     async def get_state(self, key: StorageKey) -> str | None:
-        row = await self._db.fetch_one(
-            "SELECT state FROM dialog_states WHERE key = ?", (self._key(key),)
-        )
-        return str(row["state"]) if row and row["state"] is not None else None
+        name = self._key(key)
+        if name not in self._states:
+            row = await self._db.fetch_one(
+                "SELECT state FROM dialog_states WHERE key = ?", (name,)
+            )
+            self._states[name] = str(row["state"]) if row and row["state"] is not None else None
+        return self._states[name]
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
+        name = self._key(key)
+        if name in self._data and self._data[name] == dict(data):
+            return
         await self._db.execute(
             "INSERT INTO dialog_states (key, data, updated_at) VALUES (?, ?, ?) "
             "ON CONFLICT (key) DO UPDATE SET data = excluded.data, "
             "updated_at = excluded.updated_at",
-            (
-                self._key(key),
-                json.dumps(dict(data), ensure_ascii=False),
-                datetime.now(UTC).isoformat(),
-            ),
+            (name, json.dumps(dict(data), ensure_ascii=False), datetime.now(UTC).isoformat()),
         )
+        self._data[name] = copy.deepcopy(dict(data))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        row = await self._db.fetch_one(
-            "SELECT data FROM dialog_states WHERE key = ?", (self._key(key),)
-        )
-        if row is None:
-            return {}
-        loaded = json.loads(row["data"])
-        return loaded if isinstance(loaded, dict) else {}
+        name = self._key(key)
+        if name not in self._data:
+            row = await self._db.fetch_one("SELECT data FROM dialog_states WHERE key = ?", (name,))
+            loaded = json.loads(row["data"]) if row is not None else {}
+            self._data[name] = loaded if isinstance(loaded, dict) else {}
+        return copy.deepcopy(self._data[name])  # a copy the caller may change
 
     async def close(self) -> None:
         """The database belongs to the app, which closes it."""

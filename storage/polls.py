@@ -1,13 +1,16 @@
 """Reader polls: options, one current vote per reader, counts, what the post shows.
 
-A vote is one ``BEGIN IMMEDIATE … COMMIT``: the UPSERT (guarded by the poll being
-open and the option existing), the version bump that tells the refresher the post is
-stale, and the counts read back for the reader's toast.  It is committed before the
+A vote is one ``BEGIN IMMEDIATE … COMMIT``, run in one call on the database thread:
+the UPSERT (guarded by the poll being open and the option existing), the version bump
+that tells the refresher the post is stale, and the counts read back for the reader's
+toast (kept per option by triggers, see migration 0004).  It is committed before the
 caller answers the reader.
 """
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from datetime import UTC, datetime
 
 from bot.models import Poll, PollStatus, VoteOutcome, VoteResult
@@ -19,9 +22,88 @@ def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
+# One current vote per (poll, reader): insert, or move it to another option; nothing
+# when the poll is closed, the option does not exist, or it is the same option again.
+_VOTE_SQL = """
+    INSERT INTO poll_votes (poll_id, reader_id, position, voted_at)
+    SELECT ?, ?, ?, ?
+     WHERE EXISTS (SELECT 1 FROM polls WHERE id = ? AND status IN ('pending', 'open'))
+       AND EXISTS (SELECT 1 FROM poll_options WHERE poll_id = ? AND position = ?)
+    ON CONFLICT (poll_id, reader_id) DO UPDATE
+       SET position = excluded.position, voted_at = excluded.voted_at
+     WHERE poll_votes.position <> excluded.position
+"""
+
+
+VoteArgs = tuple[int, int, int, str]  # poll, reader, option position, time
+VoteRow = tuple[bool, sqlite3.Row | None, tuple[int, ...]]  # changed, poll row, counts
+
+
+def _apply_vote(conn: sqlite3.Connection, args: VoteArgs) -> VoteRow:
+    """One vote, inside an open transaction, on the database thread."""
+    poll_id, reader_id, position, now = args
+    changed = conn.execute(
+        _VOTE_SQL, (poll_id, reader_id, position, now, poll_id, poll_id, position)
+    ).rowcount
+    if changed:
+        conn.execute(
+            "UPDATE polls SET counts_version = counts_version + 1 WHERE id = ?", (poll_id,)
+        )
+    row = conn.execute("SELECT * FROM polls WHERE id = ?", (poll_id,)).fetchone()
+    counts = conn.execute(
+        "SELECT votes FROM poll_options WHERE poll_id = ? ORDER BY position", (poll_id,)
+    ).fetchall()
+    return bool(changed), row, tuple(int(c[0]) for c in counts)
+
+
+class VoteBatcher:
+    """Group commit: votes that arrive while a commit is running go into the next one.
+
+    Each vote is still committed before its caller is answered; under a burst, hundreds
+    of presses share one transaction and one hop to the database thread instead of
+    paying for their own.  Votes are applied in arrival order.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._queue: list[tuple[VoteArgs, asyncio.Future[VoteRow]]] = []
+        self._worker: asyncio.Task[None] | None = None
+
+    async def submit(self, args: VoteArgs) -> VoteRow:
+        future: asyncio.Future[VoteRow] = asyncio.get_running_loop().create_future()
+        self._queue.append((args, future))
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue, []
+
+            def work(
+                conn: sqlite3.Connection,
+                batch: list[tuple[VoteArgs, asyncio.Future[VoteRow]]] = batch,
+            ) -> list[VoteRow]:
+                return [_apply_vote(conn, args) for args, _ in batch]
+
+            try:
+                results = await self._db.run_transaction(work)
+            except Exception as exc:  # the whole batch was rolled back: nobody is counted
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
+
+
 class PollRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._batcher = VoteBatcher(db)
+        # Option labels never change once a poll exists: no need to read them per vote.
+        self._labels: dict[int, tuple[str, ...]] = {}
 
     async def create(
         self,
@@ -65,18 +147,21 @@ class PollRepository:
         if row is None:
             return None
         options = await tx.fetch_all(
-            "SELECT o.label, COUNT(v.reader_id) AS votes "
-            "FROM poll_options o LEFT JOIN poll_votes v "
-            "ON v.poll_id = o.poll_id AND v.position = o.position "
-            "WHERE o.poll_id = ? GROUP BY o.position ORDER BY o.position",
+            "SELECT label, votes FROM poll_options WHERE poll_id = ? ORDER BY position",
             (poll_id,),
         )
+        return self._poll_from(
+            row, tuple(o["label"] for o in options), tuple(int(o["votes"]) for o in options)
+        )
+
+    @staticmethod
+    def _poll_from(row: sqlite3.Row, options: tuple[str, ...], counts: tuple[int, ...]) -> Poll:
         return Poll(
             id=row["id"],
             question=row["question"],
             intro=row["intro"],
-            options=tuple(o["label"] for o in options),
-            counts=tuple(int(o["votes"]) for o in options),
+            options=options,
+            counts=counts,
             status=PollStatus(row["status"]),
             created_by=row["created_by"],
             article_id=row["article_id"],
@@ -87,31 +172,25 @@ class PollRepository:
         )
 
     async def vote(self, poll_id: int, reader_id: int, position: int) -> VoteResult:
-        async with self._db.transaction() as tx:
-            changed = await tx.execute(
-                """
-                INSERT INTO poll_votes (poll_id, reader_id, position, voted_at)
-                SELECT ?, ?, ?, ?
-                 WHERE EXISTS (SELECT 1 FROM polls WHERE id = ? AND status IN ('pending', 'open'))
-                   AND EXISTS (SELECT 1 FROM poll_options WHERE poll_id = ? AND position = ?)
-                ON CONFLICT (poll_id, reader_id) DO UPDATE
-                   SET position = excluded.position, voted_at = excluded.voted_at
-                 WHERE poll_votes.position <> excluded.position
-                """,
-                (poll_id, reader_id, position, _now(), poll_id, poll_id, position),
-            )
-            if changed:
-                await tx.execute(
-                    "UPDATE polls SET counts_version = counts_version + 1 WHERE id = ?",
-                    (poll_id,),
-                )
-            poll = await self._get(tx, poll_id)
-        if poll is None or not 0 <= position < len(poll.options):
-            return VoteResult(VoteOutcome.UNKNOWN, poll)
+        """Record a press; returns once the vote is committed."""
+        changed, row, counts = await self._batcher.submit((poll_id, reader_id, position, _now()))
+        if row is None or not 0 <= position < len(counts):
+            return VoteResult(VoteOutcome.UNKNOWN, None)
+        labels = self._labels.get(poll_id)
+        if labels is None:
+            labels = await self._option_labels(poll_id)
+            self._labels[poll_id] = labels
+        poll = self._poll_from(row, labels, counts)
         if poll.status in (PollStatus.CLOSED, PollStatus.FAILED):
             return VoteResult(VoteOutcome.CLOSED, poll)
         outcome = VoteOutcome.RECORDED if changed else VoteOutcome.UNCHANGED
         return VoteResult(outcome, poll, position)
+
+    async def _option_labels(self, poll_id: int) -> tuple[str, ...]:
+        rows = await self._db.fetch_all(
+            "SELECT label FROM poll_options WHERE poll_id = ? ORDER BY position", (poll_id,)
+        )
+        return tuple(str(r["label"]) for r in rows)
 
     async def mark_posted(self, poll_id: int, chat_id: str, message_id: int) -> Poll | None:
         async with self._db.transaction() as tx:
