@@ -405,3 +405,37 @@ async def test_ids_of_other_kinds_and_other_editors_commands(
         telegram, editor, f"/closepoll {article_id + 5}"
     )
     assert EDITOR_ID and ADMIN_ID
+
+
+async def test_channel_send_timeout_is_uncertain_and_reader_timeout_is_retried(
+    telegram: FakeBotAPI, tmp_path: Path, editor: FakeUser, reader: FakeUser
+) -> None:
+    room = Newsroom(telegram, tmp_path, request_timeout_seconds=1.0)
+    await room.start()
+    try:
+        article_id = await draft(telegram, editor)
+        telegram.fail_next("sendMessage", chat_id=CHANNEL_ID, delay=3.0, status=200)
+        editor.sends(f"/publish {article_id}")
+        await telegram.wait_for(lambda: "Неизвестно" in last_text(editor), timeout=15)
+        [article] = await room.articles()
+        assert article.status is ArticleStatus.UNCERTAIN
+        assert "/forcepublish" in await exchange(telegram, editor, f"/publish {article_id}")
+        assert "Опубликовано" in await exchange(telegram, editor, f"/forcepublish {article_id}")
+        # A reader's message that times out is simply sent again.
+        telegram.fail_next("sendMessage", chat_id=reader.id, delay=3.0, status=200)
+        reader.sends(f"/start a{article_id}")
+        await telegram.wait_for(lambda: reader.received(), timeout=15)
+        assert body_of(reader.last()).startswith("Заголовок")
+    finally:
+        await room.stop()
+
+
+async def test_text_over_every_limit_is_refused(
+    newsroom: Newsroom, telegram: FakeBotAPI, editor: FakeUser
+) -> None:
+    huge = "Заголовок\n\n" + ("Очень длинный абзац. " * 50 + "\n") * 200
+    assert len(huge) > 200_000
+    document = telegram.add_file(huge.encode(), "huge.txt", "text/plain")
+    editor.sends_document(document, caption="/import")
+    await telegram.wait_for(lambda: "слишком длинный" in last_text(editor))
+    assert await newsroom.articles() == []
