@@ -23,6 +23,23 @@ def explain(error: InputError, texts: Texts) -> str:
     return plain(getattr(texts, error.key), **error.params)
 
 
+async def refuse(
+    message: Message, article_id: int, articles: ArticleRepository, texts: Texts
+) -> None:
+    """An action on an article was not applied: say whether it is missing or in the way."""
+    existing = await articles.get(article_id)
+    if existing is None:
+        await message.answer(plain(texts.not_found, id=article_id))
+    else:
+        await message.answer(
+            plain(
+                texts.publish_not_allowed,
+                id=article_id,
+                status=texts.status_name(existing.status),
+            )
+        )
+
+
 async def send_preview(
     message: Message,
     article: Article,

@@ -19,7 +19,7 @@ from bot.settings import Settings
 from bot.texts import Texts
 from storage.articles import ArticleRepository
 
-from .common import explain, plain, send_preview
+from .common import explain, plain, refuse, send_preview
 
 logger = logging.getLogger(__name__)
 
@@ -132,17 +132,7 @@ async def _attach_photo(
     largest = max(message.photo, key=lambda size: size.width * size.height)
     article = await articles.set_photo(article_id, largest.file_id)
     if article is None:
-        existing = await articles.get(article_id)
-        if existing is None:
-            await message.answer(plain(texts.not_found, id=article_id))
-        else:
-            await message.answer(
-                plain(
-                    texts.publish_not_allowed,
-                    id=article_id,
-                    status=texts.status_name(existing.status),
-                )
-            )
+        await refuse(message, article_id, articles, texts)
         return
     await message.answer(plain(texts.photo_attached, id=article_id))
 

@@ -16,7 +16,7 @@ from bot.settings import Settings
 from bot.texts import Texts
 from storage.articles import ArticleRepository
 
-from .common import explain, plain
+from .common import explain, plain, refuse
 
 WHEN_FORMAT = "%Y-%m-%d %H:%M"
 
@@ -40,17 +40,7 @@ async def cmd_schedule(
         return
     article = await articles.schedule(article_id, when)
     if article is None:
-        existing = await articles.get(article_id)
-        if existing is None:
-            await message.answer(plain(texts.not_found, id=article_id))
-        else:
-            await message.answer(
-                plain(
-                    texts.publish_not_allowed,
-                    id=article_id,
-                    status=texts.status_name(existing.status),
-                )
-            )
+        await refuse(message, article_id, articles, texts)
         return
     scheduler.wake()
     await message.answer(
