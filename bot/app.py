@@ -17,10 +17,10 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.memory import SimpleEventIsolation
-from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
 from bot.channel import Channel
 from bot.editing import Revisions
+from bot.menu import CommandMenu
 from bot.middlewares import InFlightUpdates
 from bot.poll_posts import PollBoard
 from bot.publishing import Outcome, Publisher, PublishResult
@@ -55,6 +55,7 @@ class App:
     requests: PacingRetryMiddleware
     in_flight: InFlightUpdates
     scheduler: Scheduler
+    menu: CommandMenu
 
 
 def create_bot(settings: Settings) -> tuple[Bot, PacingRetryMiddleware]:
@@ -99,6 +100,8 @@ async def create_app(settings: Settings) -> App:
     )
     in_flight = InFlightUpdates()
     dispatcher.update.outer_middleware(in_flight)
+    menu = CommandMenu(editor_ids, texts)
+    dispatcher.message.outer_middleware(menu)
     dispatcher.include_router(setup_routers(editor_ids))
     dispatcher.workflow_data.update(
         settings=settings,
@@ -126,6 +129,7 @@ async def create_app(settings: Settings) -> App:
         requests=requests,
         in_flight=in_flight,
         scheduler=scheduler,
+        menu=menu,
     )
 
     async def startup() -> None:
@@ -137,37 +141,6 @@ async def create_app(settings: Settings) -> App:
     dispatcher.startup.register(startup)
     dispatcher.shutdown.register(shutdown)
     return app
-
-
-async def set_commands(app: App) -> None:
-    """Readers see /start and /help; each editor sees the editor commands too."""
-    t = app.texts
-    reader = [
-        BotCommand(command="start", description=t.cmd_start),
-        BotCommand(command="help", description=t.cmd_help),
-    ]
-    editor = [
-        *reader,
-        BotCommand(command="new", description=t.cmd_new),
-        BotCommand(command="import", description=t.cmd_import),
-        BotCommand(command="drafts", description=t.cmd_drafts),
-        BotCommand(command="published", description=t.cmd_published),
-        BotCommand(command="publish", description=t.cmd_publish),
-        BotCommand(command="photo", description=t.cmd_photo),
-        BotCommand(command="schedule", description=t.cmd_schedule),
-        BotCommand(command="scheduled", description=t.cmd_scheduled),
-        BotCommand(command="poll", description=t.cmd_poll),
-        BotCommand(command="closepoll", description=t.cmd_closepoll),
-        BotCommand(command="results", description=t.cmd_results),
-        BotCommand(command="cancel", description=t.cmd_cancel),
-    ]
-    await app.bot.set_my_commands(reader, scope=BotCommandScopeDefault())
-    for editor_id in sorted(app.settings.all_editor_ids):
-        try:
-            await app.bot.set_my_commands(editor, scope=BotCommandScopeChat(chat_id=editor_id))
-        except TelegramAPIError as exc:
-            # An editor who never opened the bot has no chat with it yet.
-            logger.info("Editor %s has no chat with the bot yet: %s", editor_id, exc.message)
 
 
 async def notify_editors(app: App, text: str) -> None:
@@ -204,7 +177,7 @@ async def report_scheduled(
 async def on_startup(app: App) -> None:
     me = await app.bot.me()
     logger.info("Bot @%s started; channel %s", me.username, app.settings.channel_id)
-    await set_commands(app)
+    await app.menu.install(app.bot)
     problem = await app.channel.check_can_post()
     if problem is not None:
         logger.error("The bot cannot post in %s: %s", app.settings.channel_id, problem)

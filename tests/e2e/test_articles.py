@@ -401,3 +401,19 @@ async def test_editing_drafts_and_published_posts(
     await telegram.wait_for(lambda: reader.received())
     assert "Исправлено." in body_of(reader.last())
     assert len(telegram.chat_messages(CHANNEL_ID)) == 1
+
+
+async def test_an_editor_who_opens_the_bot_later_gets_the_menu(
+    newsroom: Newsroom, telegram: FakeBotAPI
+) -> None:
+    # EDITOR_ID had never written to the bot when it started: Telegram refused the scope.
+    late = telegram.user(EDITOR_ID, "Поздний редактор")
+    tries = [
+        c
+        for c in telegram.calls("setMyCommands")
+        if (c.params.get("scope") or {}).get("chat_id") == EDITOR_ID
+    ]
+    assert tries and not any(c.ok for c in tries)
+    await exchange(telegram, late, "/start")
+    commands = telegram.my_commands({"type": "chat", "chat_id": EDITOR_ID}) or []
+    assert "publish" in [c["command"] for c in commands]
