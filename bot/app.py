@@ -112,7 +112,7 @@ async def create_app(settings: Settings) -> App:
         board=board,
         scheduler=scheduler,
         revisions=Revisions(articles, channel),
-        reading=Reading(articles),
+        reading=Reading(articles, texts),
         editor_ids=editor_ids,
         reporter=AdminReporter(frozenset(settings.admin_ids)),
     )

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
+from datetime import datetime
 
+from bot.formatting import full_text
 from bot.models import Article, ArticleStatus
+from bot.texts import Texts
 from storage.articles import ArticleRepository
 
 _PAYLOAD_RE = re.compile(r"^a([1-9][0-9]{0,9})$")
@@ -19,8 +23,30 @@ def article_id_from_payload(payload: str | None) -> int | None:
 
 
 class Reading:
-    def __init__(self, articles: ArticleRepository) -> None:
+    # Splitting a long article costs milliseconds; a viral post is opened by thousands.
+    CACHE_SIZE = 256
+
+    def __init__(self, articles: ArticleRepository, texts: Texts, tz: tzinfo) -> None:
         self._articles = articles
+        self._texts = texts
+        self._tz = tz
+        self._parts: OrderedDict[tuple[int, datetime], list[str]] = OrderedDict()
+
+    def full_text_html(self, article: Article) -> list[str]:
+        """The reader's messages for an article, cached until the article changes."""
+        key = (article.id, article.updated_at)
+        parts = self._parts.get(key)
+        if parts is None:
+            rendered = full_text(
+                article.content, texts=self._texts, published=article.published_at
+            )
+            parts = [part.as_html() for part in rendered]
+            self._parts[key] = parts
+            if len(self._parts) > self.CACHE_SIZE:
+                self._parts.popitem(last=False)
+        else:
+            self._parts.move_to_end(key)
+        return parts
 
     async def open(self, article_id: int, reader_id: int, *, is_editor: bool) -> Article | None:
         """The article if this reader may read it; a first read of a published one counts.

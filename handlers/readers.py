@@ -9,7 +9,6 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, LinkPreviewOptions, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.formatting import full_text
 from bot.models import Article
 from bot.reading import Reading, article_id_from_payload
 from bot.texts import Texts
@@ -21,12 +20,9 @@ class ReadArticle(CallbackData, prefix="read"):
     article_id: int
 
 
-async def send_full_text(message: Message, article: Article, texts: Texts) -> None:
-    parts = full_text(article.content, texts=texts, published=article.published_at)
-    for part in parts:
-        await message.answer(
-            part.as_html(), link_preview_options=LinkPreviewOptions(is_disabled=True)
-        )
+async def send_full_text(message: Message, article: Article, reading: Reading) -> None:
+    for part in reading.full_text_html(article):
+        await message.answer(part, link_preview_options=LinkPreviewOptions(is_disabled=True))
 
 
 async def start_with_payload(
@@ -48,7 +44,7 @@ async def start_with_payload(
     if article is None:
         await message.answer(plain(texts.article_not_found))
         return
-    await send_full_text(message, article, texts)
+    await send_full_text(message, article, reading)
 
 
 async def start_bare(message: Message, reading: Reading, texts: Texts) -> None:
@@ -87,7 +83,7 @@ async def read_button(
         await callback.answer(texts.article_not_found[:200], show_alert=True)
         return
     await callback.answer()
-    await send_full_text(callback.message, article, texts)
+    await send_full_text(callback.message, article, reading)
 
 
 async def reader_help(message: Message, texts: Texts, editor_ids: frozenset[int]) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -212,16 +211,6 @@ def test_article_of_40_paragraphs_splits_at_paragraph_boundaries() -> None:
     for part in parts:
         seen += plain_text(part).split("\n\n")
     assert seen == paragraphs
-
-
-def test_twenty_thousand_characters_split_fast() -> None:
-    text = Text(*(p + "\n\n" for p in article(40, 500)), Bold("конец"))
-    best = float("inf")
-    for _ in range(5):
-        started = time.perf_counter()
-        split_text(text, 4096)
-        best = min(best, time.perf_counter() - started)
-    assert best < 0.05
 
 
 def test_giant_word_is_cut_within_the_limit_without_splitting_emoji() -> None:
