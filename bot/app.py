@@ -112,7 +112,7 @@ async def create_app(settings: Settings) -> App:
         board=board,
         scheduler=scheduler,
         revisions=Revisions(articles, channel),
-        reading=Reading(articles, texts),
+        reading=Reading(articles, texts, settings.tz),
         editor_ids=editor_ids,
         reporter=AdminReporter(frozenset(settings.admin_ids)),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from bot.formatting import full_text
 from bot.models import Article, ArticleStatus
@@ -38,7 +38,7 @@ class Reading:
         parts = self._parts.get(key)
         if parts is None:
             rendered = full_text(
-                article.content, texts=self._texts, published=article.published_at
+                article.content, texts=self._texts, published=article.published_at, tz=self._tz
             )
             parts = [part.as_html() for part in rendered]
             self._parts[key] = parts
