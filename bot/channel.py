@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from aiogram import Bot
 from aiogram.exceptions import (
+    TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
     TelegramNetworkError,
@@ -135,10 +136,16 @@ class Channel:
             if "message is not modified" not in exc.message:
                 raise
 
-    async def send_post(self, article: Article) -> int:
-        post = await self.render(article)
+    async def prepare(self, article: Article) -> RenderedPost:
+        """Render the post before anything is sent: its failures are "not posted"."""
         try:
-            return await self.send_rendered(self.chat_ref, post)
+            return await self.render(article)
+        except TelegramAPIError as exc:
+            raise ChannelRefused(f"could not prepare the post: {exc.message}") from exc
+
+    async def send_prepared(self, prepared: RenderedPost) -> int:
+        try:
+            return await self.send_rendered(self.chat_ref, prepared)
         except TelegramForbiddenError as exc:
             raise ChannelRefused(exc.message, no_rights=True) from exc
         except TelegramBadRequest as exc:

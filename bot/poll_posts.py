@@ -28,6 +28,7 @@ from aiogram.exceptions import (
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from aiogram.utils.formatting import Text
+from pydantic import Field
 
 from bot.channel import Channel
 from bot.models import Article, Poll, PollStatus, VoteOutcome
@@ -42,8 +43,8 @@ logger = logging.getLogger(__name__)
 class Vote(CallbackData, prefix="v"):
     """A reader's press: ``v:<poll>:<option>``, far below the 64-byte limit."""
 
-    poll: int
-    option: int
+    poll: int = Field(ge=0, lt=2**31)
+    option: int = Field(ge=0, lt=100)
 
 
 def _not_modified(exc: TelegramBadRequest) -> bool:

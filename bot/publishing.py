@@ -8,14 +8,17 @@ is ever re-sent behind their back.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.models import Article, ArticleStatus
-from storage.articles import PUBLISHABLE, ArticleRepository
+from storage.articles import ArticleRepository
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +45,11 @@ class ChannelPort(Protocol):
 
     chat_id: str
 
-    async def send_post(self, article: Article) -> int: ...
+    async def prepare(self, article: Article) -> Any:
+        """Everything that can fail before anything is sent (rendering, links)."""
+
+    async def send_prepared(self, prepared: Any) -> int:
+        """Send; raises ChannelRefused or ChannelUncertain."""
 
     def post_link(self, message_id: int) -> str: ...
 
@@ -76,25 +83,49 @@ class Publisher:
         self._articles = articles
         self._channel = channel
         self._after_publish = after_publish
+        # Articles this process is publishing right now; anything else left "publishing"
+        # was interrupted and may be settled by an editor.
+        self._in_flight: set[int] = set()
 
     def link_for(self, article: Article) -> str | None:
         if article.channel_message_id is None:
             return None
         return self._channel.post_link(article.channel_message_id)
 
-    async def publish(self, article_id: int, *, force: bool = False) -> PublishResult:
+    async def publish(
+        self, article_id: int, *, force: bool = False, due_by: datetime | None = None
+    ) -> PublishResult:
         """Post the article to the channel once.
 
-        ``force`` publishes an "uncertain" article anyway: the editor has checked the
-        channel and found the post missing.
+        ``force`` publishes an "uncertain" article anyway (the editor has checked the
+        channel and found the post missing), or one stuck in "publishing" that no task of
+        this process is publishing.  ``due_by`` is the scheduler's claim: only an article
+        still scheduled for no later than that moment.
         """
-        claimed = await self._articles.begin_publishing(
-            article_id, from_statuses=(ArticleStatus.UNCERTAIN,) if force else PUBLISHABLE
-        )
+        if due_by is not None:
+            claimed = await self._articles.claim_scheduled(article_id, due_by)
+        elif force:
+            stuck = () if article_id in self._in_flight else (ArticleStatus.PUBLISHING,)
+            claimed = await self._articles.begin_publishing(
+                article_id, from_statuses=(ArticleStatus.UNCERTAIN, *stuck)
+            )
+        else:
+            claimed = await self._articles.begin_publishing(article_id)
         if claimed is None:
             return await self._why_not(article_id)
+        self._in_flight.add(article_id)
         try:
-            message_id = await self._channel.send_post(claimed)
+            return await self._send(claimed)
+        finally:
+            self._in_flight.discard(article_id)
+
+    async def _send(self, claimed: Article) -> PublishResult:
+        article_id = claimed.id
+        sending = False  # until the request is on its way, a failure means "not posted"
+        try:
+            prepared = await self._channel.prepare(claimed)
+            sending = True
+            message_id = await self._channel.send_prepared(prepared)
         except ChannelRefused as exc:
             logger.warning("Article %s refused by the channel: %s", article_id, exc.reason)
             failed = await self._articles.mark_failed(article_id, exc.reason)
@@ -107,13 +138,32 @@ class Publisher:
             )
             uncertain = await self._articles.mark_uncertain(article_id, exc.reason)
             return PublishResult(Outcome.UNCERTAIN, uncertain or claimed, reason=exc.reason)
-        except BaseException:
+        except BaseException as exc:
+            if not sending:
+                # Nothing was sent: back to an editable, publishable state.
+                await asyncio.shield(
+                    self._articles.mark_failed(article_id, f"{type(exc).__name__}: {exc}"[:300])
+                )
+                raise
             # Cancelled or crashed mid-send: we cannot know whether the post went out.
-            await self._articles.mark_uncertain(article_id, "interrupted")
+            await asyncio.shield(self._articles.mark_uncertain(article_id, "interrupted"))
             raise
-        published = await self._articles.mark_published(
-            article_id, self._channel_chat(claimed), message_id
-        )
+        try:
+            published = await self._articles.mark_published(
+                article_id, self._channel_chat(claimed), message_id
+            )
+        except BaseException:
+            # The post is out but could not be recorded: leave a trail for the editors.
+            logger.exception(
+                "Article %s posted as message %s but not recorded", article_id, message_id
+            )
+            with contextlib.suppress(Exception):
+                await asyncio.shield(
+                    self._articles.mark_uncertain(
+                        article_id, f"posted as message {message_id}, not recorded"
+                    )
+                )
+            raise
         article = published or claimed
         await self._published(article)
         return PublishResult(Outcome.PUBLISHED, article, self._channel.post_link(message_id))
@@ -134,7 +184,8 @@ class Publisher:
         current = await self._articles.get(article_id)
         if current is None:
             return PublishResult(Outcome.NOT_FOUND, None)
-        if current.status is not ArticleStatus.UNCERTAIN:
+        stuck = current.status is ArticleStatus.PUBLISHING and article_id not in self._in_flight
+        if current.status is not ArticleStatus.UNCERTAIN and not stuck:
             return await self._why_not(article_id)
         done = await self._articles.mark_published(
             article_id, self._channel_chat(current), message_id
@@ -151,7 +202,10 @@ class Publisher:
         if article.status is ArticleStatus.PUBLISHED:
             return PublishResult(Outcome.ALREADY_PUBLISHED, article, self.link_for(article))
         if article.status is ArticleStatus.PUBLISHING:
-            return PublishResult(Outcome.IN_PROGRESS, article)
+            if article_id in self._in_flight:
+                return PublishResult(Outcome.IN_PROGRESS, article)
+            # Left "publishing" by a step that failed after the send: the editor decides.
+            return PublishResult(Outcome.UNCERTAIN, article, reason=article.failure_reason)
         if article.status is ArticleStatus.UNCERTAIN:
             return PublishResult(Outcome.UNCERTAIN, article, reason=article.failure_reason)
         return PublishResult(Outcome.NOT_PUBLISHABLE, article)

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.intake import InputError, parse_id
-from bot.publishing import Publisher, PublishResult
+from bot.publishing import Outcome, Publisher, PublishResult
 from storage.articles import ArticleRepository
 
 logger = logging.getLogger(__name__)
@@ -114,9 +114,11 @@ class Scheduler:
         for article in due:
             async with self._busy:
                 assert article.scheduled_at is not None
-                result = await self._publisher.publish(article.id)
+                result = await self._publisher.publish(article.id, due_by=now)
                 late = now - article.scheduled_at > LATE_AFTER
                 logger.info("Scheduled article %s: %s", article.id, result.outcome)
+            if result.outcome in (Outcome.NOT_PUBLISHABLE, Outcome.NOT_FOUND):
+                continue  # unscheduled, moved or deleted since this pass began
             try:
                 await self._report(article.author_id, result, article.scheduled_at, late)
             except Exception:

@@ -232,13 +232,17 @@ class ArticleRepository:
         assignments: str,
         params: tuple[object, ...],
         allowed: tuple[str, ...],
+        *,
+        also: str = "",
+        also_params: tuple[object, ...] = (),
     ) -> Article | None:
-        """Apply ``assignments`` if the article is in one of ``allowed`` statuses."""
+        """Apply ``assignments`` if the article is in one of ``allowed`` statuses (and
+        the extra condition ``also`` holds)."""
         async with self._db.transaction() as tx:
             changed = await tx.execute(
                 f"UPDATE articles SET {assignments}, updated_at = ? "
-                f"WHERE id = ? AND status IN ({_placeholders(allowed)})",
-                (*params, utcnow().isoformat(), article_id, *allowed),
+                f"WHERE id = ? AND status IN ({_placeholders(allowed)}) {also}",
+                (*params, utcnow().isoformat(), article_id, *allowed, *also_params),
             )
             if not changed:
                 return None
@@ -258,6 +262,18 @@ class ArticleRepository:
             "status = 'publishing', failure_reason = NULL",
             (),
             tuple(s.value for s in from_statuses),
+        )
+
+    async def claim_scheduled(self, article_id: int, due_by: datetime) -> Article | None:
+        """The scheduler's claim: only if still scheduled, and for no later than ``due_by``
+        (an editor may have unscheduled or moved it since the scheduler looked)."""
+        return await self._set(
+            article_id,
+            "status = 'publishing', failure_reason = NULL",
+            (),
+            (ArticleStatus.SCHEDULED.value,),
+            also="AND scheduled_at <= ?",
+            also_params=(due_by.astimezone(UTC).isoformat(),),
         )
 
     async def mark_published(

@@ -109,16 +109,27 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
-        """``BEGIN IMMEDIATE`` … ``COMMIT`` under the lock; rolled back on any error."""
+        """``BEGIN IMMEDIATE`` … ``COMMIT`` under the lock; rolled back on any error.
+
+        The worker thread runs queued calls in order even when the awaiting task is
+        cancelled, so the rollback (queued after the BEGIN) always ends what BEGIN
+        started: a cancellation can never leave the shared connection inside a
+        transaction.
+        """
         async with self.lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
             try:
+                await self._conn.execute("BEGIN IMMEDIATE")
                 yield Transaction(self._conn)
-            except BaseException:
-                await self._conn.rollback()
-                raise
-            else:
                 await self._conn.commit()
+            except BaseException:
+                await asyncio.shield(self._rollback())
+                raise
+
+    async def _rollback(self) -> None:
+        try:
+            await self._conn.rollback()
+        except (sqlite3.Error, ValueError):
+            logger.exception("Rollback failed")
 
     async def run_transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``work`` as one ``BEGIN IMMEDIATE … COMMIT`` in a single worker-thread call.
@@ -132,10 +143,10 @@ class Database:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 result = work(conn)
+                conn.commit()
             except BaseException:
                 conn.rollback()
                 raise
-            conn.commit()
             return result
 
         async with self.lock:

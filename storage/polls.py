@@ -56,6 +56,18 @@ def _apply_vote(conn: sqlite3.Connection, args: VoteArgs) -> VoteRow:
     return bool(changed), row, tuple(int(c[0]) for c in counts)
 
 
+def _apply_isolated(conn: sqlite3.Connection, args: VoteArgs) -> VoteRow | Exception:
+    """One vote under its own savepoint: a vote that fails spoils no other in the batch."""
+    conn.execute("SAVEPOINT vote")
+    try:
+        result: VoteRow | Exception = _apply_vote(conn, args)
+    except (sqlite3.Error, OverflowError, ValueError) as exc:
+        conn.execute("ROLLBACK TO vote")
+        result = exc
+    conn.execute("RELEASE vote")
+    return result
+
+
 class VoteBatcher:
     """Group commit: votes that arrive while a commit is running go into the next one.
 
@@ -83,19 +95,33 @@ class VoteBatcher:
             def work(
                 conn: sqlite3.Connection,
                 batch: list[tuple[VoteArgs, asyncio.Future[VoteRow]]] = batch,
-            ) -> list[VoteRow]:
-                return [_apply_vote(conn, args) for args, _ in batch]
+            ) -> list[VoteRow | Exception]:
+                return [_apply_isolated(conn, args) for args, _ in batch]
 
             try:
                 results = await self._db.run_transaction(work)
-            except Exception as exc:  # the whole batch was rolled back: nobody is counted
+            except BaseException as exc:  # the whole batch was rolled back: nobody counted
+                failure = exc if isinstance(exc, Exception) else asyncio.CancelledError()
                 for _, future in batch:
                     if not future.done():
-                        future.set_exception(exc)
+                        future.set_exception(failure)
+                if not isinstance(exc, Exception):
+                    self._fail_queued(failure)
+                    raise
                 continue
             for (_, future), result in zip(batch, results, strict=True):
-                if not future.done():
+                if future.done():
+                    continue
+                if isinstance(result, Exception):
+                    future.set_exception(result)
+                else:
                     future.set_result(result)
+
+    def _fail_queued(self, failure: BaseException) -> None:
+        queued, self._queue = self._queue, []
+        for _, future in queued:
+            if not future.done():
+                future.set_exception(failure)
 
 
 class PollRepository:
