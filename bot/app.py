@@ -61,7 +61,12 @@ class App:
 def create_bot(settings: Settings) -> tuple[Bot, PacingRetryMiddleware]:
     timeout = settings.request_timeout_seconds
     session = (
-        AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url), timeout=timeout)
+        AiohttpSession(
+            api=TelegramAPIServer.from_base(
+                settings.telegram_api_url, is_local=settings.telegram_api_local
+            ),
+            timeout=timeout,
+        )
         if settings.telegram_api_url
         else AiohttpSession(timeout=timeout)
     )
@@ -114,7 +119,9 @@ async def create_app(settings: Settings) -> App:
         revisions=Revisions(articles, channel),
         reading=Reading(articles, texts, settings.tz),
         editor_ids=editor_ids,
-        reporter=AdminReporter(frozenset(settings.admin_ids)),
+        reporter=AdminReporter(
+            frozenset(settings.admin_ids), secrets=[settings.bot_token.get_secret_value()]
+        ),
     )
     app = App(
         settings=settings,

@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 ARTICLE_PAYLOAD_PREFIX = "a"
 
 # Extra keyboard rows under a post (a reader poll's buttons), supplied by the poll service.
-ExtraRows = Callable[[Article], Awaitable[list[list[InlineKeyboardButton]]]]
+ExtraRows = Callable[[Article, bool], Awaitable[list[list[InlineKeyboardButton]]]]
 # A block appended to the post's text (a closed poll's results).
 Appendix = Callable[[Article], Awaitable[Text | None]]
 
@@ -76,7 +76,7 @@ class Channel:
     def post_link(self, message_id: int) -> str:
         return channel_post_link(self.chat_ref, message_id)
 
-    async def render(self, article: Article) -> RenderedPost:
+    async def render(self, article: Article, *, preview: bool = False) -> RenderedPost:
         """The post exactly as the channel shows it; the editor's preview uses it too."""
         photo = article.photo_file_id
         limit = CAPTION_LIMIT if photo is not None else MESSAGE_LIMIT
@@ -89,7 +89,7 @@ class Channel:
             text = Text(text, "\n\n", appendix)
         builder = InlineKeyboardBuilder()
         if self.extra_rows is not None:
-            for row in await self.extra_rows(article):
+            for row in await self.extra_rows(article, preview):
                 builder.row(*row)
         link = await create_start_link(self.bot, article_payload(article.id))
         builder.row(InlineKeyboardButton(text=self.texts.read_more_button, url=link))

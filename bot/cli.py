@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 
     from bot.app import run
-    from bot.logs import setup_logging
+    from bot.logs import redact, setup_logging
     from bot.settings import SettingsError, load_settings
     from storage.db import StorageError
 
@@ -77,11 +77,12 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
-    setup_logging(settings.log_level, [settings.bot_token.get_secret_value()])
+    secrets = [settings.bot_token.get_secret_value()]
+    setup_logging(settings.log_level, secrets)
     try:
         asyncio.run(run(settings))
     except StorageError as exc:
-        print(f"Database error: {exc}", file=sys.stderr)
+        print(f"Database error: {redact(str(exc), secrets)}", file=sys.stderr)
         return 3
     except TelegramUnauthorizedError:
         print(
@@ -91,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except TelegramNetworkError as exc:
         where = settings.telegram_api_url or "api.telegram.org"
-        print(f"Cannot reach Telegram at {where}: {exc.message}", file=sys.stderr)
+        print(f"Cannot reach Telegram at {where}: {redact(exc.message, secrets)}", file=sys.stderr)
         return 4
     except KeyboardInterrupt:
         pass

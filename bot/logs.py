@@ -8,6 +8,18 @@ import sys
 REDACTED = "<token>"
 
 
+def redact(text: str, secrets: list[str]) -> str:
+    """``text`` with every secret (and the secret half of a bot token) replaced."""
+    for secret in secrets:
+        if not secret:
+            continue
+        text = text.replace(secret, REDACTED)
+        _, _, tail = secret.partition(":")
+        if len(tail) >= 20:
+            text = text.replace(tail, REDACTED)
+    return text
+
+
 class RedactSecrets(logging.Filter):
     """Replace secrets in the rendered message (and traceback) of every record."""
 
@@ -16,9 +28,7 @@ class RedactSecrets(logging.Filter):
         self.secrets = [s for s in secrets if s]
 
     def _clean(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, REDACTED)
-        return text
+        return redact(text, self.secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()

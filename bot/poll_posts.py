@@ -47,6 +47,13 @@ class Vote(CallbackData, prefix="v"):
     option: int = Field(ge=0, lt=100)
 
 
+class PreviewVote(CallbackData, prefix="pv"):
+    """A press on a poll button in an editor's preview: answered, never counted."""
+
+    poll: int = Field(ge=0, lt=2**31)
+    option: int = Field(ge=0, lt=100)
+
+
 def _not_modified(exc: TelegramBadRequest) -> bool:
     return "message is not modified" in exc.message
 
@@ -131,28 +138,34 @@ class PollBoard:
         self.texts = texts
         self.refresher = Refresher(self.render, refresh_interval)
         self.edits = 0
+        self._locks: dict[int, asyncio.Lock] = {}
 
     # --- buttons ---------------------------------------------------------------------
 
-    def vote_rows(self, poll: Poll) -> list[list[InlineKeyboardButton]]:
+    def vote_rows(self, poll: Poll, *, preview: bool = False) -> list[list[InlineKeyboardButton]]:
+        """One button per option; in an editor's preview they look the same but count
+        nothing (``PreviewVote``)."""
         if poll.is_closed:
             return []
+        factory: type[Vote] | type[PreviewVote] = PreviewVote if preview else Vote
         return [
             [
                 InlineKeyboardButton(
                     text=option_button_label(poll, i, self.texts),
-                    callback_data=Vote(poll=poll.id, option=i).pack(),
+                    callback_data=factory(poll=poll.id, option=i).pack(),
                 )
             ]
             for i in range(len(poll.options))
         ]
 
-    async def rows_for_article(self, article: Article) -> list[list[InlineKeyboardButton]]:
+    async def rows_for_article(
+        self, article: Article, preview: bool
+    ) -> list[list[InlineKeyboardButton]]:
         """Given to ``Channel.extra_rows``: the poll's buttons above "Читать полностью"."""
         poll = await self.polls.for_article(article.id)
         if poll is None or poll.status is PollStatus.FAILED:
             return []
-        return self.vote_rows(poll)
+        return self.vote_rows(poll, preview=preview)
 
     async def article_published(self, article: Article) -> None:
         """The article's post now carries the poll: it is open and refreshable."""
@@ -163,6 +176,8 @@ class PollBoard:
                 article.channel_chat_id or self.channel.chat_id,
                 article.channel_message_id,
             )
+            # Votes may have come in between the send and now: show them.
+            self.refresher.mark_dirty(poll.id)
 
     # --- standalone polls --------------------------------------------------------------
 
@@ -205,7 +220,16 @@ class PollBoard:
     # --- the channel post --------------------------------------------------------------
 
     async def render(self, poll_id: int) -> None:
-        """Bring the channel post up to the committed counts, if it lags behind."""
+        """Bring the channel post up to the committed counts, if it lags behind.
+
+        One edit per poll at a time: a slow live-count edit must not land after the
+        closing edit and put the voting buttons back.
+        """
+        lock = self._locks.setdefault(poll_id, asyncio.Lock())
+        async with lock:
+            await self._render_locked(poll_id)
+
+    async def _render_locked(self, poll_id: int) -> None:
         poll = await self.polls.get(poll_id)
         if poll is None or poll.channel_message_id is None:
             return
@@ -263,7 +287,12 @@ class PollBoard:
     async def close(self, poll_id: int) -> tuple[bool, Poll | None]:
         closed, poll = await self.polls.close(poll_id)
         if closed:
-            await self.render(poll_id)
+            try:
+                await self.render(poll_id)
+            except TelegramAPIError as exc:
+                # Closed in the database; the post catches up at the next refresh.
+                logger.warning("Poll %s closed, post not yet updated: %s", poll_id, exc)
+                self.refresher.mark_dirty(poll_id)
         return closed, poll
 
     async def resume(self) -> None:

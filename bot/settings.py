@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     admin_ids: IdList = Field(default_factory=list)
     database_path: Path = Path("data/newsroom.sqlite3")
     telegram_api_url: str | None = None
+    # A self-hosted telegram-bot-api started with --local serves files from its disk.
+    telegram_api_local: bool = False
     timezone: str = "Asia/Almaty"
     log_level: str = "INFO"
     language: str = "ru"

@@ -270,6 +270,7 @@ class Texts:
     vote_unchanged: str = "Вы уже выбрали: {label} — {percent}%"
     vote_poll_closed: str = "Опрос завершён"
     vote_unknown: str = "Этот опрос недоступен"
+    vote_preview: str = "Это превью: голосование откроется после публикации"
     new_ask_poll: str = (
         "Добавить к статье опрос? Пришлите вопрос и варианты ответа, каждый с новой строки, "
         "или /skip."

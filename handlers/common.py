@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram.types import Message
+from aiogram.types import LinkPreviewOptions, Message
 from aiogram.utils.formatting import Text
 
 from bot.channel import Channel
+from bot.formatting import MESSAGE_LIMIT
 from bot.intake import InputError
 from bot.models import Article, Poll
+from bot.splitting import split_text
 from bot.texts import Texts
 from storage.articles import ArticleRepository
 
@@ -21,6 +23,14 @@ def plain(template: str, **values: Any) -> str:
 
 def explain(error: InputError, texts: Texts) -> str:
     return plain(getattr(texts, error.key), **error.params)
+
+
+async def answer_long(message: Message, text: str) -> None:
+    """A listing of any length, as as many messages as Telegram's limit needs."""
+    for part in split_text(Text(text), MESSAGE_LIMIT):
+        await message.answer(
+            part.as_html(), link_preview_options=LinkPreviewOptions(is_disabled=True)
+        )
 
 
 async def refuse(
@@ -51,7 +61,7 @@ async def send_preview(
     poll: Poll | None = None,
 ) -> None:
     """Show the draft exactly as the channel will, then what the editor can do with it."""
-    post = await channel.render(article)
+    post = await channel.render(article, preview=True)
     preview_id = await channel.send_rendered(message.chat.id, post)
     await articles.remember_preview(message.chat.id, preview_id, article.id)
     lines = [texts.draft_actions.format(id=article.id, title=article.title)]

@@ -5,11 +5,12 @@ from __future__ import annotations
 import io
 import logging
 
+import aiohttp
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject
-from aiogram.types import LinkPreviewOptions, Message
+from aiogram.types import Message
 
 from bot.channel import Channel
 from bot.intake import MAX_DOCUMENT_BYTES, InputError, decode_document, parse_id
@@ -19,7 +20,7 @@ from bot.settings import Settings
 from bot.texts import Texts
 from storage.articles import ArticleRepository
 
-from .common import explain, plain, refuse, send_preview
+from .common import answer_long, explain, plain, refuse, send_preview
 
 logger = logging.getLogger(__name__)
 
@@ -71,8 +72,9 @@ async def document_import(
     buffer = io.BytesIO()
     try:
         await bot.download(document, destination=buffer)
-    except TelegramAPIError as exc:
-        logger.warning("Could not download an import file: %s", exc.message)
+    except (TelegramAPIError, aiohttp.ClientError, OSError) as exc:
+        # aiohttp's errors name the file URL, which holds the token: log the type only.
+        logger.warning("Could not download an import file: %s", type(exc).__name__)
         await message.answer(plain(texts.import_download_failed))
         return
     try:
@@ -93,7 +95,7 @@ async def cmd_drafts(message: Message, articles: ArticleRepository, texts: Texts
         texts.drafts_line.format(id=a.id, status=texts.status_name(a.status), title=a.title)
         for a in drafts
     ]
-    await message.answer(plain("\n".join(lines)))
+    await answer_long(message, "\n".join(lines))
 
 
 async def cmd_published(
@@ -120,9 +122,7 @@ async def cmd_published(
         )
         for a in published
     ]
-    await message.answer(
-        plain("\n".join(lines)), link_preview_options=LinkPreviewOptions(is_disabled=True)
-    )
+    await answer_long(message, "\n".join(lines))
 
 
 async def _attach_photo(

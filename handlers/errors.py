@@ -15,6 +15,7 @@ from aiogram import Bot, Router
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from aiogram.types import ErrorEvent
 
+from bot.logs import redact
 from bot.texts import Texts
 from storage.db import StorageError
 
@@ -24,8 +25,15 @@ logger = logging.getLogger(__name__)
 
 
 class AdminReporter:
-    def __init__(self, admin_ids: frozenset[int], report_interval: float = 60.0) -> None:
+    def __init__(
+        self,
+        admin_ids: frozenset[int],
+        report_interval: float = 60.0,
+        secrets: list[str] | None = None,
+    ) -> None:
         self.admin_ids = admin_ids
+        # Exception texts can carry URLs with the token in them (file downloads).
+        self.secrets = secrets or []
         self.report_interval = report_interval
         self._last = float("-inf")
         self.suppressed = 0
@@ -38,7 +46,7 @@ class AdminReporter:
         self._last = now
         for admin_id in self.admin_ids:
             try:
-                await bot.send_message(admin_id, plain(text[:3500]))
+                await bot.send_message(admin_id, plain(redact(text, self.secrets)[:3500]))
             except TelegramAPIError as exc:
                 logger.warning("Could not report an error to admin %s: %s", admin_id, exc)
 

@@ -12,7 +12,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.intake import InputError, parse_id
 from bot.models import ArticleStatus
-from bot.poll_posts import PollBoard, Vote
+from bot.poll_posts import PollBoard, PreviewVote, Vote
 from bot.polls import parse_poll_spec, results_report
 from bot.texts import Texts
 from storage.articles import ArticleRepository
@@ -60,7 +60,12 @@ async def cmd_addpoll(
     if article is None:
         await message.answer(plain(texts.not_found, id=article_id))
         return
-    if article.status in (ArticleStatus.PUBLISHED, ArticleStatus.PUBLISHING):
+    # Uncertain: its post (with the current poll's buttons) may already be in the channel.
+    if article.status in (
+        ArticleStatus.PUBLISHED,
+        ArticleStatus.PUBLISHING,
+        ArticleStatus.UNCERTAIN,
+    ):
         await message.answer(
             plain(
                 texts.publish_not_allowed, id=article_id, status=texts.status_name(article.status)
@@ -126,6 +131,10 @@ async def on_vote(callback: CallbackQuery, callback_data: Vote, board: PollBoard
     await callback.answer(toast)
 
 
+async def on_preview_vote(callback: CallbackQuery, texts: Texts) -> None:
+    await callback.answer(texts.vote_preview)
+
+
 async def on_unknown_callback(callback: CallbackQuery, texts: Texts) -> None:
     """Forged, stale or foreign callback data: answered, and nothing else happens."""
     await callback.answer(texts.vote_unknown)
@@ -147,6 +156,7 @@ def setup_editors(editor_ids: frozenset[int]) -> Router:
 def setup_votes() -> Router:
     router = Router(name="poll_votes")
     router.callback_query.register(on_vote, Vote.filter())
+    router.callback_query.register(on_preview_vote, PreviewVote.filter())
     return router
 
 

@@ -16,7 +16,7 @@ from bot.settings import Settings
 from bot.texts import Texts
 from storage.articles import ArticleRepository
 
-from .common import explain, plain, refuse
+from .common import answer_long, explain, plain, refuse
 
 WHEN_FORMAT = "%Y-%m-%d %H:%M"
 
@@ -87,7 +87,7 @@ async def cmd_scheduled(
         )
         for a in scheduled
     ]
-    await message.answer(plain("\n".join(lines)))
+    await answer_long(message, "\n".join(lines))
 
 
 def setup(editor_ids: frozenset[int]) -> Router:

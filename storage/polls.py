@@ -142,9 +142,10 @@ class PollRepository:
     ) -> Poll:
         async with self._db.transaction() as tx:
             if article_id is not None:
-                # An article has at most one poll: a new one replaces a pending one.
+                # An article has at most one poll: a new one replaces one not yet posted.
                 await tx.execute(
-                    "DELETE FROM polls WHERE article_id = ? AND status = 'pending'", (article_id,)
+                    "DELETE FROM polls WHERE article_id = ? AND channel_message_id IS NULL",
+                    (article_id,),
                 )
             poll_id = await tx.insert(
                 "INSERT INTO polls (question, intro, article_id, created_by, created_at) "

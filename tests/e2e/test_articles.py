@@ -417,3 +417,22 @@ async def test_an_editor_who_opens_the_bot_later_gets_the_menu(
     await exchange(telegram, late, "/start")
     commands = telegram.my_commands({"type": "chat", "chat_id": EDITOR_ID}) or []
     assert "publish" in [c["command"] for c in commands]
+
+
+async def test_long_listings_are_split_within_limits(
+    newsroom: Newsroom, telegram: FakeBotAPI, editor: FakeUser
+) -> None:
+    title = "Очень длинный заголовок статьи о важных событиях " * 4
+    for i in range(45):
+        editor.sends(f"/import\n{title.strip()} {i}\n\nТекст.")
+    await telegram.wait_for(
+        lambda: sum("Черновик №" in body_of(m) for m in editor.received()) == 45, timeout=60
+    )
+    before = len(editor.received())
+    editor.sends("/drafts")
+    await telegram.wait_idle(quiet=0.5)
+    listing = [body_of(m) for m in editor.received()[before:]]
+    assert len(listing) >= 2
+    assert all(len(part.encode("utf-16-le")) // 2 <= 4096 for part in listing)
+    joined = "\n".join(listing)
+    assert all(f"№{i} · черновик" in joined for i in range(1, 46))

@@ -262,3 +262,42 @@ async def test_poll_in_the_new_dialog(
     await exchange(telegram, editor, "/publish 1")
     [post] = telegram.chat_messages(CHANNEL_ID)
     assert labels(post) == ["Да · 0", "Нет · 0", "Читать полностью"]
+
+
+async def test_closing_waits_for_a_slow_live_count_edit(
+    newsroom: Newsroom, telegram: FakeBotAPI, editor: FakeUser, reader: FakeUser
+) -> None:
+    post = await post_poll(telegram, editor)
+    # The live-count edit is slow: Telegram applies it after a second, then answers 502.
+    telegram.fail_next(
+        "editMessageReplyMarkup",
+        delay=1.0,
+        after_effect=True,
+        status=502,
+        description="Bad Gateway",
+    )
+    reader.clicks(post, "Да · 0")
+    await telegram.wait_for(lambda: telegram.calls("editMessageReplyMarkup") or None)
+    answer = await exchange(telegram, editor, "/closepoll 1")
+    assert "завершён" in answer
+    await telegram.wait_idle(quiet=1.0)
+    final = telegram.current(post)
+    assert labels(final) == []  # the buttons did not come back
+    assert "Итоги опроса" in final["text"] and "100% (1)" in final["text"]
+
+
+async def test_votes_in_the_editors_preview_are_not_counted(
+    newsroom: Newsroom, telegram: FakeBotAPI, editor: FakeUser
+) -> None:
+    for text in ["/new", "Заголовок", "Текст.", "/done", "/skip", "/skip"]:
+        await exchange(telegram, editor, text)
+    await exchange(telegram, editor, "Нравится?\nДа\nНет")
+    preview = editor.received()[-2]
+    assert labels(preview) == ["Да · 0", "Нет · 0", "Читать полностью"]
+    press = editor.clicks(preview, "Да · 0")
+    await telegram.wait_idle()
+    answer = telegram.callback_answer(press["callback_query"]["id"])
+    assert answer is not None and "превью" in answer["text"]
+    await exchange(telegram, editor, "/publish 1")
+    [post] = telegram.chat_messages(CHANNEL_ID)
+    assert labels(post) == ["Да · 0", "Нет · 0", "Читать полностью"]

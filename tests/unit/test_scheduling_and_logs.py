@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.intake import InputError
-from bot.logs import RedactSecrets
+from bot.logs import RedactSecrets, redact
 from bot.scheduling import parse_schedule
 
 ALMATY = ZoneInfo("Asia/Almaty")
@@ -59,3 +59,14 @@ def test_token_is_redacted_from_messages_args_and_tracebacks(
         logger.filters.clear()
     assert token not in caplog.text
     assert "<token>" in caplog.text
+
+
+def test_redact_covers_the_token_and_its_secret_half() -> None:
+    token = "123456:ABCdefGHIjklMNOpqrSTUvwxYZ-secret"
+    text = (
+        f"url='http://127.0.0.1/file/bot{token}/documents/a.txt' "
+        "and the secret alone ABCdefGHIjklMNOpqrSTUvwxYZ-secret"
+    )
+    cleaned = redact(text, [token])
+    assert "ABCdefGHIjklMNOpqrSTUvwxYZ" not in cleaned
+    assert cleaned.count("<token>") == 2
