@@ -248,9 +248,7 @@ async def run_bot(server: FakeBotAPI, workload: Workload, timeout: float) -> Res
             seconds, ids = await press_all(server, post, workload, timeout)
             # Before stopping (no shutdown flush can help): is every vote in the file?
             counts = await stored_counts(room.database_path)
-            # Let the last coalesced refresh finish: a refresh already under way when the
-            # bot stops is not awaited by its shutdown and would edit after the session
-            # closed (see the report of this benchmark).
+            # Let the last coalesced refresh land, so the edit count is that of a run.
             await server.wait_idle(quiet=3 * room.settings.poll_refresh_seconds)
         finally:
             await room.stop()
