@@ -31,6 +31,7 @@ pytest: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench.votes
+	$(PY) -m bench.formatting
 
 preview: $(STAMP)
 	$(PY) -m bot preview tests/fixtures/seed_article.txt
