@@ -1,0 +1,54 @@
+"""The command line: --help, and the offline preview a newcomer runs first."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.parsing import parse_article
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED = ROOT / "tests" / "fixtures" / "seed_article.txt"
+
+
+def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    # No token, no settings, no network: only what a fresh checkout has.
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_help_lists_subcommands(tmp_path: Path) -> None:
+    result = run_cli("--help", cwd=tmp_path)
+    assert result.returncode == 0
+    assert "run" in result.stdout and "preview" in result.stdout
+
+
+def test_preview_renders_post_and_full_text_offline(tmp_path: Path) -> None:
+    result = run_cli("preview", str(SEED), "--photo", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    content = parse_article(SEED.read_text(encoding="utf-8"))
+    assert f"<b>{content.title}</b>" in out
+    assert "Фото: Акорда" in out and "[ Читать полностью ]" in out
+    for paragraph in content.paragraphs:
+        assert paragraph in out
+    assert "Считаете ли Вы необходимым любое переименование проспекта Гагарина?" in out
+
+
+def test_preview_of_a_missing_or_bad_file_is_one_line(tmp_path: Path) -> None:
+    missing = run_cli("preview", "nope.txt", cwd=tmp_path)
+    assert missing.returncode == 2 and missing.stderr.count("\n") == 1
+    binary = tmp_path / "photo.jpg"
+    binary.write_bytes(b"\xff\xd8\xff\xe0")
+    bad = run_cli("preview", str(binary), cwd=tmp_path)
+    assert bad.returncode == 2 and "Нужен текстовый файл" in bad.stderr
