@@ -43,10 +43,15 @@ class NewArticle(StatesGroup):
     poll = State()
 
 
+async def _step(message: Message, state: FSMContext, step: State, prompt: str) -> None:
+    """Move the dialog to ``step`` and ask for what it needs."""
+    await state.set_state(step)
+    await message.answer(plain(prompt))
+
+
 async def cmd_new(message: Message, state: FSMContext, texts: Texts) -> None:
     await state.clear()
-    await state.set_state(NewArticle.title)
-    await message.answer(plain(texts.new_ask_title))
+    await _step(message, state, NewArticle.title, texts.new_ask_title)
 
 
 async def cmd_cancel(message: Message, state: FSMContext, texts: Texts) -> None:
@@ -64,8 +69,7 @@ async def got_title(message: Message, state: FSMContext, texts: Texts) -> None:
         await message.answer(explain(exc, texts))
         return
     await state.update_data(title=title, paragraphs=[])
-    await state.set_state(NewArticle.text)
-    await message.answer(plain(texts.new_ask_text))
+    await _step(message, state, NewArticle.text, texts.new_ask_text)
 
 
 async def got_text(message: Message, state: FSMContext, texts: Texts) -> None:
@@ -84,8 +88,7 @@ async def text_done(message: Message, state: FSMContext, texts: Texts) -> None:
     if not data.get("paragraphs"):
         await message.answer(plain(texts.new_text_empty))
         return
-    await state.set_state(NewArticle.photo)
-    await message.answer(plain(texts.new_ask_photo))
+    await _step(message, state, NewArticle.photo, texts.new_ask_photo)
 
 
 async def not_text(message: Message, texts: Texts) -> None:
@@ -96,14 +99,12 @@ async def got_photo(message: Message, state: FSMContext, texts: Texts) -> None:
     assert message.photo
     largest = max(message.photo, key=lambda size: size.width * size.height)
     await state.update_data(photo=largest.file_id)
-    await state.set_state(NewArticle.credit)
-    await message.answer(plain(texts.new_ask_credit))
+    await _step(message, state, NewArticle.credit, texts.new_ask_credit)
 
 
 async def skip_photo(message: Message, state: FSMContext, texts: Texts) -> None:
     await state.update_data(photo=None)
-    await state.set_state(NewArticle.tags)
-    await message.answer(plain(texts.new_ask_tags))
+    await _step(message, state, NewArticle.tags, texts.new_ask_tags)
 
 
 async def photo_expected(message: Message, texts: Texts) -> None:
@@ -117,13 +118,11 @@ async def got_credit(message: Message, state: FSMContext, texts: Texts) -> None:
         await message.answer(explain(exc, texts))
         return
     await state.update_data(credit=credit)
-    await state.set_state(NewArticle.tags)
-    await message.answer(plain(texts.new_ask_tags))
+    await _step(message, state, NewArticle.tags, texts.new_ask_tags)
 
 
 async def skip_credit(message: Message, state: FSMContext, texts: Texts) -> None:
-    await state.set_state(NewArticle.tags)
-    await message.answer(plain(texts.new_ask_tags))
+    await _step(message, state, NewArticle.tags, texts.new_ask_tags)
 
 
 async def got_tags(message: Message, state: FSMContext, texts: Texts) -> None:
@@ -133,14 +132,12 @@ async def got_tags(message: Message, state: FSMContext, texts: Texts) -> None:
         await message.answer(explain(exc, texts))
         return
     await state.update_data(tags=list(tags))
-    await state.set_state(NewArticle.poll)
-    await message.answer(plain(texts.new_ask_poll))
+    await _step(message, state, NewArticle.poll, texts.new_ask_poll)
 
 
 async def skip_tags(message: Message, state: FSMContext, texts: Texts) -> None:
     await state.update_data(tags=[])
-    await state.set_state(NewArticle.poll)
-    await message.answer(plain(texts.new_ask_poll))
+    await _step(message, state, NewArticle.poll, texts.new_ask_poll)
 
 
 async def got_poll(

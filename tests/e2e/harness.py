@@ -45,6 +45,15 @@ async def exchange(telegram: FakeBotAPI, user: FakeUser, text: str) -> str:
     return last_text(user)
 
 
+async def expect_answers(
+    telegram: FakeBotAPI, user: FakeUser, cases: list[tuple[str, str]]
+) -> None:
+    """For each (what the user sends, what the answer must contain), in order."""
+    for text, expected in cases:
+        answer = await exchange(telegram, user, text)
+        assert expected in answer, (text, answer)
+
+
 class Newsroom:
     """The bot process, as a test sees it."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from tests.e2e.harness import CHANNEL_ID, Newsroom, body_of, exchange
+from tests.e2e.harness import CHANNEL_ID, Newsroom, body_of, exchange, expect_answers
 from tests.fakes.botapi_server import FakeBotAPI
 from tests.fakes.users import FakeUser
 
@@ -66,9 +66,7 @@ async def test_invalid_poll_input_posts_nothing(
         ("/closepoll 5", "Опроса №5 нет"),
         ("/results x", "Укажите номер опроса"),
     ]
-    for text, expected in cases:
-        answer = await exchange(telegram, editor, text)
-        assert expected in answer, (text, answer)
+    await expect_answers(telegram, editor, cases)
     assert telegram.chat_messages(CHANNEL_ID) == []
 
 

@@ -19,6 +19,7 @@ from tests.e2e.harness import (
     Newsroom,
     body_of,
     exchange,
+    expect_answers,
     last_text,
 )
 from tests.fakes.botapi_server import FakeBotAPI
@@ -186,9 +187,7 @@ async def test_schedule_commands_validate_and_list(
         ("/unschedule x", "Укажите номер статьи"),
         ("/scheduled", "Запланированных публикаций нет"),
     ]
-    for text, expected in cases:
-        answer = await exchange(telegram, editor, text)
-        assert expected in answer, (text, answer)
+    await expect_answers(telegram, editor, cases)
     when = (datetime.now(UTC) + timedelta(days=2)).astimezone(newsroom.settings.tz)
     stamp = when.strftime("%Y-%m-%d %H:%M")
     answer = await exchange(telegram, editor, f"/schedule {article_id} {stamp}")
