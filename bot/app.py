@@ -6,6 +6,7 @@ dispatcher against a fake Bot API server exactly as ``python -m bot`` runs it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,7 +22,6 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from bot.channel import Channel
 from bot.editing import Revisions
 from bot.menu import CommandMenu
-from bot.middlewares import InFlightUpdates
 from bot.poll_posts import PollBoard
 from bot.publishing import Outcome, Publisher, PublishResult
 from bot.reading import Reading
@@ -53,7 +53,6 @@ class App:
     publisher: Publisher
     board: PollBoard
     requests: PacingRetryMiddleware
-    in_flight: InFlightUpdates
     scheduler: Scheduler
     menu: CommandMenu
 
@@ -103,8 +102,6 @@ async def create_app(settings: Settings) -> App:
     dispatcher = Dispatcher(
         storage=SqliteDialogStorage(db), events_isolation=SimpleEventIsolation()
     )
-    in_flight = InFlightUpdates()
-    dispatcher.update.outer_middleware(in_flight)
     menu = CommandMenu(editor_ids, texts)
     dispatcher.message.outer_middleware(menu)
     dispatcher.include_router(setup_routers(editor_ids))
@@ -134,7 +131,6 @@ async def create_app(settings: Settings) -> App:
         publisher=publisher,
         board=board,
         requests=requests,
-        in_flight=in_flight,
         scheduler=scheduler,
         menu=menu,
     )
@@ -216,10 +212,14 @@ SHUTDOWN_GRACE_SECONDS = 5.0
 async def on_shutdown(app: App) -> None:
     """Polling has stopped: finish the updates in hand, then show every pending vote."""
     await app.scheduler.stop()
-    if not await app.in_flight.drain(SHUTDOWN_GRACE_SECONDS):
-        logger.warning(
-            "Shutdown: %d updates still running after the grace period", app.in_flight.count
-        )
+    # aiogram's polling does not await the update tasks still running when it stops
+    # (including those queued behind an editor's dialog lock): finish them here, before
+    # the database closes under them.
+    running = {t for t in app.dispatcher._handle_update_tasks if t is not asyncio.current_task()}
+    if running:
+        _, late = await asyncio.wait(running, timeout=SHUTDOWN_GRACE_SECONDS)
+        if late:
+            logger.warning("Shutdown: %d updates still running after the grace period", len(late))
     logger.info("Shutting down: flushing %d pending poll refreshes", app.board.refresher.pending)
     await app.board.refresher.flush()
 

@@ -6,6 +6,7 @@ This is the adapter behind ``bot.publishing.ChannelPort``: it turns aiogram's er
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -71,7 +72,19 @@ class Channel:
         self.chat_id = str(chat_id)
         self.texts = texts
         self.extra_rows: ExtraRows | None = None
+        self._message_locks: dict[int, asyncio.Lock] = {}
         self.appendix: Appendix | None = None
+
+    def chat_for(self, stored: str | None) -> int | str:
+        """The chat a post was published in (the setting may have changed since)."""
+        if not stored:
+            return self.chat_ref
+        return int(stored) if stored.lstrip("-").isdigit() else stored
+
+    def message_lock(self, message_id: int) -> asyncio.Lock:
+        """One edit of a channel post at a time (article edits, live counts, closing a
+        poll), so a slow edit can never land after a newer one and undo it."""
+        return self._message_locks.setdefault(message_id, asyncio.Lock())
 
     def post_link(self, message_id: int) -> str:
         return channel_post_link(self.chat_ref, message_id)
@@ -81,6 +94,8 @@ class Channel:
         photo = article.photo_file_id
         limit = CAPTION_LIMIT if photo is not None else MESSAGE_LIMIT
         appendix = await self.appendix(article) if self.appendix is not None else None
+        if appendix is not None and len(appendix) + 2 > limit // 2:
+            appendix = None  # results that would crowd out the article itself are left off
         reserve = len(appendix) + 2 if appendix is not None else 0
         text = channel_post(
             article.content, with_photo=photo is not None, texts=self.texts, reserve=reserve
@@ -119,7 +134,7 @@ class Channel:
         try:
             if post.photo is not None:
                 await self.bot.edit_message_caption(
-                    chat_id=self.chat_ref,
+                    chat_id=self.chat_for(article.channel_chat_id),
                     message_id=article.channel_message_id,
                     caption=post.html,
                     reply_markup=post.markup,
@@ -127,7 +142,7 @@ class Channel:
             else:
                 await self.bot.edit_message_text(
                     text=post.html,
-                    chat_id=self.chat_ref,
+                    chat_id=self.chat_for(article.channel_chat_id),
                     message_id=article.channel_message_id,
                     reply_markup=post.markup,
                     link_preview_options=LinkPreviewOptions(is_disabled=True),

@@ -65,7 +65,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "preview":
         return preview(args.file, with_photo=args.photo)
 
-    from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+    from aiogram.exceptions import (
+        TelegramNetworkError,
+        TelegramRetryAfter,
+        TelegramServerError,
+        TelegramUnauthorizedError,
+    )
 
     from bot.app import run
     from bot.logs import redact, setup_logging
@@ -90,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    except TelegramNetworkError as exc:
+    except (TelegramNetworkError, TelegramServerError, TelegramRetryAfter) as exc:
         where = settings.telegram_api_url or "api.telegram.org"
         print(f"Cannot reach Telegram at {where}: {redact(exc.message, secrets)}", file=sys.stderr)
         return 4

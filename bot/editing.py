@@ -4,6 +4,7 @@ is edited to match."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections.abc import Callable
@@ -19,6 +20,8 @@ logger = logging.getLogger(__name__)
 
 class PostEditor(Protocol):
     async def edit_post(self, article: Article) -> None: ...
+
+    def message_lock(self, message_id: int) -> asyncio.Lock: ...
 
     def post_link(self, message_id: int) -> str: ...
 
@@ -47,6 +50,9 @@ def merge_import(old: ArticleContent, new: ArticleContent) -> ArticleContent:
         tags=new.tags or old.tags,
         photo_credit=new.photo_credit or old.photo_credit,
         source=new.source or old.source,
+        dateline=new.dateline or old.dateline,
+        original_published_at=new.original_published_at or old.original_published_at,
+        views=new.views if new.views is not None else old.views,
         poll_question=new.poll_question or old.poll_question,
         poll_intro=new.poll_intro or old.poll_intro,
     )
@@ -65,16 +71,17 @@ class Revisions:
             return EditResult(EditOutcome.NOT_FOUND, None)
         if current.status is ArticleStatus.PUBLISHING:
             return EditResult(EditOutcome.BUSY, current)
-        updated = await self._articles.update_content(
-            article_id, change(current.content), allow_published=True
-        )
+        updated = await self._articles.revise(article_id, change, allow_published=True)
         if updated is None:  # it changed state under us
             return EditResult(EditOutcome.BUSY, current)
         if updated.status is not ArticleStatus.PUBLISHED or updated.channel_message_id is None:
             return EditResult(EditOutcome.DRAFT_UPDATED, updated)
         link = self._channel.post_link(updated.channel_message_id)
         try:
-            await self._channel.edit_post(updated)
+            async with self._channel.message_lock(updated.channel_message_id):
+                # The newest version, read under the lock: edits land in order.
+                latest = await self._articles.get(article_id) or updated
+                await self._channel.edit_post(latest)
         except Exception as exc:
             logger.warning("Could not edit the post of article %s: %s", article_id, exc)
             return EditResult(EditOutcome.POST_NOT_UPDATED, updated, link, str(exc))

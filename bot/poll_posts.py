@@ -112,7 +112,11 @@ class Refresher:
         if self._running:
             await asyncio.gather(*self._running, return_exceptions=True)
         for poll_id, _ in pending:
-            await self._render(poll_id)
+            try:
+                await self._render(poll_id)
+            except Exception:
+                # Shutdown goes on; the counts are committed and shown after the restart.
+                logger.exception("Flushing poll %s failed", poll_id)
 
     @property
     def pending(self) -> int:
@@ -138,7 +142,6 @@ class PollBoard:
         self.texts = texts
         self.refresher = Refresher(self.render, refresh_interval)
         self.edits = 0
-        self._locks: dict[int, asyncio.Lock] = {}
 
     # --- buttons ---------------------------------------------------------------------
 
@@ -225,8 +228,10 @@ class PollBoard:
         One edit per poll at a time: a slow live-count edit must not land after the
         closing edit and put the voting buttons back.
         """
-        lock = self._locks.setdefault(poll_id, asyncio.Lock())
-        async with lock:
+        poll = await self.polls.get(poll_id)
+        if poll is None or poll.channel_message_id is None:
+            return
+        async with self.channel.message_lock(poll.channel_message_id):
             await self._render_locked(poll_id)
 
     async def _render_locked(self, poll_id: int) -> None:
@@ -248,7 +253,7 @@ class PollBoard:
 
     async def _edit(self, poll: Poll) -> None:
         assert poll.channel_message_id is not None
-        chat = self.channel.chat_ref
+        chat = self.channel.chat_for(poll.channel_chat_id)
         if poll.article_id is None:
             if poll.is_closed:
                 text = Text(question_text(poll), "\n\n", results_text(poll, self.texts))

@@ -59,6 +59,9 @@ class Reading:
         if article.status is ArticleStatus.PUBLISHED:
             await self._articles.record_read(article_id, reader_id)
             return article
+        if article.status in (ArticleStatus.UNCERTAIN, ArticleStatus.PUBLISHING):
+            # Its post may already be in the channel: a reader who tapped it gets the text.
+            return article
         return article if is_editor else None
 
     async def latest(self, limit: int = 5) -> list[Article]:

@@ -44,6 +44,9 @@ def parse_schedule(args: str | None, tz: ZoneInfo, now: datetime) -> tuple[int, 
         when = datetime(year, month, day, hour, minute, tzinfo=tz)
     except ValueError as exc:
         raise InputError("schedule_bad_date", value=parts[1].strip()[:40]) from exc
+    if when.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != when.replace(tzinfo=None):
+        # A wall-clock time skipped by a daylight-saving change does not exist.
+        raise InputError("schedule_bad_date", value=parts[1].strip()[:40])
     if when <= now:
         raise InputError("schedule_in_past", when=when.strftime("%Y-%m-%d %H:%M"))
     if when - now > MAX_AHEAD:

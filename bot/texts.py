@@ -70,6 +70,9 @@ class Texts:
     cmd_photo: str = "Фото к черновику: подпись /photo <номер>"
     cmd_cancel: str = "Выйти из диалога"
     cmd_poll: str = "Опрос в канале"
+    cmd_addpoll: str = "Опрос под постом черновика: /addpoll <номер>"
+    cmd_edit: str = "Изменить статью: /edit <номер> и новый текст"
+    cmd_unschedule: str = "Отменить запланированную публикацию"
     cmd_closepoll: str = "Завершить опрос: /closepoll <номер>"
     cmd_results: str = "Итоги опроса: /results <номер>"
 

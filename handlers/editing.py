@@ -15,6 +15,7 @@ from bot.editing import EditOutcome, EditResult, Revisions, merge_import
 from bot.intake import InputError, clean_credit, clean_line, parse_id, parse_tags
 from bot.models import ArticleContent
 from bot.parsing import ParseError, parse_article
+from bot.poll_posts import PollBoard
 from bot.texts import Texts
 from storage.articles import ArticleRepository
 
@@ -30,6 +31,7 @@ async def _report(
     *,
     channel: Channel,
     articles: ArticleRepository,
+    board: PollBoard,
     texts: Texts,
 ) -> None:
     if result.outcome is EditOutcome.NOT_FOUND:
@@ -45,6 +47,7 @@ async def _report(
             articles=articles,
             texts=texts,
             notice=texts.edit_draft_updated.format(id=article_id),
+            poll=await board.polls.for_article(article_id),
         )
     elif result.outcome is EditOutcome.POST_UPDATED:
         await message.answer(plain(texts.edit_post_updated, id=article_id, link=result.link))
@@ -62,6 +65,7 @@ async def cmd_edit(
     revisions: Revisions,
     channel: Channel,
     articles: ArticleRepository,
+    board: PollBoard,
     texts: Texts,
 ) -> None:
     head, _, raw = (command.args or "").partition("\n")
@@ -75,7 +79,9 @@ async def cmd_edit(
         await message.answer(plain(texts.import_error(exc.code)))
         return
     result = await revisions.revise(article_id, lambda old: merge_import(old, new))
-    await _report(message, result, article_id, channel=channel, articles=articles, texts=texts)
+    await _report(
+        message, result, article_id, channel=channel, articles=articles, board=board, texts=texts
+    )
 
 
 def _summary(value: str) -> Callable[[ArticleContent], ArticleContent]:
@@ -106,6 +112,7 @@ async def cmd_field(
     revisions: Revisions,
     channel: Channel,
     articles: ArticleRepository,
+    board: PollBoard,
     texts: Texts,
 ) -> None:
     """``/summary 12 …``, ``/tags 12 …``, ``/credit 12 …``: one field of an article."""
@@ -121,7 +128,9 @@ async def cmd_field(
         await message.answer(explain(exc, texts))
         return
     result = await revisions.revise(article_id, change)
-    await _report(message, result, article_id, channel=channel, articles=articles, texts=texts)
+    await _report(
+        message, result, article_id, channel=channel, articles=articles, board=board, texts=texts
+    )
 
 
 EDITING_COMMANDS = ("edit", *_FIELDS)

@@ -8,6 +8,7 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, LinkPreviewOptions, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from pydantic import Field
 
 from bot.models import Article
 from bot.reading import Reading, article_id_from_payload
@@ -17,7 +18,7 @@ from .common import plain
 
 
 class ReadArticle(CallbackData, prefix="read"):
-    article_id: int
+    article_id: int = Field(ge=1, lt=2**63)
 
 
 async def send_full_text(message: Message, article: Article, reading: Reading) -> None:

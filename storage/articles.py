@@ -7,6 +7,7 @@ same draft to "publishing": exactly one of them gets the row back.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from bot.models import Article, ArticleContent, ArticleStatus
@@ -14,7 +15,9 @@ from bot.models import Article, ArticleContent, ArticleStatus
 from .db import Database, Row, Transaction
 
 PUBLISHABLE = (ArticleStatus.DRAFT, ArticleStatus.SCHEDULED, ArticleStatus.FAILED)
-EDITABLE = (*PUBLISHABLE, ArticleStatus.UNCERTAIN)
+# An "uncertain" article may already be in the channel as it is: it is not edited
+# until an editor settles it (/forcepublish or /markpublished).
+EDITABLE = PUBLISHABLE
 
 
 def utcnow() -> datetime:
@@ -108,7 +111,9 @@ class ArticleRepository:
 
     async def list_unpublished(self, limit: int = 50) -> list[Article]:
         """Drafts and everything an editor still has to act on, newest first."""
-        statuses = tuple(s.value for s in (*EDITABLE, ArticleStatus.PUBLISHING))
+        statuses = tuple(
+            s.value for s in (*EDITABLE, ArticleStatus.UNCERTAIN, ArticleStatus.PUBLISHING)
+        )
         return await self._list(
             f"a.status IN ({_placeholders(statuses)})",
             statuses,
@@ -195,9 +200,24 @@ class ArticleRepository:
     ) -> Article | None:
         """Replace the text of an article; None if it is being published (or published,
         unless ``allow_published``)."""
+        return await self.revise(article_id, lambda _: content, allow_published=allow_published)
+
+    async def revise(
+        self,
+        article_id: int,
+        change: Callable[[ArticleContent], ArticleContent],
+        *,
+        allow_published: bool = False,
+    ) -> Article | None:
+        """Apply ``change`` to the current content in one transaction, so two editors
+        changing different fields at once both keep their change."""
         allowed = (*EDITABLE, ArticleStatus.PUBLISHED) if allow_published else EDITABLE
         statuses = tuple(s.value for s in allowed)
         async with self._db.transaction() as tx:
+            current = await self._get(tx, article_id)
+            if current is None or current.status not in allowed:
+                return None
+            content = change(current.content)
             changed = await tx.execute(
                 f"""
                 UPDATE articles

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -13,6 +14,15 @@ from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StateType, 
 
 from .db import Database
 
+CACHE_SIZE = 10_000
+
+
+def _remember(cache: OrderedDict[str, Any], key: str, value: Any) -> None:
+    cache[key] = value
+    cache.move_to_end(key)
+    if len(cache) > CACHE_SIZE:
+        cache.popitem(last=False)
+
 
 class SqliteDialogStorage(BaseStorage):
     """aiogram asks for the state on every update; answers come from a write-through
@@ -21,8 +31,9 @@ class SqliteDialogStorage(BaseStorage):
     def __init__(self, db: Database) -> None:
         self._db = db
         self._keys = DefaultKeyBuilder(with_destiny=True)
-        self._states: dict[str, str | None] = {}
-        self._data: dict[str, dict[str, Any]] = {}
+        # Every reader who votes passes through here: bounded, least recently used out.
+        self._states: OrderedDict[str, str | None] = OrderedDict()
+        self._data: OrderedDict[str, dict[str, Any]] = OrderedDict()
 
     def _key(self, key: StorageKey) -> str:
         return self._keys.build(key)
@@ -38,7 +49,7 @@ class SqliteDialogStorage(BaseStorage):
             "updated_at = excluded.updated_at",
             (name, value, datetime.now(UTC).isoformat()),
         )
-        self._states[name] = value
+        _remember(self._states, name, value)
 
     async def get_state(self, key: StorageKey) -> str | None:
         name = self._key(key)
@@ -46,7 +57,10 @@ class SqliteDialogStorage(BaseStorage):
             row = await self._db.fetch_one(
                 "SELECT state FROM dialog_states WHERE key = ?", (name,)
             )
-            self._states[name] = str(row["state"]) if row and row["state"] is not None else None
+            state = str(row["state"]) if row and row["state"] is not None else None
+            _remember(self._states, name, state)
+            return state
+        self._states.move_to_end(name)
         return self._states[name]
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
@@ -59,14 +73,14 @@ class SqliteDialogStorage(BaseStorage):
             "updated_at = excluded.updated_at",
             (name, json.dumps(dict(data), ensure_ascii=False), datetime.now(UTC).isoformat()),
         )
-        self._data[name] = copy.deepcopy(dict(data))
+        _remember(self._data, name, copy.deepcopy(dict(data)))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         name = self._key(key)
         if name not in self._data:
             row = await self._db.fetch_one("SELECT data FROM dialog_states WHERE key = ?", (name,))
             loaded = json.loads(row["data"]) if row is not None else {}
-            self._data[name] = loaded if isinstance(loaded, dict) else {}
+            _remember(self._data, name, loaded if isinstance(loaded, dict) else {})
         return copy.deepcopy(self._data[name])  # a copy the caller may change
 
     async def close(self) -> None:
