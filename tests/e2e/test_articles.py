@@ -435,3 +435,16 @@ async def test_long_listings_are_split_within_limits(
     assert all(len(part.encode("utf-16-le")) // 2 <= 4096 for part in listing)
     joined = "\n".join(listing)
     assert all(f"№{i} · черновик" in joined for i in range(1, 46))
+
+
+async def test_two_editors_changing_different_fields_keep_both(
+    newsroom: Newsroom, telegram: FakeBotAPI, editor: FakeUser, second_editor: FakeUser
+) -> None:
+    await exchange(telegram, editor, "/import\nЗаголовок\n\nТекст.")
+    for round_no in range(5):
+        editor.sends(f"/tags 1 Алматы, раунд{round_no}")
+        second_editor.sends(f"/summary 1 Анонс {round_no}")
+        await telegram.wait_idle(quiet=0.3)
+        [article] = await newsroom.articles()
+        assert article.content.tags == ("Алматы", f"раунд{round_no}")
+        assert article.content.summary == f"Анонс {round_no}"

@@ -70,3 +70,13 @@ def test_redact_covers_the_token_and_its_secret_half() -> None:
     cleaned = redact(text, [token])
     assert "ABCdefGHIjklMNOpqrSTUvwxYZ" not in cleaned
     assert cleaned.count("<token>") == 2
+
+
+def test_a_time_skipped_by_daylight_saving_is_refused() -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    with pytest.raises(InputError) as info:
+        parse_schedule("1 2026-03-29 02:30", berlin, now)
+    assert info.value.key == "schedule_bad_date"
+    _, when = parse_schedule("1 2026-03-29 03:30", berlin, now)
+    assert when.utcoffset() is not None and when.utcoffset().total_seconds() == 7200  # type: ignore[union-attr]
