@@ -100,8 +100,8 @@ async def test_refresher_coalesces_and_keeps_the_latest() -> None:
     refresher = Refresher(render, interval=0.2)
     for _ in range(50):
         refresher.mark_dirty(1)
+        last_vote = loop.time()
         await asyncio.sleep(0.01)  # about 0.5 s of steady votes
-    last_vote = loop.time()
     await asyncio.sleep(0.3)
     # One immediate render, then at most one per interval, and one after the last vote;
     # bounds follow the time the votes really took, so a slow machine cannot fail it.
@@ -109,7 +109,7 @@ async def test_refresher_coalesces_and_keeps_the_latest() -> None:
     assert 2 <= len(renders) <= 2 + elapsed / 0.2
     gaps = [b - a for a, b in itertools.pairwise(renders)]
     assert all(gap >= 0.19 for gap in gaps)
-    assert renders[-1] >= last_vote - 0.02  # rendered after the last vote (marked 10 ms earlier)
+    assert renders[-1] >= last_vote  # the final counts were rendered after the last vote
     assert refresher.pending == 0
 
 
