@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from bot.intake import InputError, clean_credit, clean_line, parse_tags
 from bot.models import Article, ArticleContent, ArticleStatus
 from storage.articles import ArticleRepository
 
@@ -56,6 +57,38 @@ def merge_import(old: ArticleContent, new: ArticleContent) -> ArticleContent:
         poll_question=new.poll_question or old.poll_question,
         poll_intro=new.poll_intro or old.poll_intro,
     )
+
+
+MAX_SUMMARY_CHARS = 900
+
+Change = Callable[[ArticleContent], ArticleContent]
+
+
+def summary_change(value: str) -> Change:
+    summary = clean_line(value)
+    if not summary:
+        raise InputError("edit_usage")
+    if len(summary) > MAX_SUMMARY_CHARS:
+        raise InputError("summary_too_long", limit=MAX_SUMMARY_CHARS)
+    return lambda old: dataclasses.replace(old, summary=summary)
+
+
+def tags_change(value: str) -> Change:
+    tags = parse_tags(value)
+    return lambda old: dataclasses.replace(old, tags=tags)
+
+
+def credit_change(value: str) -> Change:
+    credit = clean_credit(value)
+    return lambda old: dataclasses.replace(old, photo_credit=credit)
+
+
+# One-field commands (/summary, /tags, /credit): validate the value, return the change.
+FIELD_CHANGES: dict[str, Callable[[str], Change]] = {
+    "summary": summary_change,
+    "tags": tags_change,
+    "credit": credit_change,
+}
 
 
 class Revisions:

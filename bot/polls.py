@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from aiogram.utils.formatting import Bold, Text, as_line
 
 from bot.intake import InputError, clean_line
-from bot.models import Poll
+from bot.models import ArticleContent, Poll
 from bot.texts import Texts
 
 MIN_OPTIONS = 2
@@ -62,6 +62,19 @@ def parse_poll_spec(text: str | None, *, question: str | None = None) -> PollSpe
             raise InputError("poll_duplicate_option", option=option)
         seen.add(option.casefold())
     return PollSpec(question=question, options=options, intro=intro)
+
+
+def spec_for_draft(text: str, content: ArticleContent) -> PollSpec:
+    """``/addpoll`` text for a draft: with a "Ваше мнение" question on the draft the lines
+    are only the options, unless the editor typed a question of their own (a line ending
+    with "?"); the draft's intro goes with the draft's question."""
+    question = content.poll_question
+    if question and any(line.strip().endswith("?") for line in text.splitlines()):
+        question = None
+    spec = parse_poll_spec(text, question=question)
+    if question is not None:
+        return PollSpec(question=spec.question, options=spec.options, intro=content.poll_intro)
+    return spec
 
 
 def percentages(counts: tuple[int, ...]) -> tuple[int, ...]:

@@ -16,8 +16,6 @@ class Texts:
     # --- channel post and full text (bot/formatting.py) ---
     read_more_button: str = "Читать полностью"
     source_label: str = "Источник: {source}"
-    views_label: str = "Просмотров: {views}"
-    continued_marker: str = "(продолжение)"
     ellipsis: str = "…"
     dateline_separator: str = " — "
     # strftime format of the date line under the title of the full text.

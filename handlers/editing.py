@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable
-
 from aiogram import F, Router
 from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
 from bot.channel import Channel
-from bot.editing import EditOutcome, EditResult, Revisions, merge_import
-from bot.intake import InputError, clean_credit, clean_line, parse_id, parse_tags
-from bot.models import ArticleContent
+from bot.editing import FIELD_CHANGES, EditOutcome, EditResult, Revisions, merge_import
+from bot.intake import InputError, parse_id
 from bot.parsing import ParseError, parse_article
 from bot.poll_posts import PollBoard
 from bot.texts import Texts
 from storage.articles import ArticleRepository
 
 from .common import explain, plain, send_preview
-
-MAX_SUMMARY_CHARS = 900
 
 
 async def _report(
@@ -84,28 +78,6 @@ async def cmd_edit(
     )
 
 
-def _summary(value: str) -> Callable[[ArticleContent], ArticleContent]:
-    summary = clean_line(value)
-    if not summary:
-        raise InputError("edit_usage")
-    if len(summary) > MAX_SUMMARY_CHARS:
-        raise InputError("summary_too_long", limit=MAX_SUMMARY_CHARS)
-    return lambda old: dataclasses.replace(old, summary=summary)
-
-
-def _tags(value: str) -> Callable[[ArticleContent], ArticleContent]:
-    tags = parse_tags(value)
-    return lambda old: dataclasses.replace(old, tags=tags)
-
-
-def _credit(value: str) -> Callable[[ArticleContent], ArticleContent]:
-    credit = clean_credit(value)
-    return lambda old: dataclasses.replace(old, photo_credit=credit)
-
-
-_FIELDS = {"summary": _summary, "tags": _tags, "credit": _credit}
-
-
 async def cmd_field(
     message: Message,
     command: CommandObject,
@@ -123,7 +95,7 @@ async def cmd_field(
         await message.answer(plain(texts.field_usage, command=name))
         return
     try:
-        change = _FIELDS[name](value)
+        change = FIELD_CHANGES[name](value)
     except InputError as exc:
         await message.answer(explain(exc, texts))
         return
@@ -133,12 +105,9 @@ async def cmd_field(
     )
 
 
-EDITING_COMMANDS = ("edit", *_FIELDS)
-
-
 def setup(editor_ids: frozenset[int]) -> Router:
     router = Router(name="editing")
     router.message.filter(F.chat.type == ChatType.PRIVATE, F.from_user.id.in_(editor_ids))
     router.message.register(cmd_edit, Command("edit"))
-    router.message.register(cmd_field, Command(*_FIELDS))
+    router.message.register(cmd_field, Command(*FIELD_CHANGES))
     return router

@@ -13,7 +13,7 @@ from aiogram.types import CallbackQuery, Message
 from bot.intake import InputError, parse_id
 from bot.models import ArticleStatus
 from bot.poll_posts import PollBoard, PreviewVote, Vote
-from bot.polls import parse_poll_spec, results_report
+from bot.polls import parse_poll_spec, results_report, spec_for_draft
 from bot.texts import Texts
 from storage.articles import ArticleRepository
 
@@ -72,21 +72,18 @@ async def cmd_addpoll(
             )
         )
         return
-    lines = [line for line in rest.splitlines() if line.strip()]
-    question = article.content.poll_question
-    # With a "Ваше мнение" question on the draft, the lines are only the options —
-    # unless the editor typed a question of their own (a line ending with "?").
-    if question and any(line.strip().endswith("?") for line in lines):
-        question = None
     try:
-        spec = parse_poll_spec(rest, question=question)
+        spec = spec_for_draft(rest, article.content)
     except InputError as exc:
         await message.answer(explain(exc, texts))
         return
     assert message.from_user is not None
-    intro = spec.intro if question is None else article.content.poll_intro
     poll = await board.polls.create(
-        spec.question, spec.options, message.from_user.id, intro=intro, article_id=article_id
+        spec.question,
+        spec.options,
+        message.from_user.id,
+        intro=spec.intro,
+        article_id=article_id,
     )
     await message.answer(plain(texts.poll_attached, id=poll.id, article_id=article_id))
 
