@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from bot.models import ArticleStatus
@@ -441,10 +442,16 @@ async def test_two_editors_changing_different_fields_keep_both(
     newsroom: Newsroom, telegram: FakeBotAPI, editor: FakeUser, second_editor: FakeUser
 ) -> None:
     await exchange(telegram, editor, "/import\nЗаголовок\n\nТекст.")
+
+    def answered(mine: int, theirs: int) -> bool:
+        return len(editor.received()) >= mine + 2 and len(second_editor.received()) >= theirs + 2
+
     for round_no in range(5):
+        mine, theirs = len(editor.received()), len(second_editor.received())
         editor.sends(f"/tags 1 Алматы, раунд{round_no}")
         second_editor.sends(f"/summary 1 Анонс {round_no}")
-        await telegram.wait_idle(quiet=0.3)
+        # Each edit of a draft is answered with a fresh preview and a note: wait for both.
+        await telegram.wait_for(functools.partial(answered, mine, theirs))
         [article] = await newsroom.articles()
         assert article.content.tags == ("Алматы", f"раунд{round_no}")
         assert article.content.summary == f"Анонс {round_no}"
