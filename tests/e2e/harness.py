@@ -54,6 +54,13 @@ async def expect_answers(
         assert expected in answer, (text, answer)
 
 
+async def answer_to(telegram: FakeBotAPI, press: dict[str, Any]) -> str:
+    """The toast the bot answered a button press with (waits for the answer)."""
+    query_id = press["callback_query"]["id"]
+    answer: dict[str, Any] = await telegram.wait_for(lambda: telegram.callback_answer(query_id))
+    return str(answer.get("text", ""))
+
+
 class Newsroom:
     """The bot process, as a test sees it."""
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from tests.e2e.harness import CHANNEL_ID, Newsroom, body_of, exchange, expect_answers
+from tests.e2e.harness import (
+    CHANNEL_ID,
+    Newsroom,
+    answer_to,
+    body_of,
+    exchange,
+    expect_answers,
+)
 from tests.fakes.botapi_server import FakeBotAPI
 from tests.fakes.users import FakeUser
 
@@ -121,19 +128,12 @@ async def test_same_option_twice_changes_nothing_and_switch_moves_the_vote(
     post = await post_poll(telegram, editor)
     first = reader.clicks(post, "Да · 0")
     await telegram.wait_idle(quiet=0.5)
-    assert telegram.callback_answer(first["callback_query"]["id"])["text"] == (  # type: ignore[index]
-        "Ваш голос учтён: Да — 100%"
-    )
+    assert await answer_to(telegram, first) == ("Ваш голос учтён: Да — 100%")
     assert shown_counts(telegram.current(post)) == {"Да": 1, "Нет": 0, "Затрудняюсь ответить": 0}
     edits = telegram.edits(post)
     again = reader.clicks(post, "Да · 1")
     await telegram.wait_idle(quiet=0.5)
-    assert (
-        "Вы уже выбрали: Да"
-        in telegram.callback_answer(  # type: ignore[index]
-            again["callback_query"]["id"]
-        )["text"]
-    )
+    assert "Вы уже выбрали: Да" in await answer_to(telegram, again)
     assert telegram.edits(post) == edits  # nothing changed, nothing edited
     reader.clicks(post, "Нет · 0")
     await telegram.wait_idle(quiet=0.5)
@@ -148,8 +148,7 @@ async def test_forged_and_stale_callbacks_are_answered_and_ignored(
     presses = [reader.clicks_data(post, data or " ") for data in forged]
     await telegram.wait_idle(quiet=0.5)
     for press in presses:
-        answer = telegram.callback_answer(press["callback_query"]["id"])
-        assert answer is not None and answer["text"] == "Этот опрос недоступен", press
+        assert await answer_to(telegram, press) == "Этот опрос недоступен", press
     stored = await newsroom.poll(1)
     assert stored is not None and stored.voters == 0
     assert telegram.edits(post) == 0
@@ -173,7 +172,7 @@ async def test_closed_poll_is_frozen_and_survives_a_restart(
     assert "Всего голосов: 7" in closed["text"]
     late = voters[0].clicks_data(post, buttons[OPTIONS[2]])
     await telegram.wait_idle(quiet=0.5)
-    assert telegram.callback_answer(late["callback_query"]["id"])["text"] == "Опрос завершён"  # type: ignore[index]
+    assert await answer_to(telegram, late) == "Опрос завершён"
     assert "уже завершён" in await exchange(telegram, editor, "/closepoll 1")
 
     await newsroom.restart()
@@ -181,7 +180,7 @@ async def test_closed_poll_is_frozen_and_survives_a_restart(
     assert stored is not None and stored.is_closed and stored.counts == (4, 3, 0)
     late = voters[5].clicks_data(post, buttons[OPTIONS[0]])
     await telegram.wait_idle(quiet=0.5)
-    assert telegram.callback_answer(late["callback_query"]["id"])["text"] == "Опрос завершён"  # type: ignore[index]
+    assert await answer_to(telegram, late) == "Опрос завершён"
     report = await exchange(telegram, editor, "/results 1")
     assert "завершён" in report and "Проголосовали: 7" in report
 
@@ -294,8 +293,7 @@ async def test_votes_in_the_editors_preview_are_not_counted(
     assert labels(preview) == ["Да · 0", "Нет · 0", "Читать полностью"]
     press = editor.clicks(preview, "Да · 0")
     await telegram.wait_idle()
-    answer = telegram.callback_answer(press["callback_query"]["id"])
-    assert answer is not None and "превью" in answer["text"]
+    assert "превью" in await answer_to(telegram, press)
     await exchange(telegram, editor, "/publish 1")
     [post] = telegram.chat_messages(CHANNEL_ID)
     assert labels(post) == ["Да · 0", "Нет · 0", "Читать полностью"]
