@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from aiogram.utils.formatting import Bold, Text, as_list
 
-from bot.formatting import channel_post, full_text
+from bot.articles.formatting import channel_post, full_text
 from bot.models import ArticleContent
 
 

@@ -60,8 +60,8 @@ from typing import Any
 from aiogram import Dispatcher, Router
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
 
-from storage.db import Database
-from storage.polls import PollRepository
+from storage.sqlite.db import Database
+from storage.sqlite.polls import PollRepository
 from tests.e2e.harness import (
     BOT_USERNAME,
     CHANNEL_ID,

@@ -19,24 +19,24 @@ from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 
-from bot.channel import Channel
-from bot.editing import Revisions
-from bot.menu import CommandMenu
-from bot.poll_posts import PollBoard
-from bot.publishing import Outcome, Publisher, PublishResult
-from bot.reading import Reading
-from bot.scheduling import Scheduler
+from bot.articles.publishing import Outcome, Publisher, PublishResult
+from bot.articles.reading import Reading
+from bot.articles.revisions import Revisions
+from bot.articles.scheduling import Scheduler
+from bot.polls.board import PollBoard
 from bot.settings import Settings
-from bot.telegram_limits import PacingRetryMiddleware, RateLimiter, RateLimits
+from bot.telegram.channel import Channel
+from bot.telegram.menu import CommandMenu
+from bot.telegram.pacing import PacingRetryMiddleware, RateLimiter, RateLimits
 from bot.texts import Texts, get_texts
 from handlers import setup_routers
-from handlers.common import plain
-from handlers.editors import describe_publish
+from handlers.drafts import describe_publish
 from handlers.errors import AdminReporter
-from storage.articles import ArticleRepository
-from storage.db import Database
-from storage.dialogs import SqliteDialogStorage
-from storage.polls import PollRepository
+from handlers.replies import plain
+from storage.sqlite.articles import ArticleRepository
+from storage.sqlite.db import Database
+from storage.sqlite.dialogs import SqliteDialogStorage
+from storage.sqlite.polls import PollRepository
 
 logger = logging.getLogger(__name__)
 

@@ -9,9 +9,9 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.formatting import channel_post, full_text, preview_plain
-from bot.intake import InputError, decode_document
-from bot.parsing import ParseError, parse_article
+from bot.articles.formatting import channel_post, full_text, preview_plain
+from bot.articles.intake import InputError, decode_document
+from bot.articles.parsing import ParseError, parse_article
 from bot.texts import get_texts
 
 
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     from bot.app import run
     from bot.logs import redact, setup_logging
     from bot.settings import SettingsError, load_settings
-    from storage.db import StorageError
+    from storage.sqlite.db import StorageError
 
     try:
         settings = load_settings()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Texts:
-    # --- channel post and full text (bot/formatting.py) ---
+    # --- channel post and full text (bot/articles/formatting.py) ---
     read_more_button: str = "Читать полностью"
     source_label: str = "Источник: {source}"
     ellipsis: str = "…"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from . import editing, editors, errors, groups, new_article, polls, readers, schedules
+from . import drafts, errors, groups, new_article, polls, reading, revisions, schedules
 
 
 def setup_routers(editor_ids: frozenset[int]) -> Router:
@@ -19,9 +19,9 @@ def setup_routers(editor_ids: frozenset[int]) -> Router:
         new_article.setup(editor_ids),
         polls.setup_editors(editor_ids),
         schedules.setup(editor_ids),
-        editing.setup(editor_ids),
-        editors.setup(editor_ids),
-        readers.setup(),
+        revisions.setup(editor_ids),
+        drafts.setup(editor_ids),
+        reading.setup(),
         groups.setup(),
         polls.setup_fallback(),
     )

@@ -17,9 +17,9 @@ from aiogram.types import ErrorEvent
 
 from bot.logs import redact
 from bot.texts import Texts
-from storage.db import StorageError
+from storage.sqlite.db import StorageError
 
-from .common import plain
+from .replies import plain
 
 logger = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from aiogram.types import Message
 
 from bot.texts import Texts
 
-from .common import plain
-from .readers import EDITOR_COMMANDS
+from .reading import EDITOR_COMMANDS
+from .replies import plain
 
 
 async def private_only(message: Message, texts: Texts) -> None:

@@ -13,8 +13,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message
 
-from bot.channel import Channel
-from bot.intake import (
+from bot.articles.intake import (
     MAX_ARTICLE_CHARS,
     InputError,
     clean_credit,
@@ -23,12 +22,13 @@ from bot.intake import (
     split_paragraphs,
 )
 from bot.models import ArticleContent
-from bot.poll_posts import PollBoard
-from bot.polls import PollSpec, parse_poll_spec
+from bot.polls.board import PollBoard
+from bot.polls.rules import PollSpec, parse_poll_spec
+from bot.telegram.channel import Channel
 from bot.texts import Texts
-from storage.articles import ArticleRepository
+from storage.sqlite.articles import ArticleRepository
 
-from .common import explain, plain, send_preview
+from .replies import explain, plain, send_preview
 
 # A message that is text but not a command: commands keep working inside the dialog.
 _PLAIN_TEXT = F.text & ~F.text.startswith("/")

@@ -10,14 +10,14 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 
-from bot.intake import InputError, parse_id
+from bot.articles.intake import InputError, parse_id
 from bot.models import ArticleStatus
-from bot.poll_posts import PollBoard, PreviewVote, Vote
-from bot.polls import parse_poll_spec, results_report, spec_for_draft
+from bot.polls.board import PollBoard, PreviewVote, Vote
+from bot.polls.rules import parse_poll_spec, results_report, spec_for_draft
 from bot.texts import Texts
-from storage.articles import ArticleRepository
+from storage.sqlite.articles import ArticleRepository
 
-from .common import explain, plain
+from .replies import explain, plain
 
 logger = logging.getLogger(__name__)
 

@@ -9,14 +9,14 @@ from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
-from bot.intake import InputError, parse_id
+from bot.articles.intake import InputError, parse_id
+from bot.articles.scheduling import Scheduler, parse_schedule
 from bot.models import ArticleStatus
-from bot.scheduling import Scheduler, parse_schedule
 from bot.settings import Settings
 from bot.texts import Texts
-from storage.articles import ArticleRepository
+from storage.sqlite.articles import ArticleRepository
 
-from .common import answer_long, explain, plain, refuse
+from .replies import answer_long, explain, plain, refuse
 
 WHEN_FORMAT = "%Y-%m-%d %H:%M"
 

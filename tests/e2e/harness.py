@@ -11,9 +11,9 @@ from typing import Any
 from bot.app import App, create_app
 from bot.models import Article, Poll
 from bot.settings import Settings
-from storage.articles import ArticleRepository
-from storage.db import Database
-from storage.polls import PollRepository
+from storage.sqlite.articles import ArticleRepository
+from storage.sqlite.db import Database
+from storage.sqlite.polls import PollRepository
 from tests.fakes.botapi_server import FakeBotAPI
 from tests.fakes.users import FakeUser
 

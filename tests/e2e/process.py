@@ -16,8 +16,8 @@ from pathlib import Path
 
 from bot.models import Article
 from bot.settings import Settings
-from storage.articles import ArticleRepository
-from storage.db import Database
+from storage.sqlite.articles import ArticleRepository
+from storage.sqlite.db import Database
 from tests.e2e.harness import ADMIN_ID, CHANNEL_ID, EDITOR_ID, SECOND_EDITOR_ID, TOKEN
 from tests.fakes.botapi_server import FakeBotAPI
 

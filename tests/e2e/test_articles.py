@@ -5,8 +5,8 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from bot.articles.parsing import parse_article
 from bot.models import ArticleStatus
-from bot.parsing import parse_article
 from tests.e2e.harness import (
     BOT_USERNAME,
     CHANNEL_ID,

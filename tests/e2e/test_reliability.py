@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.models import ArticleStatus
-from storage.db import Database
+from storage.sqlite.db import Database
 from tests.e2e.harness import (
     ADMIN_ID,
     CHANNEL_ID,

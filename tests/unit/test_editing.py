@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.editing import merge_import
+from bot.articles.revisions import merge_import
 from bot.models import ArticleContent
 
 OLD = ArticleContent(

@@ -1,4 +1,4 @@
-"""Unit tests for ``bot.formatting``: the channel post and the reader's full text."""
+"""Unit tests for ``bot.articles.formatting``: the channel post and the reader's full text."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.formatting import (
+from bot.articles.formatting import (
     CAPTION_LIMIT,
     MESSAGE_LIMIT,
     channel_post,
@@ -19,9 +19,9 @@ from bot.formatting import (
     lead_summary,
     preview_plain,
 )
+from bot.articles.parsing import parse_article
 from bot.models import ArticleContent
-from bot.parsing import parse_article
-from bot.splitting import plain_text, utf16_len
+from bot.text.splitting import plain_text, utf16_len
 from bot.texts import RU
 from tests.fakes.telegram_html import parse_html
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.intake import (
+from bot.articles.intake import (
     MAX_DOCUMENT_BYTES,
     MAX_TITLE_CHARS,
     InputError,

@@ -1,4 +1,4 @@
-"""Unit tests for the page-dump parser (``bot.parsing``)."""
+"""Unit tests for the page-dump parser (``bot.articles.parsing``)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.articles.parsing import MAX_RAW_CHARS, ParseError, parse_article
 from bot.models import ArticleContent
-from bot.parsing import MAX_RAW_CHARS, ParseError, parse_article
 
 SEED_PATH = Path(__file__).resolve().parent.parent / "fixtures" / "seed_article.txt"
 

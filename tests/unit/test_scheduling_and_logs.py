@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.intake import InputError
+from bot.articles.intake import InputError
+from bot.articles.scheduling import parse_schedule
 from bot.logs import RedactSecrets, redact
-from bot.scheduling import parse_schedule
 
 ALMATY = ZoneInfo("Asia/Almaty")
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.models import ArticleContent, ArticleStatus
-from storage.articles import ArticleRepository
-from storage.db import Database, StorageError, _migrations
+from storage.sqlite.articles import ArticleRepository
+from storage.sqlite.db import Database, StorageError, _migrations
 
 CONTENT = ArticleContent(
     title="Заголовок <b>&</b>",

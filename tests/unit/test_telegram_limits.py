@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendMessage, SendPhoto
 
-from bot.telegram_limits import RateLimiter, RateLimits, _Slot, is_safe_to_repeat
+from bot.telegram.pacing import RateLimiter, RateLimits, _Slot, is_safe_to_repeat
 
 
 def test_slot_allows_a_burst_then_paces() -> None:

@@ -10,11 +10,11 @@ from aiogram.types import CallbackQuery, LinkPreviewOptions, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from pydantic import Field
 
+from bot.articles.reading import Reading, article_id_from_payload
 from bot.models import Article
-from bot.reading import Reading, article_id_from_payload
 from bot.texts import Texts
 
-from .common import plain
+from .replies import plain
 
 
 class ReadArticle(CallbackData, prefix="read"):

@@ -7,15 +7,15 @@ from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
-from bot.channel import Channel
-from bot.editing import FIELD_CHANGES, EditOutcome, EditResult, Revisions, merge_import
-from bot.intake import InputError, parse_id
-from bot.parsing import ParseError, parse_article
-from bot.poll_posts import PollBoard
+from bot.articles.intake import InputError, parse_id
+from bot.articles.parsing import ParseError, parse_article
+from bot.articles.revisions import FIELD_CHANGES, EditOutcome, EditResult, Revisions, merge_import
+from bot.polls.board import PollBoard
+from bot.telegram.channel import Channel
 from bot.texts import Texts
-from storage.articles import ArticleRepository
+from storage.sqlite.articles import ArticleRepository
 
-from .common import explain, plain, send_preview
+from .replies import explain, plain, send_preview
 
 
 async def _report(

@@ -30,12 +30,12 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, LinkPrevie
 from aiogram.utils.formatting import Text
 from pydantic import Field
 
-from bot.channel import Channel
 from bot.models import Article, Poll, PollStatus, VoteOutcome
-from bot.polls import PollSpec, option_button_label, question_text, results_text, vote_toast
+from bot.polls.rules import PollSpec, option_button_label, question_text, results_text, vote_toast
+from bot.telegram.channel import Channel
 from bot.texts import Texts
-from storage.articles import ArticleRepository
-from storage.polls import PollRepository
+from storage.sqlite.articles import ArticleRepository
+from storage.sqlite.polls import PollRepository
 
 logger = logging.getLogger(__name__)
 

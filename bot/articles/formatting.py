@@ -14,7 +14,7 @@ from itertools import groupby
 from aiogram.utils.formatting import Bold, Italic, Text, as_list
 
 from bot.models import ArticleContent
-from bot.splitting import (
+from bot.text.splitting import (
     MESSAGE_LIMIT,
     last_sentence_end,
     plain_text,

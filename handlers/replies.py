@@ -7,13 +7,13 @@ from typing import Any
 from aiogram.types import LinkPreviewOptions, Message
 from aiogram.utils.formatting import Text
 
-from bot.channel import Channel
-from bot.formatting import MESSAGE_LIMIT
-from bot.intake import InputError
+from bot.articles.formatting import MESSAGE_LIMIT
+from bot.articles.intake import InputError
 from bot.models import Article, Poll
-from bot.splitting import split_text
+from bot.telegram.channel import Channel
+from bot.text.splitting import split_text
 from bot.texts import Texts
-from storage.articles import ArticleRepository
+from storage.sqlite.articles import ArticleRepository
 
 
 def plain(template: str, **values: Any) -> str:

@@ -12,15 +12,15 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
-from bot.channel import Channel
-from bot.intake import MAX_DOCUMENT_BYTES, InputError, decode_document, parse_id
-from bot.parsing import ParseError, parse_article
-from bot.publishing import Outcome, Publisher, PublishResult
+from bot.articles.intake import MAX_DOCUMENT_BYTES, InputError, decode_document, parse_id
+from bot.articles.parsing import ParseError, parse_article
+from bot.articles.publishing import Outcome, Publisher, PublishResult
 from bot.settings import Settings
+from bot.telegram.channel import Channel
 from bot.texts import Texts
-from storage.articles import ArticleRepository
+from storage.sqlite.articles import ArticleRepository
 
-from .common import answer_long, explain, plain, refuse, send_preview
+from .replies import answer_long, explain, plain, refuse, send_preview
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Reader polls, the domain side: what an editor typed, percentages, labels, results.
 
-Plain data in and out; the Telegram side (buttons, edits) is in bot/poll_posts.py.
+Plain data in and out; the Telegram side (buttons, edits) is in bot/polls/board.py.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from aiogram.utils.formatting import Bold, Text, as_line
 
-from bot.intake import InputError, clean_line
+from bot.articles.intake import InputError, clean_line
 from bot.models import ArticleContent, Poll
 from bot.texts import Texts
 

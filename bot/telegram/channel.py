@@ -1,6 +1,6 @@
 """The channel, as aiogram sees it: rendering a post, sending it, checking our rights.
 
-This is the adapter behind ``bot.publishing.ChannelPort``: it turns aiogram's errors into
+This is the adapter behind ``bot.articles.publishing.ChannelPort``: it turns aiogram's errors into
 "certainly not posted" (``ChannelRefused``) or "maybe posted" (``ChannelUncertain``).
 """
 
@@ -31,9 +31,9 @@ from aiogram.utils.deep_linking import create_start_link
 from aiogram.utils.formatting import Text
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.formatting import CAPTION_LIMIT, MESSAGE_LIMIT, channel_post
+from bot.articles.formatting import CAPTION_LIMIT, MESSAGE_LIMIT, channel_post
+from bot.articles.publishing import ChannelRefused, ChannelUncertain
 from bot.models import Article
-from bot.publishing import ChannelRefused, ChannelUncertain
 from bot.texts import Texts
 
 logger = logging.getLogger(__name__)

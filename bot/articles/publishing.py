@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from bot.models import Article, ArticleStatus
-from storage.articles import ArticleRepository
+from storage.sqlite.articles import ArticleRepository
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ class ChannelUncertain(Exception):
 
 
 class ChannelPort(Protocol):
-    """What publishing needs from the channel; the aiogram side lives in bot/channel.py."""
+    """What publishing needs from the channel (aiogram side: bot/telegram/channel.py)."""
 
     chat_id: str
 

@@ -6,10 +6,10 @@ import re
 from collections import OrderedDict
 from datetime import datetime, tzinfo
 
-from bot.formatting import full_text
+from bot.articles.formatting import full_text
 from bot.models import Article, ArticleStatus
 from bot.texts import Texts
-from storage.articles import ArticleRepository
+from storage.sqlite.articles import ArticleRepository
 
 _PAYLOAD_RE = re.compile(r"^a([1-9][0-9]{0,9})$")
 

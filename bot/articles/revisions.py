@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from bot.intake import InputError, clean_credit, clean_line, parse_tags
+from bot.articles.intake import InputError, clean_credit, clean_line, parse_tags
 from bot.models import Article, ArticleContent, ArticleStatus
-from storage.articles import ArticleRepository
+from storage.sqlite.articles import ArticleRepository
 
 logger = logging.getLogger(__name__)
 

@@ -33,7 +33,7 @@ class StorageError(Exception):
 def _migrations() -> list[tuple[int, str, str]]:
     """Numbered ``NNNN_name.sql`` scripts shipped with the package, in order."""
     found = []
-    for entry in resources.files("storage.migrations").iterdir():
+    for entry in resources.files("storage.migrations.sqlite").iterdir():
         name = entry.name
         if name.endswith(".sql") and name[:4].isdigit():
             found.append((int(name[:4]), name, entry.read_text(encoding="utf-8")))

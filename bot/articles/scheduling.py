@@ -16,9 +16,9 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.intake import InputError, parse_id
-from bot.publishing import Outcome, Publisher, PublishResult
-from storage.articles import ArticleRepository
+from bot.articles.intake import InputError, parse_id
+from bot.articles.publishing import Outcome, Publisher, PublishResult
+from storage.sqlite.articles import ArticleRepository
 
 logger = logging.getLogger(__name__)
 
