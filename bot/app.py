@@ -6,33 +6,32 @@ dispatcher against a fake Bot API server exactly as ``python -m bot`` runs it.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 
-from bot.articles.publishing import Outcome, Publisher, PublishResult
+from bot.articles.drafts import Drafts
+from bot.articles.publishing import Publisher
 from bot.articles.reading import Reading
 from bot.articles.revisions import Revisions
 from bot.articles.scheduling import Scheduler
 from bot.polls.board import PollBoard
+from bot.repositories import ArticleStore, PollStore
 from bot.settings import Settings
 from bot.telegram.channel import Channel
 from bot.telegram.menu import CommandMenu
+from bot.telegram.notices import Notifier
 from bot.telegram.pacing import PacingRetryMiddleware, RateLimiter, RateLimits
+from bot.telegram.updates import TrackingDispatcher
 from bot.texts import Texts, get_texts
 from handlers import setup_routers
-from handlers.drafts import describe_publish
-from handlers.errors import AdminReporter
-from handlers.replies import plain
 from storage.sqlite.articles import ArticleRepository
 from storage.sqlite.db import Database
 from storage.sqlite.dialogs import SqliteDialogStorage
@@ -47,14 +46,16 @@ class App:
     texts: Texts
     db: Database
     bot: Bot
-    dispatcher: Dispatcher
-    articles: ArticleRepository
+    dispatcher: TrackingDispatcher
+    articles: ArticleStore
+    polls: PollStore
     channel: Channel
     publisher: Publisher
     board: PollBoard
     requests: PacingRetryMiddleware
     scheduler: Scheduler
     menu: CommandMenu
+    notifier: Notifier
 
 
 def create_bot(settings: Settings) -> tuple[Bot, PacingRetryMiddleware]:
@@ -85,21 +86,29 @@ def create_bot(settings: Settings) -> tuple[Bot, PacingRetryMiddleware]:
 
 
 async def create_app(settings: Settings) -> App:
+    """Build everything, collaborators through constructors, nothing started."""
     texts = get_texts(settings.language)
     db = await Database.open(
         settings.database_path, busy_timeout_ms=settings.database_busy_timeout_ms
     )
     bot, requests = create_bot(settings)
     articles = ArticleRepository(db)
-    channel = Channel(bot, settings.channel_chat_id, texts)
     polls = PollRepository(db)
-    board = PollBoard(bot, polls, articles, channel, texts, settings.poll_refresh_seconds)
-    channel.extra_rows = board.rows_for_article
-    channel.appendix = board.appendix_for_article
-    publisher = Publisher(articles, channel, after_publish=board.article_published)
-    scheduler = Scheduler(articles, publisher, report=lambda *a: report_scheduled(app, *a))
     editor_ids = settings.all_editor_ids
-    dispatcher = Dispatcher(
+    channel = Channel(bot, settings.channel_chat_id, texts, polls, pacer=requests)
+    board = PollBoard(bot, polls, articles, channel, texts, settings.poll_refresh_seconds)
+    publisher = Publisher(articles, channel, after_publish=board.article_published)
+    notifier = Notifier(
+        bot,
+        texts,
+        editor_ids=editor_ids,
+        admin_ids=frozenset(settings.admin_ids),
+        channel=settings.channel_id,
+        tz=settings.tz,
+        secrets=[settings.bot_token.get_secret_value()],
+    )
+    scheduler = Scheduler(articles, publisher, report=notifier.scheduled)
+    dispatcher = TrackingDispatcher(
         storage=SqliteDialogStorage(db), events_isolation=SimpleEventIsolation()
     )
     menu = CommandMenu(editor_ids, texts)
@@ -108,17 +117,14 @@ async def create_app(settings: Settings) -> App:
     dispatcher.workflow_data.update(
         settings=settings,
         texts=texts,
-        articles=articles,
-        channel=channel,
         publisher=publisher,
         board=board,
         scheduler=scheduler,
+        drafts=Drafts(articles, polls, channel, texts),
         revisions=Revisions(articles, channel),
         reading=Reading(articles, texts, settings.tz),
         editor_ids=editor_ids,
-        reporter=AdminReporter(
-            frozenset(settings.admin_ids), secrets=[settings.bot_token.get_secret_value()]
-        ),
+        notifier=notifier,
     )
     app = App(
         settings=settings,
@@ -127,12 +133,14 @@ async def create_app(settings: Settings) -> App:
         bot=bot,
         dispatcher=dispatcher,
         articles=articles,
+        polls=polls,
         channel=channel,
         publisher=publisher,
         board=board,
         requests=requests,
         scheduler=scheduler,
         menu=menu,
+        notifier=notifier,
     )
 
     async def startup() -> None:
@@ -146,37 +154,6 @@ async def create_app(settings: Settings) -> App:
     return app
 
 
-async def notify_editors(app: App, text: str) -> None:
-    for editor_id in sorted(app.settings.all_editor_ids):
-        try:
-            await app.bot.send_message(editor_id, plain(text))
-        except TelegramAPIError as exc:
-            logger.info("Could not notify editor %s: %s", editor_id, exc.message)
-
-
-async def report_scheduled(
-    app: App, author_id: int, result: PublishResult, when: datetime, late: bool
-) -> None:
-    """Tell the author what became of their scheduled article."""
-    article_id = result.article.id if result.article else 0
-    if result.outcome is Outcome.PUBLISHED:
-        template = app.texts.scheduled_published_late if late else app.texts.scheduled_published
-        text = plain(
-            template,
-            id=article_id,
-            link=result.link or "",
-            when=when.astimezone(app.settings.tz).strftime("%Y-%m-%d %H:%M"),
-        )
-    else:
-        text = describe_publish(result, article_id, app.channel, app.texts)
-    recipients = {author_id} if author_id in app.settings.all_editor_ids else set()
-    for editor_id in recipients or app.settings.all_editor_ids:
-        try:
-            await app.bot.send_message(editor_id, text)
-        except TelegramAPIError as exc:
-            logger.info("Could not tell editor %s about a scheduled post: %s", editor_id, exc)
-
-
 async def on_startup(app: App) -> None:
     me = await app.bot.me()
     logger.info("Bot @%s started; channel %s", me.username, app.settings.channel_id)
@@ -184,42 +161,21 @@ async def on_startup(app: App) -> None:
     problem = await app.channel.check_can_post()
     if problem is not None:
         logger.error("The bot cannot post in %s: %s", app.settings.channel_id, problem)
-        for admin_id in app.settings.admin_ids:
-            try:
-                await app.bot.send_message(
-                    admin_id,
-                    plain(
-                        app.texts.channel_cannot_post, channel=app.channel.chat_id, reason=problem
-                    ),
-                )
-            except TelegramAPIError as exc:
-                logger.info("Could not warn admin %s: %s", admin_id, exc.message)
+        await app.notifier.cannot_post(problem)
     await app.board.resume()
-    for article in await app.articles.settle_interrupted("interrupted by a restart"):
-        await notify_editors(
-            app,
-            app.texts.publish_uncertain_at_start.format(
-                id=article.id, title=article.title, channel=app.channel.chat_id
-            ),
-        )
+    # One process owns this database: whatever it left "publishing" was interrupted.
+    settled = await app.articles.settle_interrupted(
+        "interrupted by a restart", claimed_before=datetime.now(UTC)
+    )
+    await app.notifier.interrupted_publications(settled)
     # Only after interrupted publications are settled: the scheduler publishes too.
     app.scheduler.start()
-
-
-SHUTDOWN_GRACE_SECONDS = 5.0
 
 
 async def on_shutdown(app: App) -> None:
     """Polling has stopped: finish the updates in hand, then show every pending vote."""
     await app.scheduler.stop()
-    # aiogram's polling does not await the update tasks still running when it stops
-    # (including those queued behind an editor's dialog lock): finish them here, before
-    # the database closes under them.
-    running = {t for t in app.dispatcher._handle_update_tasks if t is not asyncio.current_task()}
-    if running:
-        _, late = await asyncio.wait(running, timeout=SHUTDOWN_GRACE_SECONDS)
-        if late:
-            logger.warning("Shutdown: %d updates still running after the grace period", len(late))
+    await app.dispatcher.drain(app.settings.shutdown_grace_seconds)
     logger.info("Shutting down: flushing %d pending poll refreshes", app.board.refresher.pending)
     await app.board.refresher.flush()
 

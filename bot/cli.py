@@ -10,8 +10,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.articles.formatting import channel_post, full_text, preview_plain
-from bot.articles.intake import InputError, decode_document
+from bot.articles.intake import decode_document
 from bot.articles.parsing import ParseError, parse_article
+from bot.errors import InputError
 from bot.texts import get_texts
 
 
@@ -73,9 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     from bot.app import run
+    from bot.errors import StorageError
     from bot.logs import redact, setup_logging
     from bot.settings import SettingsError, load_settings
-    from storage.sqlite.db import StorageError
 
     try:
         settings = load_settings()

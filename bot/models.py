@@ -66,7 +66,9 @@ class Article:
     scheduled_at: datetime | None = None
     failure_reason: str | None = None
     reads: int = 0
-    poll_id: int | None = None
+    # Bumped by every claim for publishing; each later step of that publication presents
+    # it, so a stale step (another editor's, another process's) cannot win.
+    publish_attempt: int = 0
 
     @property
     def title(self) -> str:
@@ -74,12 +76,24 @@ class Article:
 
 
 class PollStatus(StrEnum):
-    """pending: not yet in the channel; open: taking votes; closed: frozen results."""
+    """pending: not yet in the channel; open: taking votes; closed: frozen results;
+    uncertain: its channel send has an unknown outcome (the post may be there, and its
+    buttons work if it is); failed: certainly not posted."""
 
     PENDING = "pending"
     OPEN = "open"
     CLOSED = "closed"
     FAILED = "failed"
+    UNCERTAIN = "uncertain"
+
+
+@dataclass(frozen=True, slots=True)
+class PollSpec:
+    """A poll as an editor typed it, validated (see bot/polls/rules.py)."""
+
+    question: str
+    options: tuple[str, ...]
+    intro: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     request_retries: int = Field(default=5, ge=0, le=20)
     request_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     database_busy_timeout_ms: int = Field(default=5000, ge=0, le=600_000)
+    # How long shutdown waits for the updates in hand before cancelling them; at least
+    # one request's timeout, so an answer already on its way can arrive.
+    shutdown_grace_seconds: float = Field(default=35.0, gt=0, le=600)
 
     @field_validator("bot_token")
     @classmethod

@@ -7,19 +7,18 @@ from aiogram.enums import ChatType
 from aiogram.filters import Command
 from aiogram.types import Message
 
+from bot.telegram.menu import EDITOR_COMMANDS, READER_MENU
+from bot.text.html import plain
 from bot.texts import Texts
-
-from .reading import EDITOR_COMMANDS
-from .replies import plain
-
-
-async def private_only(message: Message, texts: Texts) -> None:
-    await message.reply(plain(texts.private_only))
 
 
 def setup() -> Router:
     router = Router(name="groups")
     router.message.filter(F.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP}))
+
     # Command() ignores commands addressed to other bots (/start@other_bot).
-    router.message.register(private_only, Command("start", "help", *EDITOR_COMMANDS))
+    @router.message(Command(*(name for name, _ in READER_MENU), *EDITOR_COMMANDS))
+    async def private_only(message: Message, texts: Texts) -> None:
+        await message.reply(plain(texts.private_only))
+
     return router

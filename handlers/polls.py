@@ -2,162 +2,143 @@
 
 from __future__ import annotations
 
-import logging
-
-from aiogram import F, Router
-from aiogram.enums import ChatType
-from aiogram.exceptions import TelegramAPIError
+from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 
-from bot.articles.intake import InputError, parse_id
-from bot.models import ArticleStatus
-from bot.polls.board import PollBoard, PreviewVote, Vote
-from bot.polls.rules import parse_poll_spec, results_report, spec_for_draft
+from bot.errors import InputError
+from bot.polls.board import PollBoard, PollOutcome
+from bot.polls.callbacks import PreviewVote, Vote
+from bot.polls.rules import results_report
+from bot.settings import Settings
+from bot.text.cleaning import parse_id
+from bot.text.html import plain
 from bot.texts import Texts
-from storage.sqlite.articles import ArticleRepository
 
-from .replies import explain, plain
-
-logger = logging.getLogger(__name__)
+from .replies import explain
 
 
-async def cmd_poll(
-    message: Message, command: CommandObject, board: PollBoard, texts: Texts
-) -> None:
-    """``/poll [intro]\\n<question>\\n<option>\\n<option>…``: a standalone poll, posted now."""
-    if not command.args:
-        await message.answer(plain(texts.poll_usage))
-        return
-    try:
-        spec = parse_poll_spec(command.args)
-    except InputError as exc:
-        await message.answer(explain(exc, texts))
-        return
-    assert message.from_user is not None
-    try:
-        poll, link = await board.post_standalone(spec, message.from_user.id)
-    except TelegramAPIError as exc:
-        await message.answer(plain(texts.poll_post_failed, reason=exc.message))
-        return
-    await message.answer(plain(texts.poll_posted, id=poll.id, link=link))
+def setup_editors() -> Router:
+    router = Router(name="poll_editors")
 
-
-async def cmd_addpoll(
-    message: Message,
-    command: CommandObject,
-    board: PollBoard,
-    articles: ArticleRepository,
-    texts: Texts,
-) -> None:
-    """``/addpoll <draft>\\n…``: a poll whose buttons go under the article's post."""
-    head, _, rest = (command.args or "").partition("\n")
-    article_id = parse_id(head)
-    if article_id is None:
-        await message.answer(plain(texts.poll_addpoll_usage))
-        return
-    article = await articles.get(article_id)
-    if article is None:
-        await message.answer(plain(texts.not_found, id=article_id))
-        return
-    # Uncertain: its post (with the current poll's buttons) may already be in the channel.
-    if article.status in (
-        ArticleStatus.PUBLISHED,
-        ArticleStatus.PUBLISHING,
-        ArticleStatus.UNCERTAIN,
-    ):
+    @router.message(Command("poll"))
+    async def cmd_poll(
+        message: Message,
+        command: CommandObject,
+        board: PollBoard,
+        settings: Settings,
+        texts: Texts,
+    ) -> None:
+        """``/poll [intro]\\n<question>\\n<option>\\n<option>…``: a standalone poll, now."""
+        if not command.args:
+            await message.answer(plain(texts.poll_usage))
+            return
+        assert message.from_user is not None
+        try:
+            result = await board.post_standalone(command.args, message.from_user.id)
+        except InputError as exc:
+            await message.answer(explain(exc, texts))
+            return
+        poll_id = result.poll.id if result.poll else 0
+        template = {
+            PollOutcome.POSTED: texts.poll_posted,
+            PollOutcome.FAILED: texts.poll_post_failed,
+            PollOutcome.UNCERTAIN: texts.poll_post_uncertain,
+        }[result.outcome]
         await message.answer(
             plain(
-                texts.publish_not_allowed, id=article_id, status=texts.status_name(article.status)
+                template,
+                id=poll_id,
+                link=result.link or "",
+                reason=result.reason or "",
+                channel=settings.channel_id,
             )
         )
-        return
-    try:
-        spec = spec_for_draft(rest, article.content)
-    except InputError as exc:
-        await message.answer(explain(exc, texts))
-        return
-    assert message.from_user is not None
-    poll = await board.polls.create(
-        spec.question,
-        spec.options,
-        message.from_user.id,
-        intro=spec.intro,
-        article_id=article_id,
-    )
-    await message.answer(plain(texts.poll_attached, id=poll.id, article_id=article_id))
 
+    @router.message(Command("addpoll"))
+    async def cmd_addpoll(
+        message: Message, command: CommandObject, board: PollBoard, texts: Texts
+    ) -> None:
+        """``/addpoll <draft>\\n…``: a poll whose buttons go under the article's post."""
+        head, _, rest = (command.args or "").partition("\n")
+        article_id = parse_id(head)
+        if article_id is None:
+            await message.answer(plain(texts.poll_addpoll_usage))
+            return
+        assert message.from_user is not None
+        try:
+            result = await board.attach_to_draft(article_id, rest, message.from_user.id)
+        except InputError as exc:
+            await message.answer(explain(exc, texts))
+            return
+        if result.outcome is PollOutcome.ATTACHED and result.poll is not None:
+            await message.answer(
+                plain(texts.poll_attached, id=result.poll.id, article_id=article_id)
+            )
+        elif result.outcome is PollOutcome.NOT_ALLOWED and result.article is not None:
+            status = texts.status_name(result.article.status)
+            await message.answer(plain(texts.publish_not_allowed, id=article_id, status=status))
+        else:
+            await message.answer(plain(texts.not_found, id=article_id))
 
-async def cmd_closepoll(
-    message: Message, command: CommandObject, board: PollBoard, texts: Texts
-) -> None:
-    poll_id = parse_id(command.args)
-    if poll_id is None:
-        await message.answer(plain(texts.poll_id_usage, command=command.command))
-        return
-    closed, poll = await board.close(poll_id)
-    if poll is None:
-        await message.answer(plain(texts.poll_not_found, id=poll_id))
-    elif not closed:
-        await message.answer(plain(texts.poll_already_closed, id=poll_id))
-    else:
-        link = (
-            board.channel.post_link(poll.channel_message_id)
-            if poll.channel_message_id is not None
-            else ""
-        )
-        await message.answer(plain(texts.poll_closed, id=poll_id, link=link))
+    @router.message(Command("closepoll"))
+    async def cmd_closepoll(
+        message: Message, command: CommandObject, board: PollBoard, texts: Texts
+    ) -> None:
+        poll_id = parse_id(command.args)
+        if poll_id is None:
+            await message.answer(plain(texts.poll_id_usage, command=command.command))
+            return
+        result = await board.close(poll_id)
+        template = {
+            PollOutcome.CLOSED: texts.poll_closed,
+            PollOutcome.ALREADY_CLOSED: texts.poll_already_closed,
+            PollOutcome.POLL_NOT_FOUND: texts.poll_not_found,
+        }[result.outcome]
+        await message.answer(plain(template, id=poll_id, link=result.link or ""))
 
+    @router.message(Command("results"))
+    async def cmd_results(
+        message: Message, command: CommandObject, board: PollBoard, texts: Texts
+    ) -> None:
+        poll_id = parse_id(command.args)
+        if poll_id is None:
+            await message.answer(plain(texts.poll_id_usage, command=command.command))
+            return
+        poll = await board.results(poll_id)
+        if poll is None:
+            await message.answer(plain(texts.poll_not_found, id=poll_id))
+            return
+        await message.answer(plain(results_report(poll, texts)))
 
-async def cmd_results(
-    message: Message, command: CommandObject, board: PollBoard, texts: Texts
-) -> None:
-    poll_id = parse_id(command.args)
-    if poll_id is None:
-        await message.answer(plain(texts.poll_id_usage, command=command.command))
-        return
-    poll = await board.polls.get(poll_id)
-    if poll is None:
-        await message.answer(plain(texts.poll_not_found, id=poll_id))
-        return
-    await message.answer(plain(results_report(poll, texts)))
-
-
-async def on_vote(callback: CallbackQuery, callback_data: Vote, board: PollBoard) -> None:
-    toast = await board.vote(callback_data.poll, callback.from_user.id, callback_data.option)
-    await callback.answer(toast)
-
-
-async def on_preview_vote(callback: CallbackQuery, texts: Texts) -> None:
-    await callback.answer(texts.vote_preview)
-
-
-async def on_unknown_callback(callback: CallbackQuery, texts: Texts) -> None:
-    """Forged, stale or foreign callback data: answered, and nothing else happens."""
-    await callback.answer(texts.vote_unknown)
-
-
-POLL_EDITOR_COMMANDS = ("poll", "addpoll", "closepoll", "results")
-
-
-def setup_editors(editor_ids: frozenset[int]) -> Router:
-    router = Router(name="poll_editors")
-    router.message.filter(F.chat.type == ChatType.PRIVATE, F.from_user.id.in_(editor_ids))
-    router.message.register(cmd_poll, Command("poll"))
-    router.message.register(cmd_addpoll, Command("addpoll"))
-    router.message.register(cmd_closepoll, Command("closepoll"))
-    router.message.register(cmd_results, Command("results"))
     return router
 
 
 def setup_votes() -> Router:
     router = Router(name="poll_votes")
-    router.callback_query.register(on_vote, Vote.filter())
-    router.callback_query.register(on_preview_vote, PreviewVote.filter())
+
+    @router.callback_query(Vote.filter())
+    async def on_vote(callback: CallbackQuery, callback_data: Vote, board: PollBoard) -> None:
+        message = callback.message
+        under = (message.chat, message.message_id) if message is not None else None
+        toast = await board.vote(
+            callback_data.poll, callback.from_user.id, callback_data.option, under
+        )
+        await callback.answer(toast)
+
+    @router.callback_query(PreviewVote.filter())
+    async def on_preview_vote(callback: CallbackQuery, texts: Texts) -> None:
+        await callback.answer(texts.vote_preview)
+
     return router
 
 
 def setup_fallback() -> Router:
     router = Router(name="callback_fallback")
-    router.callback_query.register(on_unknown_callback)
+
+    @router.callback_query()
+    async def on_unknown_callback(callback: CallbackQuery, texts: Texts) -> None:
+        """Forged, stale or foreign callback data: answered, and nothing else happens."""
+        await callback.answer(texts.vote_unknown)
+
     return router

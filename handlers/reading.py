@@ -4,17 +4,24 @@ from __future__ import annotations
 
 from aiogram import F, Router
 from aiogram.enums import ChatType
-from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.filters import Command, CommandStart
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, LinkPreviewOptions, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from pydantic import Field
 
-from bot.articles.reading import Reading, article_id_from_payload
+from bot.articles.reading import Reading
 from bot.models import Article
+from bot.telegram.limits import CALLBACK_ANSWER_LIMIT
+from bot.telegram.links import article_id_from_payload
+from bot.telegram.menu import EDITOR_COMMANDS
+from bot.text.html import plain
 from bot.texts import Texts
 
-from .replies import plain
+from .replies import NO_PREVIEW
+
+# A headline on a button: long titles are cut to stay readable on a phone.
+BUTTON_TITLE_CHARS = 60
 
 
 class ReadArticle(CallbackData, prefix="read"):
@@ -23,94 +30,90 @@ class ReadArticle(CallbackData, prefix="read"):
 
 async def send_full_text(message: Message, article: Article, reading: Reading) -> None:
     for part in reading.full_text_html(article):
-        await message.answer(part, link_preview_options=LinkPreviewOptions(is_disabled=True))
+        await message.answer(part, link_preview_options=NO_PREVIEW)
 
 
-async def start_with_payload(
-    message: Message,
-    command: CommandObject,
-    reading: Reading,
-    texts: Texts,
-    editor_ids: frozenset[int],
-) -> None:
-    assert message.from_user is not None
-    article_id = article_id_from_payload(command.args)
-    article = (
-        await reading.open(
-            article_id, message.from_user.id, is_editor=message.from_user.id in editor_ids
-        )
-        if article_id is not None
-        else None
-    )
-    if article is None:
-        await message.answer(plain(texts.article_not_found))
-        return
-    await send_full_text(message, article, reading)
-
-
-async def start_bare(message: Message, reading: Reading, texts: Texts) -> None:
-    latest = await reading.latest()
-    if not latest:
-        await message.answer(plain(texts.greeting + "\n\n" + texts.no_articles_yet))
-        return
-    builder = InlineKeyboardBuilder()
-    for article in latest:
-        builder.button(
-            text=_button_label(article.title), callback_data=ReadArticle(article_id=article.id)
-        )
-    builder.adjust(1)
-    await message.answer(
-        plain(texts.greeting + "\n\n" + texts.latest_headlines), reply_markup=builder.as_markup()
-    )
-
-
-def _button_label(title: str, limit: int = 60) -> str:
-    return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
-
-
-async def read_button(
-    callback: CallbackQuery,
-    callback_data: ReadArticle,
-    reading: Reading,
-    texts: Texts,
-    editor_ids: frozenset[int],
-) -> None:
-    article = await reading.open(
-        callback_data.article_id,
-        callback.from_user.id,
-        is_editor=callback.from_user.id in editor_ids,
-    )
-    if article is None or not isinstance(callback.message, Message):
-        await callback.answer(texts.article_not_found[:200], show_alert=True)
-        return
-    await callback.answer()
-    await send_full_text(callback.message, article, reading)
-
-
-async def reader_help(message: Message, texts: Texts, editor_ids: frozenset[int]) -> None:
-    is_editor = message.from_user is not None and message.from_user.id in editor_ids
-    await message.answer(plain(texts.editor_help if is_editor else texts.reader_help))
-
-
-async def editors_only(message: Message, texts: Texts) -> None:
-    await message.answer(plain(texts.editors_only))
-
-
-EDITOR_COMMANDS = (
-    *("new", "import", "drafts", "photo", "publish", "forcepublish", "markpublished"),
-    *("cancel", "done", "skip", "poll", "addpoll", "closepoll", "results"),
-    *("schedule", "unschedule", "scheduled", "edit", "summary", "tags", "credit"),
-    *("published",),
-)
+def _button_label(title: str) -> str:
+    if len(title) <= BUTTON_TITLE_CHARS:
+        return title
+    return title[: BUTTON_TITLE_CHARS - 1].rstrip() + "…"
 
 
 def setup() -> Router:
-    router = Router(name="readers")
+    router = Router(name="reading")
     router.message.filter(F.chat.type == ChatType.PRIVATE)
-    router.message.register(start_with_payload, CommandStart(deep_link=True))
-    router.message.register(start_bare, CommandStart())
-    router.message.register(reader_help, Command("help"))
-    router.message.register(editors_only, Command(*EDITOR_COMMANDS))
-    router.message.register(reader_help)
-    router.callback_query.register(read_button, ReadArticle.filter())
+
+    @router.message(
+        CommandStart(deep_link=True, magic=F.args.func(article_id_from_payload).as_("article_id"))
+    )
+    async def start_article(
+        message: Message,
+        article_id: int,
+        reading: Reading,
+        texts: Texts,
+        editor_ids: frozenset[int],
+    ) -> None:
+        """``/start a12`` from the "Читать полностью" button: the whole article."""
+        assert message.from_user is not None
+        reader = message.from_user.id
+        article = await reading.open(article_id, reader, is_editor=reader in editor_ids)
+        if article is None:
+            await message.answer(plain(texts.article_not_found))
+            return
+        await send_full_text(message, article, reading)
+
+    @router.message(CommandStart(deep_link=True))
+    async def start_unknown_payload(message: Message, texts: Texts) -> None:
+        """A deep link that is not ours (forged, truncated, another bot's)."""
+        await message.answer(plain(texts.article_not_found))
+
+    @router.message(CommandStart())
+    async def start_bare(message: Message, reading: Reading, texts: Texts) -> None:
+        latest = await reading.latest()
+        if not latest:
+            await message.answer(plain(texts.greeting + "\n\n" + texts.no_articles_yet))
+            return
+        builder = InlineKeyboardBuilder()
+        for article in latest:
+            builder.button(
+                text=_button_label(article.title),
+                callback_data=ReadArticle(article_id=article.id),
+            )
+        builder.adjust(1)
+        await message.answer(
+            plain(texts.greeting + "\n\n" + texts.latest_headlines),
+            reply_markup=builder.as_markup(),
+        )
+
+    @router.callback_query(ReadArticle.filter())
+    async def read_button(
+        callback: CallbackQuery,
+        callback_data: ReadArticle,
+        reading: Reading,
+        texts: Texts,
+        editor_ids: frozenset[int],
+    ) -> None:
+        reader = callback.from_user.id
+        article = await reading.open(
+            callback_data.article_id, reader, is_editor=reader in editor_ids
+        )
+        if article is None or not isinstance(callback.message, Message):
+            await callback.answer(texts.article_not_found[:CALLBACK_ANSWER_LIMIT], show_alert=True)
+            return
+        await callback.answer()
+        await send_full_text(callback.message, article, reading)
+
+    @router.message(Command("help"))
+    async def reader_help(message: Message, texts: Texts, editor_ids: frozenset[int]) -> None:
+        is_editor = message.from_user is not None and message.from_user.id in editor_ids
+        await message.answer(plain(texts.editor_help if is_editor else texts.reader_help))
+
+    @router.message(Command(*EDITOR_COMMANDS))
+    async def editors_only(message: Message, texts: Texts) -> None:
+        await message.answer(plain(texts.editors_only))
+
+    @router.message()
+    async def anything_else(message: Message, texts: Texts) -> None:
+        await message.answer(plain(texts.reader_help))
+
     return router

@@ -11,30 +11,20 @@ import unicodedata
 from datetime import datetime, tzinfo
 from itertools import groupby
 
-from aiogram.utils.formatting import Bold, Italic, Text, as_list
+from aiogram.utils.formatting import Bold, Italic, Text, as_list, sizeof
 
 from bot.models import ArticleContent
-from bot.text.splitting import (
-    MESSAGE_LIMIT,
-    last_sentence_end,
-    plain_text,
-    shorten,
-    split_text,
-    utf16_len,
-)
+from bot.telegram.limits import CAPTION_LIMIT, MESSAGE_LIMIT
+from bot.text.splitting import last_sentence_end, plain_text, shorten, split_text
 from bot.texts import RU, Texts
 
 __all__ = [
-    "CAPTION_LIMIT",
-    "MESSAGE_LIMIT",
     "channel_post",
     "full_text",
     "hashtag",
     "lead_summary",
     "preview_plain",
 ]
-
-CAPTION_LIMIT = 1024
 
 _BLOCK_SEP = "\n\n"
 _PREVIEW_RULE = "\n" + "─" * 32 + "\n"
@@ -79,7 +69,7 @@ def lead_summary(content: ArticleContent, budget: int, *, texts: Texts = RU) -> 
     word boundary with ``texts.ellipsis``. Never longer than ``budget``.
     """
     text = _lead_text(content)
-    if utf16_len(text) <= budget:
+    if sizeof(text) <= budget:
         return text
     end = last_sentence_end(text, budget)
     if end is not None:
@@ -96,7 +86,7 @@ def _tags_line(tags: tuple[str, ...], room: int) -> str:
         if word is None or word.casefold() in seen:
             continue
         candidate = f"{line} {word}" if line else word
-        if utf16_len(candidate) <= room:
+        if sizeof(candidate) <= room:
             seen.add(word.casefold())
             line = candidate
     return line
@@ -116,7 +106,7 @@ def _footer(content: ArticleContent, limit: int, texts: Texts) -> str:
 
 def _block_size(text: str) -> int:
     """Room a block takes in the post, with its separator, or 0 if it is left out."""
-    return utf16_len(text) + len(_BLOCK_SEP) if text else 0
+    return sizeof(text) + len(_BLOCK_SEP) if text else 0
 
 
 def channel_post(
@@ -132,7 +122,7 @@ def channel_post(
     limit = (CAPTION_LIMIT if with_photo else MESSAGE_LIMIT) - max(0, reserve)
     footer = _footer(content, limit, texts)
     lead = _lead_text(content)
-    summary_reserve = min(utf16_len(lead), limit // 4) + len(_BLOCK_SEP) if lead else 0
+    summary_reserve = min(sizeof(lead), limit // 4) + len(_BLOCK_SEP) if lead else 0
     title_room = limit - _block_size(footer) - summary_reserve
     title = shorten(content.title.strip(), title_room, texts.ellipsis)
     budget = limit - _block_size(title) - _block_size(footer)

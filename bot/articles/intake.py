@@ -7,42 +7,18 @@ Plain functions with no Telegram in them.  A failure is an ``InputError`` naming
 from __future__ import annotations
 
 import re
-import unicodedata
-from typing import Any
 
-MAX_TITLE_CHARS = 256
+from bot.errors import InputError
+from bot.text.cleaning import clean_line
+
+MAX_TITLE_CHARS = 300
 MAX_CREDIT_CHARS = 200
 MAX_TAGS = 10
 MAX_TAG_CHARS = 40
 MAX_ARTICLE_CHARS = 100_000
 MAX_DOCUMENT_BYTES = 1_000_000
 
-_ID_RE = re.compile(r"^\s*(?:№|#)?\s*([0-9]{1,9})\s*$")
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b\u2028\u2029\ufeff]")
 _TAG_RE = re.compile(r"^[\w]+$")
-
-
-class InputError(ValueError):
-    """Bad editor input; ``key`` is the ``Texts`` field with the explanation."""
-
-    def __init__(self, key: str, **params: Any) -> None:
-        super().__init__(key)
-        self.key = key
-        self.params = params
-
-
-def parse_id(args: str | None) -> int | None:
-    """``"12"``, ``"№12"`` → 12; anything else (missing, words, negative, huge) → None."""
-    if not args:
-        return None
-    match = _ID_RE.match(args)
-    return int(match.group(1)) if match else None
-
-
-def clean_line(text: str) -> str:
-    """One line of text as it will be stored: no control characters, single spaces."""
-    text = _CONTROL_RE.sub("", unicodedata.normalize("NFC", text))
-    return " ".join(text.split())
 
 
 def clean_title(text: str | None) -> str:

@@ -16,15 +16,17 @@ import re
 import unicodedata
 from datetime import datetime
 
+from bot.articles.intake import MAX_TITLE_CHARS
 from bot.models import ArticleContent
+from bot.text.cleaning import CLOSERS, CONTROL_CHARS_RE, SENTENCE_PUNCT
 
-__all__ = ["MAX_RAW_CHARS", "MAX_TITLE_CHARS", "PARSE_ERROR_CODES", "ParseError", "parse_article"]
+__all__ = ["MAX_RAW_CHARS", "PARSE_ERROR_CODES", "ParseError", "parse_article"]
 
 MAX_RAW_CHARS = 200_000
 """Longer input is refused outright: no real page is that long, and it bounds the work."""
 
-MAX_TITLE_CHARS = 300
-"""A first line longer than this is a paragraph, not a title, so the dump has no title."""
+# A first line longer than a title may be (MAX_TITLE_CHARS) is a paragraph, not a title,
+# so the dump has no title.
 
 PARSE_ERROR_CODES = frozenset({"empty", "no_title", "no_body", "too_long"})
 
@@ -48,9 +50,6 @@ class ParseError(ValueError):
 
 # NEL and the Unicode line/paragraph separators end a line just like "\n" does.
 _LINE_BREAK_RE = re.compile("\r\n|[\r\x85\u2028\u2029]")
-# C0/C1 controls (but "\n" and "\t") and lone surrogates: invisible garbage from copy-paste
-# that would also break UTF-8 encoding when the text goes to Telegram or SQLite.
-_JUNK_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def _is_invisible(ch: str) -> bool:
@@ -78,7 +77,7 @@ def _lines(raw: str) -> list[str]:
     """The non-blank lines of the dump, stripped; blank lines carry no meaning here."""
     text = raw.removeprefix("\ufeff")
     text = _LINE_BREAK_RE.sub("\n", text)
-    text = _JUNK_RE.sub("", text)
+    text = CONTROL_CHARS_RE.sub("", text)
     stripped = (_strip(line) for line in text.split("\n"))
     return [line for line in stripped if line]
 
@@ -166,9 +165,6 @@ def _is_chrome(line: str) -> bool:
     )
 
 
-_CLOSERS = "\"'»”“)]"
-
-
 def _sentences(line: str) -> list[tuple[int, str]]:
     """Split a line at sentence ends; each item is (start offset, sentence text).
 
@@ -180,7 +176,7 @@ def _sentences(line: str) -> list[tuple[int, str]]:
     for token in re.finditer(r"\S+", line):
         if start is None:
             start = token.start()
-        if token[0].rstrip(_CLOSERS).endswith((".", "!", "?", "…")):
+        if token[0].rstrip(CLOSERS).endswith(tuple(SENTENCE_PUNCT)):
             result.append((start, line[start : token.end()]))
             start = None
     if start is not None:
@@ -189,8 +185,8 @@ def _sentences(line: str) -> list[tuple[int, str]]:
 
 
 def _is_question(sentence: str) -> bool:
-    core = sentence.rstrip(_CLOSERS)
-    return "?" in core[len(core.rstrip(".!?…")) :]
+    core = sentence.rstrip(CLOSERS)
+    return "?" in core[len(core.rstrip(SENTENCE_PUNCT)) :]
 
 
 def _parse_poll(tail: list[str]) -> tuple[str | None, str | None]:

@@ -1,9 +1,11 @@
 """Publishing: the persisted state machine around one channel send.
 
-The state is written before the request ("publishing", claimed by one caller only) and
-after the answer ("published" with the message id, or "failed" with the reason).  When
-the answer never comes, the article becomes "uncertain" and an editor decides: nothing
-is ever re-sent behind their back.
+The state is written before the request ("publishing", claimed by one caller only, with
+a new attempt number) and after the answer ("published" with the message id, or
+"failed" with the reason), each step naming its attempt.  When the answer never comes,
+the article becomes "uncertain" and an editor decides: nothing is ever re-sent behind
+their back.  Every decision is one conditional statement in the database, so it holds
+between editors, the scheduler and the restart check, in one process or in several.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from bot.models import Article, ArticleStatus
-from storage.sqlite.articles import ArticleRepository
+from bot.repositories import ArticleStore
+from bot.text.html import plain
+from bot.texts import Texts
 
 logger = logging.getLogger(__name__)
 
@@ -48,10 +52,16 @@ class ChannelPort(Protocol):
     async def prepare(self, article: Article) -> Any:
         """Everything that can fail before anything is sent (rendering, links)."""
 
+    async def wait_turn(self) -> None:
+        """Wait for the channel's send budget; nothing is sent, so cancelling is safe."""
+
     async def send_prepared(self, prepared: Any) -> int:
         """Send; raises ChannelRefused or ChannelUncertain."""
 
-    def post_link(self, message_id: int) -> str: ...
+    def post_link(self, message_id: int, chat: str | None = None) -> str: ...
+
+    def message_id_from_link(self, link: str) -> int | None:
+        """The post a link points to, if the link is into this channel."""
 
 
 class Outcome(StrEnum):
@@ -62,6 +72,7 @@ class Outcome(StrEnum):
     FAILED = "failed"
     NOT_FOUND = "not_found"
     NOT_PUBLISHABLE = "not_publishable"
+    BAD_LINK = "bad_link"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,64 +82,97 @@ class PublishResult:
     link: str | None = None
     reason: str | None = None
     no_rights: bool = False
+    # False when this call did not claim the article (someone else had it, or it is
+    # not publishable): the outcome then describes the article as it is.
+    claimed: bool = True
 
 
 class Publisher:
     def __init__(
         self,
-        articles: ArticleRepository,
+        articles: ArticleStore,
         channel: ChannelPort,
         after_publish: Callable[[Article], Awaitable[None]] | None = None,
     ) -> None:
         self._articles = articles
         self._channel = channel
         self._after_publish = after_publish
-        # Articles this process is publishing right now; anything else left "publishing"
-        # was interrupted and may be settled by an editor.
-        self._in_flight: set[int] = set()
 
     def link_for(self, article: Article) -> str | None:
+        """The post's link, in the chat the article was published in."""
         if article.channel_message_id is None:
             return None
-        return self._channel.post_link(article.channel_message_id)
+        return self._channel.post_link(article.channel_message_id, article.channel_chat_id)
 
-    async def publish(
-        self, article_id: int, *, force: bool = False, due_by: datetime | None = None
-    ) -> PublishResult:
-        """Post the article to the channel once.
+    async def latest(self, limit: int) -> list[Article]:
+        """Recently published articles, newest first."""
+        return await self._articles.latest_published(limit)
 
-        ``force`` publishes an "uncertain" article anyway (the editor has checked the
-        channel and found the post missing), or one stuck in "publishing" that no task of
-        this process is publishing.  ``due_by`` is the scheduler's claim: only an article
-        still scheduled for no later than that moment.
-        """
-        if due_by is not None:
-            claimed = await self._articles.claim_scheduled(article_id, due_by)
-        elif force:
-            stuck = () if article_id in self._in_flight else (ArticleStatus.PUBLISHING,)
-            claimed = await self._articles.begin_publishing(
-                article_id, from_statuses=(ArticleStatus.UNCERTAIN, *stuck)
-            )
-        else:
-            claimed = await self._articles.begin_publishing(article_id)
+    async def publish(self, article_id: int) -> PublishResult:
+        """Post a draft (or a failed or scheduled article) to the channel once."""
+        claimed = await self._articles.claim(article_id)
         if claimed is None:
             return await self._why_not(article_id)
-        self._in_flight.add(article_id)
-        try:
-            return await self._send(claimed)
-        finally:
-            self._in_flight.discard(article_id)
+        return await self._send(claimed, release_to=ArticleStatus.DRAFT)
 
-    async def _send(self, claimed: Article) -> PublishResult:
-        article_id = claimed.id
+    async def publish_scheduled(self, article_id: int, due_by: datetime) -> PublishResult:
+        """The scheduler's publish: only if still scheduled for no later than ``due_by``."""
+        claimed = await self._articles.claim_scheduled(article_id, due_by)
+        if claimed is None:
+            return await self._why_not(article_id)
+        return await self._send(claimed, release_to=ArticleStatus.SCHEDULED)
+
+    async def force_publish(self, article_id: int) -> PublishResult:
+        """Publish an "uncertain" article anyway: the editor checked the channel and found
+        the post missing.  Two editors doing it at once: one claim wins."""
+        current = await self._articles.get(article_id)
+        if current is None or current.status is not ArticleStatus.UNCERTAIN:
+            return await self._why_not(article_id)
+        claimed = await self._articles.claim(
+            article_id,
+            from_statuses=(ArticleStatus.UNCERTAIN,),
+            attempt=current.publish_attempt,
+        )
+        if claimed is None:
+            return await self._why_not(article_id)
+        return await self._send(claimed, release_to=ArticleStatus.UNCERTAIN)
+
+    async def mark_published(self, article_id: int, link: str) -> PublishResult:
+        """An editor found the "uncertain" post in the channel: record it as published.
+
+        Only a link into the configured channel is taken.  Recorded only for the attempt
+        the editor was looking at: a /forcepublish that started since has its own post,
+        which this must not overwrite.
+        """
+        message_id = self._channel.message_id_from_link(link)
+        if message_id is None:
+            return PublishResult(Outcome.BAD_LINK, None, claimed=False)
+        current = await self._articles.get(article_id)
+        if current is None or current.status is not ArticleStatus.UNCERTAIN:
+            return await self._why_not(article_id)
+        done = await self._articles.mark_published(
+            article_id,
+            current.publish_attempt,
+            self._channel_chat(current),
+            message_id,
+            from_statuses=(ArticleStatus.UNCERTAIN,),
+        )
+        if done is None:
+            return await self._why_not(article_id)
+        await self._published(done)
+        return PublishResult(Outcome.PUBLISHED, done, self.link_for(done))
+
+    async def _send(self, claimed: Article, *, release_to: ArticleStatus) -> PublishResult:
+        article_id, attempt = claimed.id, claimed.publish_attempt
         sending = False  # until the request is on its way, a failure means "not posted"
         try:
             prepared = await self._channel.prepare(claimed)
+            await self._channel.wait_turn()
             sending = True
             message_id = await self._channel.send_prepared(prepared)
         except ChannelRefused as exc:
             logger.warning("Article %s refused by the channel: %s", article_id, exc.reason)
-            failed = await self._articles.mark_failed(article_id, exc.reason)
+            failed = await self._articles.mark_failed(article_id, attempt, exc.reason)
             return PublishResult(
                 Outcome.FAILED, failed or claimed, reason=exc.reason, no_rights=exc.no_rights
             )
@@ -136,21 +180,20 @@ class Publisher:
             logger.error(
                 "Article %s: outcome of the channel send unknown: %s", article_id, exc.reason
             )
-            uncertain = await self._articles.mark_uncertain(article_id, exc.reason)
+            uncertain = await self._articles.mark_uncertain(article_id, attempt, exc.reason)
             return PublishResult(Outcome.UNCERTAIN, uncertain or claimed, reason=exc.reason)
         except BaseException as exc:
             if not sending:
-                # Nothing was sent: back to an editable, publishable state.
-                await asyncio.shield(
-                    self._articles.mark_failed(article_id, f"{type(exc).__name__}: {exc}"[:300])
-                )
+                # Nothing was sent (a shutdown while waiting for the send slot, a render
+                # error): back where it was, as if the claim had never happened.
+                await asyncio.shield(self._release(claimed, release_to, exc))
                 raise
             # Cancelled or crashed mid-send: we cannot know whether the post went out.
-            await asyncio.shield(self._articles.mark_uncertain(article_id, "interrupted"))
+            await asyncio.shield(self._articles.mark_uncertain(article_id, attempt, "interrupted"))
             raise
         try:
             published = await self._articles.mark_published(
-                article_id, self._channel_chat(claimed), message_id
+                article_id, attempt, self._channel_chat(claimed), message_id
             )
         except BaseException:
             # The post is out but could not be recorded: leave a trail for the editors.
@@ -160,13 +203,21 @@ class Publisher:
             with contextlib.suppress(Exception):
                 await asyncio.shield(
                     self._articles.mark_uncertain(
-                        article_id, f"posted as message {message_id}, not recorded"
+                        article_id, attempt, f"posted as message {message_id}, not recorded"
                     )
                 )
             raise
         article = published or claimed
         await self._published(article)
-        return PublishResult(Outcome.PUBLISHED, article, self._channel.post_link(message_id))
+        return PublishResult(Outcome.PUBLISHED, article, self.link_for(article))
+
+    async def _release(self, claimed: Article, to: ArticleStatus, exc: BaseException) -> None:
+        reason = f"{type(exc).__name__}: {exc}"[:300]
+        if isinstance(exc, Exception):
+            # A render failure: the editor sees why in /drafts.
+            await self._articles.mark_failed(claimed.id, claimed.publish_attempt, reason)
+            return
+        await self._articles.release(claimed.id, claimed.publish_attempt, to)
 
     async def _published(self, article: Article) -> None:
         if self._after_publish is not None:
@@ -179,33 +230,41 @@ class Publisher:
     def _channel_chat(self, article: Article) -> str:
         return article.channel_chat_id or self._channel.chat_id
 
-    async def mark_published(self, article_id: int, message_id: int) -> PublishResult:
-        """An editor found the "uncertain" post in the channel: record it as published."""
-        current = await self._articles.get(article_id)
-        if current is None:
-            return PublishResult(Outcome.NOT_FOUND, None)
-        stuck = current.status is ArticleStatus.PUBLISHING and article_id not in self._in_flight
-        if current.status is not ArticleStatus.UNCERTAIN and not stuck:
-            return await self._why_not(article_id)
-        done = await self._articles.mark_published(
-            article_id, self._channel_chat(current), message_id
-        )
-        if done is None:
-            return await self._why_not(article_id)
-        await self._published(done)
-        return PublishResult(Outcome.PUBLISHED, done, self._channel.post_link(message_id))
-
     async def _why_not(self, article_id: int) -> PublishResult:
         article = await self._articles.get(article_id)
         if article is None:
-            return PublishResult(Outcome.NOT_FOUND, None)
+            return PublishResult(Outcome.NOT_FOUND, None, claimed=False)
         if article.status is ArticleStatus.PUBLISHED:
-            return PublishResult(Outcome.ALREADY_PUBLISHED, article, self.link_for(article))
+            return PublishResult(
+                Outcome.ALREADY_PUBLISHED, article, self.link_for(article), claimed=False
+            )
         if article.status is ArticleStatus.PUBLISHING:
-            if article_id in self._in_flight:
-                return PublishResult(Outcome.IN_PROGRESS, article)
-            # Left "publishing" by a step that failed after the send: the editor decides.
-            return PublishResult(Outcome.UNCERTAIN, article, reason=article.failure_reason)
+            return PublishResult(Outcome.IN_PROGRESS, article, claimed=False)
         if article.status is ArticleStatus.UNCERTAIN:
-            return PublishResult(Outcome.UNCERTAIN, article, reason=article.failure_reason)
-        return PublishResult(Outcome.NOT_PUBLISHABLE, article)
+            return PublishResult(
+                Outcome.UNCERTAIN, article, reason=article.failure_reason, claimed=False
+            )
+        return PublishResult(Outcome.NOT_PUBLISHABLE, article, claimed=False)
+
+
+def describe_publish(result: PublishResult, article_id: int, channel: str, texts: Texts) -> str:
+    """The editor's report of a publish attempt, in plain words (HTML)."""
+    status = texts.status_name(result.article.status) if result.article else ""
+    messages = {
+        Outcome.PUBLISHED: texts.published,
+        Outcome.ALREADY_PUBLISHED: texts.already_published,
+        Outcome.IN_PROGRESS: texts.publish_in_progress,
+        Outcome.UNCERTAIN: texts.publish_uncertain,
+        Outcome.FAILED: texts.publish_no_rights if result.no_rights else texts.publish_failed,
+        Outcome.NOT_FOUND: texts.not_found,
+        Outcome.NOT_PUBLISHABLE: texts.publish_not_allowed,
+        Outcome.BAD_LINK: texts.markpublished_usage,
+    }
+    return plain(
+        messages[result.outcome],
+        id=article_id,
+        link=result.link or "",
+        reason=result.reason or "",
+        status=status,
+        channel=channel,
+    )

@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from collections import OrderedDict
 from datetime import datetime, tzinfo
 
 from bot.articles.formatting import full_text
 from bot.models import Article, ArticleStatus
+from bot.repositories import ArticleStore
 from bot.texts import Texts
-from storage.sqlite.articles import ArticleRepository
-
-_PAYLOAD_RE = re.compile(r"^a([1-9][0-9]{0,9})$")
-
-
-def article_id_from_payload(payload: str | None) -> int | None:
-    """``"a12"`` → 12; anything else (forged, truncated, another bot's) → None."""
-    if not payload:
-        return None
-    match = _PAYLOAD_RE.match(payload.strip())
-    return int(match.group(1)) if match else None
 
 
 class Reading:
     # Splitting a long article costs milliseconds; a viral post is opened by thousands.
     CACHE_SIZE = 256
 
-    def __init__(self, articles: ArticleRepository, texts: Texts, tz: tzinfo) -> None:
+    def __init__(self, articles: ArticleStore, texts: Texts, tz: tzinfo) -> None:
         self._articles = articles
         self._texts = texts
         self._tz = tz

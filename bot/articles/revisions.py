@@ -12,9 +12,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from bot.articles.intake import InputError, clean_credit, clean_line, parse_tags
+from bot.articles.intake import clean_credit, parse_tags
+from bot.articles.parsing import parse_article
+from bot.errors import InputError
 from bot.models import Article, ArticleContent, ArticleStatus
-from storage.sqlite.articles import ArticleRepository
+from bot.repositories import ArticleStore, Change
+from bot.text.cleaning import clean_line
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +27,7 @@ class PostEditor(Protocol):
 
     def message_lock(self, message_id: int) -> asyncio.Lock: ...
 
-    def post_link(self, message_id: int) -> str: ...
+    def post_link(self, message_id: int, chat: str | None = None) -> str: ...
 
 
 class EditOutcome(StrEnum):
@@ -61,8 +64,6 @@ def merge_import(old: ArticleContent, new: ArticleContent) -> ArticleContent:
 
 MAX_SUMMARY_CHARS = 900
 
-Change = Callable[[ArticleContent], ArticleContent]
-
 
 def summary_change(value: str) -> Change:
     summary = clean_line(value)
@@ -92,13 +93,21 @@ FIELD_CHANGES: dict[str, Callable[[str], Change]] = {
 
 
 class Revisions:
-    def __init__(self, articles: ArticleRepository, channel: PostEditor) -> None:
+    def __init__(self, articles: ArticleStore, channel: PostEditor) -> None:
         self._articles = articles
         self._channel = channel
 
-    async def revise(
-        self, article_id: int, change: Callable[[ArticleContent], ArticleContent]
-    ) -> EditResult:
+    async def replace_text(self, article_id: int, raw: str) -> EditResult:
+        """``/edit``: a re-imported text replaces the text; what it does not say is kept
+        (raises ParseError when it is not an article)."""
+        new = parse_article(raw)
+        return await self.revise(article_id, lambda old: merge_import(old, new))
+
+    async def set_field(self, name: str, article_id: int, value: str) -> EditResult:
+        """``/summary``, ``/tags``, ``/credit``: one field (InputError when invalid)."""
+        return await self.revise(article_id, FIELD_CHANGES[name](value))
+
+    async def revise(self, article_id: int, change: Change) -> EditResult:
         current = await self._articles.get(article_id)
         if current is None:
             return EditResult(EditOutcome.NOT_FOUND, None)
@@ -109,7 +118,7 @@ class Revisions:
             return EditResult(EditOutcome.BUSY, current)
         if updated.status is not ArticleStatus.PUBLISHED or updated.channel_message_id is None:
             return EditResult(EditOutcome.DRAFT_UPDATED, updated)
-        link = self._channel.post_link(updated.channel_message_id)
+        link = self._channel.post_link(updated.channel_message_id, updated.channel_chat_id)
         try:
             async with self._channel.message_lock(updated.channel_message_id):
                 # The newest version, read under the lock: edits land in order.

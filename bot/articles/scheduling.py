@@ -14,11 +14,14 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from bot.articles.intake import InputError, parse_id
-from bot.articles.publishing import Outcome, Publisher, PublishResult
-from storage.sqlite.articles import ArticleRepository
+from bot.articles.publishing import Publisher, PublishResult
+from bot.errors import InputError
+from bot.models import Article
+from bot.repositories import ArticleStore
+from bot.text.cleaning import parse_id
 
 logger = logging.getLogger(__name__)
 
@@ -54,35 +57,74 @@ def parse_schedule(args: str | None, tz: ZoneInfo, now: datetime) -> tuple[int, 
     return article_id, when
 
 
+class UnscheduleOutcome(StrEnum):
+    UNSCHEDULED = "unscheduled"
+    NOT_FOUND = "not_found"
+    NOT_SCHEDULED = "not_scheduled"
+
+
 class Scheduler:
+    """Publishes due articles once; several instances may run one each (the claim in the
+    database lets exactly one of them publish a given article)."""
+
     def __init__(
         self,
-        articles: ArticleRepository,
+        articles: ArticleStore,
         publisher: Publisher,
         report: Report,
         *,
         max_sleep: float = 30.0,
+        stop_timeout: float = 10.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._articles = articles
         self._publisher = publisher
         self._report = report
         self._max_sleep = max_sleep
+        self._stop_timeout = stop_timeout
         self._clock = clock
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._busy = asyncio.Lock()
+
+    # --- editors' commands -----------------------------------------------------------
+
+    async def schedule(self, article_id: int, when: datetime) -> Article | None:
+        """Schedule (or move) a draft; None when it is missing or not schedulable."""
+        article = await self._articles.schedule(article_id, when)
+        if article is not None:
+            self.wake()
+        return article
+
+    async def unschedule(self, article_id: int) -> UnscheduleOutcome:
+        if await self._articles.unschedule(article_id) is not None:
+            return UnscheduleOutcome.UNSCHEDULED
+        if await self._articles.get(article_id) is None:
+            return UnscheduleOutcome.NOT_FOUND
+        return UnscheduleOutcome.NOT_SCHEDULED
+
+    async def upcoming(self) -> list[Article]:
+        return await self._articles.list_scheduled()
+
+    # --- the loop --------------------------------------------------------------------
 
     def start(self) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self._loop(), name="scheduler")
 
     async def stop(self) -> None:
-        """Stop between publications, never in the middle of one."""
+        """Stop between publications; one still running after ``stop_timeout`` is
+        cancelled (the publisher settles it: not sent, or uncertain)."""
         if self._task is None:
             return
-        async with self._busy:
+        try:
+            await asyncio.wait_for(self._busy.acquire(), self._stop_timeout)
+        except TimeoutError:
+            logger.warning("Scheduler: a publication is still running; cancelling it")
             self._task.cancel()
+        else:
+            self._task.cancel()
+            self._busy.release()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         self._task = None
@@ -93,13 +135,15 @@ class Scheduler:
 
     async def _loop(self) -> None:
         while True:
+            # Cleared before the pass reads the database, so a schedule set while it
+            # reads wakes the next pass at once instead of being lost.
+            self._wake.clear()
             try:
                 await self.run_due()
                 delay = await self._until_next()
             except Exception:
                 logger.exception("Scheduler pass failed")
                 delay = self._max_sleep
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), delay)
 
@@ -117,11 +161,13 @@ class Scheduler:
         for article in due:
             async with self._busy:
                 assert article.scheduled_at is not None
-                result = await self._publisher.publish(article.id, due_by=now)
+                result = await self._publisher.publish_scheduled(article.id, due_by=now)
                 late = now - article.scheduled_at > LATE_AFTER
                 logger.info("Scheduled article %s: %s", article.id, result.outcome)
-            if result.outcome in (Outcome.NOT_PUBLISHABLE, Outcome.NOT_FOUND):
-                continue  # unscheduled, moved or deleted since this pass began
+            if not result.claimed:
+                # Published by hand, unscheduled, moved or deleted since this pass began:
+                # whoever did that has told the editor already.
+                continue
             try:
                 await self._report(article.author_id, result, article.scheduled_at, late)
             except Exception:

@@ -1,136 +1,73 @@
-"""Reader polls, the Telegram side: buttons, votes, coalesced live counts, closing.
+"""Reader polls, the use cases: posting, attaching to a draft, voting, live counts, closing.
 
-Telegram allows about 20 edits a minute in a channel, so the post is not edited per
-vote.  ``Refresher`` keeps at most one pending refresh per poll, fired no sooner than
-``interval`` after the previous edit of that poll; it reads the counts committed at
-that moment, so the latest counts reach the post within one interval of the last vote.
-The database remembers which counts the post shows (``rendered_version``), so refreshes
-left pending at a crash are done after the restart, and none is sent when nothing
-changed.
+The post under a poll shows the committed counts: ``Refresher`` (bot/polls/refresher.py)
+coalesces the edits, and the database remembers which counts the post shows
+(``rendered_version``), so refreshes left pending at a crash are done after the restart,
+and none is sent when nothing changed.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import time
-from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import StrEnum
 
 from aiogram import Bot
 from aiogram.exceptions import (
     TelegramAPIError,
     TelegramBadRequest,
     TelegramNetworkError,
-    TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from aiogram.types import Chat, InlineKeyboardMarkup, LinkPreviewOptions
 from aiogram.utils.formatting import Text
-from pydantic import Field
 
 from bot.models import Article, Poll, PollStatus, VoteOutcome
-from bot.polls.rules import PollSpec, option_button_label, question_text, results_text, vote_toast
-from bot.telegram.channel import Channel
+from bot.polls.callbacks import vote_rows
+from bot.polls.refresher import Refresher
+from bot.polls.rules import (
+    parse_poll_spec,
+    question_text,
+    results_text,
+    spec_for_draft,
+    vote_toast,
+)
+from bot.repositories import ArticleStore, PollStore
+from bot.telegram.channel import Channel, is_not_modified
 from bot.texts import Texts
-from storage.sqlite.articles import ArticleRepository
-from storage.sqlite.polls import PollRepository
 
 logger = logging.getLogger(__name__)
 
 
-class Vote(CallbackData, prefix="v"):
-    """A reader's press: ``v:<poll>:<option>``, far below the 64-byte limit."""
-
-    poll: int = Field(ge=0, lt=2**31)
-    option: int = Field(ge=0, lt=100)
-
-
-class PreviewVote(CallbackData, prefix="pv"):
-    """A press on a poll button in an editor's preview: answered, never counted."""
-
-    poll: int = Field(ge=0, lt=2**31)
-    option: int = Field(ge=0, lt=100)
+class PollOutcome(StrEnum):
+    POSTED = "posted"
+    ATTACHED = "attached"
+    FAILED = "failed"  # certainly not in the channel
+    UNCERTAIN = "uncertain"  # the send's outcome is unknown: the editor checks the channel
+    NOT_FOUND = "not_found"
+    NOT_ALLOWED = "not_allowed"  # the article's post is (or may be) in the channel already
+    CLOSED = "closed"
+    ALREADY_CLOSED = "already_closed"
+    POLL_NOT_FOUND = "poll_not_found"
 
 
-def _not_modified(exc: TelegramBadRequest) -> bool:
-    return "message is not modified" in exc.message
-
-
-class Refresher:
-    def __init__(
-        self,
-        render: Callable[[int], Awaitable[None]],
-        interval: float,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._render = render
-        self.interval = interval
-        self._clock = clock
-        self._last: dict[int, float] = {}
-        self._pending: dict[int, asyncio.Task[None]] = {}
-        # Refreshes already past their wait and talking to Telegram: flush() awaits them,
-        # so none of them outlives the bot's HTTP session or the database.
-        self._running: set[asyncio.Task[None]] = set()
-
-    def mark_dirty(self, poll_id: int) -> None:
-        if poll_id in self._pending:
-            return  # the pending refresh will read the newest counts when it fires
-        last = self._last.get(poll_id)
-        delay = 0.0 if last is None else max(0.0, last + self.interval - self._clock())
-        self._pending[poll_id] = asyncio.create_task(self._fire(poll_id, delay))
-
-    async def _fire(self, poll_id: int, delay: float) -> None:
-        try:
-            if delay:
-                await asyncio.sleep(delay)
-        finally:
-            self._pending.pop(poll_id, None)
-        self._last[poll_id] = self._clock()
-        task = asyncio.current_task()
-        if task is not None:
-            self._running.add(task)
-            task.add_done_callback(self._running.discard)
-        try:
-            await self._render(poll_id)
-        except (TelegramServerError, TelegramNetworkError, TelegramRetryAfter) as exc:
-            # Telegram is having trouble: try again one interval later.
-            logger.warning("Refreshing poll %s failed (%s); will retry", poll_id, exc)
-            self.mark_dirty(poll_id)
-        except Exception:
-            logger.exception("Refreshing poll %s failed", poll_id)
-
-    async def flush(self) -> None:
-        """Do every pending refresh now (shutdown): no vote's count is left unshown."""
-        pending = list(self._pending.items())
-        for _, task in pending:
-            task.cancel()
-        for _, task in pending:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        if self._running:
-            await asyncio.gather(*self._running, return_exceptions=True)
-        for poll_id, _ in pending:
-            try:
-                await self._render(poll_id)
-            except Exception:
-                # Shutdown goes on; the counts are committed and shown after the restart.
-                logger.exception("Flushing poll %s failed", poll_id)
-
-    @property
-    def pending(self) -> int:
-        return len(self._pending)
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    outcome: PollOutcome
+    poll: Poll | None = None
+    article: Article | None = None
+    link: str | None = None
+    reason: str | None = None
 
 
 class PollBoard:
-    """Everything about polls that talks to Telegram."""
+    """Everything editors and readers do with polls."""
 
     def __init__(
         self,
         bot: Bot,
-        polls: PollRepository,
-        articles: ArticleRepository,
+        polls: PollStore,
+        articles: ArticleStore,
         channel: Channel,
         texts: Texts,
         refresh_interval: float,
@@ -141,34 +78,73 @@ class PollBoard:
         self.channel = channel
         self.texts = texts
         self.refresher = Refresher(self.render, refresh_interval)
-        self.edits = 0
 
-    # --- buttons ---------------------------------------------------------------------
+    # --- editors ---------------------------------------------------------------------
 
-    def vote_rows(self, poll: Poll, *, preview: bool = False) -> list[list[InlineKeyboardButton]]:
-        """One button per option; in an editor's preview they look the same but count
-        nothing (``PreviewVote``)."""
-        if poll.is_closed:
-            return []
-        factory: type[Vote] | type[PreviewVote] = PreviewVote if preview else Vote
-        return [
-            [
-                InlineKeyboardButton(
-                    text=option_button_label(poll, i, self.texts),
-                    callback_data=factory(poll=poll.id, option=i).pack(),
-                )
-            ]
-            for i in range(len(poll.options))
-        ]
+    async def post_standalone(self, text: str | None, editor_id: int) -> PollResult:
+        """``/poll``: validate (InputError), store, post to the channel now."""
+        spec = parse_poll_spec(text)
+        poll = await self.polls.create_standalone(spec, editor_id)
+        try:
+            message = await self.bot.send_message(
+                self.channel.chat_ref,
+                question_text(poll).as_html(),
+                reply_markup=InlineKeyboardMarkup(inline_keyboard=vote_rows(poll, self.texts)),
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        except (TelegramServerError, TelegramNetworkError) as exc:
+            # It may be in the channel: its buttons work if it is (the first press
+            # records where), and the editor is asked to look.
+            await self.polls.mark_uncertain(poll.id)
+            return PollResult(PollOutcome.UNCERTAIN, poll, reason=exc.message)
+        except TelegramAPIError as exc:
+            await self.polls.mark_failed(poll.id)
+            return PollResult(PollOutcome.FAILED, poll, reason=exc.message)
+        posted = await self.polls.mark_posted(poll.id, self.channel.chat_id, message.message_id)
+        return PollResult(
+            PollOutcome.POSTED, posted or poll, link=self.channel.post_link(message.message_id)
+        )
 
-    async def rows_for_article(
-        self, article: Article, preview: bool
-    ) -> list[list[InlineKeyboardButton]]:
-        """Given to ``Channel.extra_rows``: the poll's buttons above "Читать полностью"."""
-        poll = await self.polls.for_article(article.id)
-        if poll is None or poll.status is PollStatus.FAILED:
-            return []
-        return self.vote_rows(poll, preview=preview)
+    async def attach_to_draft(self, article_id: int, text: str, editor_id: int) -> PollResult:
+        """``/addpoll``: a poll whose buttons go under the article's post (InputError for
+        bad options).  The article's state is checked by the statement that stores it."""
+        article = await self.articles.get(article_id)
+        if article is None:
+            return PollResult(PollOutcome.NOT_FOUND)
+        spec = spec_for_draft(text, article.content)
+        poll = await self.polls.attach(spec, editor_id, article_id)
+        if poll is None:
+            current = await self.articles.get(article_id)
+            if current is None:
+                return PollResult(PollOutcome.NOT_FOUND)
+            return PollResult(PollOutcome.NOT_ALLOWED, article=current)
+        return PollResult(PollOutcome.ATTACHED, poll, article=article)
+
+    async def close(self, poll_id: int) -> PollResult:
+        """Freeze the poll and show its final results in the channel."""
+        closed, poll = await self.polls.close(poll_id)
+        if poll is None:
+            return PollResult(PollOutcome.POLL_NOT_FOUND)
+        if not closed:
+            return PollResult(PollOutcome.ALREADY_CLOSED, poll)
+        try:
+            await self.render(poll_id)
+        except TelegramAPIError as exc:
+            # Closed in the database; the post catches up at the next refresh.
+            logger.warning("Poll %s closed, post not yet updated: %s", poll_id, exc)
+            self.refresher.mark_dirty(poll_id)
+        link = (
+            self.channel.post_link(poll.channel_message_id, poll.channel_chat_id)
+            if poll.channel_message_id is not None
+            else None
+        )
+        return PollResult(PollOutcome.CLOSED, poll, link=link)
+
+    async def results(self, poll_id: int) -> Poll | None:
+        return await self.polls.get(poll_id)
+
+    async def for_article(self, article_id: int) -> Poll | None:
+        return await self.polls.for_article(article_id)
 
     async def article_published(self, article: Article) -> None:
         """The article's post now carries the poll: it is open and refreshable."""
@@ -182,35 +158,27 @@ class PollBoard:
             # Votes may have come in between the send and now: show them.
             self.refresher.mark_dirty(poll.id)
 
-    # --- standalone polls --------------------------------------------------------------
+    # --- readers ---------------------------------------------------------------------
 
-    async def post_standalone(self, spec: PollSpec, editor_id: int) -> tuple[Poll, str]:
-        """Create and post a poll; raises TelegramAPIError (and marks it failed) if refused."""
-        poll = await self.polls.create(spec.question, spec.options, editor_id, intro=spec.intro)
-        try:
-            message = await self.bot.send_message(
-                self.channel.chat_ref,
-                question_text(poll).as_html(),
-                reply_markup=InlineKeyboardMarkup(inline_keyboard=self.vote_rows(poll)),
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-            )
-        except TelegramAPIError:
-            await self.polls.mark_failed(poll.id)
-            raise
-        posted = await self.polls.mark_posted(poll.id, self.channel.chat_id, message.message_id)
-        assert posted is not None
-        return posted, self.channel.post_link(message.message_id)
+    async def vote(
+        self, poll_id: int, reader_id: int, option: int, under: tuple[Chat, int] | None = None
+    ) -> str:
+        """Record the press (committed before this returns); returns the toast to show.
 
-    # --- votes -------------------------------------------------------------------------
-
-    async def vote(self, poll_id: int, reader_id: int, option: int) -> str:
-        """Record the press (committed before this returns) and the toast to show."""
+        ``under`` is the (chat, message id) the pressed button is under: a press under a
+        poll whose send had an unknown outcome proves that, and where, it was posted.
+        """
         result = await self.polls.vote(poll_id, reader_id, option)
         if result.outcome is VoteOutcome.UNKNOWN or result.poll is None:
             return self.texts.vote_unknown
         if result.outcome is VoteOutcome.CLOSED:
             return self.texts.vote_poll_closed
         assert result.position is not None
+        if result.poll.status is PollStatus.UNCERTAIN and under is not None:
+            chat, message_id = under
+            if self.channel.is_this_channel(chat):
+                await self.polls.mark_posted(poll_id, self.channel.chat_id, message_id)
+                self.refresher.mark_dirty(poll_id)
         if result.outcome is VoteOutcome.RECORDED:
             self.refresher.mark_dirty(poll_id)
         return vote_toast(
@@ -244,11 +212,10 @@ class PollBoard:
         try:
             await self._edit(poll)
         except TelegramBadRequest as exc:
-            if not _not_modified(exc):
+            if not is_not_modified(exc):
                 logger.warning(
                     "Poll %s: the channel post cannot be edited: %s", poll_id, exc.message
                 )
-        self.edits += 1
         await self.polls.mark_rendered(poll_id, version)
 
     async def _edit(self, poll: Poll) -> None:
@@ -268,37 +235,19 @@ class PollBoard:
             await self.bot.edit_message_reply_markup(
                 chat_id=chat,
                 message_id=poll.channel_message_id,
-                reply_markup=InlineKeyboardMarkup(inline_keyboard=self.vote_rows(poll)),
+                reply_markup=InlineKeyboardMarkup(inline_keyboard=vote_rows(poll, self.texts)),
             )
             return
         article = await self.articles.get(poll.article_id)
         if article is None:
             return
-        markup = (await self.channel.render(article)).markup
         if not poll.is_closed:
+            markup = (await self.channel.render(article)).markup
             await self.bot.edit_message_reply_markup(
                 chat_id=chat, message_id=poll.channel_message_id, reply_markup=markup
             )
             return
         await self.channel.edit_post(article)
-
-    async def appendix_for_article(self, article: Article) -> Text | None:
-        """Given to ``Channel.appendix``: a closed poll's results under the post."""
-        poll = await self.polls.for_article(article.id)
-        if poll is None or not poll.is_closed:
-            return None
-        return results_text(poll, self.texts)
-
-    async def close(self, poll_id: int) -> tuple[bool, Poll | None]:
-        closed, poll = await self.polls.close(poll_id)
-        if closed:
-            try:
-                await self.render(poll_id)
-            except TelegramAPIError as exc:
-                # Closed in the database; the post catches up at the next refresh.
-                logger.warning("Poll %s closed, post not yet updated: %s", poll_id, exc)
-                self.refresher.mark_dirty(poll_id)
-        return closed, poll
 
     async def resume(self) -> None:
         """After a restart: refresh every post that lags behind its committed counts."""

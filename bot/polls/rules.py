@@ -5,12 +5,11 @@ Plain data in and out; the Telegram side (buttons, edits) is in bot/polls/board.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from aiogram.utils.formatting import Bold, Text, as_line
 
-from bot.articles.intake import InputError, clean_line
-from bot.models import ArticleContent, Poll
+from bot.errors import InputError
+from bot.models import ArticleContent, Poll, PollSpec
+from bot.text.cleaning import clean_line
 from bot.texts import Texts
 
 MIN_OPTIONS = 2
@@ -20,13 +19,6 @@ MAX_INTRO_CHARS = 600
 # A button shows "label · 12345": keep labels short enough to read on a phone.
 MAX_OPTION_CHARS = 40
 BAR_WIDTH = 10
-
-
-@dataclass(frozen=True, slots=True)
-class PollSpec:
-    question: str
-    options: tuple[str, ...]
-    intro: str | None = None
 
 
 def parse_poll_spec(text: str | None, *, question: str | None = None) -> PollSpec:

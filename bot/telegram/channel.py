@@ -1,17 +1,19 @@
 """The channel, as aiogram sees it: rendering a post, sending it, checking our rights.
 
-This is the adapter behind ``bot.articles.publishing.ChannelPort``: it turns aiogram's errors into
-"certainly not posted" (``ChannelRefused``) or "maybe posted" (``ChannelUncertain``).
+This is the adapter behind ``bot.articles.publishing.ChannelPort``: it turns aiogram's
+errors into "certainly not posted" (``ChannelRefused``) or "maybe posted"
+(``ChannelUncertain``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from aiogram import Bot
+from aiogram.enums import ChatType
 from aiogram.exceptions import (
     TelegramAPIError,
     TelegramBadRequest,
@@ -21,6 +23,7 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.types import (
+    Chat,
     ChatMemberAdministrator,
     ChatMemberOwner,
     InlineKeyboardButton,
@@ -31,31 +34,31 @@ from aiogram.utils.deep_linking import create_start_link
 from aiogram.utils.formatting import Text
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.articles.formatting import CAPTION_LIMIT, MESSAGE_LIMIT, channel_post
+from bot.articles.formatting import channel_post
 from bot.articles.publishing import ChannelRefused, ChannelUncertain
 from bot.models import Article
+from bot.polls.callbacks import vote_rows
+from bot.polls.rules import results_text
+from bot.repositories import PollStore
+from bot.telegram.limits import CAPTION_LIMIT, MESSAGE_LIMIT
+from bot.telegram.links import (
+    article_payload,
+    channel_post_link,
+    chat_ref,
+    message_id_from_link,
+)
 from bot.texts import Texts
 
 logger = logging.getLogger(__name__)
 
-ARTICLE_PAYLOAD_PREFIX = "a"
 
-# Extra keyboard rows under a post (a reader poll's buttons), supplied by the poll service.
-ExtraRows = Callable[[Article, bool], Awaitable[list[list[InlineKeyboardButton]]]]
-# A block appended to the post's text (a closed poll's results).
-Appendix = Callable[[Article], Awaitable[Text | None]]
+class SlotWaiter(Protocol):
+    async def wait_turn(self, chat_id: int | str) -> None: ...
 
 
-def article_payload(article_id: int) -> str:
-    return f"{ARTICLE_PAYLOAD_PREFIX}{article_id}"
-
-
-def channel_post_link(chat_id: int | str, message_id: int) -> str:
-    """Public link to a channel message (``t.me/name/1`` or ``t.me/c/123/1``)."""
-    chat = str(chat_id)
-    if chat.startswith("@"):
-        return f"https://t.me/{chat[1:]}/{message_id}"
-    return f"https://t.me/c/{chat.removeprefix('-100')}/{message_id}"
+def is_not_modified(exc: TelegramBadRequest) -> bool:
+    """Telegram's answer to an edit that changes nothing: the post already shows it."""
+    return "message is not modified" in exc.message
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,34 +69,59 @@ class RenderedPost:
 
 
 class Channel:
-    def __init__(self, bot: Bot, chat_id: int | str, texts: Texts) -> None:
+    """The channel: rendering an article's post (with its poll's buttons, or a closed
+    poll's results), sending and editing it, and checking the bot's rights there."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        chat_id: int | str,
+        texts: Texts,
+        polls: PollStore,
+        pacer: SlotWaiter | None = None,
+    ) -> None:
         self.bot = bot
-        self.chat_ref = chat_id
+        self.chat_ref = chat_ref(chat_id)
         self.chat_id = str(chat_id)
         self.texts = texts
-        self.extra_rows: ExtraRows | None = None
+        self._polls = polls
+        self._pacer = pacer
         self._message_locks: dict[int, asyncio.Lock] = {}
-        self.appendix: Appendix | None = None
+        # A public channel's @username, learnt at start-up: "Copy link" gives t.me/name/1
+        # even when the channel is configured by its numeric id.
+        self.username: str | None = None
 
     def chat_for(self, stored: str | None) -> int | str:
         """The chat a post was published in (the setting may have changed since)."""
-        if not stored:
-            return self.chat_ref
-        return int(stored) if stored.lstrip("-").isdigit() else stored
+        return chat_ref(stored) if stored else self.chat_ref
 
     def message_lock(self, message_id: int) -> asyncio.Lock:
         """One edit of a channel post at a time (article edits, live counts, closing a
         poll), so a slow edit can never land after a newer one and undo it."""
         return self._message_locks.setdefault(message_id, asyncio.Lock())
 
-    def post_link(self, message_id: int) -> str:
-        return channel_post_link(self.chat_ref, message_id)
+    def post_link(self, message_id: int, chat: str | None = None) -> str:
+        return channel_post_link(self.chat_for(chat), message_id)
+
+    def is_this_channel(self, chat: Chat) -> bool:
+        """Is ``chat`` (of a message a reader pressed a button under) our channel?"""
+        if chat.type != ChatType.CHANNEL:
+            return False
+        if isinstance(self.chat_ref, int):
+            return chat.id == self.chat_ref
+        return chat.username is not None and f"@{chat.username}".lower() == self.chat_id.lower()
+
+    def message_id_from_link(self, link: str) -> int | None:
+        """The id of the post a link points to, if it is a post in this channel."""
+        aliases = [self.chat_ref] + ([f"@{self.username}"] if self.username else [])
+        return message_id_from_link(link, *aliases)
 
     async def render(self, article: Article, *, preview: bool = False) -> RenderedPost:
         """The post exactly as the channel shows it; the editor's preview uses it too."""
         photo = article.photo_file_id
         limit = CAPTION_LIMIT if photo is not None else MESSAGE_LIMIT
-        appendix = await self.appendix(article) if self.appendix is not None else None
+        poll = await self._polls.for_article(article.id)
+        appendix = results_text(poll, self.texts) if poll is not None and poll.is_closed else None
         if appendix is not None and len(appendix) + 2 > limit // 2:
             appendix = None  # results that would crowd out the article itself are left off
         reserve = len(appendix) + 2 if appendix is not None else 0
@@ -103,12 +131,16 @@ class Channel:
         if appendix is not None and len(text) + reserve <= limit:
             text = Text(text, "\n\n", appendix)
         builder = InlineKeyboardBuilder()
-        if self.extra_rows is not None:
-            for row in await self.extra_rows(article, preview):
+        if poll is not None:
+            for row in vote_rows(poll, self.texts, preview=preview):
                 builder.row(*row)
         link = await create_start_link(self.bot, article_payload(article.id))
         builder.row(InlineKeyboardButton(text=self.texts.read_more_button, url=link))
         return RenderedPost(html=text.as_html(), photo=photo, markup=builder.as_markup())
+
+    async def wait_turn(self) -> None:
+        if self._pacer is not None:
+            await self._pacer.wait_turn(self.chat_ref)
 
     async def send_rendered(self, chat_id: int | str, post: RenderedPost) -> int:
         if post.photo is not None:
@@ -148,7 +180,7 @@ class Channel:
                     link_preview_options=LinkPreviewOptions(is_disabled=True),
                 )
         except TelegramBadRequest as exc:
-            if "message is not modified" not in exc.message:
+            if not is_not_modified(exc):
                 raise
 
     async def prepare(self, article: Article) -> RenderedPost:
@@ -179,11 +211,14 @@ class Channel:
         try:
             me = await self.bot.me()
             member = await self.bot.get_chat_member(self.chat_ref, me.id)
+            chat = await self.bot.get_chat(self.chat_ref)
         except (TelegramBadRequest, TelegramForbiddenError) as exc:
             return exc.message
         except (TelegramServerError, TelegramNetworkError) as exc:
             logger.warning("Could not check channel rights: %s", exc.message)
             return None
+        if chat.username:
+            self.username = chat.username
         if isinstance(member, ChatMemberOwner):
             return None
         if isinstance(member, ChatMemberAdministrator) and member.can_post_messages is not False:

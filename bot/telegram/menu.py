@@ -26,32 +26,46 @@ from bot.texts import Texts
 logger = logging.getLogger(__name__)
 
 
+# The commands each menu shows, with the ``Texts`` field that describes each one.
+READER_MENU = (("start", "cmd_start"), ("help", "cmd_help"))
+EDITOR_MENU = (
+    *READER_MENU,
+    ("new", "cmd_new"),
+    ("import", "cmd_import"),
+    ("drafts", "cmd_drafts"),
+    ("published", "cmd_published"),
+    ("edit", "cmd_edit"),
+    ("publish", "cmd_publish"),
+    ("photo", "cmd_photo"),
+    ("schedule", "cmd_schedule"),
+    ("scheduled", "cmd_scheduled"),
+    ("unschedule", "cmd_unschedule"),
+    ("poll", "cmd_poll"),
+    ("addpoll", "cmd_addpoll"),
+    ("closepoll", "cmd_closepoll"),
+    ("results", "cmd_results"),
+    ("cancel", "cmd_cancel"),
+)
+# Editor commands the menu does not show (they follow from a message or the help).
+EDITOR_UNLISTED = ("forcepublish", "markpublished", "done", "skip", "summary", "tags", "credit")
+# Every command only editors may use: readers who send one are told so.
+EDITOR_COMMANDS = (
+    tuple(name for name, field in EDITOR_MENU if (name, field) not in READER_MENU)
+    + EDITOR_UNLISTED
+)
+
+
 class CommandMenu(BaseMiddleware):
     def __init__(self, editor_ids: frozenset[int], texts: Texts) -> None:
         self.editor_ids = editor_ids
         self.pending: set[int] = set(editor_ids)
-        t = texts
         self.reader = [
-            BotCommand(command="start", description=t.cmd_start),
-            BotCommand(command="help", description=t.cmd_help),
+            BotCommand(command=name, description=getattr(texts, field))
+            for name, field in READER_MENU
         ]
         self.editor = [
-            *self.reader,
-            BotCommand(command="new", description=t.cmd_new),
-            BotCommand(command="import", description=t.cmd_import),
-            BotCommand(command="drafts", description=t.cmd_drafts),
-            BotCommand(command="published", description=t.cmd_published),
-            BotCommand(command="edit", description=t.cmd_edit),
-            BotCommand(command="publish", description=t.cmd_publish),
-            BotCommand(command="photo", description=t.cmd_photo),
-            BotCommand(command="schedule", description=t.cmd_schedule),
-            BotCommand(command="scheduled", description=t.cmd_scheduled),
-            BotCommand(command="unschedule", description=t.cmd_unschedule),
-            BotCommand(command="poll", description=t.cmd_poll),
-            BotCommand(command="addpoll", description=t.cmd_addpoll),
-            BotCommand(command="closepoll", description=t.cmd_closepoll),
-            BotCommand(command="results", description=t.cmd_results),
-            BotCommand(command="cancel", description=t.cmd_cancel),
+            BotCommand(command=name, description=getattr(texts, field))
+            for name, field in EDITOR_MENU
         ]
 
     async def install(self, bot: Bot) -> None:

@@ -14,6 +14,7 @@ unknown is raised to the caller, which records it as uncertain rather than guess
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import time
 from collections.abc import Callable
@@ -128,6 +129,11 @@ def is_safe_to_repeat(method: TelegramMethod[Any]) -> bool:
     return chat_id is not None and is_private_chat(chat_id)
 
 
+# Set by ``PacingRetryMiddleware.wait_turn``: the next request of this task to that chat
+# has its slot already and is not paced again.
+_reserved: contextvars.ContextVar[str | None] = contextvars.ContextVar("reserved", default=None)
+
+
 @dataclass
 class RequestStats:
     sent: int = 0
@@ -152,6 +158,13 @@ class PacingRetryMiddleware(BaseRequestMiddleware):
         self.max_retry_after = max_retry_after
         self.stats = RequestStats()
 
+    async def wait_turn(self, chat_id: int | str) -> None:
+        """Wait for a send slot to ``chat_id`` now, before the request is built; the
+        task's next request to that chat uses it.  Nothing is sent while waiting, so a
+        caller cancelled here knows for certain that nothing went out."""
+        await self.limiter.acquire(chat_id)
+        _reserved.set(str(chat_id))
+
     async def __call__(
         self,
         make_request: NextRequestMiddlewareType[TelegramType],
@@ -163,9 +176,15 @@ class PacingRetryMiddleware(BaseRequestMiddleware):
             return await make_request(bot, method)
         chat_id = _chat_of(method) if _is_paced(api_method) else None
         attempt = 0
+        if chat_id is not None and _reserved.get() == str(chat_id):
+            _reserved.set(None)
+            attempt_paced = True
+        else:
+            attempt_paced = False
         while True:
-            if chat_id is not None:
+            if chat_id is not None and not attempt_paced:
                 await self.limiter.acquire(chat_id)
+            attempt_paced = False
             try:
                 self.stats.sent += 1
                 return await make_request(bot, method)

@@ -31,24 +31,21 @@ from aiogram.utils.formatting import (
     PhoneNumber,
     Text,
     Url,
+    sizeof,
 )
 
+from bot.telegram.limits import MESSAGE_LIMIT
+from bot.text.cleaning import CLOSERS, SENTENCE_PUNCT
+
 __all__ = [
-    "MESSAGE_LIMIT",
     "fit_prefix",
     "last_sentence_end",
     "plain_text",
     "shorten",
     "split_text",
-    "utf16_len",
 ]
 
-MESSAGE_LIMIT = 4096
-
-_SENTENCE_PUNCT = ".!?…"
-# Closing quotes and brackets that may follow the punctuation: «…сказал он.» Далее…
-_CLOSERS = "\"'»”’)]"
-_SENTENCE_END_RE = re.compile(rf"[{re.escape(_SENTENCE_PUNCT)}]+[{re.escape(_CLOSERS)}]*(?=\s|$)")
+_SENTENCE_END_RE = re.compile(rf"[{re.escape(SENTENCE_PUNCT)}]+[{re.escape(CLOSERS)}]*(?=\s|$)")
 _WS_RUN_RE = re.compile(r"\s+")
 # Whitespace that must not be broken: "5\u00a0000", "т.\u00a0е.". A run made of these only
 # is never a cut point (it is still stripped at a cut made next to it).
@@ -61,11 +58,6 @@ _DANGLING = ",;:—–-"
 # A heading is a block no longer than this (and a quarter of the limit) that doesn't end
 # a sentence: a title with its date line fits, a paragraph that lost its period rarely.
 _HEADING_MAX = 320
-
-
-def utf16_len(text: str) -> int:
-    """Length as Telegram counts it: UTF-16 code units."""
-    return len(text.encode("utf-16-le")) // 2
 
 
 def plain_text(node: object) -> str:
@@ -156,9 +148,9 @@ def shorten(text: str, limit: int, ellipsis: str) -> str:
     Falls back to a cut inside the word when the first word alone doesn't fit. Never
     returns more than ``limit`` units; returns "" if not even the ellipsis fits.
     """
-    if utf16_len(text) <= limit:
+    if sizeof(text) <= limit:
         return text
-    room = limit - utf16_len(ellipsis)
+    room = limit - sizeof(ellipsis)
     if room <= 0:
         return ""
     end = fit_prefix(text, room)
@@ -184,7 +176,7 @@ class _Utf16Prefix:
 
     def __init__(self, text: str) -> None:
         self._offsets: Sequence[int]
-        if len(text) == utf16_len(text):
+        if len(text) == sizeof(text):
             self._offsets = range(len(text) + 1)
         else:
             sizes = (2 if ord(ch) > 0xFFFF else 1 for ch in text)
@@ -206,9 +198,9 @@ def _skip_space(text: str, pos: int) -> int:
 
 def _ends_sentence(text: str, pos: int, floor: int) -> bool:
     """Does the text just before ``pos`` end a sentence (punctuation, maybe closers)?"""
-    while pos > floor and text[pos - 1] in _CLOSERS:
+    while pos > floor and text[pos - 1] in CLOSERS:
         pos -= 1
-    return pos > floor and text[pos - 1] in _SENTENCE_PUNCT
+    return pos > floor and text[pos - 1] in SENTENCE_PUNCT
 
 
 def _line_breaks(run: str) -> int:
@@ -326,7 +318,7 @@ class _Slicer:
             return ends[-1] if ends else 0
         size = self._sizes.get(id(node))
         if size is None:
-            size = self._sizes[id(node)] = utf16_len(str(node))
+            size = self._sizes[id(node)] = sizeof(str(node))
         return size
 
     def slice(self, node: object, start: int, stop: int) -> list[object]:

@@ -10,14 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from bot.models import Article, ArticleContent, ArticleStatus
+from bot.models import Article, ArticleContent, ArticleStatus, PollSpec
+from bot.repositories import EDITABLE, PUBLISHABLE
 
 from .db import Database, Row, Transaction
-
-PUBLISHABLE = (ArticleStatus.DRAFT, ArticleStatus.SCHEDULED, ArticleStatus.FAILED)
-# An "uncertain" article may already be in the channel as it is: it is not edited
-# until an editor settles it (/forcepublish or /markpublished).
-EDITABLE = PUBLISHABLE
+from .polls import insert_poll
 
 
 def utcnow() -> datetime:
@@ -98,6 +95,7 @@ class ArticleRepository:
             scheduled_at=_dt(row["scheduled_at"]),
             failure_reason=row["failure_reason"],
             reads=row["reads"],
+            publish_attempt=row["publish_attempt"],
         )
 
     async def _list(
@@ -129,8 +127,10 @@ class ArticleRepository:
             limit,
         )
 
-    async def with_status(self, status: ArticleStatus) -> list[Article]:
-        return await self._list("a.status = ?", (status.value,), "a.id")
+    async def list_scheduled(self) -> list[Article]:
+        return await self._list(
+            "a.status = ?", (ArticleStatus.SCHEDULED.value,), "a.scheduled_at, a.id"
+        )
 
     async def due_scheduled(self, now: datetime) -> list[Article]:
         return await self._list(
@@ -149,7 +149,12 @@ class ArticleRepository:
     # --- writing -------------------------------------------------------------------
 
     async def create(
-        self, content: ArticleContent, author_id: int, *, photo_file_id: str | None = None
+        self,
+        content: ArticleContent,
+        author_id: int,
+        *,
+        photo_file_id: str | None = None,
+        poll: PollSpec | None = None,
     ) -> Article:
         now = utcnow().isoformat()
         async with self._db.transaction() as tx:
@@ -177,6 +182,8 @@ class ArticleRepository:
                 ),
             )
             await self._write_children(tx, article_id, content)
+            if poll is not None:
+                await insert_poll(tx, poll, author_id, article_id=article_id)
             article = await self._get(tx, article_id)
         assert article is not None
         return article
@@ -194,13 +201,6 @@ class ArticleRepository:
             "INSERT INTO article_tags (article_id, position, tag) VALUES (?, ?, ?)",
             [(article_id, i, tag) for i, tag in enumerate(content.tags)],
         )
-
-    async def update_content(
-        self, article_id: int, content: ArticleContent, *, allow_published: bool = False
-    ) -> Article | None:
-        """Replace the text of an article; None if it is being published (or published,
-        unless ``allow_published``)."""
-        return await self.revise(article_id, lambda _: content, allow_published=allow_published)
 
     async def revise(
         self,
@@ -273,15 +273,21 @@ class ArticleRepository:
             article_id, "photo_file_id = ?", (file_id,), tuple(s.value for s in EDITABLE)
         )
 
-    async def begin_publishing(
-        self, article_id: int, *, from_statuses: tuple[ArticleStatus, ...] = PUBLISHABLE
+    async def claim(
+        self,
+        article_id: int,
+        *,
+        from_statuses: tuple[ArticleStatus, ...] = PUBLISHABLE,
+        attempt: int | None = None,
     ) -> Article | None:
-        """Claim the article for one publisher; None if someone else has it or it is done."""
         return await self._set(
             article_id,
-            "status = 'publishing', failure_reason = NULL",
-            (),
+            "status = 'publishing', failure_reason = NULL, "
+            "publish_attempt = publish_attempt + 1, claimed_at = ?",
+            (utcnow().isoformat(),),
             tuple(s.value for s in from_statuses),
+            also="" if attempt is None else "AND publish_attempt = ?",
+            also_params=() if attempt is None else (attempt,),
         )
 
     async def claim_scheduled(self, article_id: int, due_by: datetime) -> Article | None:
@@ -289,54 +295,77 @@ class ArticleRepository:
         (an editor may have unscheduled or moved it since the scheduler looked)."""
         return await self._set(
             article_id,
-            "status = 'publishing', failure_reason = NULL",
-            (),
+            "status = 'publishing', failure_reason = NULL, "
+            "publish_attempt = publish_attempt + 1, claimed_at = ?",
+            (utcnow().isoformat(),),
             (ArticleStatus.SCHEDULED.value,),
             also="AND scheduled_at <= ?",
             also_params=(due_by.astimezone(UTC).isoformat(),),
         )
 
     async def mark_published(
-        self, article_id: int, chat_id: str, message_id: int, when: datetime | None = None
+        self,
+        article_id: int,
+        attempt: int,
+        chat_id: str,
+        message_id: int,
+        *,
+        from_statuses: tuple[ArticleStatus, ...] = (ArticleStatus.PUBLISHING,),
     ) -> Article | None:
         return await self._set(
             article_id,
             "status = 'published', channel_chat_id = ?, channel_message_id = ?, "
             "published_at = ?, scheduled_at = NULL, failure_reason = NULL",
-            (chat_id, message_id, (when or utcnow()).isoformat()),
-            (ArticleStatus.PUBLISHING.value, ArticleStatus.UNCERTAIN.value),
+            (chat_id, message_id, utcnow().isoformat()),
+            tuple(s.value for s in from_statuses),
+            also="AND publish_attempt = ?",
+            also_params=(attempt,),
         )
 
-    async def mark_failed(self, article_id: int, reason: str) -> Article | None:
-        """The channel refused the post: back to an editable state with the reason."""
+    async def mark_failed(self, article_id: int, attempt: int, reason: str) -> Article | None:
         return await self._set(
             article_id,
             "status = 'failed', failure_reason = ?",
             (reason,),
             (ArticleStatus.PUBLISHING.value,),
+            also="AND publish_attempt = ?",
+            also_params=(attempt,),
         )
 
-    async def mark_uncertain(self, article_id: int, reason: str) -> Article | None:
+    async def mark_uncertain(self, article_id: int, attempt: int, reason: str) -> Article | None:
         return await self._set(
             article_id,
             "status = 'uncertain', failure_reason = ?",
             (reason,),
             (ArticleStatus.PUBLISHING.value,),
+            also="AND publish_attempt = ?",
+            also_params=(attempt,),
         )
 
-    async def settle_interrupted(self, reason: str) -> list[Article]:
-        """At start-up: anything left "publishing" by a dead process becomes "uncertain"."""
-        async with self._db.transaction() as tx:
-            rows = await tx.fetch_all(
-                "SELECT id FROM articles WHERE status = ?", (ArticleStatus.PUBLISHING.value,)
-            )
-            await tx.execute(
-                "UPDATE articles SET status = 'uncertain', failure_reason = ?, updated_at = ? "
-                "WHERE status = ?",
-                (reason, utcnow().isoformat(), ArticleStatus.PUBLISHING.value),
-            )
-            found = [await self._get(tx, row["id"]) for row in rows]
-        return [a for a in found if a is not None]
+    async def release(self, article_id: int, attempt: int, to: ArticleStatus) -> Article | None:
+        return await self._set(
+            article_id,
+            "status = ?",
+            (to.value,),
+            (ArticleStatus.PUBLISHING.value,),
+            also="AND publish_attempt = ?",
+            also_params=(attempt,),
+        )
+
+    async def settle_interrupted(self, reason: str, claimed_before: datetime) -> list[Article]:
+        """Each article left "publishing" since before ``claimed_before`` becomes
+        "uncertain", by one statement that names the attempt it saw."""
+        rows = await self._db.fetch_all(
+            "SELECT id, publish_attempt FROM articles WHERE status = ? "
+            "AND (claimed_at IS NULL OR claimed_at < ?)",
+            (ArticleStatus.PUBLISHING.value, claimed_before.astimezone(UTC).isoformat()),
+        )
+        settled = []
+        for row in rows:
+            article = await self.mark_uncertain(row["id"], row["publish_attempt"], reason)
+            if article is not None:
+                settled.append(article)
+        return settled
 
     async def schedule(self, article_id: int, when: datetime) -> Article | None:
         return await self._set(

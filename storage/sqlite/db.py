@@ -19,15 +19,13 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
+from bot.errors import StorageError
+
 logger = logging.getLogger(__name__)
 
 Row = sqlite3.Row
 T = TypeVar("T")
 Params = Sequence[Any]
-
-
-class StorageError(Exception):
-    """The database cannot be used (read-only, locked for too long, corrupt)."""
 
 
 def _migrations() -> list[tuple[int, str, str]]:

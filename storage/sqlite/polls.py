@@ -13,7 +13,8 @@ import asyncio
 import sqlite3
 from datetime import UTC, datetime
 
-from bot.models import Poll, PollStatus, VoteOutcome, VoteResult
+from bot.models import ArticleStatus, Poll, PollSpec, PollStatus, VoteOutcome, VoteResult
+from bot.repositories import POLL_ATTACHABLE
 
 from .db import Database, Transaction
 
@@ -124,6 +125,47 @@ class VoteBatcher:
                 future.set_exception(failure)
 
 
+async def insert_poll(
+    tx: Transaction,
+    spec: PollSpec,
+    created_by: int,
+    *,
+    article_id: int | None = None,
+    only_if: tuple[ArticleStatus, ...] | None = None,
+) -> int | None:
+    """Insert a poll and its options; None when ``only_if`` is given and the article is
+    not in one of those states at this moment (the check is part of the INSERT).
+
+    An article has at most one poll: a new one replaces one not yet in the channel.
+    """
+    guard, guard_params = "", ()  # type: tuple[str, tuple[object, ...]]
+    if only_if is not None:
+        marks = ", ".join("?" for _ in only_if)
+        guard = f" WHERE EXISTS (SELECT 1 FROM articles WHERE id = ? AND status IN ({marks}))"
+        guard_params = (article_id, *(s.value for s in only_if))
+    if article_id is not None:
+        await tx.execute(
+            "DELETE FROM polls WHERE article_id = ? AND channel_message_id IS NULL"
+            + guard.replace("WHERE", "AND", 1),
+            (article_id, *guard_params),
+        )
+    inserted = await tx.execute(
+        "INSERT INTO polls (question, intro, article_id, created_by, created_at) "
+        "SELECT ?, ?, ?, ?, ?" + guard,
+        (spec.question, spec.intro, article_id, created_by, _now(), *guard_params),
+    )
+    if not inserted:
+        return None
+    row = await tx.fetch_one("SELECT last_insert_rowid() AS id")
+    assert row is not None
+    poll_id = int(row["id"])
+    await tx.execute_many(
+        "INSERT INTO poll_options (poll_id, position, label) VALUES (?, ?, ?)",
+        [(poll_id, i, label) for i, label in enumerate(spec.options)],
+    )
+    return poll_id
+
+
 class PollRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -131,34 +173,20 @@ class PollRepository:
         # Option labels never change once a poll exists: no need to read them per vote.
         self._labels: dict[int, tuple[str, ...]] = {}
 
-    async def create(
-        self,
-        question: str,
-        options: tuple[str, ...],
-        created_by: int,
-        *,
-        intro: str | None = None,
-        article_id: int | None = None,
-    ) -> Poll:
+    async def create_standalone(self, spec: PollSpec, created_by: int) -> Poll:
         async with self._db.transaction() as tx:
-            if article_id is not None:
-                # An article has at most one poll: a new one replaces one not yet posted.
-                await tx.execute(
-                    "DELETE FROM polls WHERE article_id = ? AND channel_message_id IS NULL",
-                    (article_id,),
-                )
-            poll_id = await tx.insert(
-                "INSERT INTO polls (question, intro, article_id, created_by, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (question, intro, article_id, created_by, _now()),
-            )
-            await tx.execute_many(
-                "INSERT INTO poll_options (poll_id, position, label) VALUES (?, ?, ?)",
-                [(poll_id, i, label) for i, label in enumerate(options)],
-            )
+            poll_id = await insert_poll(tx, spec, created_by)
+            assert poll_id is not None
             poll = await self._get(tx, poll_id)
         assert poll is not None
         return poll
+
+    async def attach(self, spec: PollSpec, created_by: int, article_id: int) -> Poll | None:
+        async with self._db.transaction() as tx:
+            poll_id = await insert_poll(
+                tx, spec, created_by, article_id=article_id, only_if=POLL_ATTACHABLE
+            )
+            return None if poll_id is None else await self._get(tx, poll_id)
 
     async def get(self, poll_id: int) -> Poll | None:
         async with self._db.transaction() as tx:
@@ -189,7 +217,9 @@ class PollRepository:
             intro=row["intro"],
             options=options,
             counts=counts,
-            status=PollStatus(row["status"]),
+            status=PollStatus.UNCERTAIN
+            if row["status"] == "pending" and row["send_uncertain"]
+            else PollStatus(row["status"]),
             created_by=row["created_by"],
             article_id=row["article_id"],
             channel_chat_id=row["channel_chat_id"],
@@ -222,7 +252,8 @@ class PollRepository:
     async def mark_posted(self, poll_id: int, chat_id: str, message_id: int) -> Poll | None:
         async with self._db.transaction() as tx:
             await tx.execute(
-                "UPDATE polls SET status = 'open', channel_chat_id = ?, channel_message_id = ? "
+                "UPDATE polls SET status = 'open', send_uncertain = 0, channel_chat_id = ?, "
+                "channel_message_id = ? "
                 "WHERE id = ? AND status = 'pending'",
                 (chat_id, message_id, poll_id),
             )
@@ -231,6 +262,11 @@ class PollRepository:
     async def mark_failed(self, poll_id: int) -> None:
         await self._db.execute(
             "UPDATE polls SET status = 'failed' WHERE id = ? AND status = 'pending'", (poll_id,)
+        )
+
+    async def mark_uncertain(self, poll_id: int) -> None:
+        await self._db.execute(
+            "UPDATE polls SET send_uncertain = 1 WHERE id = ? AND status = 'pending'", (poll_id,)
         )
 
     async def close(self, poll_id: int) -> tuple[bool, Poll | None]:

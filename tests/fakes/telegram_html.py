@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["TelegramHTMLError", "check_link", "parse_html", "trim_text", "utf16_len"]
+__all__ = ["TelegramHTMLError", "check_link", "parse_html", "sizeof", "trim_text"]
 
 _SUPPORTED_TAGS = frozenset(
     {
@@ -59,7 +59,7 @@ class TelegramHTMLError(ValueError):
         self.detail = detail
 
 
-def utf16_len(text: str) -> int:
+def sizeof(text: str) -> int:
     """Length in UTF-16 code units: what Telegram's offsets and length limits count."""
     return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
 
@@ -393,9 +393,9 @@ def parse_html(
 def trim_text(text: str, entities: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
     """Strip leading/trailing whitespace like Telegram and shift/clip entities to match."""
     stripped_left = text.lstrip(_TRIM_CHARS)
-    start = utf16_len(text) - utf16_len(stripped_left)
+    start = sizeof(text) - sizeof(stripped_left)
     result = stripped_left.rstrip(_TRIM_CHARS)
-    end = start + utf16_len(result)
+    end = start + sizeof(result)
     out: list[dict[str, Any]] = []
     for entity in entities:
         lo = max(entity["offset"], start)

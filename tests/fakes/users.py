@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from tests.fakes.state import BotState, ChatState
-from tests.fakes.telegram_html import utf16_len
+from tests.fakes.telegram_html import sizeof
 
 __all__ = ["FakeUser"]
 
@@ -23,8 +23,8 @@ def command_entities(text: str) -> list[dict[str, Any]]:
     return [
         {
             "type": "bot_command",
-            "offset": utf16_len(text[: m.start()]),
-            "length": utf16_len(m.group(0)),
+            "offset": sizeof(text[: m.start()]),
+            "length": sizeof(m.group(0)),
         }
         for m in _COMMAND.finditer(text)
     ]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tests.fakes.spec import PRIMITIVES, UploadedFile, load_spec
-from tests.fakes.telegram_html import TelegramHTMLError, parse_html, trim_text, utf16_len
+from tests.fakes.telegram_html import TelegramHTMLError, parse_html, sizeof, trim_text
 
 __all__ = [
     "ValidationResult",
@@ -207,7 +207,7 @@ class _Checker:
         if parsed is None:
             return
         text, _ = parsed
-        size = utf16_len(text)
+        size = sizeof(text)
         lo, hi = field_spec["length"]
         if size < lo:
             if name in ("text", "message_text"):
@@ -226,7 +226,7 @@ class _Checker:
             for entity in entities:
                 if isinstance(entity, dict) and isinstance(entity.get("offset"), int):
                     end = entity["offset"] + int(entity.get("length", 0))
-                    if entity["offset"] < 0 or end > utf16_len(str(obj[name])):
+                    if entity["offset"] < 0 or end > sizeof(str(obj[name])):
                         self.result.errors.append(
                             "Bad Request: can't parse entities: entity is out of the text "
                             f"({path})"

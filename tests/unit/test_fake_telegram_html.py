@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.fakes.telegram_html import TelegramHTMLError, check_link, parse_html, utf16_len
+from tests.fakes.telegram_html import TelegramHTMLError, check_link, parse_html, sizeof
 
 PREFIX = "Bad Request: can't parse entities: "
 
@@ -117,9 +117,9 @@ def test_nested_and_trim() -> None:
 
 
 def test_utf16_len() -> None:
-    assert utf16_len("abc") == 3
-    assert utf16_len("😀") == 2
-    assert utf16_len("Ёж") == 2
+    assert sizeof("abc") == 3
+    assert sizeof("😀") == 2
+    assert sizeof("Ёж") == 2
 
 
 def test_check_link() -> None:
@@ -141,4 +141,4 @@ def test_escaped_text_round_trips(text: str) -> None:
 def test_bold_covers_whole_text(text: str) -> None:
     plain, entities = parse_html(f"<b>{html.escape(text)}</b>")
     assert plain == text
-    assert entities == [{"offset": 0, "length": utf16_len(text), "type": "bold"}]
+    assert entities == [{"offset": 0, "length": sizeof(text), "type": "bold"}]

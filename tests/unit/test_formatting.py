@@ -7,12 +7,11 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+from aiogram.utils.formatting import sizeof
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.articles.formatting import (
-    CAPTION_LIMIT,
-    MESSAGE_LIMIT,
     channel_post,
     full_text,
     hashtag,
@@ -21,7 +20,8 @@ from bot.articles.formatting import (
 )
 from bot.articles.parsing import parse_article
 from bot.models import ArticleContent
-from bot.text.splitting import plain_text, utf16_len
+from bot.telegram.limits import CAPTION_LIMIT, MESSAGE_LIMIT
+from bot.text.splitting import plain_text
 from bot.texts import RU
 from tests.fakes.telegram_html import parse_html
 
@@ -160,8 +160,8 @@ def test_lead_summary_of_an_empty_article_is_empty() -> None:
 def test_lead_summary_never_exceeds_its_budget(paragraph: str, budget: int) -> None:
     content = ArticleContent(title="t", paragraphs=(paragraph,))
     summary = lead_summary(content, budget)
-    assert utf16_len(summary) <= budget
-    if paragraph.strip() and budget >= 2 + utf16_len(RU.ellipsis):
+    assert sizeof(summary) <= budget
+    if paragraph.strip() and budget >= 2 + sizeof(RU.ellipsis):
         assert summary
 
 

@@ -7,13 +7,13 @@ import pytest
 from bot.articles.intake import (
     MAX_DOCUMENT_BYTES,
     MAX_TITLE_CHARS,
-    InputError,
     clean_title,
     decode_document,
-    parse_id,
     parse_tags,
     split_paragraphs,
 )
+from bot.errors import InputError
+from bot.text.cleaning import parse_id
 from bot.texts import RU
 
 

@@ -9,9 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.articles.intake import InputError
+from bot.errors import InputError
 from bot.models import Poll, PollStatus
-from bot.polls.board import Refresher, Vote
+from bot.polls.callbacks import Vote
+from bot.polls.refresher import Refresher
 from bot.polls.rules import MAX_OPTIONS, parse_poll_spec, percentages, results_text, vote_toast
 from bot.texts import RU
 from tests.fakes.telegram_html import parse_html

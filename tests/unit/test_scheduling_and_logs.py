@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.articles.intake import InputError
 from bot.articles.scheduling import parse_schedule
+from bot.errors import InputError
 from bot.logs import RedactSecrets, redact
 
 ALMATY = ZoneInfo("Asia/Almaty")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from aiogram.utils.formatting import Bold, HashTag, Italic, Text, Underline
+from aiogram.utils.formatting import Bold, HashTag, Italic, Text, Underline, sizeof
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -15,7 +15,6 @@ from bot.text.splitting import (
     plain_text,
     shorten,
     split_text,
-    utf16_len,
 )
 from tests.fakes.telegram_html import parse_html
 
@@ -38,7 +37,7 @@ def entity_tuples(text: Text) -> list[tuple[str, int, int]]:
 def coverage(text: Text) -> list[frozenset[str]]:
     """For each UTF-16 unit of the text, the entity types covering it."""
     plain, entities = text.render()
-    cover: list[set[str]] = [set() for _ in range(utf16_len(plain))]
+    cover: list[set[str]] = [set() for _ in range(sizeof(plain))]
     for entity in entities:
         for unit in range(entity.offset, entity.offset + entity.length):
             cover[unit].add(str(entity.type))
@@ -73,16 +72,16 @@ def check_parts(text: Text, parts: list[Text], limit: int) -> None:
     part_plains = plains(parts)
     for part, part_plain in zip(parts, part_plains, strict=True):
         assert len(part) <= limit
-        assert utf16_len(part_plain) <= limit
+        assert sizeof(part_plain) <= limit
         assert part_plain.strip(), "empty or blank part"
         rendered, entities = part.render()
         assert rendered == part_plain
-        size = utf16_len(part_plain)
+        size = sizeof(part_plain)
         for entity in entities:
             assert entity.length > 0
             assert entity.offset >= 0 and entity.offset + entity.length <= size
     assert non_space("".join(part_plains)) == non_space(original)
-    whole = utf16_len(original) <= limit
+    whole = sizeof(original) <= limit
     if not whole:
         for part_plain in part_plains:
             assert part_plain == part_plain.strip()
@@ -90,8 +89,8 @@ def check_parts(text: Text, parts: list[Text], limit: int) -> None:
     # Formatting survives the cuts: each character keeps the styles it had.
     original_cover = coverage(text)
     for part, part_plain, start in zip(parts, part_plains, starts, strict=True):
-        offset = utf16_len(original[:start])
-        expected = original_cover[offset : offset + utf16_len(part_plain)]
+        offset = sizeof(original[:start])
+        expected = original_cover[offset : offset + sizeof(part_plain)]
         assert coverage(part) == expected
 
 
@@ -160,14 +159,14 @@ def test_long_plain_strings(value: str, limit: int) -> None:
 @given(st.text(max_size=300), st.integers(-3, 300))
 def test_fit_prefix_and_shorten_respect_the_limit(value: str, limit: int) -> None:
     end = fit_prefix(value, limit)
-    assert utf16_len(value[:end]) <= max(limit, 0)
+    assert sizeof(value[:end]) <= max(limit, 0)
     short = shorten(value, limit, "…")
-    assert utf16_len(short) <= max(limit, 0)
-    if utf16_len(value) <= limit:
+    assert sizeof(short) <= max(limit, 0)
+    if sizeof(value) <= limit:
         assert short == value
     sentence = last_sentence_end(value, limit)
     if sentence is not None:
-        assert utf16_len(value[:sentence]) <= limit
+        assert sizeof(value[:sentence]) <= limit
         assert value[:sentence].rstrip("\"'»”’)]")[-1] in ".!?…"
 
 

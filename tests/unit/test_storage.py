@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.errors import StorageError
 from bot.models import ArticleContent, ArticleStatus
 from storage.sqlite.articles import ArticleRepository
-from storage.sqlite.db import Database, StorageError, _migrations
+from storage.sqlite.db import Database, _migrations
 
 CONTENT = ArticleContent(
     title="Заголовок <b>&</b>",
@@ -79,24 +80,27 @@ async def test_article_round_trips_every_field(db: Database) -> None:
 async def test_publish_state_machine(db: Database) -> None:
     repo = ArticleRepository(db)
     article = await repo.create(CONTENT, 1)
-    claimed = await repo.begin_publishing(article.id)
+    claimed = await repo.claim(article.id)
     assert claimed is not None and claimed.status is ArticleStatus.PUBLISHING
+    assert claimed.publish_attempt == article.publish_attempt + 1
     # A second claim while publishing is refused.
-    assert await repo.begin_publishing(article.id) is None
-    published = await repo.mark_published(article.id, "@news", 77)
+    assert await repo.claim(article.id) is None
+    # A step that names another attempt changes nothing.
+    assert await repo.mark_published(article.id, claimed.publish_attempt - 1, "@news", 1) is None
+    published = await repo.mark_published(article.id, claimed.publish_attempt, "@news", 77)
     assert published is not None
     assert published.status is ArticleStatus.PUBLISHED
     assert published.channel_message_id == 77
     # Once published, it can neither be claimed again nor edited.
-    assert await repo.begin_publishing(article.id) is None
+    assert await repo.claim(article.id) is None
     assert await repo.set_photo(article.id, "file") is None
-    assert await repo.update_content(article.id, CONTENT) is None
+    assert await repo.revise(article.id, lambda _: CONTENT) is None
 
 
 async def test_concurrent_claims_have_exactly_one_winner(db: Database) -> None:
     repo = ArticleRepository(db)
     article = await repo.create(CONTENT, 1)
-    results = await asyncio.gather(*(repo.begin_publishing(article.id) for _ in range(20)))
+    results = await asyncio.gather(*(repo.claim(article.id) for _ in range(20)))
     assert sum(r is not None for r in results) == 1
 
 
@@ -105,17 +109,24 @@ async def test_failed_publish_can_be_retried_and_interrupted_becomes_uncertain(
 ) -> None:
     repo = ArticleRepository(db)
     article = await repo.create(CONTENT, 1)
-    await repo.begin_publishing(article.id)
-    failed = await repo.mark_failed(article.id, "Forbidden")
+    first = await repo.claim(article.id)
+    assert first is not None
+    failed = await repo.mark_failed(article.id, first.publish_attempt, "Forbidden")
     assert failed is not None and failed.failure_reason == "Forbidden"
-    assert await repo.begin_publishing(article.id) is not None
-    settled = await repo.settle_interrupted("restart")
+    second = await repo.claim(article.id)
+    assert second is not None
+    # A claim made after the cut-off is not "interrupted" (another process may hold it).
+    assert await repo.settle_interrupted("restart", claimed_before=article.created_at) == []
+    settled = await repo.settle_interrupted("restart", claimed_before=datetime.now(UTC))
     assert [a.id for a in settled] == [article.id]
     assert settled[0].status is ArticleStatus.UNCERTAIN
-    # An uncertain article is not published again by an ordinary claim.
-    assert await repo.begin_publishing(article.id) is None
+    # An uncertain article is not published again by an ordinary claim, nor by one that
+    # names an attempt that is no longer current.
+    assert await repo.claim(article.id) is None
+    stale = (ArticleStatus.UNCERTAIN,)
+    assert await repo.claim(article.id, from_statuses=stale, attempt=first.publish_attempt) is None
     assert (
-        await repo.begin_publishing(article.id, from_statuses=(ArticleStatus.UNCERTAIN,))
+        await repo.claim(article.id, from_statuses=stale, attempt=second.publish_attempt)
         is not None
     )
 

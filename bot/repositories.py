@@ -1,0 +1,149 @@
+"""What the domain services need from storage, as protocols.
+
+The services in ``bot/`` depend on these and never on a database: ``storage/sqlite``
+implements them today (and a PostgreSQL backend can implement the same), the unit tests
+implement them in memory.  Every guarantee the newsroom relies on (one post per article,
+one vote per reader, one scheduled publish) is decided by the implementation in a single
+conditional statement, so it holds across connections and processes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+from bot.models import (
+    Article,
+    ArticleContent,
+    ArticleStatus,
+    Poll,
+    PollSpec,
+    VoteResult,
+)
+
+Change = Callable[[ArticleContent], ArticleContent]
+
+# States from which an article may be claimed for publishing by /publish or a schedule.
+PUBLISHABLE = (ArticleStatus.DRAFT, ArticleStatus.SCHEDULED, ArticleStatus.FAILED)
+# An "uncertain" article may already be in the channel as it is: it is not edited
+# until an editor settles it (/forcepublish or /markpublished).
+EDITABLE = PUBLISHABLE
+# A poll can be attached to an article only while its post is not (maybe) in the channel.
+POLL_ATTACHABLE = PUBLISHABLE
+
+
+class ArticleStore(Protocol):
+    # --- reading ---------------------------------------------------------------------
+    async def get(self, article_id: int) -> Article | None: ...
+
+    async def list_unpublished(self, limit: int = 50) -> list[Article]:
+        """Drafts and everything an editor still has to act on, newest first."""
+
+    async def latest_published(self, limit: int = 5) -> list[Article]: ...
+
+    async def list_scheduled(self) -> list[Article]:
+        """Scheduled articles, soonest first."""
+
+    async def due_scheduled(self, now: datetime) -> list[Article]: ...
+
+    async def next_scheduled_at(self) -> datetime | None: ...
+
+    async def article_for_preview(self, chat_id: int, message_id: int) -> int | None: ...
+
+    # --- writing ---------------------------------------------------------------------
+    async def create(
+        self,
+        content: ArticleContent,
+        author_id: int,
+        *,
+        photo_file_id: str | None = None,
+        poll: PollSpec | None = None,
+    ) -> Article:
+        """A new draft, and its poll when given, in one transaction."""
+
+    async def revise(
+        self, article_id: int, change: Change, *, allow_published: bool = False
+    ) -> Article | None:
+        """Apply ``change`` to the current content in one transaction; None when the
+        article is missing or not in an editable state."""
+
+    async def set_photo(self, article_id: int, file_id: str) -> Article | None: ...
+
+    async def schedule(self, article_id: int, when: datetime) -> Article | None: ...
+
+    async def unschedule(self, article_id: int) -> Article | None: ...
+
+    async def record_read(self, article_id: int, reader_id: int) -> bool:
+        """Count a reader once per article; True when this is their first read."""
+
+    async def remember_preview(self, chat_id: int, message_id: int, article_id: int) -> None: ...
+
+    # --- the publishing state machine -------------------------------------------------
+    # Each claim moves the article to "publishing" and bumps ``publish_attempt``; every
+    # later step presents the attempt it holds, so a step of an older attempt (or of
+    # another editor, instance or process) can never overwrite a newer one.
+    async def claim(
+        self,
+        article_id: int,
+        *,
+        from_statuses: tuple[ArticleStatus, ...] = PUBLISHABLE,
+        attempt: int | None = None,
+    ) -> Article | None:
+        """Claim for one publisher; with ``attempt``, only if the article is still at
+        that attempt (an editor settling an uncertain article saw that one)."""
+
+    async def claim_scheduled(self, article_id: int, due_by: datetime) -> Article | None:
+        """Only if still scheduled for no later than ``due_by``."""
+
+    async def mark_published(
+        self,
+        article_id: int,
+        attempt: int,
+        chat_id: str,
+        message_id: int,
+        *,
+        from_statuses: tuple[ArticleStatus, ...] = (ArticleStatus.PUBLISHING,),
+    ) -> Article | None: ...
+
+    async def mark_failed(self, article_id: int, attempt: int, reason: str) -> Article | None:
+        """The channel refused the post: back to an editable state with the reason."""
+
+    async def mark_uncertain(self, article_id: int, attempt: int, reason: str) -> Article | None:
+        """The post may be in the channel: an editor decides."""
+
+    async def release(self, article_id: int, attempt: int, to: ArticleStatus) -> Article | None:
+        """Nothing was sent for this attempt: back to ``to`` (draft, scheduled, uncertain)."""
+
+    async def settle_interrupted(self, reason: str, claimed_before: datetime) -> list[Article]:
+        """Articles left "publishing" by a process that died become "uncertain"."""
+
+
+class PollStore(Protocol):
+    async def get(self, poll_id: int) -> Poll | None: ...
+
+    async def for_article(self, article_id: int) -> Poll | None: ...
+
+    async def create_standalone(self, spec: PollSpec, created_by: int) -> Poll: ...
+
+    async def attach(self, spec: PollSpec, created_by: int, article_id: int) -> Poll | None:
+        """A poll under an article's post; None unless the article is still in one of
+        ``POLL_ATTACHABLE`` (checked in the statement that creates the poll).  It
+        replaces a poll of the article that is not in the channel yet."""
+
+    async def vote(self, poll_id: int, reader_id: int, position: int) -> VoteResult:
+        """Record a press; returns once the vote is committed."""
+
+    async def mark_posted(self, poll_id: int, chat_id: str, message_id: int) -> Poll | None: ...
+
+    async def mark_failed(self, poll_id: int) -> None: ...
+
+    async def mark_uncertain(self, poll_id: int) -> None: ...
+
+    async def close(self, poll_id: int) -> tuple[bool, Poll | None]:
+        """Freeze the poll; (True, poll) when this call closed it."""
+
+    async def mark_rendered(self, poll_id: int, version: int) -> None: ...
+
+    async def stale(self) -> list[int]:
+        """Polls whose channel post lags behind their counts (e.g. after a restart)."""

@@ -1,0 +1,107 @@
+"""Messages the bot sends on its own: notices to editors, reports to admins.
+
+Nobody is waiting for these, so a failure to deliver one is logged and never raised.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from datetime import datetime, tzinfo
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
+
+from bot.articles.publishing import Outcome, PublishResult, describe_publish
+from bot.logs import redact
+from bot.models import Article
+from bot.text.html import plain
+from bot.texts import Texts
+
+logger = logging.getLogger(__name__)
+
+WHEN_FORMAT = "%Y-%m-%d %H:%M"
+# Exception texts in a report are cut to this (a message holds 4096).
+REPORT_CHARS = 3500
+
+
+class Notifier:
+    def __init__(
+        self,
+        bot: Bot,
+        texts: Texts,
+        *,
+        editor_ids: frozenset[int],
+        admin_ids: frozenset[int],
+        channel: str,
+        tz: tzinfo,
+        secrets: Iterable[str] = (),
+        report_interval: float = 60.0,
+    ) -> None:
+        self._bot = bot
+        self._texts = texts
+        self.editor_ids = editor_ids
+        self.admin_ids = admin_ids
+        self._channel = channel
+        self._tz = tz
+        # Exception texts can carry URLs with the token in them (file downloads).
+        self._secrets = [s for s in secrets if s]
+        self.report_interval = report_interval
+        self._last_report = float("-inf")
+        self.suppressed = 0
+
+    async def _send(self, chat_ids: Iterable[int], html: str) -> None:
+        for chat_id in sorted(chat_ids):
+            try:
+                await self._bot.send_message(chat_id, html)
+            except TelegramAPIError as exc:
+                logger.info("Could not notify %s: %s", chat_id, exc.message)
+
+    async def interrupted_publications(self, articles: list[Article]) -> None:
+        """At start-up: articles whose publication a crash interrupted."""
+        for article in articles:
+            await self._send(
+                self.editor_ids,
+                plain(
+                    self._texts.publish_uncertain_at_start,
+                    id=article.id,
+                    title=article.title,
+                    channel=self._channel,
+                ),
+            )
+
+    async def cannot_post(self, problem: str) -> None:
+        """At start-up: the bot lacks the rights to post in the channel."""
+        await self._send(
+            self.admin_ids,
+            plain(self._texts.channel_cannot_post, channel=self._channel, reason=problem),
+        )
+
+    async def scheduled(
+        self, author_id: int, result: PublishResult, when: datetime, late: bool
+    ) -> None:
+        """Tell the author what became of their scheduled article (all editors if the
+        author is no longer one)."""
+        article_id = result.article.id if result.article else 0
+        if result.outcome is Outcome.PUBLISHED:
+            t = self._texts
+            text = plain(
+                t.scheduled_published_late if late else t.scheduled_published,
+                id=article_id,
+                link=result.link or "",
+                when=when.astimezone(self._tz).strftime(WHEN_FORMAT),
+            )
+        else:
+            text = describe_publish(result, article_id, self._channel, self._texts)
+        recipients = {author_id} if author_id in self.editor_ids else self.editor_ids
+        await self._send(recipients, text)
+
+    async def error(self, text: str) -> None:
+        """An update failed: tell the admins, at most once per ``report_interval``."""
+        now = time.monotonic()
+        if now - self._last_report < self.report_interval:
+            self.suppressed += 1
+            return
+        self._last_report = now
+        await self._send(self.admin_ids, plain(redact(text, self._secrets)[:REPORT_CHARS]))

@@ -1,0 +1,50 @@
+"""The dispatcher, with the updates in progress tracked through its public hook.
+
+aiogram's polling does not await the update tasks still running when it stops (those
+queued behind an editor's dialog lock included), and keeps its own task set private;
+overriding ``feed_update`` tells us which updates are being handled, so shutdown can
+finish them (or cancel and await them) before the database closes under them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.types import Update
+
+logger = logging.getLogger(__name__)
+
+
+class TrackingDispatcher(Dispatcher):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.in_progress: set[asyncio.Task[Any]] = set()
+
+    async def feed_update(self, bot: Bot, update: Update, **kwargs: Any) -> Any:
+        task = asyncio.current_task()
+        if task is not None:
+            self.in_progress.add(task)
+        try:
+            return await super().feed_update(bot, update, **kwargs)
+        finally:
+            if task is not None:
+                self.in_progress.discard(task)
+
+    async def drain(self, grace: float) -> int:
+        """Wait up to ``grace`` seconds for the updates in hand; cancel and await what is
+        still running after that.  Returns how many had to be cancelled."""
+        running = {t for t in self.in_progress if t is not asyncio.current_task()}
+        if not running:
+            return 0
+        _, late = await asyncio.wait(running, timeout=grace)
+        for task in late:
+            task.cancel()
+        if late:
+            logger.warning(
+                "Shutdown: cancelling %d updates still running after %s s", len(late), grace
+            )
+            await asyncio.wait(late)
+        return len(late)
