@@ -1,0 +1,336 @@
+"""In-memory implementations of the repository protocols (bot/repositories.py), for unit
+tests of the services with neither a database nor Telegram.  Each method applies its
+condition and its change in one step, as the real statement does."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+
+from bot.models import (
+    Article,
+    ArticleContent,
+    ArticleStatus,
+    Poll,
+    PollSpec,
+    PollStatus,
+    VoteOutcome,
+    VoteResult,
+)
+from bot.repositories import EDITABLE, POLL_ATTACHABLE, PUBLISHABLE, Change
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class MemoryPolls:
+    def __init__(self, articles: MemoryArticles | None = None) -> None:
+        self.polls: dict[int, Poll] = {}
+        self.votes: dict[tuple[int, int], int] = {}
+        self.articles = articles
+
+    def _new(self, spec: PollSpec, created_by: int, article_id: int | None) -> Poll:
+        poll = Poll(
+            id=len(self.polls) + 1,
+            question=spec.question,
+            options=spec.options,
+            counts=tuple(0 for _ in spec.options),
+            status=PollStatus.PENDING,
+            created_by=created_by,
+            intro=spec.intro,
+            article_id=article_id,
+        )
+        if article_id is not None:
+            for old in list(self.polls.values()):
+                if old.article_id == article_id and old.channel_message_id is None:
+                    del self.polls[old.id]
+        self.polls[poll.id] = poll
+        return poll
+
+    async def get(self, poll_id: int) -> Poll | None:
+        return self.polls.get(poll_id)
+
+    async def for_article(self, article_id: int) -> Poll | None:
+        return next((p for p in self.polls.values() if p.article_id == article_id), None)
+
+    async def create_standalone(self, spec: PollSpec, created_by: int) -> Poll:
+        return self._new(spec, created_by, None)
+
+    async def attach(self, spec: PollSpec, created_by: int, article_id: int) -> Poll | None:
+        assert self.articles is not None
+        article = self.articles.rows.get(article_id)
+        if article is None or article.status not in POLL_ATTACHABLE:
+            return None
+        return self._new(spec, created_by, article_id)
+
+    async def vote(self, poll_id: int, reader_id: int, position: int) -> VoteResult:
+        poll = self.polls.get(poll_id)
+        if poll is None or not 0 <= position < len(poll.options):
+            return VoteResult(VoteOutcome.UNKNOWN, None)
+        if poll.status in (PollStatus.CLOSED, PollStatus.FAILED):
+            return VoteResult(VoteOutcome.CLOSED, poll)
+        previous = self.votes.get((poll_id, reader_id))
+        if previous == position:
+            return VoteResult(VoteOutcome.UNCHANGED, poll, position)
+        counts = list(poll.counts)
+        if previous is not None:
+            counts[previous] -= 1
+        counts[position] += 1
+        self.votes[(poll_id, reader_id)] = position
+        poll = dataclasses.replace(
+            poll, counts=tuple(counts), counts_version=poll.counts_version + 1
+        )
+        self.polls[poll_id] = poll
+        return VoteResult(VoteOutcome.RECORDED, poll, position)
+
+    async def mark_posted(self, poll_id: int, chat_id: str, message_id: int) -> Poll | None:
+        poll = self.polls[poll_id]
+        if poll.status in (PollStatus.PENDING, PollStatus.UNCERTAIN):
+            poll = dataclasses.replace(
+                poll,
+                status=PollStatus.OPEN,
+                channel_chat_id=chat_id,
+                channel_message_id=message_id,
+            )
+            self.polls[poll_id] = poll
+        return poll
+
+    async def _set_status(self, poll_id: int, status: PollStatus) -> None:
+        poll = self.polls[poll_id]
+        if poll.status is PollStatus.PENDING:
+            self.polls[poll_id] = dataclasses.replace(poll, status=status)
+
+    async def mark_failed(self, poll_id: int) -> None:
+        await self._set_status(poll_id, PollStatus.FAILED)
+
+    async def mark_uncertain(self, poll_id: int) -> None:
+        await self._set_status(poll_id, PollStatus.UNCERTAIN)
+
+    async def close(self, poll_id: int) -> tuple[bool, Poll | None]:
+        poll = self.polls.get(poll_id)
+        if poll is None or poll.status is PollStatus.CLOSED:
+            return False, poll
+        poll = dataclasses.replace(
+            poll, status=PollStatus.CLOSED, counts_version=poll.counts_version + 1
+        )
+        self.polls[poll_id] = poll
+        return True, poll
+
+    async def mark_rendered(self, poll_id: int, version: int) -> None:
+        poll = self.polls[poll_id]
+        self.polls[poll_id] = dataclasses.replace(
+            poll, rendered_version=max(poll.rendered_version, version)
+        )
+
+    async def stale(self) -> list[int]:
+        return [
+            p.id
+            for p in self.polls.values()
+            if p.channel_message_id is not None and p.counts_version > p.rendered_version
+        ]
+
+
+class MemoryArticles:
+    def __init__(self, polls: MemoryPolls | None = None) -> None:
+        self.rows: dict[int, Article] = {}
+        self.previews: dict[tuple[int, int], int] = {}
+        self.reads: set[tuple[int, int]] = set()
+        self.claimed_at: dict[int, datetime] = {}
+        self.polls = polls
+
+    # --- reading ---------------------------------------------------------------------
+    async def get(self, article_id: int) -> Article | None:
+        article = self.rows.get(article_id)
+        if article is None:
+            return None
+        reads = sum(1 for a, _ in self.reads if a == article_id)
+        return dataclasses.replace(article, reads=reads)
+
+    async def list_unpublished(self, limit: int = 50) -> list[Article]:
+        wanted = (*EDITABLE, ArticleStatus.UNCERTAIN, ArticleStatus.PUBLISHING)
+        found = [a for a in self.rows.values() if a.status in wanted]
+        return sorted(found, key=lambda a: (a.updated_at, a.id), reverse=True)[:limit]
+
+    async def latest_published(self, limit: int = 5) -> list[Article]:
+        found = [a for a in self.rows.values() if a.status is ArticleStatus.PUBLISHED]
+        return sorted(found, key=lambda a: (a.published_at or _now(), a.id), reverse=True)[:limit]
+
+    async def list_scheduled(self) -> list[Article]:
+        found = [a for a in self.rows.values() if a.status is ArticleStatus.SCHEDULED]
+        return sorted(found, key=lambda a: (a.scheduled_at or _now(), a.id))
+
+    async def due_scheduled(self, now: datetime) -> list[Article]:
+        return [a for a in await self.list_scheduled() if a.scheduled_at and a.scheduled_at <= now]
+
+    async def next_scheduled_at(self) -> datetime | None:
+        upcoming = [a.scheduled_at for a in await self.list_scheduled() if a.scheduled_at]
+        return min(upcoming, default=None)
+
+    async def article_for_preview(self, chat_id: int, message_id: int) -> int | None:
+        return self.previews.get((chat_id, message_id))
+
+    # --- writing ---------------------------------------------------------------------
+    async def create(
+        self,
+        content: ArticleContent,
+        author_id: int,
+        *,
+        photo_file_id: str | None = None,
+        poll: PollSpec | None = None,
+    ) -> Article:
+        now = _now()
+        article = Article(
+            id=len(self.rows) + 1,
+            content=content,
+            author_id=author_id,
+            status=ArticleStatus.DRAFT,
+            created_at=now,
+            updated_at=now,
+            photo_file_id=photo_file_id,
+        )
+        self.rows[article.id] = article
+        if poll is not None:
+            assert self.polls is not None
+            self.polls._new(poll, author_id, article.id)
+        return article
+
+    def _update(
+        self,
+        article_id: int,
+        allowed: tuple[ArticleStatus, ...],
+        attempt: int | None = None,
+        **changes: object,
+    ) -> Article | None:
+        article = self.rows.get(article_id)
+        if article is None or article.status not in allowed:
+            return None
+        if attempt is not None and article.publish_attempt != attempt:
+            return None
+        article = dataclasses.replace(article, updated_at=_now(), **changes)  # type: ignore[arg-type]
+        self.rows[article_id] = article
+        return article
+
+    async def revise(
+        self, article_id: int, change: Change, *, allow_published: bool = False
+    ) -> Article | None:
+        allowed = (*EDITABLE, ArticleStatus.PUBLISHED) if allow_published else EDITABLE
+        current = self.rows.get(article_id)
+        if current is None:
+            return None
+        return self._update(article_id, allowed, content=change(current.content))
+
+    async def set_photo(self, article_id: int, file_id: str) -> Article | None:
+        return self._update(article_id, EDITABLE, photo_file_id=file_id)
+
+    async def schedule(self, article_id: int, when: datetime) -> Article | None:
+        return self._update(
+            article_id,
+            (ArticleStatus.DRAFT, ArticleStatus.SCHEDULED, ArticleStatus.FAILED),
+            status=ArticleStatus.SCHEDULED,
+            scheduled_at=when,
+        )
+
+    async def unschedule(self, article_id: int) -> Article | None:
+        return self._update(
+            article_id, (ArticleStatus.SCHEDULED,), status=ArticleStatus.DRAFT, scheduled_at=None
+        )
+
+    async def record_read(self, article_id: int, reader_id: int) -> bool:
+        first = (article_id, reader_id) not in self.reads
+        self.reads.add((article_id, reader_id))
+        return first
+
+    async def remember_preview(self, chat_id: int, message_id: int, article_id: int) -> None:
+        self.previews[(chat_id, message_id)] = article_id
+
+    # --- publishing ------------------------------------------------------------------
+    async def claim(
+        self,
+        article_id: int,
+        *,
+        from_statuses: tuple[ArticleStatus, ...] = PUBLISHABLE,
+        attempt: int | None = None,
+    ) -> Article | None:
+        current = self.rows.get(article_id)
+        if current is None:
+            return None
+        claimed = self._update(
+            article_id,
+            from_statuses,
+            attempt,
+            status=ArticleStatus.PUBLISHING,
+            failure_reason=None,
+            publish_attempt=current.publish_attempt + 1,
+        )
+        if claimed is not None:
+            self.claimed_at[article_id] = _now()
+        return claimed
+
+    async def claim_scheduled(self, article_id: int, due_by: datetime) -> Article | None:
+        current = self.rows.get(article_id)
+        if current is None or current.scheduled_at is None or current.scheduled_at > due_by:
+            return None
+        return await self.claim(article_id, from_statuses=(ArticleStatus.SCHEDULED,))
+
+    async def mark_published(
+        self,
+        article_id: int,
+        attempt: int,
+        chat_id: str,
+        message_id: int,
+        *,
+        from_statuses: tuple[ArticleStatus, ...] = (ArticleStatus.PUBLISHING,),
+    ) -> Article | None:
+        return self._update(
+            article_id,
+            from_statuses,
+            attempt,
+            status=ArticleStatus.PUBLISHED,
+            channel_chat_id=chat_id,
+            channel_message_id=message_id,
+            published_at=_now(),
+            scheduled_at=None,
+            failure_reason=None,
+        )
+
+    async def mark_failed(self, article_id: int, attempt: int, reason: str) -> Article | None:
+        return self._update(
+            article_id,
+            (ArticleStatus.PUBLISHING,),
+            attempt,
+            status=ArticleStatus.FAILED,
+            failure_reason=reason,
+        )
+
+    async def mark_uncertain(self, article_id: int, attempt: int, reason: str) -> Article | None:
+        return self._update(
+            article_id,
+            (ArticleStatus.PUBLISHING,),
+            attempt,
+            status=ArticleStatus.UNCERTAIN,
+            failure_reason=reason,
+        )
+
+    async def release(self, article_id: int, attempt: int, to: ArticleStatus) -> Article | None:
+        return self._update(article_id, (ArticleStatus.PUBLISHING,), attempt, status=to)
+
+    async def settle_interrupted(self, reason: str, claimed_before: datetime) -> list[Article]:
+        settled = []
+        for article in list(self.rows.values()):
+            claimed = self.claimed_at.get(article.id)
+            if article.status is ArticleStatus.PUBLISHING and (
+                claimed is None or claimed < claimed_before
+            ):
+                done = await self.mark_uncertain(article.id, article.publish_attempt, reason)
+                if done is not None:
+                    settled.append(done)
+        return settled
+
+
+def stores() -> tuple[MemoryArticles, MemoryPolls]:
+    """An article store and a poll store that know each other (polls under articles)."""
+    polls = MemoryPolls()
+    articles = MemoryArticles(polls)
+    polls.articles = articles
+    return articles, polls
