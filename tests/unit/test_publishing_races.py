@@ -54,12 +54,26 @@ class HeldChannel:
         return message_id_from_link(link, int(CHANNEL))
 
 
+class Interleaved(ArticleRepository):
+    """Reads wait at a barrier shared with the other process's repository, so that both
+    sides have seen the article before either acts: the worst interleaving, every time."""
+
+    barrier: asyncio.Barrier | None = None
+
+    async def get(self, article_id: int) -> Article | None:
+        article = await super().get(article_id)
+        barrier, self.barrier = self.barrier, None  # the first read only
+        if barrier is not None:
+            await barrier.wait()
+        return article
+
+
 @pytest.fixture
-async def two(tmp_path: Path) -> AsyncIterator[tuple[ArticleRepository, ArticleRepository]]:
+async def two(tmp_path: Path) -> AsyncIterator[tuple[Interleaved, Interleaved]]:
     first = await Database.open(tmp_path / "db.sqlite3")
     second = await Database.open(tmp_path / "db.sqlite3")
     try:
-        yield ArticleRepository(first), ArticleRepository(second)
+        yield Interleaved(first), Interleaved(second)
     finally:
         await first.close()
         await second.close()
@@ -81,13 +95,13 @@ async def _race(*calls: Any) -> list[PublishResult]:
 
 
 async def test_two_processes_publishing_one_draft_post_it_once(
-    two: tuple[ArticleRepository, ArticleRepository],
+    two: tuple[Interleaved, Interleaved],
 ) -> None:
     a, b = two
     draft = await a.create(CONTENT, 1)
     channel = HeldChannel()
     tasks = [asyncio.create_task(Publisher(repo, channel).publish(draft.id)) for repo in (a, b)]
-    await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    await asyncio.wait(tasks, timeout=10, return_when=asyncio.FIRST_COMPLETED)
     channel.release.set()
     results = [await t for t in tasks]
     assert {r.outcome for r in results} == {Outcome.PUBLISHED, Outcome.IN_PROGRESS}
@@ -95,16 +109,17 @@ async def test_two_processes_publishing_one_draft_post_it_once(
 
 
 async def test_two_editors_forcepublishing_from_two_processes_post_once(
-    two: tuple[ArticleRepository, ArticleRepository],
+    two: tuple[Interleaved, Interleaved],
 ) -> None:
     a, b = two
     article = await _uncertain(a)
     channel = HeldChannel()
+    a.barrier = b.barrier = asyncio.Barrier(2)
     tasks = [
         asyncio.create_task(Publisher(repo, channel).force_publish(article.id)) for repo in (a, b)
     ]
     # One claim wins; the other finds the article taken and returns at once.
-    await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    await asyncio.wait(tasks, timeout=10, return_when=asyncio.FIRST_COMPLETED)
     channel.release.set()
     results = [await t for t in tasks]
     assert {r.outcome for r in results} == {Outcome.PUBLISHED, Outcome.IN_PROGRESS}
@@ -114,7 +129,7 @@ async def test_two_editors_forcepublishing_from_two_processes_post_once(
 
 
 async def test_markpublished_racing_forcepublish_keeps_the_forced_post(
-    two: tuple[ArticleRepository, ArticleRepository],
+    two: tuple[Interleaved, Interleaved],
 ) -> None:
     a, b = two
     article = await _uncertain(a)
