@@ -7,6 +7,7 @@ same draft to "publishing": exactly one of them gets the row back.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -33,11 +34,21 @@ def _placeholders(values: tuple[object, ...]) -> str:
     return ", ".join("?" for _ in values)
 
 
-_SELECT = """
+# One statement per article or per listing: the paragraphs and tags come along as JSON
+# arrays of [position, text] (sorted in Python, so no reliance on aggregate order), and
+# the reader count is the column that migration 0006's trigger keeps.
+_COLUMNS = """
     SELECT a.*,
-           (SELECT COUNT(*) FROM article_reads r WHERE r.article_id = a.id) AS reads
-      FROM articles a
+           (SELECT json_group_array(json_array(p.position, p.body))
+              FROM article_paragraphs p WHERE p.article_id = a.id) AS paragraphs_json,
+           (SELECT json_group_array(json_array(t.position, t.tag))
+              FROM article_tags t WHERE t.article_id = a.id) AS tags_json
 """
+_SELECT = _COLUMNS + " FROM articles a"
+
+
+def _ordered(encoded: str) -> tuple[str, ...]:
+    return tuple(text for _, text in sorted(json.loads(encoded)))
 
 
 class ArticleRepository:
@@ -47,34 +58,26 @@ class ArticleRepository:
     # --- reading -------------------------------------------------------------------
 
     async def get(self, article_id: int) -> Article | None:
-        async with self._db.transaction() as tx:
-            return await self._get(tx, article_id)
+        row = await self._db.fetch_one(_SELECT + " WHERE a.id = ?", (article_id,))
+        return self._hydrate(row) if row is not None else None
 
     async def _get(self, tx: Transaction, article_id: int) -> Article | None:
         row = await tx.fetch_one(_SELECT + " WHERE a.id = ?", (article_id,))
-        if row is None:
-            return None
-        return await self._hydrate(tx, row)
+        return self._hydrate(row) if row is not None else None
 
-    async def _hydrate(self, tx: Transaction, row: Row) -> Article:
-        paragraphs = await tx.fetch_all(
-            "SELECT body FROM article_paragraphs WHERE article_id = ? ORDER BY position",
-            (row["id"],),
-        )
-        tags = await tx.fetch_all(
-            "SELECT tag FROM article_tags WHERE article_id = ? ORDER BY position", (row["id"],)
-        )
+    @staticmethod
+    def _hydrate(row: Row) -> Article:
         original = _dt(row["original_published_at"])
         content = ArticleContent(
             title=row["title"],
-            paragraphs=tuple(p["body"] for p in paragraphs),
+            paragraphs=_ordered(row["paragraphs_json"]),
             summary=row["summary"],
             dateline=row["dateline"],
             source=row["source"],
             original_published_at=original.replace(tzinfo=None) if original else None,
             views=row["views"],
             photo_credit=row["photo_credit"],
-            tags=tuple(t["tag"] for t in tags),
+            tags=_ordered(row["tags_json"]),
             poll_question=row["poll_question"],
             poll_intro=row["poll_intro"],
         )
@@ -101,11 +104,15 @@ class ArticleRepository:
     async def _list(
         self, where: str, params: tuple[object, ...], order: str, limit: int = 1000
     ) -> list[Article]:
-        async with self._db.transaction() as tx:
-            rows = await tx.fetch_all(
-                f"{_SELECT} WHERE {where} ORDER BY {order} LIMIT ?", (*params, limit)
-            )
-            return [await self._hydrate(tx, row) for row in rows]
+        """One statement on a reader.  The page of ids is chosen first (an index scan and a
+        sort of bare rows), so the paragraphs and tags are gathered for its rows only."""
+        rows = await self._db.fetch_all(
+            f"WITH page AS MATERIALIZED (SELECT a.id FROM articles a WHERE {where} "
+            f"ORDER BY {order} LIMIT ?) "
+            f"{_COLUMNS} FROM page JOIN articles a ON a.id = page.id ORDER BY {order}",
+            (*params, limit),
+        )
+        return [self._hydrate(row) for row in rows]
 
     async def list_unpublished(self, limit: int = 50) -> list[Article]:
         """Drafts and everything an editor still has to act on, newest first."""

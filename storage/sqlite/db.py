@@ -1,9 +1,44 @@
-"""The SQLite connection: pragmas, migrations and serialized transactions.
+"""The SQLite database: connections on threads we own, pragmas, migrations, transactions.
 
-One aiosqlite connection runs every statement on one worker thread, so two tasks that
-interleave ``BEGIN``s on it would corrupt each other's transactions.  Every database
-operation therefore goes through ``Database.lock``: a transaction holds it from
-``BEGIN IMMEDIATE`` to ``COMMIT``, a single statement holds it for that statement.
+Connections and threads
+    Every connection is a plain ``sqlite3`` connection created on, and only ever used by,
+    its own one-thread executor: one *writer* and a few *readers* (WAL lets readers see
+    the last committed state while the writer writes).  A connection serves one
+    transaction at a time: it is checked out of its pool for the whole transaction,
+    because two tasks interleaving ``BEGIN``s on one connection would mix their
+    transactions.  That exclusivity is how a connection is used, not what keeps a promise:
+    one post per article and one vote per reader are decided by the database (conditional
+    ``UPDATE … WHERE status IN …``, primary keys, ``ON CONFLICT``), and hold just the same
+    between two ``Database`` objects or two processes (see tests/unit/test_races.py).
+
+Reads and writes
+    ``transaction()`` (and ``run_transaction``, ``execute``) use the writer and start with
+    ``BEGIN IMMEDIATE``: the write lock is taken up front, so a transaction that reads and
+    then writes never meets a stale snapshot.  ``read()`` (and ``fetch_one``/``fetch_all``)
+    use a reader in a plain deferred transaction: a consistent snapshot that never waits
+    for the writer.  Readers run with ``PRAGMA query_only``, so a write sent to one fails
+    loudly instead of racing.  When in doubt, use ``transaction()``: it is always correct.
+
+Cancellation
+    A task cancelled in a transaction never leaves its connection in it: the rollback is
+    queued on the connection's own thread (synchronously, before the connection goes back
+    to its pool), so it runs after whatever the cancelled task had queued and before
+    anything the next user queues.  Work not yet started when its caller is cancelled is
+    dropped.
+
+Wake-ups, and why SIGTERM cannot be lost to them
+    A thread hands a result to the event loop with ``loop.call_soon_threadsafe``, which
+    writes one byte to the loop's self-pipe.  That pipe is also where the C signal handler
+    writes the number of a signal (``signal.set_wakeup_fd``), and a Unix socket takes only
+    a few hundred such tiny writes.  If thread results fill it while the loop is busy,
+    the kernel refuses the signal's byte ("Exception ignored when trying to write to the
+    signal wakeup fd: BlockingIOError") and asyncio never hears of the SIGTERM.  So results
+    go through one mailbox per ``Database``, and only a result put into an *empty* mailbox
+    wakes the loop: however many tasks wait on the database, its threads hold at most one
+    byte in the pipe.  Hops are few as well: ``run_transaction`` is one hop; in a
+    ``transaction()`` the ``BEGIN`` travels with the first statement (one hop per statement
+    plus the commit), and a read snapshot is ended without a hop (queued, awaited by
+    nobody).
 """
 
 from __future__ import annotations
@@ -11,13 +46,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
-
-import aiosqlite
 
 from bot.errors import StorageError
 
@@ -26,6 +61,9 @@ logger = logging.getLogger(__name__)
 Row = sqlite3.Row
 T = TypeVar("T")
 Params = Sequence[Any]
+Work = Callable[[sqlite3.Connection], T]
+
+DEFAULT_READERS = 2
 
 
 def _migrations() -> list[tuple[int, str, str]]:
@@ -38,170 +76,352 @@ def _migrations() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
+# --- work done on a connection's own thread ------------------------------------------------
+
+
+def _connect(path: str, busy_timeout_ms: int, *, writer: bool) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None)  # we issue BEGIN ourselves
+    try:
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        if writer:
+            conn.execute("PRAGMA journal_mode = WAL")  # persistent: readers find it set
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        if not writer:
+            conn.execute("PRAGMA query_only = ON")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _user_version(conn: sqlite3.Connection) -> int:
+    row = conn.execute("PRAGMA user_version").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _apply_migrations(conn: sqlite3.Connection) -> int:
+    """Each script carries its own ``BEGIN … PRAGMA user_version = N; COMMIT;`` because
+    ``executescript`` commits any open transaction before it runs."""
+    version = _user_version(conn)
+    for number, name, script in _migrations():
+        if number <= version:
+            continue
+        logger.info("Applying migration %s", name)
+        try:
+            conn.executescript(script)
+        except sqlite3.Error:
+            if conn.in_transaction:
+                conn.rollback()
+            raise
+        version = _user_version(conn)
+        if version != number:
+            raise StorageError(f"migration {name} did not set user_version to {number}")
+    return version
+
+
+def _end(conn: sqlite3.Connection) -> None:
+    """Roll back whatever is open (a failed or cancelled transaction, a read snapshot)."""
+    if conn.in_transaction:
+        try:
+            conn.rollback()
+        except sqlite3.Error:
+            logger.exception("Rollback failed")
+
+
+def _commit(conn: sqlite3.Connection) -> None:
+    try:
+        conn.commit()
+    except BaseException:
+        _end(conn)
+        raise
+
+
+def _whole_transaction(work: Work[T], conn: sqlite3.Connection) -> T:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = work(conn)
+    except BaseException:
+        _end(conn)
+        raise
+    _commit(conn)
+    return result
+
+
+# --- the bridge between the threads and the event loop -------------------------------------
+
+
+class _Mailbox:
+    """Results from the database threads to the event loop, with at most one wake-up
+    (one byte in the loop's self-pipe) outstanding at any time."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._guard = threading.Lock()
+        self._results: list[tuple[asyncio.Future[Any], BaseException | None, Any]] = []
+        self._wake_pending = False
+
+    def post(self, future: asyncio.Future[Any], error: BaseException | None, value: Any) -> None:
+        """Called on a database thread."""
+        with self._guard:
+            self._results.append((future, error, value))
+            if self._wake_pending:
+                return  # the loop is already due to take this one along
+            self._wake_pending = True
+        try:
+            self._loop.call_soon_threadsafe(self._deliver)
+        except RuntimeError:  # the loop is closed: nobody is waiting any more
+            logger.debug("Database result after the event loop closed")
+
+    def _deliver(self) -> None:
+        """Called on the event loop."""
+        with self._guard:
+            results, self._results = self._results, []
+            self._wake_pending = False
+        for future, error, value in results:
+            if future.done():  # its task was cancelled
+                continue
+            if error is None:
+                future.set_result(value)
+            else:
+                future.set_exception(error)
+
+
+class _Connection:
+    """One sqlite3 connection and the one thread that uses it."""
+
+    def __init__(self, name: str, mailbox: _Mailbox) -> None:
+        self.name = name
+        self._mailbox = mailbox
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self._conn: sqlite3.Connection | None = None
+
+    async def connect(self, path: str, busy_timeout_ms: int, *, writer: bool) -> None:
+        self._conn = await self._run(lambda: _connect(path, busy_timeout_ms, writer=writer))
+
+    def call(self, work: Work[T]) -> asyncio.Future[T]:
+        """Run ``work(connection)`` on the thread; the result comes back by the mailbox."""
+        conn = self._conn
+        assert conn is not None, "not connected"
+        return self._run(lambda: work(conn))
+
+    def queue(self, work: Callable[[sqlite3.Connection], None]) -> None:
+        """Queue ``work`` behind everything already queued, and wait for nothing: no
+        wake-up.  It must handle its own errors (see ``_end``)."""
+        conn = self._conn
+        if conn is not None:
+            self._executor.submit(work, conn)
+
+    def _run(self, work: Callable[[], T]) -> asyncio.Future[T]:
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        mailbox = self._mailbox
+
+        def job() -> None:
+            try:
+                value = work()
+            except BaseException as exc:  # delivered to the awaiting task
+                mailbox.post(future, exc, None)
+            else:
+                mailbox.post(future, None, value)
+
+        submitted = self._executor.submit(job)
+        # A caller that gives up before the job has started drops the job.
+        future.add_done_callback(lambda f: submitted.cancel() if f.cancelled() else None)
+        return future
+
+    async def close(self) -> None:
+        """Close the connection after everything queued, then join the thread."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                await self._run(conn.close)
+            except sqlite3.Error:
+                logger.exception("Closing %s failed", self.name)
+        # The queue is empty now: the thread exits at once, the join takes microseconds.
+        self._executor.shutdown(wait=True)
+
+
+class _Pool:
+    """Connections for one kind of use; one task at a time per connection."""
+
+    def __init__(self, connections: list[_Connection]) -> None:
+        self.connections = connections
+        self._idle: asyncio.Queue[_Connection] = asyncio.Queue()
+        for conn in connections:
+            self._idle.put_nowait(conn)
+        self.closed = False
+
+    @asynccontextmanager
+    async def take(self) -> AsyncIterator[_Connection]:
+        conn = await self._idle.get()
+        try:
+            if self.closed:
+                raise StorageError("the database is closed")
+            yield conn
+        finally:
+            self._idle.put_nowait(conn)
+
+    async def close(self) -> None:
+        """Wait until every connection is idle (in-flight transactions end), close them."""
+        if self.closed:
+            return
+        self.closed = True
+        taken = [await self._idle.get() for _ in self.connections]
+        try:
+            for conn in taken:
+                await conn.close()
+        finally:
+            for conn in taken:  # tasks still waiting for one learn that it is closed
+                self._idle.put_nowait(conn)
+
+
+# --- the public face -----------------------------------------------------------------------
+
+
 class Database:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._conn = conn
-        self.lock = asyncio.Lock()
+    def __init__(self, path: str, writer: _Pool, readers: _Pool) -> None:
+        self.path = path
+        self._writer = writer
+        self._readers = readers
 
     @classmethod
-    async def open(cls, path: Path | str, *, busy_timeout_ms: int = 5000) -> Database:
-        if str(path) != ":memory:":
+    async def open(
+        cls,
+        path: Path | str,
+        *,
+        busy_timeout_ms: int = 5000,
+        readers: int = DEFAULT_READERS,
+    ) -> Database:
+        """Open (creating if needed) and migrate; ``StorageError`` with one clear line if
+        the file cannot be opened or used."""
+        name = str(path)
+        in_memory = name == ":memory:" or name.startswith("file::memory:")
+        if not in_memory:
             try:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise StorageError(
                     f"cannot create the folder of database {path}: {exc.strerror}"
                 ) from exc
-        connecting = aiosqlite.connect(str(path), isolation_level=None)
+        mailbox = _Mailbox(asyncio.get_running_loop())
+        opened: list[_Connection] = []
         try:
-            conn = await connecting
-        except sqlite3.Error as exc:
-            # aiosqlite's worker thread still has to answer its own stop(): wait for it,
-            # or it would call back into an event loop that asyncio.run has closed.
-            await asyncio.to_thread(connecting._thread.join, 5)
-            raise StorageError(f"cannot open database {path}: {exc}") from exc
-        conn.row_factory = sqlite3.Row
-        db = cls(conn)
-        try:
-            await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-            await conn.execute("PRAGMA journal_mode = WAL")
-            await conn.execute("PRAGMA synchronous = NORMAL")
-            await conn.execute("PRAGMA foreign_keys = ON")
-            await db.migrate()
-        except sqlite3.Error as exc:
-            await conn.close()
-            raise StorageError(f"cannot use database {path}: {exc}") from exc
-        return db
+            writer = _Connection("sqlite-writer", mailbox)
+            opened.append(writer)
+            try:
+                await writer.connect(name, busy_timeout_ms, writer=True)
+            except sqlite3.Error as exc:
+                raise StorageError(f"cannot open database {path}: {exc}") from exc
+            try:
+                await writer.call(_apply_migrations)
+                # An in-memory database is private to its connection: no readers then.
+                for number in range(0 if in_memory else readers):
+                    reader = _Connection(f"sqlite-reader-{number}", mailbox)
+                    opened.append(reader)
+                    await reader.connect(name, busy_timeout_ms, writer=False)
+            except sqlite3.Error as exc:
+                raise StorageError(f"cannot use database {path}: {exc}") from exc
+        except BaseException:
+            for conn in opened:
+                await conn.close()
+            raise
+        writers = _Pool([writer])
+        return cls(name, writers, _Pool(opened[1:]) if len(opened) > 1 else writers)
 
     async def migrate(self) -> int:
         """Apply every migration newer than ``PRAGMA user_version``; returns the version.
-
-        Each script carries its own ``BEGIN … PRAGMA user_version = N; COMMIT;`` because
-        ``executescript`` commits any open transaction before it runs.
-        """
-        async with self.lock:
-            version = await self._user_version()
-            for number, name, script in _migrations():
-                if number <= version:
-                    continue
-                logger.info("Applying migration %s", name)
-                try:
-                    await self._conn.executescript(script)
-                except sqlite3.Error:
-                    if self._conn.in_transaction:
-                        await self._conn.rollback()
-                    raise
-                version = await self._user_version()
-                if version != number:
-                    raise StorageError(f"migration {name} did not set user_version to {number}")
-            return version
-
-    async def _user_version(self) -> int:
-        async with self._conn.execute("PRAGMA user_version") as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
+        (``open`` already did; this is for a database that another process may have
+        left behind.)"""
+        async with self._writer.take() as conn:
+            return await conn.call(_apply_migrations)
 
     async def close(self) -> None:
-        async with self.lock:
-            await self._conn.close()
+        """Wait for the transactions in flight, close every connection, join the threads."""
+        await self._writer.close()
+        await self._readers.close()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
-        """``BEGIN IMMEDIATE`` … ``COMMIT`` under the lock; rolled back on any error.
-
-        The worker thread runs queued calls in order even when the awaiting task is
-        cancelled, so the rollback (queued after the BEGIN) always ends what BEGIN
-        started: a cancellation can never leave the shared connection inside a
-        transaction.
-        """
-        async with self.lock:
+        """A write transaction: ``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any error
+        or cancellation.  Use it whenever the work may write, or reads in order to write."""
+        async with self._writer.take() as conn:
             try:
-                await self._conn.execute("BEGIN IMMEDIATE")
-                yield Transaction(self._conn)
-                await self._conn.commit()
+                yield Transaction(conn, "BEGIN IMMEDIATE")
+                await conn.call(_commit)
             except BaseException:
-                await asyncio.shield(self._rollback())
+                conn.queue(_end)  # after the work, before the next user: see the docstring
                 raise
 
-    async def _rollback(self) -> None:
-        try:
-            await self._conn.rollback()
-        except (sqlite3.Error, ValueError):
-            logger.exception("Rollback failed")
-
-    async def run_transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``work`` as one ``BEGIN IMMEDIATE … COMMIT`` in a single worker-thread call.
-
-        For hot paths (a reader's vote): one hop to the database thread instead of one
-        per statement, so the lock is held for microseconds, not for a dozen hops.
-        ``work`` must be plain sqlite3 code and must not touch the event loop.
-        """
-
-        def transaction(conn: sqlite3.Connection) -> T:
-            conn.execute("BEGIN IMMEDIATE")
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Transaction]:
+        """A read-only snapshot on a reader connection (plain deferred ``BEGIN``); it never
+        waits for the writer.  A write in it fails (``query_only``)."""
+        async with self._readers.take() as conn:
             try:
-                result = work(conn)
-                conn.commit()
-            except BaseException:
-                conn.rollback()
-                raise
-            return result
+                yield Transaction(conn, "BEGIN")
+            finally:
+                conn.queue(_end)  # ends the snapshot; nothing to commit, nobody waits
 
-        async with self.lock:
-            # aiosqlite has no public "run this function on the connection's thread";
-            # _execute is that, and _conn is the sqlite3 connection it owns.
-            result: T = await self._conn._execute(  # type: ignore[no-untyped-call]
-                transaction, self._conn._conn
-            )
-            return result
+    async def run_transaction(self, work: Work[T]) -> T:
+        """Run ``work`` as one ``BEGIN IMMEDIATE … COMMIT`` in a single hop to the writer's
+        thread (the hot path: a batch of votes).  ``work`` is plain sqlite3 code that must
+        not touch the event loop.  If the caller is cancelled before the hop starts,
+        nothing runs; once it has started, it completes (commits or rolls back) unseen."""
+        async with self._writer.take() as conn:
+            return await conn.call(lambda c: _whole_transaction(work, c))
 
     async def execute(self, sql: str, params: Params = ()) -> int:
-        """One autocommitted statement; returns the number of rows changed."""
-        async with self.lock:
-            cursor = await self._conn.execute(sql, params)
-            count = cursor.rowcount
-            await cursor.close()
-            return count
+        """One autocommitted statement on the writer; returns the number of rows changed."""
+        async with self._writer.take() as conn:
+            return await conn.call(lambda c: c.execute(sql, params).rowcount)
 
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
-        async with self.lock, self._conn.execute(sql, params) as cursor:
-            row: Row | None = await cursor.fetchone()
+        """One read, on a reader: it sees everything committed before it started."""
+        async with self._readers.take() as conn:
+            row: Row | None = await conn.call(lambda c: c.execute(sql, params).fetchone())
             return row
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
-        async with self.lock, self._conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        async with self._readers.take() as conn:
+            return await conn.call(lambda c: c.execute(sql, params).fetchall())
 
 
 class Transaction:
-    """Statements run inside ``Database.transaction()``; the lock is already held."""
+    """Statements inside ``Database.transaction()`` or ``Database.read()``; each is one hop
+    to the connection's thread, and the first one carries the ``BEGIN``."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: _Connection, begin: str) -> None:
         self._conn = conn
+        self._begin = begin
+
+    def _call(self, work: Work[T]) -> asyncio.Future[T]:
+        begin = self._begin
+
+        def in_transaction(conn: sqlite3.Connection) -> T:
+            if not conn.in_transaction:
+                conn.execute(begin)
+            return work(conn)
+
+        return self._conn.call(in_transaction)
 
     async def execute(self, sql: str, params: Params = ()) -> int:
-        cursor = await self._conn.execute(sql, params)
-        count = cursor.rowcount
-        await cursor.close()
-        return count
+        return await self._call(lambda c: c.execute(sql, params).rowcount)
 
     async def insert(self, sql: str, params: Params = ()) -> int:
         """Run an INSERT and return the new row id."""
-        cursor = await self._conn.execute(sql, params)
-        row_id = cursor.lastrowid
-        await cursor.close()
+        row_id = await self._call(lambda c: c.execute(sql, params).lastrowid)
         if row_id is None:
             raise StorageError("insert returned no row id")
         return row_id
 
     async def execute_many(self, sql: str, rows: Iterable[Params]) -> None:
-        await self._conn.executemany(sql, rows)
+        batch = list(rows)  # consumed here, not on the database thread
+        await self._call(lambda c: c.executemany(sql, batch))
 
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
-        async with self._conn.execute(sql, params) as cursor:
-            row: Row | None = await cursor.fetchone()
-            return row
+        row: Row | None = await self._call(lambda c: c.execute(sql, params).fetchone())
+        return row
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
-        async with self._conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        return await self._call(lambda c: c.execute(sql, params).fetchall())
