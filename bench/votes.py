@@ -19,9 +19,9 @@ rounds (floor, bot, floor, bot, …) so that drifts of the machine hit both alik
   server's own work for those requests, which both contenders share.  No bot built on
   aiogram and answering each press can go faster than this in this setup, so it is the
   framework floor.
-* **the bot** — the real newsroom bot (``bot.app.create_app`` polling as ``bench.harness.running_bot`` runs it, bounded by
-  ``UPDATE_CONCURRENCY``),
-  which on top of the floor routes through its middlewares and filters, commits each
+* **the bot** — the real newsroom bot (``bot.app.create_app``, polling bounded by
+  ``UPDATE_CONCURRENCY`` as ``bench.harness.running_bot`` runs it), which on top of
+  the floor routes through its middlewares and filters, commits each
   vote to SQLite (``BEGIN IMMEDIATE … COMMIT``) *before* answering, computes the toast
   from the committed counts, and coalesces live counts into a few channel edits.
 
