@@ -62,6 +62,7 @@ CONFIGURED_PER_SECOND = 30.0
 class Config:
     readers: int
     publish_priority: bool = False
+    concurrency: int | None = None
 
 
 def long_article() -> str:
@@ -137,7 +138,9 @@ def measure(
     )
 
 
-async def bot_burst(server: FakeBotAPI, config: Config) -> tuple[Burst, float, int, list[str]]:
+async def bot_burst(
+    server: FakeBotAPI, config: Config
+) -> tuple[Burst, float, int, int, list[str]]:
     seed = long_article()
     editor = server.user(EDITOR_ID, "Editor", "editor", started=True)
     readers = [server.user(FIRST_READER_ID + i, f"R{i}") for i in range(config.readers)]
@@ -150,7 +153,8 @@ async def bot_burst(server: FakeBotAPI, config: Config) -> tuple[Burst, float, i
             rate_chat_per_second=1.0,
             rate_group_per_minute=20.0,
             poll_refresh_seconds=3.0,
-        ) as (app, _):
+            **({} if config.concurrency is None else {"update_concurrency": config.concurrency}),
+        ) as (app, settings):
             if config.publish_priority:
                 publish_first(app, app.requests)
             first = await import_draft(server, editor, seed)
@@ -179,7 +183,8 @@ async def bot_burst(server: FakeBotAPI, config: Config) -> tuple[Burst, float, i
             retried = app.requests.stats.retried_after_429
             if any(len(r.received()) != parts for r in readers):
                 problems.append("bot: readers got different numbers of parts")
-    return result, publish_delay, retried, problems
+        concurrency = settings.update_concurrency
+    return result, publish_delay, retried, concurrency, problems
 
 
 def publish_first(app: App, requests: PacingRetryMiddleware) -> None:
@@ -235,7 +240,7 @@ async def main_async(config: Config) -> int:
     server.rate_limits = True
     await server.start()
     try:
-        bot, publish_delay, retried, problems = await bot_burst(server, config)
+        bot, publish_delay, retried, concurrency, problems = await bot_burst(server, config)
         texts = [body_of(m) for m in server.chat_messages(FIRST_READER_ID)]
         floor = await floor_burst(server, config, texts)
     finally:
@@ -250,7 +255,7 @@ async def main_async(config: Config) -> int:
     how = "PUBLISH priority (wait_turn)" if config.publish_priority else "as wired today"
     print(
         f"  bot: a /publish sent 0.5 s into the burst reached the channel "
-        f"{publish_delay:.1f} s later ({how})"
+        f"{publish_delay:.1f} s later ({how}, UPDATE_CONCURRENCY={concurrency})"
     )
     ok = bot.served == bot.readers and bot.throttled == 0 and bot.peak <= CONFIGURED_PER_SECOND
     verdict = "yes" if ok else "no"
@@ -273,11 +278,14 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
         action="store_true",
         help="let the publisher wait for its turn with PUBLISH priority (the proposed wiring)",
     )
+    parser.add_argument(
+        "--concurrency", type=int, default=None, help="the bot's UPDATE_CONCURRENCY (32)"
+    )
     args = parser.parse_args(argv)
     readers = 100 if args.quick else args.readers
     if readers < 1:
         parser.error("--readers must be at least 1")
-    return Config(readers=readers, publish_priority=args.publish_priority)
+    return Config(readers, args.publish_priority, args.concurrency)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
