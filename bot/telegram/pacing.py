@@ -99,7 +99,11 @@ _prepaid: ContextVar[str | None] = ContextVar("prepaid_turn", default=None)
 
 @contextlib.contextmanager
 def send_priority(priority: Priority) -> Iterator[None]:
-    """Requests made inside the block (by this task) queue with ``priority``."""
+    """Requests made inside the block queue with ``priority``.
+
+    It is a context variable: it holds for this task, and for tasks created inside the block
+    (they copy the context), not for other tasks.
+    """
     token = _priority.set(priority)
     try:
         yield
@@ -396,7 +400,9 @@ class PacingRetryMiddleware(BaseRequestMiddleware):
         """Take a slot for ``chat_id`` now, before the request exists.
 
         The next paced request of this task to that chat uses the slot instead of queueing
-        again.  Cancelled while waiting: nothing was sent.
+        again.  Cancelled while waiting: nothing was sent.  Await it directly (not through
+        ``asyncio.wait_for`` or a new task): the mark lives in this task's context.  Pass the
+        same chat reference the request will carry (``-100…`` and ``@name`` are two keys).
         """
         await self.limiter.acquire(chat_id, priority)
         _prepaid.set(str(chat_id))
