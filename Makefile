@@ -32,6 +32,8 @@ pytest: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench.votes
 	$(PY) -m bench.formatting
+	$(PY) -m bench.latency
+	$(PY) -m bench.burst
 
 preview: $(STAMP)
 	$(PY) -m bot preview tests/fixtures/seed_article.txt

@@ -19,8 +19,9 @@ rounds (floor, bot, floor, bot, …) so that drifts of the machine hit both alik
   server's own work for those requests, which both contenders share.  No bot built on
   aiogram and answering each press can go faster than this in this setup, so it is the
   framework floor.
-* **the bot** — the real newsroom bot (``bot.app.create_app`` run by the e2e harness),
-  which on top of the floor routes through its middlewares and filters, commits each
+* **the bot** — the real newsroom bot (``bot.app.create_app``, polling bounded by
+  ``UPDATE_CONCURRENCY`` as ``bench.harness.running_bot`` runs it), which on top of
+  the floor routes through its middlewares and filters, commits each
   vote to SQLite (``BEGIN IMMEDIATE … COMMIT``) *before* answering, computes the toast
   from the committed counts, and coalesces live counts into a few channel edits.
 
@@ -60,6 +61,7 @@ from typing import Any
 from aiogram import Dispatcher, Router
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
 
+from bench.harness import running_bot
 from storage.sqlite.db import Database
 from storage.sqlite.polls import PollRepository
 from tests.e2e.harness import (
@@ -68,7 +70,6 @@ from tests.e2e.harness import (
     CHANNEL_USERNAME,
     EDITOR_ID,
     TOKEN,
-    Newsroom,
     exchange,
 )
 from tests.fakes.botapi_server import FakeBotAPI
@@ -232,14 +233,16 @@ async def stored_counts(database_path: Path) -> tuple[int, ...] | None:
     return None if poll is None else poll.counts
 
 
-async def run_bot(server: FakeBotAPI, workload: Workload, timeout: float) -> Result:
+async def run_bot(
+    server: FakeBotAPI, workload: Workload, timeout: float, concurrency: int | None = None
+) -> Result:
+    overrides: dict[str, Any] = {} if concurrency is None else {"update_concurrency": concurrency}
     editor = server.user(EDITOR_ID, "Editor", "editor", started=True)
     with tempfile.TemporaryDirectory(prefix="bench-votes-") as tmp:
         # The harness's overrides: generous pacing (answerCallbackQuery is not paced
-        # anyway) and a 0.3 s poll refresh, i.e. more edits than production's 3 s.
-        room = Newsroom(server, Path(tmp))
-        await room.start()
-        try:
+        # anyway) and a 0.3 s poll refresh, i.e. more edits than production's 3 s;
+        # polling bounded by UPDATE_CONCURRENCY, as bot.app.run is to do.
+        async with running_bot(server, Path(tmp), **overrides) as (_, settings):
             answer = await exchange(server, editor, POLL_COMMAND)
             if "/closepoll 1" not in answer:
                 raise RuntimeError(f"the bot did not post the poll: {answer!r}")
@@ -247,12 +250,9 @@ async def run_bot(server: FakeBotAPI, workload: Workload, timeout: float) -> Res
             await server.wait_idle(quiet=0.1)
             seconds, ids = await press_all(server, post, workload, timeout)
             # Before stopping (no shutdown flush can help): is every vote in the file?
-            counts = await stored_counts(room.database_path)
+            counts = await stored_counts(Path(tmp) / "newsroom.sqlite3")
             # Let the last coalesced refresh land, so the edit count is that of a run.
-            await server.wait_idle(quiet=3 * room.settings.poll_refresh_seconds)
-        finally:
-            await room.stop()
-            drop_leftover_updates(server)
+            await server.wait_idle(quiet=3 * settings.poll_refresh_seconds)
         edits = server.edits(post)
     result = Result(seconds, edits=edits)
     texts = [str((server.callback_answer(i) or {}).get("text", "")) for i in ids]

@@ -28,7 +28,7 @@ from bot.settings import Settings
 from bot.telegram.channel import Channel
 from bot.telegram.menu import CommandMenu
 from bot.telegram.notices import Notifier
-from bot.telegram.pacing import PacingRetryMiddleware, RateLimiter, RateLimits
+from bot.telegram.pacing import PacingRetryMiddleware, Priority, RateLimiter, RateLimits
 from bot.telegram.updates import TrackingDispatcher
 from bot.texts import Texts, get_texts
 from handlers import setup_routers
@@ -96,7 +96,15 @@ async def create_app(settings: Settings) -> App:
     polls = PollRepository(db)
     editor_ids = settings.all_editor_ids
     channel = Channel(bot, settings.channel_chat_id, texts, polls, pacer=requests)
-    board = PollBoard(bot, polls, articles, channel, texts, settings.poll_refresh_seconds)
+    board = PollBoard(
+        bot,
+        polls,
+        articles,
+        channel,
+        texts,
+        settings.poll_refresh_seconds,
+        budget_wait=lambda: requests.limiter.estimated_wait(channel.chat_ref, Priority.LIVE),
+    )
     publisher = Publisher(articles, channel, after_publish=board.article_published)
     notifier = Notifier(
         bot,
@@ -187,6 +195,7 @@ async def run(settings: Settings, *, handle_signals: bool = True) -> None:
             app.bot,
             handle_signals=handle_signals,
             allowed_updates=app.dispatcher.resolve_used_update_types(),
+            tasks_concurrency_limit=settings.update_concurrency,
         )
     finally:
         # aiogram closes its HTTP session only after a successful start-up.

@@ -9,6 +9,7 @@ and none is sent when nothing changed.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -34,6 +35,7 @@ from bot.polls.rules import (
 )
 from bot.repositories import ArticleStore, PollStore
 from bot.telegram.channel import Channel, is_not_modified
+from bot.telegram.pacing import Priority, send_priority
 from bot.texts import Texts
 
 logger = logging.getLogger(__name__)
@@ -71,13 +73,15 @@ class PollBoard:
         channel: Channel,
         texts: Texts,
         refresh_interval: float,
+        budget_wait: Callable[[], float] | None = None,
     ) -> None:
         self.bot = bot
         self.polls = polls
         self.articles = articles
         self.channel = channel
         self.texts = texts
-        self.refresher = Refresher(self.render, refresh_interval)
+        # Live counts stretch their interval while the channel's send budget is short.
+        self.refresher = Refresher(self.render, refresh_interval, backlog=budget_wait)
 
     # --- editors ---------------------------------------------------------------------
 
@@ -200,7 +204,9 @@ class PollBoard:
         if poll is None or poll.channel_message_id is None:
             return
         async with self.channel.message_lock(poll.channel_message_id):
-            await self._render_locked(poll_id)
+            # Below a publish and a person's action in the send budget.
+            with send_priority(Priority.LIVE):
+                await self._render_locked(poll_id)
 
     async def _render_locked(self, poll_id: int) -> None:
         poll = await self.polls.get(poll_id)

@@ -25,10 +25,15 @@ class Refresher:
         render: Callable[[int], Awaitable[None]],
         interval: float,
         clock: Callable[[], float] = time.monotonic,
+        backlog: Callable[[], float] | None = None,
     ) -> None:
         self._render = render
         self.interval = interval
         self._clock = clock
+        # How long an edit sent now would wait for its send slot: a refresh is never
+        # scheduled sooner than that, so a short budget stretches the interval instead
+        # of queueing edits.
+        self._backlog = backlog
         self._last: dict[int, float] = {}
         self._pending: dict[int, asyncio.Task[None]] = {}
         # Refreshes already past their wait and talking to Telegram: flush() awaits them,
@@ -40,6 +45,8 @@ class Refresher:
             return  # the pending refresh will read the newest counts when it fires
         last = self._last.get(poll_id)
         delay = 0.0 if last is None else max(0.0, last + self.interval - self._clock())
+        if self._backlog is not None:
+            delay = max(delay, self._backlog())
         self._pending[poll_id] = asyncio.create_task(self._fire(poll_id, delay))
 
     async def _fire(self, poll_id: int, delay: float) -> None:

@@ -16,6 +16,7 @@ from aiogram.exceptions import TelegramAPIError
 from bot.articles.publishing import Outcome, PublishResult, describe_publish
 from bot.logs import redact
 from bot.models import Article
+from bot.telegram.pacing import Priority, send_priority
 from bot.text.html import plain
 from bot.texts import Texts
 
@@ -54,7 +55,8 @@ class Notifier:
     async def _send(self, chat_ids: Iterable[int], html: str) -> None:
         for chat_id in sorted(chat_ids):
             try:
-                await self._bot.send_message(chat_id, html)
+                with send_priority(Priority.BACKGROUND):
+                    await self._bot.send_message(chat_id, html)
             except TelegramAPIError as exc:
                 logger.info("Could not notify %s: %s", chat_id, exc.message)
 

@@ -1,24 +1,64 @@
 """The one place every outgoing request passes: pacing within Telegram's limits, retries.
 
-aiogram has no rate limiter and no retry of its own, so this request middleware does
-both.  Pacing uses GCRA ("virtual scheduling"): each send reserves the next free slot of
-its chat and of the whole bot, so bursts queue instead of being dropped and the bot
-stays under the limits instead of learning them from 429s.
+aiogram has no rate limiter and no retry of its own, so this request middleware does both.
 
-Retries: ``429 retry_after`` is always safe to repeat (Telegram did nothing).  Server and
-network errors are repeated only where a repeat cannot double a message: edits, answers,
-reads, and sends to a private chat.  A send to a channel or group whose outcome is
-unknown is raised to the caller, which records it as uncertain rather than guessing.
+Pacing
+------
+Each Telegram limit is one *budget*: the whole bot (``global_per_second``, about 30/s), each
+private chat (``chat_per_second``, 1/s with a burst of ``chat_burst``) and each group or
+channel (``group_per_minute``, 20/min).  A budget is a GCRA bucket (the theoretical arrival
+time of its next request) with a waiting line in front of it.  The line is served by
+priority, then by arrival order; a request first takes a slot of its chat's budget, then one
+of the global budget, keeping its place (priority, arrival number) in both lines.
+
+The priority is chosen by the caller, per task, with a context manager::
+
+    with send_priority(Priority.LIVE):
+        await bot.edit_message_reply_markup(...)
+
+``PUBLISH`` (a channel publish) > ``INTERACTIVE`` (the default: answers to a person's
+action) > ``LIVE`` (live-count edits of poll posts) > ``BACKGROUND`` (notices to editors and
+admins).  A publish that arrives after fifty queued live-count edits of the same channel
+goes out at the channel's next free slot, not after them.
+
+A caller that can stretch its work (the live-count refresher) can see how short a budget
+is: ``limiter.estimated_wait(chat_id, Priority.LIVE)`` is about how long a new request of
+that priority would wait now (its chat's and the global line together), and
+``limiter.backlog(chat_id, Priority.LIVE)`` how many queued requests would go before it.
+A refresher that waits ``max(interval, estimated_wait)`` never queues behind itself.
+
+``PacingRetryMiddleware.wait_turn(chat_id)`` takes the slot *before* a request is built
+(with ``PUBLISH`` priority by default) and marks it in a context variable, so the next paced
+request of the same task to that chat goes out without queueing again.  The publisher uses
+it so that a cancellation while waiting means "certainly not sent".
+
+All rates are ceilings: the limiter stays ``SAFETY_MARGIN`` (5%) under them, so clock jitter
+and network reordering do not tip a steady flow over Telegram's count.
+
+Retries
+-------
+Only what Telegram provably did not take is repeated for every method: ``429`` (it did
+nothing; the wait it names holds the chat's budget back for every request, not only this
+one) and a connection that failed before the request was written (aiohttp's
+``ClientConnectorError``: refused, DNS, TLS handshake).  After a server error or a network
+error with an unknown outcome (a timeout, a dropped connection) only edits, answers, reads
+and deletions are repeated: a repeated ``send*`` may double a message, in the channel as in
+a reader's chat (part 2 of an article twice), so it is raised to the caller.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
+import contextlib
+import heapq
+import itertools
 import logging
+import math
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from enum import IntEnum
 from typing import Any
 
 from aiogram import Bot
@@ -29,6 +69,7 @@ from aiogram.client.session.middlewares.base import (
 from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
+from aiohttp import ClientConnectorError
 
 logger = logging.getLogger(__name__)
 
@@ -36,26 +77,110 @@ logger = logging.getLogger(__name__)
 _PACED_PREFIXES = ("send", "edit", "copy", "forward", "stop")
 # Methods that create a new message: repeating one after an unknown outcome may double it.
 _CREATING_PREFIXES = ("send", "copy", "forward")
+# Stay this much under every configured rate (intervals are this much longer).
+SAFETY_MARGIN = 1.05
+# Idle per-chat budgets are forgotten once there are more than this many.
+_MAX_IDLE_CHATS = 10_000
+
+
+class Priority(IntEnum):
+    """Who goes first when a budget is short; lower values are served first."""
+
+    PUBLISH = 0
+    INTERACTIVE = 1
+    LIVE = 2
+    BACKGROUND = 3
+
+
+_priority: ContextVar[Priority] = ContextVar("send_priority", default=Priority.INTERACTIVE)
+# The chat key whose slot ``wait_turn`` already took for this task's next request.
+_prepaid: ContextVar[str | None] = ContextVar("prepaid_turn", default=None)
+
+
+@contextlib.contextmanager
+def send_priority(priority: Priority) -> Iterator[None]:
+    """Requests made inside the block queue with ``priority``.
+
+    It is a context variable: it holds for this task, and for tasks created inside the block
+    (they copy the context), not for other tasks.
+    """
+    token = _priority.set(priority)
+    try:
+        yield
+    finally:
+        _priority.reset(token)
+
+
+def current_priority() -> Priority:
+    return _priority.get()
+
+
+@dataclass(order=True)
+class _Ticket:
+    priority: int
+    seq: int
+    granted: asyncio.Future[None] | None = field(default=None, compare=False)
+    cancelled: bool = field(default=False, compare=False)
 
 
 @dataclass
-class _Slot:
-    """GCRA state for one key: the theoretical arrival time of the next request."""
+class Budget:
+    """One limit: a GCRA bucket and the line of requests waiting for it, best first.
+
+    Pure bookkeeping, no waiting: times are passed in, so the order and the pace can be
+    checked without a clock.
+    """
 
     interval: float
-    burst: int
-    tat: float = 0.0
+    burst: int = 1
+    tat: float = -math.inf  # theoretical arrival time of the next request
+    line: list[_Ticket] = field(default_factory=list)
 
-    def reserve(self, now: float) -> float:
-        """Reserve the next slot; returns how long to wait before using it."""
-        tat = max(self.tat, now)
-        wait = max(0.0, tat - (self.burst - 1) * self.interval - now)
-        self.tat = tat + self.interval
-        return wait
+    def ready_at(self) -> float:
+        """The earliest time the next request may go out."""
+        return self.tat - (self.burst - 1) * self.interval
 
-    def push_back(self, until: float) -> None:
-        """Telegram said to wait: nothing goes out on this key before ``until``."""
+    def spend(self, now: float) -> None:
+        self.tat = max(self.tat, now) + self.interval
+
+    def hold(self, until: float) -> None:
+        """Telegram said to wait: nothing goes out before ``until``, then one at a time."""
         self.tat = max(self.tat, until + (self.burst - 1) * self.interval)
+
+    def try_now(self, now: float) -> bool:
+        """Take a slot at once if nobody waits and the bucket allows it."""
+        self._drop_cancelled()
+        if self.line or self.ready_at() > now:
+            return False
+        self.spend(now)
+        return True
+
+    def join(self, ticket: _Ticket) -> None:
+        heapq.heappush(self.line, ticket)
+
+    def grant(self, now: float) -> _Ticket | None:
+        """Give the current slot to the best waiter, if the bucket allows it now."""
+        self._drop_cancelled()
+        if not self.line or self.ready_at() > now:
+            return None
+        self.spend(now)
+        return heapq.heappop(self.line)
+
+    def waiting(self) -> bool:
+        self._drop_cancelled()
+        return bool(self.line)
+
+    def ahead_of(self, priority: Priority) -> int:
+        """Waiters a new request of ``priority`` would queue behind."""
+        return sum(1 for t in self.line if not t.cancelled and t.priority <= priority)
+
+    def estimated_wait(self, priority: Priority, now: float) -> float:
+        start = max(0.0, self.ready_at() - now)
+        return start + self.ahead_of(priority) * self.interval
+
+    def _drop_cancelled(self) -> None:
+        while self.line and self.line[0].cancelled:
+            heapq.heappop(self.line)
 
 
 @dataclass
@@ -67,43 +192,131 @@ class RateLimits:
     group_burst: int = 1
 
 
-@dataclass
-class RateLimiter:
-    limits: RateLimits = field(default_factory=RateLimits)
-    clock: Callable[[], float] = time.monotonic
-    _global: _Slot | None = None
-    _chats: dict[str, _Slot] = field(default_factory=dict)
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
 
-    def _global_slot(self) -> _Slot:
-        if self._global is None:
-            self._global = _Slot(1.0 / self.limits.global_per_second, burst=1)
+
+class RateLimiter:
+    """Budgets for the whole bot and for each chat, each served by priority then arrival.
+
+    ``clock`` and ``sleep`` can be replaced (tests run on a manual clock).
+    """
+
+    def __init__(
+        self,
+        limits: RateLimits | None = None,
+        *,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.limits = limits or RateLimits()
+        self.clock = clock
+        self.sleep = sleep
+        self._global = Budget(SAFETY_MARGIN / self.limits.global_per_second)
+        self._chats: dict[str, Budget] = {}
+        self._pumps: dict[int, asyncio.Task[None]] = {}  # id(budget) → its server task
+        self._arrivals = itertools.count()
+
+    # -- budgets ------------------------------------------------------------------------
+
+    def global_budget(self) -> Budget:
         return self._global
 
-    def _chat_slot(self, chat_id: int | str) -> _Slot:
+    def chat_budget(self, chat_id: int | str) -> Budget:
         key = str(chat_id)
-        slot = self._chats.get(key)
-        if slot is None:
+        budget = self._chats.get(key)
+        if budget is None:
+            if len(self._chats) >= _MAX_IDLE_CHATS:
+                self._forget_idle()
             if is_private_chat(chat_id):
-                # A 5% margin keeps clock jitter from tipping a steady flow over the limit.
-                slot = _Slot(1.05 / self.limits.chat_per_second, self.limits.chat_burst)
+                budget = Budget(
+                    SAFETY_MARGIN / self.limits.chat_per_second, self.limits.chat_burst
+                )
             else:
-                # 20 per minute, with a 5% margin so a sliding minute never sees 21.
-                slot = _Slot(60.0 / self.limits.group_per_minute * 1.05, self.limits.group_burst)
-            self._chats[key] = slot
-        return slot
+                budget = Budget(
+                    60.0 / self.limits.group_per_minute * SAFETY_MARGIN, self.limits.group_burst
+                )
+            self._chats[key] = budget
+        return budget
 
-    async def acquire(self, chat_id: int | str) -> None:
-        wait = self._chat_slot(chat_id).reserve(self.clock())
-        if wait > 0:
-            await asyncio.sleep(wait)
-        wait = self._global_slot().reserve(self.clock())
-        if wait > 0:
-            await asyncio.sleep(wait)
+    def _forget_idle(self) -> None:
+        now = self.clock()
+        for key, budget in list(self._chats.items()):
+            if not budget.line and budget.tat <= now:
+                del self._chats[key]
+
+    # -- taking a turn ------------------------------------------------------------------
+
+    def next_arrival(self) -> int:
+        return next(self._arrivals)
+
+    async def acquire(
+        self, chat_id: int | str, priority: Priority | None = None, *, arrival: int | None = None
+    ) -> None:
+        """Wait for a slot of the chat's budget, then of the global one.
+
+        ``priority`` defaults to the one set by ``send_priority`` (``INTERACTIVE``);
+        ``arrival`` keeps a retried request's place in the lines.
+        """
+        ticket_priority = current_priority() if priority is None else priority
+        seq = self.next_arrival() if arrival is None else arrival
+        await self._take(self.chat_budget(chat_id), ticket_priority, seq)
+        await self._take(self._global, ticket_priority, seq)
+
+    async def _take(self, budget: Budget, priority: Priority, seq: int) -> None:
+        if budget.try_now(self.clock()):
+            return
+        granted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        ticket = _Ticket(int(priority), seq, granted)
+        budget.join(ticket)
+        self._ensure_pump(budget)
+        try:
+            await granted
+        except asyncio.CancelledError:
+            ticket.cancelled = True
+            raise
+
+    def _ensure_pump(self, budget: Budget) -> None:
+        key = id(budget)
+        pump = self._pumps.get(key)
+        if pump is None or pump.done():
+            self._pumps[key] = asyncio.create_task(self._serve(budget))
+
+    async def _serve(self, budget: Budget) -> None:
+        """Hand out the budget's slots to its waiters, best first, as time allows."""
+        try:
+            while budget.waiting():
+                ticket = budget.grant(self.clock())
+                if ticket is None:
+                    await self.sleep(max(0.0, budget.ready_at() - self.clock()))
+                elif ticket.granted is not None and not ticket.granted.done():
+                    ticket.granted.set_result(None)
+        finally:
+            self._pumps.pop(id(budget), None)
+            for ticket in budget.line:  # only if the server itself was cancelled
+                if ticket.granted is not None and not ticket.granted.done():
+                    ticket.granted.cancel()
+
+    # -- telling callers how short a budget is --------------------------------------------
+
+    def backlog(self, chat_id: int | str, priority: Priority = Priority.LIVE) -> int:
+        """Queued requests (this chat's line and the global one) that go before ``priority``."""
+        chat = self._chats.get(str(chat_id))
+        in_chat = chat.ahead_of(priority) if chat is not None else 0
+        return in_chat + self._global.ahead_of(priority)
+
+    def estimated_wait(self, chat_id: int | str, priority: Priority = Priority.LIVE) -> float:
+        """About how long a request of ``priority`` to ``chat_id`` made now would wait."""
+        now = self.clock()
+        chat = self._chats.get(str(chat_id))
+        in_chat = chat.estimated_wait(priority, now) if chat is not None else 0.0
+        return max(in_chat, self._global.estimated_wait(priority, now))
 
     def back_off(self, chat_id: int | str | None, seconds: float) -> None:
+        """A 429: the chat's budget (or the global one) is held for everyone."""
         until = self.clock() + seconds
-        if chat_id is not None:
-            self._chat_slot(chat_id).push_back(until)
+        budget = self.chat_budget(chat_id) if chat_id is not None else self._global
+        budget.hold(until)
 
 
 def is_private_chat(chat_id: int | str) -> bool:
@@ -121,17 +334,41 @@ def _is_paced(api_method: str) -> bool:
 
 
 def is_safe_to_repeat(method: TelegramMethod[Any]) -> bool:
-    """Can this request be sent again when we don't know whether the first one landed?"""
-    api_method = method.__api_method__
-    if not api_method.startswith(_CREATING_PREFIXES):
+    """Can this request be sent again when we don't know whether the first one landed?
+
+    Edits, answers, reads and deletions: yes.  Anything that creates a message: no, in
+    any chat — a reader would see a part of an article twice.
+    """
+    return not method.__api_method__.startswith(_CREATING_PREFIXES)
+
+
+def never_reached_telegram(exc: BaseException) -> bool:
+    """Did the request fail before it was written (refused, DNS, TLS handshake)?
+
+    aiogram wraps aiohttp's errors in ``TelegramNetworkError`` (``raise ... from``); the
+    original is its ``__cause__`` (or ``__context__``).  A connector error means no
+    connection was made, so Telegram cannot have seen the request; a timeout or a dropped
+    connection can come after Telegram acted.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ClientConnectorError | ConnectionRefusedError):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def may_repeat(method: TelegramMethod[Any], exc: BaseException) -> bool:
+    """The retry rule: repeat what Telegram provably did not take, or what is harmless."""
+    if isinstance(exc, TelegramRetryAfter):
         return True
-    chat_id = _chat_of(method)
-    return chat_id is not None and is_private_chat(chat_id)
-
-
-# Set by ``PacingRetryMiddleware.wait_turn``: the next request of this task to that chat
-# has its slot already and is not paced again.
-_reserved: contextvars.ContextVar[str | None] = contextvars.ContextVar("reserved", default=None)
+    if isinstance(exc, TelegramNetworkError) and never_reached_telegram(exc):
+        return True
+    if isinstance(exc, TelegramServerError | TelegramNetworkError):
+        return is_safe_to_repeat(method)
+    return False
 
 
 @dataclass
@@ -139,6 +376,7 @@ class RequestStats:
     sent: int = 0
     retried_after_429: int = 0
     retried_after_error: int = 0
+    not_repeated: int = 0  # failures with an unknown outcome raised to the caller
 
 
 class PacingRetryMiddleware(BaseRequestMiddleware):
@@ -158,12 +396,16 @@ class PacingRetryMiddleware(BaseRequestMiddleware):
         self.max_retry_after = max_retry_after
         self.stats = RequestStats()
 
-    async def wait_turn(self, chat_id: int | str) -> None:
-        """Wait for a send slot to ``chat_id`` now, before the request is built; the
-        task's next request to that chat uses it.  Nothing is sent while waiting, so a
-        caller cancelled here knows for certain that nothing went out."""
-        await self.limiter.acquire(chat_id)
-        _reserved.set(str(chat_id))
+    async def wait_turn(self, chat_id: int | str, priority: Priority = Priority.PUBLISH) -> None:
+        """Take a slot for ``chat_id`` now, before the request exists.
+
+        The next paced request of this task to that chat uses the slot instead of queueing
+        again.  Cancelled while waiting: nothing was sent.  Await it directly (not through
+        ``asyncio.wait_for`` or a new task): the mark lives in this task's context.  Pass the
+        same chat reference the request will carry (``-100…`` and ``@name`` are two keys).
+        """
+        await self.limiter.acquire(chat_id, priority)
+        _prepaid.set(str(chat_id))
 
     async def __call__(
         self,
@@ -175,16 +417,15 @@ class PacingRetryMiddleware(BaseRequestMiddleware):
         if api_method == "getUpdates":
             return await make_request(bot, method)
         chat_id = _chat_of(method) if _is_paced(api_method) else None
+        priority = current_priority()
+        arrival = self.limiter.next_arrival()
+        prepaid = chat_id is not None and _prepaid.get() == str(chat_id)
+        if prepaid:
+            _prepaid.set(None)
         attempt = 0
-        if chat_id is not None and _reserved.get() == str(chat_id):
-            _reserved.set(None)
-            attempt_paced = True
-        else:
-            attempt_paced = False
         while True:
-            if chat_id is not None and not attempt_paced:
-                await self.limiter.acquire(chat_id)
-            attempt_paced = False
+            if chat_id is not None and not (prepaid and attempt == 0):
+                await self.limiter.acquire(chat_id, priority, arrival=arrival)
             try:
                 self.stats.sent += 1
                 return await make_request(bot, method)
@@ -198,16 +439,20 @@ class PacingRetryMiddleware(BaseRequestMiddleware):
                     chat_id,
                     exc.retry_after,
                 )
-                self.limiter.back_off(chat_id, exc.retry_after)
-                if chat_id is None:
-                    await asyncio.sleep(exc.retry_after)
+                if chat_id is not None:
+                    self.limiter.back_off(chat_id, exc.retry_after)
+                else:
+                    await self.limiter.sleep(exc.retry_after)
             except (TelegramServerError, TelegramNetworkError) as exc:
-                if attempt >= self.max_retries or not is_safe_to_repeat(method):
+                if not may_repeat(method, exc):
+                    self.stats.not_repeated += 1
+                    raise
+                if attempt >= self.max_retries:
                     raise
                 self.stats.retried_after_error += 1
                 delay = min(self.max_backoff, self.base_backoff * 2**attempt)
                 logger.warning(
                     "%s failed (%s); retrying in %.1f s", api_method, type(exc).__name__, delay
                 )
-                await asyncio.sleep(delay)
+                await self.limiter.sleep(delay)
             attempt += 1

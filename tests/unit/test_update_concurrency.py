@@ -1,0 +1,33 @@
+"""UPDATE_CONCURRENCY: how many updates polling handles at once."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.settings import SettingsError, load_settings
+
+TOKEN = "123456:ABCdefGHIjklMNOpqrSTUvwxYZ-secret"
+REQUIRED = {"bot_token": TOKEN, "channel_id": "@news_channel", "_env_file": None}
+
+
+@pytest.fixture(autouse=True)
+def no_env_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("UPDATE_CONCURRENCY", raising=False)
+
+
+def test_a_bounded_default() -> None:
+    assert load_settings(**REQUIRED).update_concurrency == 32
+
+
+def test_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("UPDATE_CONCURRENCY", "8")
+    assert load_settings(**REQUIRED).update_concurrency == 8
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "many", "100000"])
+def test_nonsense_names_the_setting(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("UPDATE_CONCURRENCY", value)
+    with pytest.raises(SettingsError) as info:
+        load_settings(**REQUIRED)
+    assert str(info.value).startswith("UPDATE_CONCURRENCY is invalid")
+    assert TOKEN not in str(info.value)
