@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(PY) -m bench.formatting
 	$(PY) -m bench.latency
 	$(PY) -m bench.burst
+	$(PY) -m bench.scale
 
 preview: $(STAMP)
 	$(PY) -m bot preview tests/fixtures/seed_article.txt

@@ -7,6 +7,8 @@ the same transaction).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
@@ -48,6 +50,21 @@ async def _step(message: Message, state: FSMContext, step: State, prompt: str) -
     await message.answer(plain(prompt))
 
 
+async def _take(
+    message: Message, state: FSMContext, texts: Texts, **fields: Callable[[str], object]
+) -> bool:
+    """Validate the message as one dialog field and store it; False (and the reason
+    told) when it is not valid."""
+    [(name, clean)] = fields.items()
+    try:
+        value = clean(message.text or "")
+    except InputError as exc:
+        await message.answer(explain(exc, texts))
+        return False
+    await state.update_data({name: value})
+    return True
+
+
 async def _finish(
     message: Message, state: FSMContext, spec: PollSpec | None, drafts: Drafts
 ) -> None:
@@ -77,13 +94,9 @@ def setup() -> Router:
 
     @router.message(NewArticle.title, _PLAIN_TEXT)
     async def got_title(message: Message, state: FSMContext, texts: Texts) -> None:
-        try:
-            title = clean_title(message.text)
-        except InputError as exc:
-            await message.answer(explain(exc, texts))
-            return
-        await state.update_data(title=title, paragraphs=[])
-        await _step(message, state, NewArticle.text, texts.new_ask_text)
+        if await _take(message, state, texts, title=clean_title):
+            await state.update_data(paragraphs=[])
+            await _step(message, state, NewArticle.text, texts.new_ask_text)
 
     @router.message(NewArticle.text, Command("done"))
     async def text_done(message: Message, state: FSMContext, texts: Texts) -> None:
@@ -128,13 +141,8 @@ def setup() -> Router:
 
     @router.message(NewArticle.credit, _PLAIN_TEXT)
     async def got_credit(message: Message, state: FSMContext, texts: Texts) -> None:
-        try:
-            credit = clean_credit(message.text or "")
-        except InputError as exc:
-            await message.answer(explain(exc, texts))
-            return
-        await state.update_data(credit=credit)
-        await _step(message, state, NewArticle.tags, texts.new_ask_tags)
+        if await _take(message, state, texts, credit=clean_credit):
+            await _step(message, state, NewArticle.tags, texts.new_ask_tags)
 
     @router.message(NewArticle.tags, Command("skip"))
     async def skip_tags(message: Message, state: FSMContext, texts: Texts) -> None:
@@ -143,13 +151,8 @@ def setup() -> Router:
 
     @router.message(NewArticle.tags, _PLAIN_TEXT)
     async def got_tags(message: Message, state: FSMContext, texts: Texts) -> None:
-        try:
-            tags = parse_tags(message.text or "")
-        except InputError as exc:
-            await message.answer(explain(exc, texts))
-            return
-        await state.update_data(tags=list(tags))
-        await _step(message, state, NewArticle.poll, texts.new_ask_poll)
+        if await _take(message, state, texts, tags=lambda text: list(parse_tags(text))):
+            await _step(message, state, NewArticle.poll, texts.new_ask_poll)
 
     @router.message(NewArticle.poll, Command("skip"))
     async def skip_poll(message: Message, state: FSMContext, drafts: Drafts) -> None:

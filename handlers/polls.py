@@ -81,13 +81,21 @@ def setup_editors() -> Router:
         else:
             await message.answer(plain(texts.not_found, id=article_id))
 
-    @router.message(Command("closepoll"))
-    async def cmd_closepoll(
+    @router.message(Command("closepoll", "results"))
+    async def cmd_poll_by_id(
         message: Message, command: CommandObject, board: PollBoard, texts: Texts
     ) -> None:
+        """``/closepoll 3`` freezes poll 3 with final results; ``/results 3`` shows them."""
         poll_id = parse_id(command.args)
         if poll_id is None:
             await message.answer(plain(texts.poll_id_usage, command=command.command))
+            return
+        if command.command.lower() == "results":
+            poll = await board.results(poll_id)
+            if poll is None:
+                await message.answer(plain(texts.poll_not_found, id=poll_id))
+            else:
+                await message.answer(plain(results_report(poll, texts)))
             return
         result = await board.close(poll_id)
         template = {
@@ -96,20 +104,6 @@ def setup_editors() -> Router:
             PollOutcome.POLL_NOT_FOUND: texts.poll_not_found,
         }[result.outcome]
         await message.answer(plain(template, id=poll_id, link=result.link or ""))
-
-    @router.message(Command("results"))
-    async def cmd_results(
-        message: Message, command: CommandObject, board: PollBoard, texts: Texts
-    ) -> None:
-        poll_id = parse_id(command.args)
-        if poll_id is None:
-            await message.answer(plain(texts.poll_id_usage, command=command.command))
-            return
-        poll = await board.results(poll_id)
-        if poll is None:
-            await message.answer(plain(texts.poll_not_found, id=poll_id))
-            return
-        await message.answer(plain(results_report(poll, texts)))
 
     return router
 

@@ -1,0 +1,1 @@
+"""The SQLite backend: the database with its own threads, repositories, dialog storage."""

@@ -329,35 +329,27 @@ class ArticleRepository:
             also_params=(attempt,),
         )
 
-    async def mark_failed(self, article_id: int, attempt: int, reason: str) -> Article | None:
+    async def _end_attempt(
+        self, article_id: int, attempt: int, status: ArticleStatus, reason: str | None
+    ) -> Article | None:
+        """End publishing attempt ``attempt`` in ``status``, if it is still the current one."""
         return await self._set(
             article_id,
-            "status = 'failed', failure_reason = ?",
-            (reason,),
+            "status = ?, failure_reason = COALESCE(?, failure_reason)",
+            (status.value, reason),
             (ArticleStatus.PUBLISHING.value,),
             also="AND publish_attempt = ?",
             also_params=(attempt,),
         )
+
+    async def mark_failed(self, article_id: int, attempt: int, reason: str) -> Article | None:
+        return await self._end_attempt(article_id, attempt, ArticleStatus.FAILED, reason)
 
     async def mark_uncertain(self, article_id: int, attempt: int, reason: str) -> Article | None:
-        return await self._set(
-            article_id,
-            "status = 'uncertain', failure_reason = ?",
-            (reason,),
-            (ArticleStatus.PUBLISHING.value,),
-            also="AND publish_attempt = ?",
-            also_params=(attempt,),
-        )
+        return await self._end_attempt(article_id, attempt, ArticleStatus.UNCERTAIN, reason)
 
     async def release(self, article_id: int, attempt: int, to: ArticleStatus) -> Article | None:
-        return await self._set(
-            article_id,
-            "status = ?",
-            (to.value,),
-            (ArticleStatus.PUBLISHING.value,),
-            also="AND publish_attempt = ?",
-            also_params=(attempt,),
-        )
+        return await self._end_attempt(article_id, attempt, to, None)
 
     async def settle_interrupted(self, reason: str, claimed_before: datetime) -> list[Article]:
         """Each article left "publishing" since before ``claimed_before`` becomes

@@ -34,6 +34,17 @@ class SqliteDialogStorage(BaseStorage):
         # Every reader who votes passes through here: bounded, least recently used out.
         self._states: OrderedDict[str, str | None] = OrderedDict()
         self._data: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        # The keys that have a row at all (editors in a dialog, a few hundred at most),
+        # loaded once: a reader who never had a dialog costs no database read.
+        self._stored: set[str] = set()
+        self._loaded = False
+
+    async def _has_row(self, name: str) -> bool:
+        if not self._loaded:
+            rows = await self._db.fetch_all("SELECT key FROM dialog_states")
+            self._stored.update(str(row["key"]) for row in rows)
+            self._loaded = True
+        return name in self._stored
 
     def _key(self, key: StorageKey) -> str:
         return self._keys.build(key)
@@ -49,11 +60,15 @@ class SqliteDialogStorage(BaseStorage):
             "updated_at = excluded.updated_at",
             (name, value, datetime.now(UTC).isoformat()),
         )
+        self._stored.add(name)
         _remember(self._states, name, value)
 
     async def get_state(self, key: StorageKey) -> str | None:
         name = self._key(key)
         if name not in self._states:
+            if not await self._has_row(name):
+                _remember(self._states, name, None)
+                return None
             row = await self._db.fetch_one(
                 "SELECT state FROM dialog_states WHERE key = ?", (name,)
             )
@@ -73,11 +88,15 @@ class SqliteDialogStorage(BaseStorage):
             "updated_at = excluded.updated_at",
             (name, json.dumps(dict(data), ensure_ascii=False), datetime.now(UTC).isoformat()),
         )
+        self._stored.add(name)
         _remember(self._data, name, copy.deepcopy(dict(data)))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         name = self._key(key)
         if name not in self._data:
+            if not await self._has_row(name):
+                _remember(self._data, name, {})
+                return {}
             row = await self._db.fetch_one("SELECT data FROM dialog_states WHERE key = ?", (name,))
             loaded = json.loads(row["data"]) if row is not None else {}
             _remember(self._data, name, loaded if isinstance(loaded, dict) else {})

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 from typing import Any
 
+from bot.models import PollStatus
 from tests.e2e.harness import (
     CHANNEL_ID,
     Newsroom,
@@ -12,6 +14,7 @@ from tests.e2e.harness import (
     body_of,
     exchange,
     expect_answers,
+    last_text,
 )
 from tests.fakes.botapi_server import FakeBotAPI
 from tests.fakes.users import FakeUser
@@ -297,3 +300,29 @@ async def test_votes_in_the_editors_preview_are_not_counted(
     await exchange(telegram, editor, "/publish 1")
     [post] = telegram.chat_messages(CHANNEL_ID)
     assert labels(post) == ["Да · 0", "Нет · 0", "Читать полностью"]
+
+
+async def test_poll_whose_send_timed_out_is_uncertain_and_its_buttons_still_count(
+    telegram: FakeBotAPI, tmp_path: Path, editor: FakeUser, reader: FakeUser
+) -> None:
+    room = Newsroom(telegram, tmp_path, request_timeout_seconds=1.0)
+    await room.start()
+    try:
+        # The channel gets the post, but the answer comes too late: outcome unknown.
+        telegram.fail_next("sendMessage", chat_id=CHANNEL_ID, delay=3.0, after_effect=True)
+        editor.sends(POLL)
+        await telegram.wait_for(
+            lambda: "Неизвестно, дошёл ли опрос" in last_text(editor), timeout=10
+        )
+        assert "Ничего не изменилось" not in last_text(editor)
+        await telegram.wait_for(lambda: telegram.chat_messages(CHANNEL_ID), timeout=10)
+        [post] = telegram.chat_messages(CHANNEL_ID)
+        # The post is there: a reader's press counts and proves where it is.
+        toast = await answer_to(telegram, reader.clicks(post, button_for(post, "Да")))
+        assert "Ваш голос учтён" in toast
+        poll = await room.poll(1)
+        assert poll is not None and poll.status is PollStatus.OPEN
+        assert poll.channel_message_id == post["message_id"] and poll.counts[0] == 1
+        await telegram.wait_for(lambda: shown_counts(telegram.current(post))["Да"] == 1)
+    finally:
+        await room.stop()
