@@ -155,12 +155,14 @@ def setup_admins() -> Router:
         }[await editors.remove(target, *_actor(message))]
         await message.answer(plain(template, id=target))
 
-    router.include_router(admins)
+    # A router's own handlers come before its sub-routers': the refusal gets its own.
+    others = Router(name="desk_not_admins")
 
-    @router.message(Command(*ADMIN_COMMANDS))
+    @others.message(Command(*ADMIN_COMMANDS))
     async def not_admin(message: Message, texts: Texts) -> None:
         await message.answer(plain(texts.admins_only))
 
+    router.include_routers(admins, others)
     return router
 
 
