@@ -22,10 +22,14 @@ from bot.articles.publishing import Publisher
 from bot.articles.reading import Reading
 from bot.articles.revisions import Revisions
 from bot.articles.scheduling import Scheduler
+from bot.desk.editors import Editors
+from bot.desk.history import ActionLog
+from bot.desk.stats import Stats
 from bot.polls.board import PollBoard
 from bot.repositories import ArticleStore, PollStore
 from bot.settings import Settings
 from bot.telegram.channel import Channel
+from bot.telegram.language import UserTexts
 from bot.telegram.menu import CommandMenu
 from bot.telegram.notices import Notifier
 from bot.telegram.pacing import PacingRetryMiddleware, Priority, RateLimiter, RateLimits
@@ -34,6 +38,7 @@ from bot.texts import Texts, get_texts
 from handlers import setup_routers
 from storage.sqlite.articles import ArticleRepository
 from storage.sqlite.db import Database
+from storage.sqlite.desk import DeskRepository
 from storage.sqlite.dialogs import SqliteDialogStorage
 from storage.sqlite.polls import PollRepository
 
@@ -56,6 +61,7 @@ class App:
     scheduler: Scheduler
     menu: CommandMenu
     notifier: Notifier
+    editors: Editors
 
 
 def create_bot(settings: Settings) -> tuple[Bot, PacingRetryMiddleware]:
@@ -95,6 +101,8 @@ async def create_app(settings: Settings) -> App:
     articles = ArticleRepository(db)
     polls = PollRepository(db)
     editor_ids = settings.all_editor_ids
+    desk = DeskRepository(db)
+    history = ActionLog(desk)
     channel = Channel(bot, settings.channel_chat_id, texts, polls, pacer=requests)
     board = PollBoard(
         bot,
@@ -104,8 +112,11 @@ async def create_app(settings: Settings) -> App:
         texts,
         settings.poll_refresh_seconds,
         budget_wait=lambda: requests.limiter.estimated_wait(channel.chat_ref, Priority.LIVE),
+        history=history,
     )
-    publisher = Publisher(articles, channel, after_publish=board.article_published)
+    publisher = Publisher(
+        articles, channel, after_publish=board.article_published, history=history
+    )
     notifier = Notifier(
         bot,
         texts,
@@ -115,24 +126,35 @@ async def create_app(settings: Settings) -> App:
         tz=settings.tz,
         secrets=[settings.bot_token.get_secret_value()],
     )
-    scheduler = Scheduler(articles, publisher, report=notifier.scheduled)
+    scheduler = Scheduler(articles, publisher, report=notifier.scheduled, history=history)
     dispatcher = TrackingDispatcher(
         storage=SqliteDialogStorage(db), events_isolation=SimpleEventIsolation()
     )
     menu = CommandMenu(editor_ids, texts)
+    editors = Editors(
+        desk,
+        frozenset(settings.editor_ids),
+        frozenset(settings.admin_ids),
+        on_added=lambda user_id: menu.grant(bot, user_id),
+        on_removed=lambda user_id: menu.revoke(bot, user_id),
+    )
+    dispatcher.update.outer_middleware(UserTexts(settings.language))
     dispatcher.message.outer_middleware(menu)
-    dispatcher.include_router(setup_routers(editor_ids))
+    dispatcher.include_router(setup_routers())
     dispatcher.workflow_data.update(
         settings=settings,
         texts=texts,
         publisher=publisher,
         board=board,
         scheduler=scheduler,
-        drafts=Drafts(articles, polls, channel, texts),
-        revisions=Revisions(articles, channel),
+        drafts=Drafts(articles, polls, channel, texts, history=history),
+        revisions=Revisions(articles, channel, history=history),
         reading=Reading(articles, texts, settings.tz),
-        editor_ids=editor_ids,
         notifier=notifier,
+        editors=editors,
+        history=history,
+        stats=Stats(articles, polls, desk, channel.chat_id, settings.tz),
+        channel=channel,
     )
     app = App(
         settings=settings,
@@ -149,6 +171,7 @@ async def create_app(settings: Settings) -> App:
         scheduler=scheduler,
         menu=menu,
         notifier=notifier,
+        editors=editors,
     )
 
     async def startup() -> None:
@@ -165,6 +188,8 @@ async def create_app(settings: Settings) -> App:
 async def on_startup(app: App) -> None:
     me = await app.bot.me()
     logger.info("Bot @%s started; channel %s", me.username, app.settings.channel_id)
+    await app.editors.load()
+    app.menu.pending.update(app.editors.stored)  # editors added in chat get their menu too
     await app.menu.install(app.bot)
     problem = await app.channel.check_can_post()
     if problem is not None:

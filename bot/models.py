@@ -132,3 +132,68 @@ class VoteResult:
     outcome: VoteOutcome
     poll: Poll | None
     position: int | None = None
+
+
+# --- the editor's desk (bot/desk/) ----------------------------------------------------------
+
+
+class EditorSource(StrEnum):
+    """Where an editor's right comes from: only database editors can be removed in chat."""
+
+    ADMIN = "admin"
+    SETTINGS = "settings"
+    DATABASE = "database"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEditor:
+    """An editor added with /addeditor."""
+
+    user_id: int
+    added_by: int
+    added_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EditorAction:
+    """One line of an article's history; ``editor_id`` None: the bot itself."""
+
+    id: int
+    action: str
+    at: datetime
+    editor_id: int | None = None
+    editor_name: str | None = None
+    article_id: int | None = None
+    poll_id: int | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PostReactions:
+    """The latest reaction counts of a channel post, largest first."""
+
+    chat: str
+    message_id: int
+    counts: tuple[tuple[str, int], ...]
+    date: datetime
+
+    @property
+    def total(self) -> int:
+        return sum(count for _, count in self.counts)
+
+
+@dataclass(frozen=True, slots=True)
+class TopArticle:
+    article_id: int
+    title: str
+    readers: int
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodStats:
+    """Totals of a period: articles published, distinct readers, votes, the most read."""
+
+    published: int
+    readers: int
+    votes: int
+    top: tuple[TopArticle, ...] = ()

@@ -17,8 +17,12 @@ from bot.models import (
     Article,
     ArticleContent,
     ArticleStatus,
+    EditorAction,
+    PeriodStats,
     Poll,
     PollSpec,
+    PostReactions,
+    StoredEditor,
     VoteResult,
 )
 
@@ -147,3 +151,54 @@ class PollStore(Protocol):
 
     async def stale(self) -> list[int]:
         """Polls whose channel post lags behind their counts (e.g. after a restart)."""
+
+
+# --- the editor's desk (bot/desk/) ----------------------------------------------------------
+
+
+class EditorStore(Protocol):
+    """Editors added from the chat; each change and its history line in one transaction."""
+
+    async def list_editors(self) -> list[StoredEditor]: ...
+
+    async def editor_ids(self) -> frozenset[int]:
+        """The cheap query other instances repeat to see additions and removals."""
+
+    async def add_editor(
+        self, user_id: int, added_by: int, added_by_name: str | None = None
+    ) -> bool:
+        """True when this call added them (False: already there)."""
+
+    async def remove_editor(
+        self, user_id: int, removed_by: int, removed_by_name: str | None = None
+    ) -> bool:
+        """True when this call removed them (False: not a stored editor)."""
+
+
+class HistoryStore(Protocol):
+    async def record_action(
+        self,
+        action: str,
+        editor_id: int | None,
+        *,
+        editor_name: str | None = None,
+        article_id: int | None = None,
+        poll_id: int | None = None,
+        detail: str | None = None,
+    ) -> None: ...
+
+    async def article_history(self, article_id: int) -> list[EditorAction]:
+        """Every action on the article and on its poll, oldest first."""
+
+
+class StatsStore(Protocol):
+    async def save_reactions(
+        self, chat: str, message_id: int, counts: tuple[tuple[str, int], ...], date: datetime
+    ) -> bool:
+        """Keep the counts unless newer ones are stored already; True when kept."""
+
+    async def reactions(self, chat: str, message_id: int) -> PostReactions | None: ...
+
+    async def period_stats(self, since: datetime, until: datetime, top: int) -> PeriodStats:
+        """Articles published, distinct readers who first opened an article, votes cast
+        or changed, and the ``top`` articles by new readers, in [since, until)."""

@@ -292,6 +292,102 @@ class Texts:
     )
     admin_error_report: str = "⚠️ Ошибка при обработке обновления {update_id}: {error}"
 
+    # --- the editor's desk: editors, history, statistics (bot/desk/, handlers/desk.py) ---
+    cmd_history: str = "История статьи: /history <номер>"
+    cmd_stats: str = "Статистика: /stats или /stats <номер>"
+    admins_only: str = "Эта команда доступна только администраторам."
+    editors_header: str = "Редакторы:"
+    editors_line_admin: str = "{id} — администратор (ADMIN_IDS)"
+    editors_line_settings: str = "{id} — редактор из настроек (EDITOR_IDS)"
+    editors_line_database: str = "{id} — редактор, добавил {added_by} {when}"
+    editors_footer: str = (
+        "Добавить: /addeditor <id> или ответом /addeditor на пересланное от человека "
+        "сообщение. Убрать: /removeeditor <id>."
+    )
+    addeditor_usage: str = (
+        "Укажите id пользователя: /addeditor 123456789, или ответьте /addeditor на "
+        "пересланное от него сообщение."
+    )
+    addeditor_hidden_forward: str = (
+        "Отправитель скрыл свой аккаунт в пересланных сообщениях, и Telegram не сообщает "
+        "его id. Узнайте id (например, у @userinfobot) и отправьте /addeditor <id>."
+    )
+    addeditor_bot: str = "Это бот: бота нельзя сделать редактором."
+    editor_added: str = (
+        "{id} теперь редактор: команды редактора работают сразу, меню появится в его чате с ботом."
+    )
+    editor_already: str = "{id} уже редактор."
+    editor_in_settings: str = "{id} уже редактор по настройкам (EDITOR_IDS или ADMIN_IDS)."
+    removeeditor_usage: str = "Укажите id редактора: /removeeditor 123456789"
+    editor_removed: str = "{id} больше не редактор."
+    editor_not_removable: str = (
+        "{id} — редактор по настройкам (EDITOR_IDS или ADMIN_IDS): командой его не убрать, "
+        "только изменив настройки и перезапустив бота."
+    )
+    editor_not_found: str = "{id} нет среди редакторов, добавленных в чате. Список: /editors"
+    history_usage: str = "Укажите номер статьи: /history 12"
+    history_header: str = "История статьи №{id} «{title}» (время — {timezone}):"
+    history_empty: str = "В истории статьи №{id} пока нет записей."
+    history_line: str = "{when} · {who} · {action}"
+    history_detail: str = "{line} ({detail})"
+    history_bot: str = "бот"
+    history_poll: str = "опрос №{poll_id}"
+    history_actions: tuple[tuple[str, str], ...] = (
+        ("import", "импорт"),
+        ("new", "создание (/new)"),
+        ("edit", "правка"),
+        ("photo", "фото"),
+        ("publish", "публикация"),
+        ("forcepublish", "повторная публикация"),
+        ("markpublished", "отмечена опубликованной"),
+        ("schedule", "запланирована на {when}"),
+        ("unschedule", "отмена расписания"),
+        ("poll", "опрос"),
+        ("addpoll", "опрос добавлен"),
+        ("closepoll", "опрос завершён"),
+        ("delete", "удаление"),
+        ("addeditor", "добавлен редактор"),
+        ("removeeditor", "убран редактор"),
+    )
+    history_details: tuple[tuple[str, str], ...] = (
+        ("published", "успешно"),
+        ("failed", "ошибка"),
+        ("uncertain", "исход неизвестен"),
+        ("posted", "в канале"),
+        ("attached", "под постом"),
+        ("closed", "завершён"),
+        ("text", "текст"),
+        ("summary", "анонс"),
+        ("tags", "теги"),
+        ("credit", "подпись к фото"),
+    )
+    stats_usage: str = "Формат: /stats — итоги дня и недели, /stats <номер> — статья."
+    stats_article_header: str = "Статья №{id} «{title}» · {status}"
+    stats_readers: str = "Читателей полного текста: {readers}"
+    stats_reactions: str = "Реакции в канале ({total}): {reactions}"
+    stats_no_reactions: str = (
+        "Реакций пока нет (Telegram сообщает о них с задержкой до нескольких минут)."
+    )
+    stats_not_in_channel: str = "Поста в канале ещё нет: реакций и читателей нет."
+    stats_no_poll: str = "Опроса нет."
+    stats_reaction_custom: str = "свой эмодзи"
+    stats_reaction_paid: str = "⭐ платные"
+    stats_today: str = "Сегодня"
+    stats_week: str = "Эта неделя (с понедельника)"
+    stats_period: str = (
+        "{label}: опубликовано статей — {published}, новых читателей — {readers}, "
+        "голосов — {votes}"
+    )
+    stats_top_header: str = "Самые читаемые за неделю:"
+    stats_top_line: str = "№{id} · {readers} чит. · {title}"
+    stats_top_empty: str = "За неделю полные тексты ещё никто не открывал."
+
+    def history_action(self, action: str) -> str:
+        return dict(self.history_actions).get(action, action)
+
+    def history_detail_name(self, detail: str) -> str:
+        return dict(self.history_details).get(detail, detail)
+
     def status_name(self, status: str) -> str:
         return dict(self.status_names).get(status, status)
 
@@ -306,4 +402,15 @@ DEFAULT_LANGUAGE = "ru"
 
 def get_texts(language: str | None = None) -> Texts:
     """Texts for a language code, falling back to the default language."""
+    if language == "en" and "en" not in LANGUAGES:
+        from bot.texts_en import EN  # here: texts_en imports this module
+
+        LANGUAGES["en"] = EN
     return LANGUAGES.get(language or DEFAULT_LANGUAGE, RU)
+
+
+def texts_for_user(language_code: str | None, default: str) -> Texts:
+    """A person's texts by their Telegram language: English for en*, else ``default``."""
+    if language_code and language_code.lower().startswith("en"):
+        return get_texts("en")
+    return get_texts(default)

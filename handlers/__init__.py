@@ -11,6 +11,7 @@ from aiogram import F, Router
 from aiogram.enums import ChatType
 
 from . import (
+    desk,
     drafts,
     errors,
     groups,
@@ -23,10 +24,14 @@ from . import (
 )
 
 
-def setup_routers(editor_ids: frozenset[int]) -> Router:
+def setup_routers() -> Router:
     editors = Router(name="editors")
-    editors.message.filter(F.chat.type == ChatType.PRIVATE, F.from_user.id.in_(editor_ids))
+    # The set of editors changes in chat (/addeditor): the filter asks bot/desk/editors.py.
+    editors.message.filter(F.chat.type == ChatType.PRIVATE, desk.IsEditor())
+    editors.message.middleware(desk.ActingEditor())
     editors.include_routers(
+        desk.setup_admins(),
+        desk.setup(),
         new_article.setup(),
         polls.setup_editors(),
         schedules.setup(),
@@ -38,6 +43,7 @@ def setup_routers(editor_ids: frozenset[int]) -> Router:
     root.include_routers(
         errors.setup(),
         polls.setup_votes(),
+        desk.setup_reactions(),
         editors,
         reading.setup(),
         groups.setup(),

@@ -127,4 +127,4 @@ async def _import(message: Message, raw: str, drafts: Drafts, texts: Texts) -> N
     except ParseError as exc:
         await message.answer(plain(texts.import_error(exc.code)))
         return
-    await message.answer(await drafts.preview(message.chat.id, article))
+    await message.answer(await drafts.preview(message.chat.id, article, texts=texts))

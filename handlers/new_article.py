@@ -66,14 +66,14 @@ async def _take(
 
 
 async def _finish(
-    message: Message, state: FSMContext, spec: PollSpec | None, drafts: Drafts
+    message: Message, state: FSMContext, spec: PollSpec | None, drafts: Drafts, texts: Texts
 ) -> None:
     """Store the draft and its poll, then show its preview."""
     assert message.from_user is not None
     draft = DialogDraft.from_state(await state.get_data())
     article = await drafts.create_from_dialog(draft, spec, message.from_user.id)
     await state.clear()
-    await message.answer(await drafts.preview(message.chat.id, article))
+    await message.answer(await drafts.preview(message.chat.id, article, texts=texts))
 
 
 def setup() -> Router:
@@ -155,8 +155,8 @@ def setup() -> Router:
             await _step(message, state, NewArticle.poll, texts.new_ask_poll)
 
     @router.message(NewArticle.poll, Command("skip"))
-    async def skip_poll(message: Message, state: FSMContext, drafts: Drafts) -> None:
-        await _finish(message, state, None, drafts)
+    async def skip_poll(message: Message, state: FSMContext, drafts: Drafts, texts: Texts) -> None:
+        await _finish(message, state, None, drafts, texts)
 
     @router.message(NewArticle.poll, _PLAIN_TEXT)
     async def got_poll(message: Message, state: FSMContext, drafts: Drafts, texts: Texts) -> None:
@@ -165,7 +165,7 @@ def setup() -> Router:
         except InputError as exc:
             await message.answer(explain(exc, texts))
             return
-        await _finish(message, state, spec, drafts)
+        await _finish(message, state, spec, drafts, texts)
 
     @router.message(NewArticle.title, ~F.text)
     @router.message(NewArticle.credit, ~F.text)

@@ -112,11 +112,13 @@ def setup_votes() -> Router:
     router = Router(name="poll_votes")
 
     @router.callback_query(Vote.filter())
-    async def on_vote(callback: CallbackQuery, callback_data: Vote, board: PollBoard) -> None:
+    async def on_vote(
+        callback: CallbackQuery, callback_data: Vote, board: PollBoard, texts: Texts
+    ) -> None:
         message = callback.message
         under = (message.chat, message.message_id) if message is not None else None
         toast = await board.vote(
-            callback_data.poll, callback.from_user.id, callback_data.option, under
+            callback_data.poll, callback.from_user.id, callback_data.option, under, texts=texts
         )
         await callback.answer(toast)
 

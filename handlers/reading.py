@@ -11,6 +11,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from pydantic import Field
 
 from bot.articles.reading import Reading
+from bot.desk.editors import Editors
 from bot.models import Article
 from bot.telegram.limits import CALLBACK_ANSWER_LIMIT
 from bot.telegram.links import article_id_from_payload
@@ -28,8 +29,10 @@ class ReadArticle(CallbackData, prefix="read"):
     article_id: int = Field(ge=1, lt=2**63)
 
 
-async def send_full_text(message: Message, article: Article, reading: Reading) -> None:
-    for part in reading.full_text_html(article):
+async def send_full_text(
+    message: Message, article: Article, reading: Reading, texts: Texts
+) -> None:
+    for part in reading.full_text_html(article, texts):
         await message.answer(part, link_preview_options=NO_PREVIEW)
 
 
@@ -51,16 +54,17 @@ def setup() -> Router:
         article_id: int,
         reading: Reading,
         texts: Texts,
-        editor_ids: frozenset[int],
+        editors: Editors,
     ) -> None:
         """``/start a12`` from the "Читать полностью" button: the whole article."""
         assert message.from_user is not None
         reader = message.from_user.id
-        article = await reading.open(article_id, reader, is_editor=reader in editor_ids)
+        is_editor = await editors.is_editor(reader)
+        article = await reading.open(article_id, reader, is_editor=is_editor)
         if article is None:
             await message.answer(plain(texts.article_not_found))
             return
-        await send_full_text(message, article, reading)
+        await send_full_text(message, article, reading, texts)
 
     @router.message(CommandStart(deep_link=True))
     async def start_unknown_payload(message: Message, texts: Texts) -> None:
@@ -91,21 +95,21 @@ def setup() -> Router:
         callback_data: ReadArticle,
         reading: Reading,
         texts: Texts,
-        editor_ids: frozenset[int],
+        editors: Editors,
     ) -> None:
         reader = callback.from_user.id
         article = await reading.open(
-            callback_data.article_id, reader, is_editor=reader in editor_ids
+            callback_data.article_id, reader, is_editor=await editors.is_editor(reader)
         )
         if article is None or not isinstance(callback.message, Message):
             await callback.answer(texts.article_not_found[:CALLBACK_ANSWER_LIMIT], show_alert=True)
             return
         await callback.answer()
-        await send_full_text(callback.message, article, reading)
+        await send_full_text(callback.message, article, reading, texts)
 
     @router.message(Command("help"))
-    async def reader_help(message: Message, texts: Texts, editor_ids: frozenset[int]) -> None:
-        is_editor = message.from_user is not None and message.from_user.id in editor_ids
+    async def reader_help(message: Message, texts: Texts, editors: Editors) -> None:
+        is_editor = message.from_user is not None and await editors.is_editor(message.from_user.id)
         await message.answer(plain(texts.editor_help if is_editor else texts.reader_help))
 
     @router.message(Command(*EDITOR_COMMANDS))

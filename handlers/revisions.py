@@ -71,7 +71,9 @@ async def _answer(
     """A revised draft is shown as its new preview; anything else, in words."""
     if result.outcome is EditOutcome.DRAFT_UPDATED and result.article is not None:
         notice = texts.edit_draft_updated.format(id=article_id)
-        await message.answer(await drafts.preview(message.chat.id, result.article, notice))
+        await message.answer(
+            await drafts.preview(message.chat.id, result.article, notice, texts=texts)
+        )
         return
     template = {
         EditOutcome.NOT_FOUND: texts.not_found,

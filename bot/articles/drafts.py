@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from bot.articles.parsing import parse_article
+from bot.desk.history import ActionLog
 from bot.models import Article, ArticleContent, PollSpec
 from bot.repositories import ArticleStore, PollStore
 from bot.text.html import plain
@@ -67,24 +68,39 @@ class DialogDraft:
 
 class Drafts:
     def __init__(
-        self, articles: ArticleStore, polls: PollStore, channel: PreviewChannel, texts: Texts
+        self,
+        articles: ArticleStore,
+        polls: PollStore,
+        channel: PreviewChannel,
+        texts: Texts,
+        *,
+        history: ActionLog | None = None,
     ) -> None:
         self._articles = articles
         self._polls = polls
         self._channel = channel
         self._texts = texts
+        self._history = history
+
+    async def _record(self, action: str, article_id: int, detail: str | None = None) -> None:
+        if self._history is not None:
+            await self._history.record(action, article_id=article_id, detail=detail)
 
     async def import_text(self, raw: str, author_id: int) -> Article:
         """A page dump as a new draft; raises ParseError when it is not an article."""
-        return await self._articles.create(parse_article(raw), author_id)
+        article = await self._articles.create(parse_article(raw), author_id)
+        await self._record("import", article.id)
+        return article
 
     async def create_from_dialog(
         self, draft: DialogDraft, poll: PollSpec | None, author_id: int
     ) -> Article:
         """The article of a finished /new dialog and its poll, stored in one transaction."""
-        return await self._articles.create(
+        article = await self._articles.create(
             draft.content(), author_id, photo_file_id=draft.photo_file_id, poll=poll
         )
+        await self._record("new", article.id)
+        return article
 
     async def unpublished(self) -> list[Article]:
         return await self._articles.list_unpublished()
@@ -92,6 +108,7 @@ class Drafts:
     async def attach_photo(self, article_id: int, file_id: str) -> ActionResult:
         article = await self._articles.set_photo(article_id, file_id)
         if article is not None:
+            await self._record("photo", article_id)
             return ActionResult(ActionOutcome.DONE, article_id, article)
         return await self.refusal(article_id)
 
@@ -112,15 +129,23 @@ class Drafts:
             return ActionResult(ActionOutcome.NOT_FOUND, article_id)
         return ActionResult(ActionOutcome.NOT_ALLOWED, article_id, existing)
 
-    async def preview(self, chat_id: int, article: Article, notice: str | None = None) -> str:
+    async def preview(
+        self,
+        chat_id: int,
+        article: Article,
+        notice: str | None = None,
+        *,
+        texts: Texts | None = None,
+    ) -> str:
         """Send the draft's post exactly as the channel will show it to ``chat_id`` and
         remember it (a photo in reply attaches to the draft); returns what the editor
-        can do next, as HTML."""
+        can do next, as HTML, in the editor's ``texts`` (the post itself stays in the
+        channel's language)."""
         post = await self._channel.render(article, preview=True)
         preview_id = await self._channel.send_rendered(chat_id, post)
         await self._articles.remember_preview(chat_id, preview_id, article.id)
         poll = await self._polls.for_article(article.id)
-        t = self._texts
+        t = texts or self._texts
         lines = [t.draft_actions.format(id=article.id, title=article.title)]
         if poll is not None:
             lines.append(t.draft_has_poll.format(poll_id=poll.id, question=poll.question))

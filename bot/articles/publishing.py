@@ -19,6 +19,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+from bot.desk.history import ActionLog
 from bot.models import Article, ArticleStatus
 from bot.repositories import ArticleStore
 from bot.text.html import plain
@@ -93,10 +94,19 @@ class Publisher:
         articles: ArticleStore,
         channel: ChannelPort,
         after_publish: Callable[[Article], Awaitable[None]] | None = None,
+        *,
+        history: ActionLog | None = None,
     ) -> None:
         self._articles = articles
         self._channel = channel
         self._after_publish = after_publish
+        self._history = history
+
+    async def _record(self, action: str, result: PublishResult, article_id: int) -> PublishResult:
+        """A history line for an attempt this call made (refusals changed nothing)."""
+        if self._history is not None and result.claimed:
+            await self._history.record(action, article_id=article_id, detail=result.outcome)
+        return result
 
     def link_for(self, article: Article) -> str | None:
         """The post's link, in the chat the article was published in."""
@@ -113,14 +123,16 @@ class Publisher:
         claimed = await self._articles.claim(article_id)
         if claimed is None:
             return await self._why_not(article_id)
-        return await self._send(claimed, release_to=ArticleStatus.DRAFT)
+        result = await self._send(claimed, release_to=ArticleStatus.DRAFT)
+        return await self._record("publish", result, article_id)
 
     async def publish_scheduled(self, article_id: int, due_by: datetime) -> PublishResult:
         """The scheduler's publish: only if still scheduled for no later than ``due_by``."""
         claimed = await self._articles.claim_scheduled(article_id, due_by)
         if claimed is None:
             return await self._why_not(article_id)
-        return await self._send(claimed, release_to=ArticleStatus.SCHEDULED)
+        result = await self._send(claimed, release_to=ArticleStatus.SCHEDULED)
+        return await self._record("publish", result, article_id)
 
     async def force_publish(self, article_id: int) -> PublishResult:
         """Publish an "uncertain" article anyway: the editor checked the channel and found
@@ -135,7 +147,8 @@ class Publisher:
         )
         if claimed is None:
             return await self._why_not(article_id)
-        return await self._send(claimed, release_to=ArticleStatus.UNCERTAIN)
+        result = await self._send(claimed, release_to=ArticleStatus.UNCERTAIN)
+        return await self._record("forcepublish", result, article_id)
 
     async def mark_published(self, article_id: int, link: str) -> PublishResult:
         """An editor found the "uncertain" post in the channel: record it as published.
@@ -160,7 +173,8 @@ class Publisher:
         if done is None:
             return await self._why_not(article_id)
         await self._published(done)
-        return PublishResult(Outcome.PUBLISHED, done, self.link_for(done))
+        result = PublishResult(Outcome.PUBLISHED, done, self.link_for(done))
+        return await self._record("markpublished", result, article_id)
 
     async def _send(self, claimed: Article, *, release_to: ArticleStatus) -> PublishResult:
         article_id, attempt = claimed.id, claimed.publish_attempt

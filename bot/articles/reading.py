@@ -19,15 +19,18 @@ class Reading:
         self._articles = articles
         self._texts = texts
         self._tz = tz
-        self._parts: OrderedDict[tuple[int, datetime], list[str]] = OrderedDict()
+        self._parts: OrderedDict[tuple[int, datetime, int], list[str]] = OrderedDict()
 
-    def full_text_html(self, article: Article) -> list[str]:
-        """The reader's messages for an article, cached until the article changes."""
-        key = (article.id, article.updated_at)
+    def full_text_html(self, article: Article, texts: Texts | None = None) -> list[str]:
+        """The reader's messages for an article in the reader's ``texts`` (labels and the
+        date line), cached until the article changes."""
+        texts = texts or self._texts
+        # Each language's Texts is one module-level object: its id names the language.
+        key = (article.id, article.updated_at, id(texts))
         parts = self._parts.get(key)
         if parts is None:
             rendered = full_text(
-                article.content, texts=self._texts, published=article.published_at, tz=self._tz
+                article.content, texts=texts, published=article.published_at, tz=self._tz
             )
             parts = [part.as_html() for part in rendered]
             self._parts[key] = parts

@@ -14,6 +14,7 @@ from typing import Protocol
 
 from bot.articles.intake import clean_credit, parse_tags
 from bot.articles.parsing import parse_article
+from bot.desk.history import ActionLog
 from bot.errors import InputError
 from bot.models import Article, ArticleContent, ArticleStatus
 from bot.repositories import ArticleStore, Change
@@ -93,19 +94,30 @@ FIELD_CHANGES: dict[str, Callable[[str], Change]] = {
 
 
 class Revisions:
-    def __init__(self, articles: ArticleStore, channel: PostEditor) -> None:
+    def __init__(
+        self, articles: ArticleStore, channel: PostEditor, *, history: ActionLog | None = None
+    ) -> None:
         self._articles = articles
         self._channel = channel
+        self._history = history
 
     async def replace_text(self, article_id: int, raw: str) -> EditResult:
         """``/edit``: a re-imported text replaces the text; what it does not say is kept
         (raises ParseError when it is not an article)."""
         new = parse_article(raw)
-        return await self.revise(article_id, lambda old: merge_import(old, new))
+        result = await self.revise(article_id, lambda old: merge_import(old, new))
+        return await self._record(result, article_id, "text")
 
     async def set_field(self, name: str, article_id: int, value: str) -> EditResult:
         """``/summary``, ``/tags``, ``/credit``: one field (InputError when invalid)."""
-        return await self.revise(article_id, FIELD_CHANGES[name](value))
+        result = await self.revise(article_id, FIELD_CHANGES[name](value))
+        return await self._record(result, article_id, name)
+
+    async def _record(self, result: EditResult, article_id: int, what: str) -> EditResult:
+        changed = result.outcome not in (EditOutcome.NOT_FOUND, EditOutcome.BUSY)
+        if self._history is not None and changed:
+            await self._history.record("edit", article_id=article_id, detail=what)
+        return result
 
     async def revise(self, article_id: int, change: Change) -> EditResult:
         current = await self._articles.get(article_id)

@@ -23,6 +23,7 @@ from aiogram.exceptions import (
 from aiogram.types import Chat, InlineKeyboardMarkup, LinkPreviewOptions
 from aiogram.utils.formatting import Text
 
+from bot.desk.history import ActionLog
 from bot.models import Article, Poll, PollStatus, VoteOutcome
 from bot.polls.callbacks import vote_rows
 from bot.polls.refresher import Refresher
@@ -74,7 +75,10 @@ class PollBoard:
         texts: Texts,
         refresh_interval: float,
         budget_wait: Callable[[], float] | None = None,
+        *,
+        history: ActionLog | None = None,
     ) -> None:
+        self.history = history
         self.bot = bot
         self.polls = polls
         self.articles = articles
@@ -100,14 +104,31 @@ class PollBoard:
             # It may be in the channel: its buttons work if it is (the first press
             # records where), and the editor is asked to look.
             await self.polls.mark_uncertain(poll.id)
-            return PollResult(PollOutcome.UNCERTAIN, poll, reason=exc.message)
+            return await self._record(
+                "poll", PollResult(PollOutcome.UNCERTAIN, poll, reason=exc.message)
+            )
         except TelegramAPIError as exc:
             await self.polls.mark_failed(poll.id)
-            return PollResult(PollOutcome.FAILED, poll, reason=exc.message)
+            return await self._record(
+                "poll", PollResult(PollOutcome.FAILED, poll, reason=exc.message)
+            )
         posted = await self.polls.mark_posted(poll.id, self.channel.chat_id, message.message_id)
-        return PollResult(
-            PollOutcome.POSTED, posted or poll, link=self.channel.post_link(message.message_id)
+        return await self._record(
+            "poll",
+            PollResult(
+                PollOutcome.POSTED, posted or poll, link=self.channel.post_link(message.message_id)
+            ),
         )
+
+    async def _record(self, action: str, result: PollResult) -> PollResult:
+        if self.history is not None and result.poll is not None:
+            await self.history.record(
+                action,
+                poll_id=result.poll.id,
+                article_id=result.poll.article_id,
+                detail=result.outcome,
+            )
+        return result
 
     async def attach_to_draft(self, article_id: int, text: str, editor_id: int) -> PollResult:
         """``/addpoll``: a poll whose buttons go under the article's post (InputError for
@@ -122,7 +143,9 @@ class PollBoard:
             if current is None:
                 return PollResult(PollOutcome.NOT_FOUND)
             return PollResult(PollOutcome.NOT_ALLOWED, article=current)
-        return PollResult(PollOutcome.ATTACHED, poll, article=article)
+        return await self._record(
+            "addpoll", PollResult(PollOutcome.ATTACHED, poll, article=article)
+        )
 
     async def close(self, poll_id: int) -> PollResult:
         """Freeze the poll and show its final results in the channel."""
@@ -142,7 +165,7 @@ class PollBoard:
             if poll.channel_message_id is not None
             else None
         )
-        return PollResult(PollOutcome.CLOSED, poll, link=link)
+        return await self._record("closepoll", PollResult(PollOutcome.CLOSED, poll, link=link))
 
     async def results(self, poll_id: int) -> Poll | None:
         return await self.polls.get(poll_id)
@@ -165,18 +188,25 @@ class PollBoard:
     # --- readers ---------------------------------------------------------------------
 
     async def vote(
-        self, poll_id: int, reader_id: int, option: int, under: tuple[Chat, int] | None = None
+        self,
+        poll_id: int,
+        reader_id: int,
+        option: int,
+        under: tuple[Chat, int] | None = None,
+        *,
+        texts: Texts | None = None,
     ) -> str:
         """Record the press (committed before this returns); returns the toast to show.
 
         ``under`` is the (chat, message id) the pressed button is under: a press under a
         poll whose send had an unknown outcome proves that, and where, it was posted.
         """
+        t = texts or self.texts  # the reader's language; the post keeps the channel's
         result = await self.polls.vote(poll_id, reader_id, option)
         if result.outcome is VoteOutcome.UNKNOWN or result.poll is None:
-            return self.texts.vote_unknown
+            return t.vote_unknown
         if result.outcome is VoteOutcome.CLOSED:
-            return self.texts.vote_poll_closed
+            return t.vote_poll_closed
         assert result.position is not None
         if result.poll.status is PollStatus.UNCERTAIN and under is not None:
             chat, message_id = under
@@ -189,7 +219,7 @@ class PollBoard:
             result.poll,
             result.position,
             changed=result.outcome is VoteOutcome.RECORDED,
-            texts=self.texts,
+            texts=t,
         )
 
     # --- the channel post --------------------------------------------------------------

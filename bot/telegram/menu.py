@@ -45,9 +45,21 @@ EDITOR_MENU = (
     ("closepoll", "cmd_closepoll"),
     ("results", "cmd_results"),
     ("cancel", "cmd_cancel"),
+    ("history", "cmd_history"),
+    ("stats", "cmd_stats"),
 )
 # Editor commands the menu does not show (they follow from a message or the help).
-EDITOR_UNLISTED = ("forcepublish", "markpublished", "done", "skip", "summary", "tags", "credit")
+EDITOR_UNLISTED: tuple[str, ...] = (
+    "forcepublish",
+    "markpublished",
+    "done",
+    "skip",
+    "summary",
+    "tags",
+    "credit",
+)
+# The admins' commands (handlers/desk.py): not in the menu.
+EDITOR_UNLISTED += ("editors", "addeditor", "removeeditor")
 # Every command only editors may use: readers who send one are told so.
 EDITOR_COMMANDS = (
     tuple(name for name, field in EDITOR_MENU if (name, field) not in READER_MENU)
@@ -80,6 +92,19 @@ class CommandMenu(BaseMiddleware):
             logger.info("Editor %s has no chat with the bot yet: %s", editor_id, exc.message)
         else:
             self.pending.discard(editor_id)
+
+    async def grant(self, bot: Bot, user_id: int) -> None:
+        """A new editor (/addeditor): their menu now, or when they first write."""
+        self.pending.add(user_id)
+        await self._install_for(bot, user_id)
+
+    async def revoke(self, bot: Bot, user_id: int) -> None:
+        """A removed editor sees the readers' menu again (their chat scope is deleted)."""
+        self.pending.discard(user_id)
+        try:
+            await bot.delete_my_commands(scope=BotCommandScopeChat(chat_id=user_id))
+        except TelegramAPIError as exc:
+            logger.info("No menu to reset for %s: %s", user_id, exc.message)
 
     async def __call__(
         self,

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import copy
 import json
+import time
 from collections.abc import Callable
 from functools import cache
 from types import TracebackType
@@ -36,7 +37,7 @@ from tests.fakes.methods import TelegramMethods
 from tests.fakes.spec import UploadedFile, decode_params, load_spec
 from tests.fakes.state import APIError, FaultRule, RateLimiter, RecordedRequest
 from tests.fakes.users import FakeUser, command_entities
-from tests.fakes.validation import validate
+from tests.fakes.validation import validate, validate_object
 
 __all__ = ["FakeBotAPI"]
 
@@ -160,7 +161,7 @@ class FakeBotAPI(TelegramMethods):
         username: str | None = None,
         *,
         started: bool = False,
-        language_code: str = "en",
+        language_code: str = "ru",
     ) -> FakeUser:
         """A user (created once per id).  ``started=True``: as if they had sent /start."""
         existing = self.fake_users.get(user_id)
@@ -179,6 +180,37 @@ class FakeBotAPI(TelegramMethods):
         content: dict[str, Any] = {"text": text, "entities": command_entities(text) or None}
         message = self.new_message(chat, from_user=None, **content)
         update = {"channel_post": copy.deepcopy(message)}
+        update_id = self.push_update(update)
+        return {**update, "update_id": update_id}
+
+    def reaction_count(
+        self, chat_id: int, message_id: int, counts: dict[str, int], *, date: int | None = None
+    ) -> dict[str, Any]:
+        """Telegram's ``message_reaction_count`` update for a channel post: the counts by
+        emoji (``"custom:<id>"`` for a custom emoji, ``"paid"`` for paid stars)."""
+        chat = self.chats[chat_id]
+        if self.message(chat.id, message_id) is None:
+            raise AssertionError(f"no message {message_id} in chat {chat_id}")
+        reactions = []
+        for label, total in counts.items():
+            if label == "paid":
+                kind: dict[str, Any] = {"type": "paid"}
+            elif label.startswith("custom:"):
+                kind = {"type": "custom_emoji", "custom_emoji_id": label.removeprefix("custom:")}
+            else:
+                kind = {"type": "emoji", "emoji": label}
+            errors = validate_object(kind, "ReactionType", "reactions.type")
+            if errors or total <= 0:
+                raise AssertionError(f"not a reaction Telegram sends: {kind}, {total}: {errors}")
+            reactions.append({"type": kind, "total_count": total})
+        update = {
+            "message_reaction_count": {
+                "chat": chat.as_chat(),
+                "message_id": message_id,
+                "date": date if date is not None else int(time.time()),
+                "reactions": reactions,
+            }
+        }
         update_id = self.push_update(update)
         return {**update, "update_id": update_id}
 

@@ -11,9 +11,13 @@ from bot.models import (
     Article,
     ArticleContent,
     ArticleStatus,
+    EditorAction,
+    PeriodStats,
     Poll,
     PollSpec,
     PollStatus,
+    PostReactions,
+    StoredEditor,
     VoteOutcome,
     VoteResult,
 )
@@ -334,3 +338,86 @@ def stores() -> tuple[MemoryArticles, MemoryPolls]:
     articles = MemoryArticles(polls)
     polls.articles = articles
     return articles, polls
+
+
+class MemoryDesk:
+    """EditorStore, HistoryStore and StatsStore in memory.  Period statistics are given
+    by the test (``period``): the SQL behind them is tested against SQLite."""
+
+    def __init__(self) -> None:
+        self.editors: dict[int, StoredEditor] = {}
+        self.actions: list[EditorAction] = []
+        self.post_reactions: dict[tuple[str, int], PostReactions] = {}
+        self.period = PeriodStats(published=0, readers=0, votes=0)
+        self.periods_asked: list[tuple[datetime, datetime, int]] = []
+        self.id_queries = 0
+
+    async def list_editors(self) -> list[StoredEditor]:
+        return sorted(self.editors.values(), key=lambda e: (e.added_at, e.user_id))
+
+    async def editor_ids(self) -> frozenset[int]:
+        self.id_queries += 1
+        return frozenset(self.editors)
+
+    async def add_editor(
+        self, user_id: int, added_by: int, added_by_name: str | None = None
+    ) -> bool:
+        if user_id in self.editors:
+            return False
+        self.editors[user_id] = StoredEditor(user_id, added_by, _now())
+        await self.record_action(
+            "addeditor", added_by, editor_name=added_by_name, detail=str(user_id)
+        )
+        return True
+
+    async def remove_editor(
+        self, user_id: int, removed_by: int, removed_by_name: str | None = None
+    ) -> bool:
+        if self.editors.pop(user_id, None) is None:
+            return False
+        await self.record_action(
+            "removeeditor", removed_by, editor_name=removed_by_name, detail=str(user_id)
+        )
+        return True
+
+    async def record_action(
+        self,
+        action: str,
+        editor_id: int | None,
+        *,
+        editor_name: str | None = None,
+        article_id: int | None = None,
+        poll_id: int | None = None,
+        detail: str | None = None,
+    ) -> None:
+        self.actions.append(
+            EditorAction(
+                id=len(self.actions) + 1,
+                action=action,
+                at=_now(),
+                editor_id=editor_id,
+                editor_name=editor_name,
+                article_id=article_id,
+                poll_id=poll_id,
+                detail=detail,
+            )
+        )
+
+    async def article_history(self, article_id: int) -> list[EditorAction]:
+        return [a for a in self.actions if a.article_id == article_id]
+
+    async def save_reactions(
+        self, chat: str, message_id: int, counts: tuple[tuple[str, int], ...], date: datetime
+    ) -> bool:
+        stored = self.post_reactions.get((chat, message_id))
+        if stored is not None and stored.date > date:
+            return False
+        self.post_reactions[chat, message_id] = PostReactions(chat, message_id, counts, date)
+        return True
+
+    async def reactions(self, chat: str, message_id: int) -> PostReactions | None:
+        return self.post_reactions.get((chat, message_id))
+
+    async def period_stats(self, since: datetime, until: datetime, top: int) -> PeriodStats:
+        self.periods_asked.append((since, until, top))
+        return self.period

@@ -54,7 +54,7 @@ class FakeUser:
         first_name: str,
         username: str | None = None,
         *,
-        language_code: str = "en",
+        language_code: str = "ru",
         started: bool = False,
     ) -> None:
         self.state = state
@@ -108,6 +108,23 @@ class FakeUser:
     def sends(self, text: str) -> dict[str, Any]:
         """A text message in the private chat; /commands get bot_command entities."""
         return self._push_message(self.private_chat, self._text_content(text))
+
+    def forwards(
+        self, text: str, origin: FakeUser | None = None, *, hidden_name: str | None = None
+    ) -> dict[str, Any]:
+        """A message of ``origin`` forwarded to the bot; ``hidden_name``: the sender hides
+        their account in forwards (Telegram gives only the name)."""
+        forward_origin: dict[str, Any]
+        if origin is not None:
+            forward_origin = {"type": "user", "date": 1_700_000_000, "sender_user": origin.user}
+        else:
+            forward_origin = {
+                "type": "hidden_user",
+                "date": 1_700_000_000,
+                "sender_user_name": hidden_name or "Hidden",
+            }
+        content = {"text": text, "forward_origin": copy.deepcopy(forward_origin)}
+        return self._push_message(self.private_chat, content)
 
     def replies(self, to_message: dict[str, Any], text: str) -> dict[str, Any]:
         """A reply (in the chat of ``to_message``) to one of the bot's or own messages."""

@@ -99,6 +99,12 @@ def validate(method: str, params: dict[str, Any], *, strict_html: bool = True) -
     return result
 
 
+def validate_object(value: Any, type_name: str, path: str) -> list[str]:
+    """Errors of an object of a spec type (e.g. what a fake update carries)."""
+    checker = _Checker(ValidationResult(), strict_html=True)
+    return checker.value_errors(value, [type_name], path) + checker.result.errors
+
+
 def formatted_text(
     obj: dict[str, Any], field_name: str, *, strict: bool = True
 ) -> tuple[str, list[dict[str, Any]]] | None:

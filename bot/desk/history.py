@@ -1,0 +1,64 @@
+"""The history of what editors did: every action, who and when.
+
+The services record an action where its outcome is known (bot/articles, bot/polls).  Who
+acts reaches them as ambient context rather than as a parameter of every service call:
+the editors' router sets ``acting`` for the update it handles (handlers/desk.py), and
+anything the bot does on its own (a scheduled publication) runs outside any update, so it
+is recorded with no editor.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from bot.models import EditorAction
+from bot.repositories import HistoryStore
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    user_id: int
+    name: str | None = None
+
+
+acting: ContextVar[Actor | None] = ContextVar("acting", default=None)
+
+
+class ActionLog:
+    def __init__(self, store: HistoryStore) -> None:
+        self._store = store
+
+    async def record(
+        self,
+        action: str,
+        *,
+        article_id: int | None = None,
+        poll_id: int | None = None,
+        detail: str | None = None,
+    ) -> None:
+        """Add a history line for the editor acting now (or the bot itself).
+
+        Called after the action took effect: if the line cannot be stored, the action
+        still stands, so the failure is logged and the editor still gets their answer.
+        """
+        actor = acting.get()
+        try:
+            await self._store.record_action(
+                action,
+                actor.user_id if actor else None,
+                editor_name=actor.name if actor else None,
+                article_id=article_id,
+                poll_id=poll_id,
+                detail=detail,
+            )
+        except Exception:
+            logger.exception(
+                "Could not record %s (article %s, poll %s)", action, article_id, poll_id
+            )
+
+    async def article(self, article_id: int) -> list[EditorAction]:
+        return await self._store.article_history(article_id)

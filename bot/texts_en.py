@@ -1,0 +1,357 @@
+"""The English catalogue: every field of ``Texts`` (bot/texts.py), translated.
+
+Readers and editors whose Telegram language is English get it (bot/telegram/language.py);
+the channel and everything not addressed to one person stay in the newsroom's LANGUAGE.
+tests/unit/test_texts.py checks that every field is translated and keeps its placeholders.
+"""
+
+from __future__ import annotations
+
+from bot.texts import Texts
+
+EN = Texts(
+    # --- channel post and full text ---
+    read_more_button="Read in full",
+    source_label="Source: {source}",
+    ellipsis="…",
+    dateline_separator=" — ",
+    published_format="%d.%m.%Y, %H:%M",
+    # --- readers ---
+    greeting="Hello! Here you can read the full texts of our channel's articles.",
+    latest_headlines="Latest articles:",
+    no_articles_yet="No articles have been published yet.",
+    article_not_found=(
+        "Could not find this article: the link may be outdated or broken. "
+        "Send /start to see the latest articles."
+    ),
+    article_not_published="This article has not been published yet.",
+    reader_help=(
+        "Tap “Read in full” under a post in the channel and the bot will send the full text "
+        "here. /start — the latest articles."
+    ),
+    # --- access ---
+    editors_only="This command is for editors only.",
+    private_only="Write to me in a private chat: I do not take commands in groups and channels.",
+    # --- editors: help and menu ---
+    editor_help=(
+        "Editor commands:\n"
+        "/new — a new article (step by step)\n"
+        "/import — import a page's text (the text on the next lines, as a reply to a "
+        "message with the text, or a .txt file with the caption /import)\n"
+        "/drafts — drafts, /published — published articles and their readers\n"
+        "/edit <number> — replace the text (the new text on the next lines); "
+        "/summary, /tags, /credit <number> <value> — single fields\n"
+        "/photo <number> — as a photo caption: attach the photo to the draft\n"
+        "/publish <number> — publish to the channel\n"
+        "/schedule <number> <YYYY-MM-DD HH:MM> — schedule, /unschedule <number> — cancel, "
+        "/scheduled — the list\n"
+        "/poll — a poll in the channel (the question and the options, each on a new line)\n"
+        "/addpoll <number> — a poll under a draft's post\n"
+        "/closepoll <poll number> — close a poll, /results <number> — its results\n"
+        "/cancel — leave the dialog"
+    ),
+    cmd_start="Latest articles",
+    cmd_help="Help",
+    cmd_new="New article",
+    cmd_import="Import a page's text",
+    cmd_drafts="Drafts",
+    cmd_publish="Publish a draft: /publish <number>",
+    cmd_photo="Photo for a draft: caption /photo <number>",
+    cmd_cancel="Leave the dialog",
+    cmd_poll="Poll in the channel",
+    cmd_addpoll="Poll under a draft's post: /addpoll <number>",
+    cmd_edit="Edit an article: /edit <number> and the new text",
+    cmd_unschedule="Cancel a scheduled publication",
+    cmd_closepoll="Close a poll: /closepoll <number>",
+    cmd_results="Poll results: /results <number>",
+    # --- editors: drafts and previews ---
+    draft_saved="Draft #{id} saved. This is how the post will look in the channel ⬆️",
+    draft_actions=(
+        "Draft #{id}: “{title}”\n"
+        "/publish {id} — publish now\n"
+        "/schedule {id} YYYY-MM-DD HH:MM — schedule\n"
+        "/photo {id} — as a photo caption, to attach the photo (or reply to the preview "
+        "with a photo)"
+    ),
+    drafts_header="Drafts and articles waiting for an action:",
+    drafts_empty="No drafts. /new — a new article, /import — import a text.",
+    drafts_line="#{id} · {status} · {title}",
+    published_header="Latest publications (readers of the full text):",
+    published_line="#{id} · {when} · {reads} readers · {title}\n{link}",
+    published_empty="Nothing has been published yet.",
+    cmd_published="Published articles and their readers",
+    status_names=(
+        ("draft", "draft"),
+        ("scheduled", "scheduled"),
+        ("publishing", "publishing"),
+        ("published", "published"),
+        ("failed", "publishing failed"),
+        ("uncertain", "status unknown"),
+    ),
+    # --- editors: import ---
+    import_usage=(
+        "Send the page's text on the lines after the command:\n"
+        "/import\n<text>\n\nor reply /import to a message with the text, "
+        "or send a .txt file with the caption /import."
+    ),
+    import_errors=(
+        ("empty", "The text is empty: nothing to import."),
+        (
+            "no_title",
+            "No title found: the first line of the text (after the date) must be the title.",
+        ),
+        ("no_body", "No article text found: there is no paragraph after the title."),
+        ("too_long", "The text is too long for one article."),
+    ),
+    import_not_text_file="A UTF-8 encoded .txt text file is needed.",
+    import_file_too_big="The file is too big: {limit} KB at most.",
+    import_bad_encoding="Could not read the file: save it in UTF-8.",
+    import_download_failed="Could not download the file from Telegram, please try again.",
+    # --- editors: photo ---
+    photo_usage=(
+        "To attach a photo to a draft, send it with the caption /photo <number> "
+        "or reply to the draft's preview with the photo."
+    ),
+    photo_attached="Photo attached to draft #{id}.",
+    photo_bad_id="Give the draft's number: /photo <number>, for example /photo 12.",
+    # --- editors: publishing ---
+    publish_usage="Give the draft's number: /publish <number>, for example /publish 12.",
+    not_found="There is no article #{id}. The list of drafts: /drafts",
+    published="Published in the channel: {link}",
+    already_published="Article #{id} is already published: {link}",
+    publish_in_progress="Article #{id} is being published right now, please wait.",
+    publish_not_allowed="Article #{id} cannot be published now (status: {status}).",
+    publish_failed="Could not publish article #{id}: {reason}. The draft is kept.",
+    publish_no_rights=(
+        "Could not publish article #{id}: the bot may not post in the channel {channel}. "
+        "Make the bot an administrator of the channel with the right to post messages "
+        "and repeat /publish {id}. The draft is kept."
+    ),
+    publish_uncertain=(
+        "It is unknown whether article #{id} reached the channel ({reason}). Check the "
+        "channel {channel}: if the post is not there — /forcepublish {id}, if it is — "
+        "/markpublished {id} <link to the post>."
+    ),
+    publish_uncertain_at_start=(
+        "After a restart it is unknown whether article #{id} “{title}” was published. "
+        "Check the channel {channel}: if the post is not there — /forcepublish {id}, if it "
+        "is — /markpublished {id} <link to the post>."
+    ),
+    markpublished_usage=(
+        "Give the article's number and the link to the post: "
+        "/markpublished 12 https://t.me/channel/345"
+    ),
+    channel_cannot_post="⚠️ The bot cannot post in the channel {channel}: {reason}",
+    # --- editing ---
+    edit_usage=(
+        "The article's new text goes on the lines after the command: /edit 12\n<text>. "
+        "Single fields: /summary 12 <summary>, /tags 12 <comma-separated tags>, "
+        "/credit 12 <photo credit>."
+    ),
+    field_usage="Format: /{command} <number> <value>, for example /{command} 12 …",
+    summary_too_long="The summary is too long: {limit} characters at most.",
+    edit_draft_updated="Draft #{id} updated.",
+    edit_post_updated="Article #{id} updated, the channel post is corrected: {link}",
+    edit_post_not_updated=(
+        "Article #{id} updated (the full text is already new), but the channel post could "
+        "not be changed: {reason}. The post: {link}"
+    ),
+    edit_busy="Article #{id} is being published right now, try again in a minute.",
+    # --- scheduling ---
+    schedule_usage=(
+        "Give the draft's number, the date and the time: /schedule 12 2026-12-01 09:30 "
+        "(time zone: {timezone})."
+    ),
+    schedule_bad_date=(
+        "Could not read the date “{value}”. Format: YYYY-MM-DD HH:MM, "
+        "for example 2026-12-01 09:30."
+    ),
+    schedule_in_past="The time {when} has already passed. Give a time in the future.",
+    schedule_too_far="You can schedule at most one year ahead.",
+    scheduled_ok="Article #{id} will be published {when} ({timezone}). Cancel: /unschedule {id}",
+    unscheduled_ok="The publication of article #{id} is cancelled, it is a draft again.",
+    not_scheduled="Article #{id} is not scheduled.",
+    unschedule_usage="Give the article's number: /unschedule 12",
+    scheduled_header="Scheduled publications ({timezone}):",
+    scheduled_line="#{id} · {when} · {title}",
+    scheduled_empty="No scheduled publications.",
+    scheduled_published="Scheduled article #{id} is published: {link}",
+    scheduled_published_late=(
+        "Scheduled article #{id} was published late (it was due at {when}, the bot was "
+        "unavailable): {link}"
+    ),
+    cmd_schedule="Schedule: /schedule <number> <YYYY-MM-DD HH:MM>",
+    cmd_scheduled="Scheduled publications",
+    # --- the /new dialog ---
+    new_ask_title="A new article. Send the title (one line). /cancel — cancel.",
+    new_title_empty="The title is empty. Send the title as text.",
+    new_title_too_long="The title is too long: {length} characters, {limit} at most.",
+    new_title_multiline="The title must be a single line.",
+    new_ask_text=(
+        "Now the article's text: in one or several messages, each paragraph on a new line. "
+        "When you are done, send /done."
+    ),
+    new_text_added="Paragraphs received: {count}. Go on or send /done.",
+    new_text_empty="No paragraph yet. Send the article's text.",
+    new_text_not_text="A text message is needed. When you are done, send /done.",
+    new_text_too_long="The article is too long: more than {limit} characters.",
+    new_ask_photo="Send a photo for the article, or /skip if it needs none.",
+    new_photo_expected="A photo is needed (not a file), or /skip.",
+    new_ask_credit="The photo credit, for example “Photo: Akorda”, or /skip.",
+    new_credit_too_long="The credit is too long: {limit} characters at most.",
+    new_ask_tags="Comma-separated tags (for example: Kazakhstan, China) or /skip.",
+    new_tags_invalid=(
+        "Could not read the tags: “{tag}”. Tags are words of letters and digits separated "
+        "by commas, {limit} at most."
+    ),
+    new_expected_text="Send text, or /cancel to leave.",
+    no_dialog="There is no open dialog. /new — a new article.",
+    cancelled="Cancelled. Nothing was saved.",
+    nothing_to_cancel="Nothing to cancel.",
+    # --- polls ---
+    poll_usage=(
+        "A poll: the question and the answer options, each on a new line:\n"
+        "/poll Should the avenue be renamed?\nYes\nNo\nHard to say\n\n"
+        "An introduction may come before the question on a line of its own."
+    ),
+    poll_addpoll_usage=(
+        "A poll for a draft: /addpoll <number>, then on new lines the question and the "
+        "options (if the draft already has a question from the page, only the options)."
+    ),
+    poll_no_question="No question: write the question on the first line after the command.",
+    poll_question_too_long="The question is too long: {length} characters, {limit} at most.",
+    poll_intro_too_long="The introduction is too long: {limit} characters at most.",
+    poll_too_few_options="At least {min} answer options are needed, each on a new line.",
+    poll_too_many_options="Too many options: {count}, {max} at most.",
+    poll_option_too_long="The option “{option}” is too long: {limit} characters at most.",
+    poll_duplicate_option="The option “{option}” is repeated.",
+    poll_posted="Poll #{id} is published: {link}\nClose: /closepoll {id} · Results: /results {id}",
+    poll_attached=(
+        "Poll #{id} is added to draft #{article_id}: its buttons will appear under the post. "
+        "Close it after publication: /closepoll {id}"
+    ),
+    poll_post_failed="Could not publish the poll: {reason}. Nothing has changed.",
+    poll_post_uncertain=(
+        "It is unknown whether poll #{id} reached the channel ({reason}). Check the channel "
+        "{channel}: if the poll's post is there, its buttons work and votes are counted; "
+        "if not, send /poll again."
+    ),
+    poll_not_found="There is no poll #{id}.",
+    poll_closed="Poll #{id} is closed. The results in the channel: {link}",
+    poll_already_closed="Poll #{id} is already closed.",
+    poll_id_usage="Give the poll's number, for example: /{command} 3",
+    poll_results_header="Poll #{id} ({status}): {question}",
+    poll_results_line="{label}: {count} ({percent}%)",
+    poll_results_voters="Voted: {voters}",
+    poll_status_open="open",
+    poll_status_closed="closed",
+    poll_status_pending="not in the channel yet",
+    poll_closed_title="Poll results",
+    poll_voters_total="Votes in total: {voters}",
+    poll_option_button="{label} · {count}",
+    vote_recorded="Your vote is counted: {label} — {percent}%",
+    vote_unchanged="You have already chosen: {label} — {percent}%",
+    vote_poll_closed="The poll is closed",
+    vote_unknown="This poll is not available",
+    vote_preview="This is a preview: voting opens after publication",
+    new_ask_poll=(
+        "Add a poll to the article? Send the question and the answer options, each on a new "
+        "line, or /skip."
+    ),
+    draft_poll_offer=(
+        "The page had a reader poll: “{question}”. To add it to the post, send "
+        "/addpoll {id} and the answer options on new lines."
+    ),
+    draft_has_poll="Poll #{poll_id} is attached to the post: {question}",
+    # --- errors ---
+    internal_error="Something went wrong. We know about the error, please try again later.",
+    storage_unavailable="The database is unavailable right now, nothing was done. Try later.",
+    admin_error_report="⚠️ Error while handling update {update_id}: {error}",
+    # --- the editor's desk ---
+    cmd_history="Article history: /history <number>",
+    cmd_stats="Statistics: /stats or /stats <number>",
+    admins_only="This command is for administrators only.",
+    editors_header="Editors:",
+    editors_line_admin="{id} — administrator (ADMIN_IDS)",
+    editors_line_settings="{id} — editor from the settings (EDITOR_IDS)",
+    editors_line_database="{id} — editor, added by {added_by} on {when}",
+    editors_footer=(
+        "Add: /addeditor <id>, or reply /addeditor to a message forwarded from the person. "
+        "Remove: /removeeditor <id>."
+    ),
+    addeditor_usage=(
+        "Give the user's id: /addeditor 123456789, or reply /addeditor to a message "
+        "forwarded from them."
+    ),
+    addeditor_hidden_forward=(
+        "The sender hides their account in forwarded messages, so Telegram does not give "
+        "their id. Find out the id (for example from @userinfobot) and send /addeditor <id>."
+    ),
+    addeditor_bot="This is a bot: a bot cannot be an editor.",
+    editor_added=(
+        "{id} is now an editor: the editor commands work at once, the menu will appear in "
+        "their chat with the bot."
+    ),
+    editor_already="{id} is already an editor.",
+    editor_in_settings="{id} is already an editor by the settings (EDITOR_IDS or ADMIN_IDS).",
+    removeeditor_usage="Give the editor's id: /removeeditor 123456789",
+    editor_removed="{id} is no longer an editor.",
+    editor_not_removable=(
+        "{id} is an editor by the settings (EDITOR_IDS or ADMIN_IDS): a command cannot remove "
+        "them, only a change of the settings and a restart of the bot."
+    ),
+    editor_not_found="{id} is not among the editors added in chat. The list: /editors",
+    history_usage="Give the article's number: /history 12",
+    history_header="History of article #{id} “{title}” (time zone: {timezone}):",
+    history_empty="The history of article #{id} has no entries yet.",
+    history_line="{when} · {who} · {action}",
+    history_detail="{line} ({detail})",
+    history_bot="the bot",
+    history_poll="poll #{poll_id}",
+    history_actions=(
+        ("import", "imported"),
+        ("new", "created (/new)"),
+        ("edit", "edited"),
+        ("photo", "photo"),
+        ("publish", "publication"),
+        ("forcepublish", "publication retried"),
+        ("markpublished", "marked as published"),
+        ("schedule", "scheduled for {when}"),
+        ("unschedule", "schedule cancelled"),
+        ("poll", "poll"),
+        ("addpoll", "poll added"),
+        ("closepoll", "poll closed"),
+        ("delete", "deleted"),
+        ("addeditor", "editor added"),
+        ("removeeditor", "editor removed"),
+    ),
+    history_details=(
+        ("published", "done"),
+        ("failed", "failed"),
+        ("uncertain", "outcome unknown"),
+        ("posted", "in the channel"),
+        ("attached", "under the post"),
+        ("closed", "closed"),
+        ("text", "text"),
+        ("summary", "summary"),
+        ("tags", "tags"),
+        ("credit", "photo credit"),
+    ),
+    stats_usage="Format: /stats — today and this week, /stats <number> — one article.",
+    stats_article_header="Article #{id} “{title}” · {status}",
+    stats_readers="Readers of the full text: {readers}",
+    stats_reactions="Reactions in the channel ({total}): {reactions}",
+    stats_no_reactions="No reactions yet (Telegram reports them up to a few minutes late).",
+    stats_not_in_channel="The post is not in the channel yet: no reactions or readers.",
+    stats_no_poll="No poll.",
+    stats_reaction_custom="custom emoji",
+    stats_reaction_paid="⭐ paid",
+    stats_today="Today",
+    stats_week="This week (since Monday)",
+    stats_period=(
+        "{label}: articles published — {published}, new readers — {readers}, votes — {votes}"
+    ),
+    stats_top_header="Most read this week:",
+    stats_top_line="#{id} · {readers} readers · {title}",
+    stats_top_empty="Nobody has opened a full text this week yet.",
+)

@@ -1,0 +1,319 @@
+"""The editor's desk: admins manage editors (/editors, /addeditor, /removeeditor), editors
+read an article's history (/history) and statistics (/stats); reaction counts of channel
+posts arrive as ``message_reaction_count`` updates."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from aiogram import BaseMiddleware, Router
+from aiogram.filters import BaseFilter, Command, CommandObject
+from aiogram.types import (
+    Message,
+    MessageOriginHiddenUser,
+    MessageOriginUser,
+    MessageReactionCountUpdated,
+    ReactionTypeCustomEmoji,
+    ReactionTypeEmoji,
+    TelegramObject,
+    User,
+)
+
+from bot.desk.editors import AddOutcome, Editors, RemoveOutcome, parse_user_id
+from bot.desk.history import ActionLog, Actor, acting
+from bot.desk.stats import ArticleStats, Overview, Stats
+from bot.models import EditorAction, EditorSource, PeriodStats
+from bot.polls.rules import results_report
+from bot.settings import Settings
+from bot.telegram.channel import Channel
+from bot.telegram.notices import WHEN_FORMAT
+from bot.text.cleaning import parse_id
+from bot.text.html import plain
+from bot.texts import Texts
+
+from .replies import answer_long
+
+ADMIN_COMMANDS = ("editors", "addeditor", "removeeditor")
+# Stored reaction labels for what is not a plain emoji.
+CUSTOM_PREFIX = "custom:"
+PAID = "paid"
+
+
+class IsEditor(BaseFilter):
+    """The editor filter of the editors' router: asks the current set (bot/desk/editors.py),
+    so an editor added or removed in chat is one at once."""
+
+    async def __call__(self, message: Message, editors: Editors) -> bool:
+        return message.from_user is not None and await editors.is_editor(message.from_user.id)
+
+
+class IsAdmin(BaseFilter):
+    async def __call__(self, message: Message, editors: Editors) -> bool:
+        return message.from_user is not None and editors.is_admin(message.from_user.id)
+
+
+class ActingEditor(BaseMiddleware):
+    """Inner middleware of the editors' router: the services record who acts
+    (bot/desk/history.py) for the update an editor's handler handles."""
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        user = data.get("event_from_user")
+        if not isinstance(user, User):
+            return await handler(event, data)
+        token = acting.set(Actor(user.id, user.full_name))
+        try:
+            return await handler(event, data)
+        finally:
+            acting.reset(token)
+
+
+def _actor(message: Message) -> tuple[int, str | None]:
+    assert message.from_user is not None
+    return message.from_user.id, message.from_user.full_name
+
+
+def _forwarded_user(message: Message, texts: Texts) -> int | str:
+    """The id of the person a replied-to forward came from, or what to answer instead."""
+    reply = message.reply_to_message
+    origin = reply.forward_origin if reply is not None else None
+    if isinstance(origin, MessageOriginUser):
+        if origin.sender_user.is_bot:
+            return plain(texts.addeditor_bot)
+        return origin.sender_user.id
+    if isinstance(origin, MessageOriginHiddenUser):
+        return plain(texts.addeditor_hidden_forward)
+    return plain(texts.addeditor_usage)
+
+
+def setup_admins() -> Router:
+    """Under the editors' router; editors who are not admins are told so."""
+    router = Router(name="desk_admins")
+    admins = Router(name="desk_admins_only")
+    admins.message.filter(IsAdmin())
+
+    @admins.message(Command("editors"))
+    async def cmd_editors(
+        message: Message, editors: Editors, settings: Settings, texts: Texts
+    ) -> None:
+        lines = [texts.editors_header]
+        for entry in await editors.listing():
+            if entry.source is EditorSource.ADMIN:
+                lines.append(texts.editors_line_admin.format(id=entry.user_id))
+            elif entry.source is EditorSource.SETTINGS:
+                lines.append(texts.editors_line_settings.format(id=entry.user_id))
+            else:
+                added = entry.added_at
+                when = added.astimezone(settings.tz).strftime(WHEN_FORMAT) if added else ""
+
+                lines.append(
+                    texts.editors_line_database.format(
+                        id=entry.user_id, added_by=entry.added_by, when=when
+                    )
+                )
+        lines += ["", texts.editors_footer]
+        await answer_long(message, "\n".join(lines))
+
+    @admins.message(Command("addeditor"))
+    async def cmd_addeditor(
+        message: Message, command: CommandObject, editors: Editors, texts: Texts
+    ) -> None:
+        """``/addeditor 123``, or ``/addeditor`` in reply to a message forwarded from them."""
+        target: int | str | None = parse_user_id(command.args)
+        if target is None:
+            target = (
+                plain(texts.addeditor_usage) if command.args else _forwarded_user(message, texts)
+            )
+        if isinstance(target, str):
+            await message.answer(target)
+            return
+        template = {
+            AddOutcome.ADDED: texts.editor_added,
+            AddOutcome.ALREADY: texts.editor_already,
+            AddOutcome.IN_SETTINGS: texts.editor_in_settings,
+        }[await editors.add(target, *_actor(message))]
+        await message.answer(plain(template, id=target))
+
+    @admins.message(Command("removeeditor"))
+    async def cmd_removeeditor(
+        message: Message, command: CommandObject, editors: Editors, texts: Texts
+    ) -> None:
+        target = parse_user_id(command.args)
+        if target is None:
+            await message.answer(plain(texts.removeeditor_usage))
+            return
+        template = {
+            RemoveOutcome.REMOVED: texts.editor_removed,
+            RemoveOutcome.IN_SETTINGS: texts.editor_not_removable,
+            RemoveOutcome.NOT_EDITOR: texts.editor_not_found,
+        }[await editors.remove(target, *_actor(message))]
+        await message.answer(plain(template, id=target))
+
+    # A router's own handlers come before its sub-routers': the refusal gets its own.
+    others = Router(name="desk_not_admins")
+
+    @others.message(Command(*ADMIN_COMMANDS))
+    async def not_admin(message: Message, texts: Texts) -> None:
+        await message.answer(plain(texts.admins_only))
+
+    router.include_routers(admins, others)
+    return router
+
+
+def history_lines(actions: list[EditorAction], settings: Settings, texts: Texts) -> list[str]:
+    lines = []
+    for action in actions:
+        who = (
+            f"{action.editor_name} ({action.editor_id})"
+            if action.editor_name and action.editor_id is not None
+            else str(action.editor_id)
+            if action.editor_id is not None
+            else texts.history_bot
+        )
+        detail = action.detail
+        when = ""
+        if action.action == "schedule" and detail:
+            when = datetime.fromisoformat(detail).astimezone(settings.tz).strftime(WHEN_FORMAT)
+            detail = None
+        line = texts.history_line.format(
+            when=action.at.astimezone(settings.tz).strftime(WHEN_FORMAT),
+            who=who,
+            action=texts.history_action(action.action).format(when=when),
+        )
+        details = [texts.history_detail_name(detail)] if detail else []
+        if action.poll_id is not None:
+            details.append(texts.history_poll.format(poll_id=action.poll_id))
+        if details:
+            line = texts.history_detail.format(line=line, detail=", ".join(details))
+        lines.append(line)
+    return lines
+
+
+def _reaction_label(label: str, texts: Texts) -> str:
+    if label.startswith(CUSTOM_PREFIX):
+        return texts.stats_reaction_custom
+    if label == PAID:
+        return texts.stats_reaction_paid
+    return label
+
+
+def article_report(found: ArticleStats, texts: Texts) -> str:
+    article = found.article
+    lines = [
+        texts.stats_article_header.format(
+            id=article.id, title=article.title, status=texts.status_name(article.status)
+        )
+    ]
+    if article.channel_message_id is None:
+        lines.append(texts.stats_not_in_channel)
+    else:
+        lines.append(texts.stats_readers.format(readers=found.readers))
+        if found.reactions is None or not found.reactions.counts:
+            lines.append(texts.stats_no_reactions)
+        else:
+            shown = " · ".join(
+                f"{_reaction_label(label, texts)} {count}"
+                for label, count in found.reactions.counts
+            )
+            lines.append(
+                texts.stats_reactions.format(total=found.reactions.total, reactions=shown)
+            )
+    lines.append("")
+    lines.append(results_report(found.poll, texts) if found.poll else texts.stats_no_poll)
+    return "\n".join(lines)
+
+
+def overview_report(overview: Overview, texts: Texts) -> str:
+    def period(label: str, stats: PeriodStats) -> str:
+        return texts.stats_period.format(
+            label=label, published=stats.published, readers=stats.readers, votes=stats.votes
+        )
+
+    lines = [period(texts.stats_today, overview.today), period(texts.stats_week, overview.week)]
+    lines += ["", texts.stats_top_header if overview.week.top else texts.stats_top_empty]
+    lines += [
+        texts.stats_top_line.format(id=top.article_id, readers=top.readers, title=top.title)
+        for top in overview.week.top
+    ]
+    return "\n".join(lines)
+
+
+def setup() -> Router:
+    """Editors' /history and /stats."""
+    router = Router(name="desk")
+
+    @router.message(Command("history"))
+    async def cmd_history(
+        message: Message,
+        command: CommandObject,
+        history: ActionLog,
+        stats: Stats,
+        settings: Settings,
+        texts: Texts,
+    ) -> None:
+        article_id = parse_id(command.args)
+        if article_id is None:
+            await message.answer(plain(texts.history_usage))
+            return
+        found = await stats.article(article_id)
+        if found is None:
+            await message.answer(plain(texts.not_found, id=article_id))
+            return
+        actions = await history.article(article_id)
+        if not actions:
+            await message.answer(plain(texts.history_empty, id=article_id))
+            return
+        header = texts.history_header.format(
+            id=article_id, title=found.article.title, timezone=settings.timezone
+        )
+        await answer_long(message, "\n".join([header, *history_lines(actions, settings, texts)]))
+
+    @router.message(Command("stats"))
+    async def cmd_stats(
+        message: Message, command: CommandObject, stats: Stats, texts: Texts
+    ) -> None:
+        if not command.args:
+            await answer_long(message, overview_report(await stats.overview(), texts))
+            return
+        article_id = parse_id(command.args)
+        if article_id is None:
+            await message.answer(plain(texts.stats_usage))
+            return
+        found = await stats.article(article_id)
+        if found is None:
+            await message.answer(plain(texts.not_found, id=article_id))
+            return
+        await answer_long(message, article_report(found, texts))
+
+    return router
+
+
+def reaction_key(reaction: Any) -> str:
+    """How a reaction type is stored: the emoji itself, or a label for the others."""
+    if isinstance(reaction, ReactionTypeEmoji):
+        return reaction.emoji
+    if isinstance(reaction, ReactionTypeCustomEmoji):
+        return CUSTOM_PREFIX + reaction.custom_emoji_id
+    return PAID
+
+
+def setup_reactions() -> Router:
+    router = Router(name="reactions")
+
+    @router.message_reaction_count()
+    async def on_reaction_count(
+        update: MessageReactionCountUpdated, stats: Stats, channel: Channel
+    ) -> None:
+        """Telegram's latest counts for a post; posts of other chats are not ours."""
+        if not channel.is_this_channel(update.chat):
+            return
+        counts = tuple((reaction_key(r.type), r.total_count) for r in update.reactions)
+        await stats.record_reactions(update.message_id, counts, update.date)
+
+    return router
