@@ -24,7 +24,6 @@ EN = Texts(
         "Could not find this article: the link may be outdated or broken. "
         "Send /start to see the latest articles."
     ),
-    article_not_published="This article has not been published yet.",
     reader_help=(
         "Tap “Read in full” under a post in the channel and the bot will send the full text "
         "here. /start — the latest articles."
@@ -65,7 +64,6 @@ EN = Texts(
     cmd_closepoll="Close a poll: /closepoll <number>",
     cmd_results="Poll results: /results <number>",
     # --- editors: drafts and previews ---
-    draft_saved="Draft #{id} saved. This is how the post will look in the channel ⬆️",
     draft_actions=(
         "Draft #{id}: “{title}”\n"
         "/publish {id} — publish now\n"

@@ -218,6 +218,10 @@ class _Connection:
         mailbox = self._mailbox
 
         def job() -> None:
+            if future.cancelled():
+                # The caller gave up before the job's turn (Task.cancel cancels the
+                # future at once; the done-callback below may not have run yet).
+                return
             try:
                 value = work()
             except BaseException as exc:  # delivered to the awaiting task
