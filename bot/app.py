@@ -19,9 +19,10 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 
 from bot.articles.drafts import Drafts
 from bot.articles.publishing import Publisher
-from bot.articles.reading import Reading
+from bot.articles.reading import FullTextForm, Reading
 from bot.articles.revisions import Revisions
 from bot.articles.scheduling import Scheduler
+from bot.articles.withdrawal import Withdrawal
 from bot.polls.board import PollBoard
 from bot.repositories import ArticleStore, PollStore
 from bot.settings import Settings
@@ -130,7 +131,8 @@ async def create_app(settings: Settings) -> App:
         scheduler=scheduler,
         drafts=Drafts(articles, polls, channel, texts),
         revisions=Revisions(articles, channel),
-        reading=Reading(articles, texts, settings.tz),
+        reading=Reading(articles, texts, settings.tz, FullTextForm(settings.full_text_form)),
+        withdrawal=Withdrawal(articles, channel),
         editor_ids=editor_ids,
         notifier=notifier,
     )

@@ -10,15 +10,13 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from pydantic import Field
 
-from bot.articles.reading import Reading
-from bot.models import Article
+from bot.articles.reading import Reading, ReadOutcome
 from bot.telegram.limits import CALLBACK_ANSWER_LIMIT
 from bot.telegram.links import article_id_from_payload
 from bot.telegram.menu import EDITOR_COMMANDS
+from bot.telegram.reader_chat import ReaderChat
 from bot.text.html import plain
 from bot.texts import Texts
-
-from .replies import NO_PREVIEW
 
 # A headline on a button: long titles are cut to stay readable on a phone.
 BUTTON_TITLE_CHARS = 60
@@ -26,11 +24,6 @@ BUTTON_TITLE_CHARS = 60
 
 class ReadArticle(CallbackData, prefix="read"):
     article_id: int = Field(ge=1, lt=2**63)
-
-
-async def send_full_text(message: Message, article: Article, reading: Reading) -> None:
-    for part in reading.full_text_html(article):
-        await message.answer(part, link_preview_options=NO_PREVIEW)
 
 
 def _button_label(title: str) -> str:
@@ -54,13 +47,18 @@ def setup() -> Router:
         editor_ids: frozenset[int],
     ) -> None:
         """``/start a12`` from the "Читать полностью" button: the whole article."""
-        assert message.from_user is not None
+        assert message.from_user is not None and message.bot is not None
         reader = message.from_user.id
-        article = await reading.open(article_id, reader, is_editor=reader in editor_ids)
-        if article is None:
+        outcome = await reading.read(
+            article_id,
+            reader,
+            ReaderChat(message.bot, message.chat.id),
+            is_editor=reader in editor_ids,
+        )
+        if outcome is ReadOutcome.NOT_FOUND:
             await message.answer(plain(texts.article_not_found))
-            return
-        await send_full_text(message, article, reading)
+        elif outcome is ReadOutcome.WITHDRAWN:
+            await message.answer(plain(texts.article_withdrawn))
 
     @router.message(CommandStart(deep_link=True))
     async def start_unknown_payload(message: Message, texts: Texts) -> None:
@@ -94,14 +92,21 @@ def setup() -> Router:
         editor_ids: frozenset[int],
     ) -> None:
         reader = callback.from_user.id
-        article = await reading.open(
-            callback_data.article_id, reader, is_editor=reader in editor_ids
-        )
-        if article is None or not isinstance(callback.message, Message):
+        if callback.message is None or callback.bot is None:
             await callback.answer(texts.article_not_found[:CALLBACK_ANSWER_LIMIT], show_alert=True)
             return
-        await callback.answer()
-        await send_full_text(callback.message, article, reading)
+        outcome = await reading.read(
+            callback_data.article_id,
+            reader,
+            ReaderChat(callback.bot, callback.message.chat.id),
+            is_editor=reader in editor_ids,
+        )
+        if outcome is ReadOutcome.NOT_FOUND:
+            await callback.answer(texts.article_not_found[:CALLBACK_ANSWER_LIMIT], show_alert=True)
+        elif outcome is ReadOutcome.WITHDRAWN:
+            await callback.answer(texts.article_withdrawn[:CALLBACK_ANSWER_LIMIT], show_alert=True)
+        else:
+            await callback.answer()
 
     @router.message(Command("help"))
     async def reader_help(message: Message, texts: Texts, editor_ids: frozenset[int]) -> None:
