@@ -63,8 +63,7 @@ def article_sends(telegram: FakeBotAPI, user: FakeUser) -> list[str]:
     return [
         r.method
         for r in telegram.requests
-        if r.method in ("sendRichMessage", "sendMessage")
-        and r.params.get("chat_id") == user.id
+        if r.method in ("sendRichMessage", "sendMessage") and r.params.get("chat_id") == user.id
     ]
 
 
@@ -198,7 +197,7 @@ async def test_reader_opening_a_withdrawn_article_is_told_so(
     telegram: FakeBotAPI, tmp_path: Path, editor: FakeUser, reader: FakeUser, seed_text: str
 ) -> None:
     async with running(telegram, tmp_path) as room:
-        article_id, post = await publish_seed(telegram, editor, seed_text, photo=False)
+        article_id, _ = await publish_seed(telegram, editor, seed_text, photo=False)
         await exchange(telegram, editor, f"/delete {article_id}")
         answer = await exchange(telegram, reader, f"/start a{article_id}")
         assert answer == "Эта статья снята с публикации."
