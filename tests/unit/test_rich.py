@@ -47,7 +47,7 @@ def content(**changes: Any) -> ArticleContent:
         "dateline": "АЛМАТЫ. 1 МАЯ",
         "source": "KAZAKHSTAN TODAY",
         "photo_credit": "Фото: Акорда",
-        "original_published_at": datetime(2022, 4, 29, 11, 38),
+        "original_published_at": datetime(2022, 4, 29, 11, 38),  # noqa: DTZ001 - local, as parsed
     }
     values.update(changes)
     return ArticleContent(**values)
