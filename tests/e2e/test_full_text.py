@@ -191,6 +191,10 @@ async def test_delete_of_an_old_post_leaves_a_stub(
         assert "reply_markup" not in current
         article = await stored(room, article_id)
         assert article is not None and article.status is ArticleStatus.WITHDRAWN
+        # The stub stays: a withdrawn article is not edited back into the channel.
+        answer = await exchange(telegram, editor, f"/summary {article_id} Новый анонс")
+        assert "снята с публикации, её нельзя изменить" in answer
+        assert telegram.current(post)["caption"] == "Материал снят с публикации."
 
 
 async def test_reader_opening_a_withdrawn_article_is_told_so(
