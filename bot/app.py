@@ -19,9 +19,10 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 
 from bot.articles.drafts import Drafts
 from bot.articles.publishing import Publisher
-from bot.articles.reading import Reading
+from bot.articles.reading import FullTextForm, Reading
 from bot.articles.revisions import Revisions
 from bot.articles.scheduling import Scheduler
+from bot.articles.withdrawal import Withdrawal
 from bot.desk.editors import Editors
 from bot.desk.history import ActionLog
 from bot.desk.stats import Stats
@@ -149,7 +150,8 @@ async def create_app(settings: Settings) -> App:
         scheduler=scheduler,
         drafts=Drafts(articles, polls, channel, texts, history=history),
         revisions=Revisions(articles, channel, history=history),
-        reading=Reading(articles, texts, settings.tz),
+        reading=Reading(articles, texts, settings.tz, FullTextForm(settings.full_text_form)),
+        withdrawal=Withdrawal(articles, channel),
         notifier=notifier,
         editors=editors,
         history=history,

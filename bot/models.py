@@ -25,6 +25,9 @@ class ArticleStatus(StrEnum):
     PUBLISHED = "published"
     FAILED = "failed"
     UNCERTAIN = "uncertain"
+    # Published, then taken down by /delete: stored as "published" with ``withdrawn_at``
+    # (the table's CHECK predates it); it stays in the archive.
+    WITHDRAWN = "withdrawn"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +72,7 @@ class Article:
     # Bumped by every claim for publishing; each later step of that publication presents
     # it, so a stale step (another editor's, another process's) cannot win.
     publish_attempt: int = 0
+    withdrawn_at: datetime | None = None
 
     @property
     def title(self) -> str:

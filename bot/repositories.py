@@ -122,6 +122,11 @@ class ArticleStore(Protocol):
     async def settle_interrupted(self, reason: str, claimed_before: datetime) -> list[Article]:
         """Articles left "publishing" by a process that died become "uncertain"."""
 
+    # --- withdrawal ----------------------------------------------------------------------
+    async def withdraw(self, article_id: int) -> Article | None:
+        """Published -> withdrawn, in one conditional statement; None when the article is
+        missing, not published, or already withdrawn (so two /delete withdraw once)."""
+
 
 class PollStore(Protocol):
     async def get(self, poll_id: int) -> Poll | None: ...

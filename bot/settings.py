@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     # How long shutdown waits for the updates in hand before cancelling them; at least
     # one request's timeout, so an answer already on its way can arrive.
     shutdown_grace_seconds: float = Field(default=35.0, gt=0, le=600)
+    # How readers get a full text: one rich message (Bot API 10.1), or split HTML
+    # messages ("classic"); rich falls back to classic on a server without it.
+    full_text_form: Literal["rich", "classic"] = "rich"
 
     @field_validator("bot_token")
     @classmethod

@@ -94,6 +94,7 @@ class Texts:
         ("published", "опубликован"),
         ("failed", "ошибка публикации"),
         ("uncertain", "статус неизвестен"),
+        ("withdrawn", "снят с публикации"),
     )
 
     # --- editors: import ---
@@ -387,6 +388,28 @@ class Texts:
 
     def history_detail_name(self, detail: str) -> str:
         return dict(self.history_details).get(detail, detail)
+
+    # --- withdrawing a published article (/delete) ---
+    cmd_delete: str = "Снять статью с публикации"
+    delete_usage: str = "Укажите номер опубликованной статьи: /delete 12"
+    withdrawn_deleted: str = "Статья №{id} снята с публикации: пост удалён из канала."
+    withdrawn_stubbed: str = (
+        "Статья №{id} снята с публикации. Пост старше 48 часов, Telegram не даёт его "
+        "удалить, поэтому он заменён пометкой «снято с публикации»: {link}"
+    )
+    withdrawn_post_unchanged: str = (
+        "Статья №{id} снята с публикации, но пост в канале изменить не удалось ({reason}). "
+        "Удалите или исправьте его вручную: {link}"
+    )
+    withdraw_already: str = "Статья №{id} уже снята с публикации."
+    edit_withdrawn: str = "Статья №{id} снята с публикации, её нельзя изменить."
+    withdraw_not_published: str = (
+        "Статья №{id} не опубликована (статус: {status}), снимать с публикации нечего."
+    )
+    # The channel post that replaces a withdrawn article older than 48 hours.
+    withdrawn_stub: str = "Материал снят с публикации."
+    # A reader opens a withdrawn article.
+    article_withdrawn: str = "Эта статья снята с публикации."
 
     def status_name(self, status: str) -> str:
         return dict(self.status_names).get(status, status)

@@ -85,6 +85,7 @@ EN = Texts(
         ("published", "published"),
         ("failed", "publishing failed"),
         ("uncertain", "status unknown"),
+        ("withdrawn", "withdrawn"),
     ),
     # --- editors: import ---
     import_usage=(
@@ -352,4 +353,23 @@ EN = Texts(
     stats_top_header="Most read this week:",
     stats_top_line="#{id} · {readers} readers · {title}",
     stats_top_empty="Nobody has opened a full text this week yet.",
+    # --- withdrawing a published article (/delete) ---
+    cmd_delete="Withdraw an article",
+    delete_usage="Give the number of a published article: /delete 12",
+    withdrawn_deleted="Article #{id} was withdrawn: its post was deleted from the channel.",
+    withdrawn_stubbed=(
+        "Article #{id} was withdrawn. Its post is older than 48 hours and Telegram does not "
+        "allow deleting it, so it was replaced with a “withdrawn” note: {link}"
+    ),
+    withdrawn_post_unchanged=(
+        "Article #{id} was withdrawn, but its channel post could not be changed ({reason}). "
+        "Delete or correct it by hand: {link}"
+    ),
+    withdraw_already="Article #{id} has already been withdrawn.",
+    edit_withdrawn="Article #{id} was withdrawn and can no longer be edited.",
+    withdraw_not_published=(
+        "Article #{id} is not published (status: {status}): nothing to withdraw."
+    ),
+    withdrawn_stub="This material has been withdrawn.",
+    article_withdrawn="This article has been withdrawn.",
 )

@@ -1,5 +1,6 @@
 """Editors publish: /publish, /forcepublish and /markpublished (settling an article whose
-publication was interrupted), /published (recent posts and their readers)."""
+publication was interrupted), /published (recent posts and their readers), /delete
+(withdraw a published article)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
 from bot.articles.publishing import Publisher, describe_publish
+from bot.articles.withdrawal import Withdrawal, describe_withdrawal
 from bot.settings import Settings
 from bot.text.cleaning import parse_id
 from bot.text.html import plain
@@ -56,6 +58,18 @@ def setup() -> Router:
             return
         result = await publisher.mark_published(article_id, parts[1])
         await message.answer(describe_publish(result, article_id, settings.channel_id, texts))
+
+    @router.message(Command("delete"))
+    async def cmd_delete(
+        message: Message, command: CommandObject, withdrawal: Withdrawal, texts: Texts
+    ) -> None:
+        """``/delete 12``: take a published article out of the channel, keep it archived."""
+        article_id = parse_id(command.args)
+        if article_id is None:
+            await message.answer(plain(texts.delete_usage))
+            return
+        result = await withdrawal.withdraw(article_id)
+        await message.answer(describe_withdrawal(result, article_id, texts))
 
     @router.message(Command("published"))
     async def cmd_published(

@@ -10,16 +10,14 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from pydantic import Field
 
-from bot.articles.reading import Reading
+from bot.articles.reading import Reading, ReadOutcome
 from bot.desk.editors import Editors
-from bot.models import Article
 from bot.telegram.limits import CALLBACK_ANSWER_LIMIT
 from bot.telegram.links import article_id_from_payload
 from bot.telegram.menu import EDITOR_COMMANDS
+from bot.telegram.reader_chat import ReaderChat
 from bot.text.html import plain
 from bot.texts import Texts
-
-from .replies import NO_PREVIEW
 
 # A headline on a button: long titles are cut to stay readable on a phone.
 BUTTON_TITLE_CHARS = 60
@@ -27,13 +25,6 @@ BUTTON_TITLE_CHARS = 60
 
 class ReadArticle(CallbackData, prefix="read"):
     article_id: int = Field(ge=1, lt=2**63)
-
-
-async def send_full_text(
-    message: Message, article: Article, reading: Reading, texts: Texts
-) -> None:
-    for part in reading.full_text_html(article, texts):
-        await message.answer(part, link_preview_options=NO_PREVIEW)
 
 
 def _button_label(title: str) -> str:
@@ -57,14 +48,19 @@ def setup() -> Router:
         editors: Editors,
     ) -> None:
         """``/start a12`` from the "Читать полностью" button: the whole article."""
-        assert message.from_user is not None
+        assert message.from_user is not None and message.bot is not None
         reader = message.from_user.id
-        is_editor = await editors.is_editor(reader)
-        article = await reading.open(article_id, reader, is_editor=is_editor)
-        if article is None:
+        outcome = await reading.read(
+            article_id,
+            reader,
+            ReaderChat(message.bot, message.chat.id),
+            is_editor=await editors.is_editor(reader),
+            texts=texts,
+        )
+        if outcome is ReadOutcome.NOT_FOUND:
             await message.answer(plain(texts.article_not_found))
-            return
-        await send_full_text(message, article, reading, texts)
+        elif outcome is ReadOutcome.WITHDRAWN:
+            await message.answer(plain(texts.article_withdrawn))
 
     @router.message(CommandStart(deep_link=True))
     async def start_unknown_payload(message: Message, texts: Texts) -> None:
@@ -98,18 +94,27 @@ def setup() -> Router:
         editors: Editors,
     ) -> None:
         reader = callback.from_user.id
-        article = await reading.open(
-            callback_data.article_id, reader, is_editor=await editors.is_editor(reader)
-        )
-        if article is None or not isinstance(callback.message, Message):
+        if callback.message is None or callback.bot is None:
             await callback.answer(texts.article_not_found[:CALLBACK_ANSWER_LIMIT], show_alert=True)
             return
-        await callback.answer()
-        await send_full_text(callback.message, article, reading, texts)
+        outcome = await reading.read(
+            callback_data.article_id,
+            reader,
+            ReaderChat(callback.bot, callback.message.chat.id),
+            is_editor=await editors.is_editor(reader),
+            texts=texts,
+        )
+        if outcome is ReadOutcome.NOT_FOUND:
+            await callback.answer(texts.article_not_found[:CALLBACK_ANSWER_LIMIT], show_alert=True)
+        elif outcome is ReadOutcome.WITHDRAWN:
+            await callback.answer(texts.article_withdrawn[:CALLBACK_ANSWER_LIMIT], show_alert=True)
+        else:
+            await callback.answer()
 
     @router.message(Command("help"))
     async def reader_help(message: Message, texts: Texts, editors: Editors) -> None:
-        is_editor = message.from_user is not None and await editors.is_editor(message.from_user.id)
+        user = message.from_user
+        is_editor = user is not None and await editors.is_editor(user.id)
         await message.answer(plain(texts.editor_help if is_editor else texts.reader_help))
 
     @router.message(Command(*EDITOR_COMMANDS))

@@ -78,6 +78,7 @@ async def _answer(
     template = {
         EditOutcome.NOT_FOUND: texts.not_found,
         EditOutcome.BUSY: texts.edit_busy,
+        EditOutcome.WITHDRAWN: texts.edit_withdrawn,
         EditOutcome.POST_UPDATED: texts.edit_post_updated,
         EditOutcome.POST_NOT_UPDATED: texts.edit_post_not_updated,
     }[result.outcome]

@@ -37,6 +37,7 @@ class EditOutcome(StrEnum):
     POST_NOT_UPDATED = "post_not_updated"  # stored, but Telegram refused the edit
     NOT_FOUND = "not_found"
     BUSY = "busy"
+    WITHDRAWN = "withdrawn"  # taken down by /delete: its post is gone or a stub
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +126,8 @@ class Revisions:
             return EditResult(EditOutcome.NOT_FOUND, None)
         if current.status is ArticleStatus.PUBLISHING:
             return EditResult(EditOutcome.BUSY, current)
+        if current.status is ArticleStatus.WITHDRAWN:
+            return EditResult(EditOutcome.WITHDRAWN, current)
         updated = await self._articles.revise(article_id, change, allow_published=True)
         if updated is None:  # it changed state under us
             return EditResult(EditOutcome.BUSY, current)

@@ -24,7 +24,7 @@ from aiogram.types import Chat, InlineKeyboardMarkup, LinkPreviewOptions
 from aiogram.utils.formatting import Text
 
 from bot.desk.history import ActionLog
-from bot.models import Article, Poll, PollStatus, VoteOutcome
+from bot.models import Article, ArticleStatus, Poll, PollStatus, VoteOutcome
 from bot.polls.callbacks import vote_rows
 from bot.polls.refresher import Refresher
 from bot.polls.rules import (
@@ -275,8 +275,8 @@ class PollBoard:
             )
             return
         article = await self.articles.get(poll.article_id)
-        if article is None:
-            return
+        if article is None or article.status is ArticleStatus.WITHDRAWN:
+            return  # deleted, or a stub that must not get the article back
         if not poll.is_closed:
             markup = (await self.channel.render(article)).markup
             await self.bot.edit_message_reply_markup(

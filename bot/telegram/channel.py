@@ -36,6 +36,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.articles.formatting import channel_post
 from bot.articles.publishing import ChannelRefused, ChannelUncertain
+from bot.articles.withdrawal import PostTooOld
 from bot.models import Article
 from bot.polls.callbacks import vote_rows
 from bot.polls.rules import results_text
@@ -177,6 +178,41 @@ class Channel:
                     chat_id=self.chat_for(article.channel_chat_id),
                     message_id=article.channel_message_id,
                     reply_markup=post.markup,
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                )
+        except TelegramBadRequest as exc:
+            if not is_not_modified(exc):
+                raise
+
+    async def delete_post(self, article: Article) -> None:
+        """Delete a withdrawn article's post; one already gone counts as deleted."""
+        assert article.channel_message_id is not None
+        try:
+            await self.bot.delete_message(
+                self.chat_for(article.channel_chat_id), article.channel_message_id
+            )
+        except TelegramBadRequest as exc:
+            if "message to delete not found" in exc.message:
+                return
+            if "can't be deleted" in exc.message:
+                raise PostTooOld(exc.message) from exc
+            raise
+
+    async def stub_post(self, article: Article) -> None:
+        """A post too old to delete says it was withdrawn, without its buttons."""
+        assert article.channel_message_id is not None
+        stub = Text(self.texts.withdrawn_stub).as_html()
+        chat = self.chat_for(article.channel_chat_id)
+        try:
+            if article.photo_file_id is not None:
+                await self.bot.edit_message_caption(
+                    chat_id=chat, message_id=article.channel_message_id, caption=stub
+                )
+            else:
+                await self.bot.edit_message_text(
+                    text=stub,
+                    chat_id=chat,
+                    message_id=article.channel_message_id,
                     link_preview_options=LinkPreviewOptions(is_disabled=True),
                 )
         except TelegramBadRequest as exc:

@@ -36,6 +36,7 @@ EDITOR_MENU = (
     ("published", "cmd_published"),
     ("edit", "cmd_edit"),
     ("publish", "cmd_publish"),
+    ("delete", "cmd_delete"),
     ("photo", "cmd_photo"),
     ("schedule", "cmd_schedule"),
     ("scheduled", "cmd_scheduled"),

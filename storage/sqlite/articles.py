@@ -88,7 +88,9 @@ class ArticleRepository:
             id=row["id"],
             content=content,
             author_id=row["author_id"],
-            status=ArticleStatus(row["status"]),
+            status=ArticleStatus.WITHDRAWN
+            if row["withdrawn_at"] is not None
+            else ArticleStatus(row["status"]),
             created_at=created,
             updated_at=updated,
             photo_file_id=row["photo_file_id"],
@@ -99,6 +101,7 @@ class ArticleRepository:
             failure_reason=row["failure_reason"],
             reads=row["reads"],
             publish_attempt=row["publish_attempt"],
+            withdrawn_at=_dt(row["withdrawn_at"]),
         )
 
     async def _list(
@@ -128,7 +131,7 @@ class ArticleRepository:
 
     async def latest_published(self, limit: int = 5) -> list[Article]:
         return await self._list(
-            "a.status = ?",
+            "a.status = ? AND a.withdrawn_at IS NULL",
             (ArticleStatus.PUBLISHED.value,),
             "a.published_at DESC, a.id DESC",
             limit,
@@ -232,6 +235,7 @@ class ArticleRepository:
                        poll_question = ?, poll_intro = ?, original_published_at = ?,
                        views = ?, updated_at = ?
                  WHERE id = ? AND status IN ({_placeholders(statuses)})
+                   AND withdrawn_at IS NULL
                 """,
                 (
                     content.title,
@@ -381,6 +385,19 @@ class ArticleRepository:
             (),
             (ArticleStatus.SCHEDULED.value,),
         )
+
+    async def withdraw(self, article_id: int) -> Article | None:
+        """Take a published article down, once: two /delete at once, one gets the row."""
+        now = utcnow().isoformat()
+        async with self._db.transaction() as tx:
+            changed = await tx.execute(
+                "UPDATE articles SET withdrawn_at = ?, updated_at = ? "
+                "WHERE id = ? AND status = 'published' AND withdrawn_at IS NULL",
+                (now, now, article_id),
+            )
+            if not changed:
+                return None
+            return await self._get(tx, article_id)
 
     async def record_read(self, article_id: int, reader_id: int) -> bool:
         """Count a reader once per article; True when this is their first read."""

@@ -15,6 +15,7 @@ from storage.sqlite.articles import ArticleRepository
 from storage.sqlite.db import Database
 from storage.sqlite.polls import PollRepository
 from tests.fakes.botapi_server import FakeBotAPI
+from tests.fakes.rich import rich_plain
 from tests.fakes.users import FakeUser
 
 TOKEN = "123456:TEST-token-abcdefghijklmnopqrstuvwxyz"
@@ -27,7 +28,11 @@ ADMIN_ID = 1003
 
 
 def body_of(message: dict[str, Any]) -> str:
-    """What a person sees of a message: its text or its caption."""
+    """What a person sees of a message: its text or its caption (a rich message's
+    blocks, one paragraph each)."""
+    if "rich_message" in message:
+        blocks = message["rich_message"]["blocks"]
+        return "\n\n".join(rich_plain(block) for block in blocks)
     return str(message.get("text") or message.get("caption") or "")
 
 
@@ -79,6 +84,9 @@ class Newsroom:
             # while the fake still enforces Telegram's limits where a test turns them on.
             "rate_chat_per_second": 50.0,
             "rate_group_per_minute": 6000.0,
+            # The stories written before rich messages read the classic form; the rich
+            # form (the product's default) is tested in test_full_text.py.
+            "full_text_form": "classic",
         }
         values.update(overrides)
         self.settings = Settings(_env_file=None, **values)

@@ -410,6 +410,8 @@ class FakeBotAPI(TelegramMethods):
         if name is None:
             self.errors.append(f"{requested}: unknown Bot API method")
             raise APIError(404, "Not Found")
+        if name in self.unknown_methods:
+            raise APIError(404, "Not Found")  # an older server: expected, not a bot bug
         if validation.errors:
             self.errors.extend(f"{name}: {e}" for e in validation.errors)
             raise APIError(400, validation.errors[0])

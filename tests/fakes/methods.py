@@ -21,6 +21,8 @@ __all__ = ["Handler", "TelegramMethods"]
 Handler = Callable[[dict[str, Any]], Any]
 
 _MAX_DOWNLOAD = 20 * 1024 * 1024
+# Bots delete messages (channel posts too) for 48 hours after they were sent.
+_DELETE_WINDOW = 48 * 3600
 _NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly "
     "the same as a current content and reply markup of the message"
@@ -60,6 +62,9 @@ class TelegramMethods(BotState):
     def __init__(self, token: str, bot_username: str, bot_id: int) -> None:
         super().__init__(token, bot_username, bot_id)
         self.strict_html = True  # False: accept HTML exactly as lenient as Telegram
+        # Methods this server does not know (404 Not Found), as a self-hosted
+        # telegram-bot-api older than the spec answers: see ``behave_as_old_server``.
+        self.unknown_methods: set[str] = set()
         self.handlers: dict[str, Handler] = {
             "getMe": lambda p: dict(self.bot_user),
             "logOut": lambda p: True,
@@ -69,6 +74,7 @@ class TelegramMethods(BotState):
             "sendMessage": self.send_message,
             "sendPhoto": self.send_photo,
             "sendDocument": self.send_document,
+            "sendRichMessage": self.send_rich_message,
             "copyMessage": self.copy_message,
             "editMessageText": self.edit_message_text,
             "editMessageCaption": self.edit_message_caption,
@@ -229,6 +235,34 @@ class TelegramMethods(BotState):
         message = self._send(chat, params, raw_text, **content)
         return {"message_id": message["message_id"]}
 
+    def behave_as_old_server(self) -> None:
+        """Answer like a telegram-bot-api older than Bot API 10.1: no sendRichMessage."""
+        self.unknown_methods.add("sendRichMessage")
+
+    def send_rich_message(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Stored as Telegram shows it: a Message whose ``rich_message`` has the blocks,
+        photos resolved to PhotoSize arrays (validation.py checked the structure)."""
+        chat = self.target_chat(params)
+        blocks = copy.deepcopy(params["rich_message"].get("blocks") or [])
+        rich: dict[str, Any] = {"blocks": [self._stored_block(b) for b in blocks]}
+        if params["rich_message"].get("is_rtl"):
+            rich["is_rtl"] = True
+        return self._send(chat, params, None, rich_message=rich)
+
+    def _stored_block(self, block: Any) -> Any:
+        """An input block as the sent message carries it (nested blocks too)."""
+        if isinstance(block, list):
+            return [self._stored_block(item) for item in block]
+        if not isinstance(block, dict):
+            return block
+        out = {key: self._stored_block(value) for key, value in block.items()}
+        media = block.get(block.get("type", ""))
+        if isinstance(media, dict) and "media" in media:
+            if block["type"] != "photo":
+                raise bad_request(f"{block['type']} blocks are not implemented by the fake")
+            out["photo"] = self.input_file(media["media"], "photo").as_photo()
+        return out
+
     def send_chat_action(self, params: dict[str, Any]) -> bool:
         self.target_chat(params)
         return True
@@ -308,6 +342,8 @@ class TelegramMethods(BotState):
         own = self.meta[key].sent_by_bot
         if not own and chat.type != "private" and chat.bot_status != "administrator":
             raise bad_request("message can't be deleted")
+        if time.time() - message["date"] > _DELETE_WINDOW:
+            raise bad_request("message can't be deleted for everyone")
         del self.all_messages[key]
         if own:
             self.messages[chat.id] = [m for m in self.messages[chat.id] if m is not message]

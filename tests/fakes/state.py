@@ -375,6 +375,15 @@ class BotState:
             self.messages.setdefault(chat.id, []).append(message)
         return message
 
+    def age_message(self, chat_id: int | str, message_id: int, hours: float) -> None:
+        """Make a stored message ``hours`` older (its ``date``), e.g. past the 48 hours in
+        which Telegram lets a bot delete it."""
+        chat = self.find_chat(chat_id)
+        message = self.message(chat.id, message_id) if chat is not None else None
+        if message is None:
+            raise AssertionError(f"no message {message_id} in chat {chat_id}")
+        message["date"] -= int(hours * 3600)
+
     def chat_messages(self, chat_id: int | str) -> list[dict[str, Any]]:
         """Messages the bot sent to a chat (current versions, deleted ones excluded)."""
         chat = self.find_chat(chat_id)

@@ -331,6 +331,14 @@ class MemoryArticles:
                     settled.append(done)
         return settled
 
+    async def withdraw(self, article_id: int) -> Article | None:
+        return self._update(
+            article_id,
+            (ArticleStatus.PUBLISHED,),
+            status=ArticleStatus.WITHDRAWN,
+            withdrawn_at=_now(),
+        )
+
 
 def stores() -> tuple[MemoryArticles, MemoryPolls]:
     """An article store and a poll store that know each other (polls under articles)."""

@@ -203,6 +203,10 @@ class FakeUser:
         """Messages the bot sent to this user (current versions)."""
         return self.state.chat_messages(self.id)
 
+    def received_rich(self) -> list[dict[str, Any]]:
+        """The ``rich_message`` objects (``{"blocks": [...]}``) the bot sent this user."""
+        return [m["rich_message"] for m in self.received() if "rich_message" in m]
+
     def last(self) -> dict[str, Any]:
         """The last message the bot sent to this user."""
         received = self.received()
