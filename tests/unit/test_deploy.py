@@ -79,10 +79,11 @@ def test_every_compose_variable_is_a_setting_and_every_required_setting_is_there
 
 def test_compose_values_are_accepted_by_the_bot() -> None:
     for service in bot_services().values():
-        env = {
-            key: expand(str(value), OPERATOR_ENV) for key, value in service["environment"].items()
+        values: dict[str, Any] = {
+            key.lower(): expand(str(value), OPERATOR_ENV)
+            for key, value in service["environment"].items()
         }
-        settings = Settings(_env_file=None, **{key.lower(): value for key, value in env.items()})
+        settings = Settings(_env_file=None, **values)
         assert settings.webhook_url == "https://bot.example.org/telegram/webhook"
         assert settings.web_server_host == "0.0.0.0"
         caddyfile = (DEPLOY / "Caddyfile").read_text(encoding="utf-8")
