@@ -165,3 +165,44 @@ async def test_stopping_answers_503_and_finishes_updates_in_hand(
     # The /import in hand was finished: its preview reached the editor before the stop.
     assert any("Минобороны КНР" in body_of(m) for m in editor.received())
     assert len(await hooked.app.articles.list_unpublished(100)) == 1
+
+
+async def test_two_instances_share_redis_and_the_database(
+    telegram: FakeBotAPI, tmp_path: Path, editor: FakeUser, redis: RedisSpace
+) -> None:
+    """Two bot instances behind a round-robin proxy; some answers are lost, so those
+    updates reach the other instance too: every vote counted exactly once."""
+    db = tmp_path / "newsroom.sqlite3"
+    rooms = [
+        WebhookNewsroom(telegram, db, redis_url=redis.url, redis_prefix=redis.prefix)
+        for _ in range(2)
+    ]
+    for room in rooms:
+        await room.start()
+    try:
+        telegram.webhook_targets = [room.url for room in rooms]
+        _, answer = await says(telegram, editor, POLL)
+        assert "Опрос №1 опубликован" in answer
+        [post] = telegram.chat_messages(CHANNEL_ID)
+        choices = ["Да", "Нет", "Да", "Затрудняюсь ответить"] * 5
+        presses = []
+        for i, choice in enumerate(choices):
+            reader = telegram.user(6000 + i, f"Читатель {i}")
+            press = reader.clicks(post, f"{choice} · 0")
+            if i % 3 == 0:
+                telegram.lose_answer(press["update_id"])  # redelivered to the other one
+            presses.append(press)
+        expected = {"Да": 10, "Нет": 5, "Затрудняюсь ответить": 5}
+        await telegram.wait_for(lambda: shown_counts(telegram.current(post)) == expected, 10)
+        await telegram.wait_idle(quiet=0.4)
+        assert rooms[0].app is not None
+        poll = await rooms[0].app.polls.get(1)
+        assert poll is not None and poll.counts == (10, 5, 5)
+        assert len(telegram.calls("answerCallbackQuery")) == len(choices)
+        served = {url for _, url, _ in telegram.deliveries}
+        assert served == {room.url for room in rooms}
+        handlers = [room.handler for room in rooms]
+        assert sum(h.duplicates for h in handlers if h is not None) == 7
+    finally:
+        for room in rooms:
+            await room.stop()
