@@ -6,7 +6,9 @@ dispatcher against a fake Bot API server exactly as ``python -m bot`` runs it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -15,7 +17,10 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+from redis.asyncio import Redis
 
 from bot.articles.drafts import Drafts
 from bot.articles.publishing import Publisher
@@ -33,10 +38,30 @@ from bot.telegram.channel import Channel
 from bot.telegram.language import UserTexts
 from bot.telegram.menu import CommandMenu
 from bot.telegram.notices import Notifier
-from bot.telegram.pacing import PacingRetryMiddleware, Priority, RateLimiter, RateLimits
+from bot.telegram.pacing import (
+    PacingRetryMiddleware,
+    Priority,
+    RateLimiter,
+    RateLimits,
+    SharedRateLimiter,
+)
 from bot.telegram.updates import TrackingDispatcher
+from bot.telegram.webhook import (
+    MemoryUpdateLedger,
+    UpdateLedger,
+    WebhookHandler,
+    ensure_webhook,
+    serve,
+)
 from bot.texts import Texts, get_texts
 from handlers import setup_routers
+from storage.redis import (
+    RedisBuckets,
+    RedisRefreshGate,
+    RedisUpdateLedger,
+    open_redis,
+    redis_answers,
+)
 from storage.sqlite.articles import ArticleRepository
 from storage.sqlite.db import Database
 from storage.sqlite.desk import DeskRepository
@@ -63,9 +88,15 @@ class App:
     menu: CommandMenu
     notifier: Notifier
     editors: Editors
+    # Several instances: shared dialogs, limits, live-count gates and handled updates.
+    redis: Redis | None = None
+    # Webhook mode: ids of handled updates (in Redis when REDIS_URL is set).
+    ledger: UpdateLedger | None = None
 
 
-def create_bot(settings: Settings) -> tuple[Bot, PacingRetryMiddleware]:
+def create_bot(
+    settings: Settings, redis: Redis | None = None
+) -> tuple[Bot, PacingRetryMiddleware]:
     timeout = settings.request_timeout_seconds
     session = (
         AiohttpSession(
@@ -82,7 +113,12 @@ def create_bot(settings: Settings) -> tuple[Bot, PacingRetryMiddleware]:
         chat_per_second=settings.rate_chat_per_second,
         group_per_minute=settings.rate_group_per_minute,
     )
-    requests = PacingRetryMiddleware(RateLimiter(limits), max_retries=settings.request_retries)
+    limiter = (
+        SharedRateLimiter(RedisBuckets(redis, settings.redis_prefix), limits)
+        if redis is not None
+        else RateLimiter(limits)
+    )
+    requests = PacingRetryMiddleware(limiter, max_retries=settings.request_retries)
     session.middleware(requests)
     bot = Bot(
         token=settings.bot_token.get_secret_value(),
@@ -98,7 +134,8 @@ async def create_app(settings: Settings) -> App:
     db = await Database.open(
         settings.database_path, busy_timeout_ms=settings.database_busy_timeout_ms
     )
-    bot, requests = create_bot(settings)
+    redis = open_redis(settings.redis_url) if settings.redis_url else None
+    bot, requests = create_bot(settings, redis)
     articles = ArticleRepository(db)
     polls = PollRepository(db)
     editor_ids = settings.all_editor_ids
@@ -114,6 +151,7 @@ async def create_app(settings: Settings) -> App:
         settings.poll_refresh_seconds,
         budget_wait=lambda: requests.limiter.estimated_wait(channel.chat_ref, Priority.LIVE),
         history=history,
+        refresh_gate=RedisRefreshGate(redis, settings.redis_prefix) if redis else None,
     )
     publisher = Publisher(
         articles, channel, after_publish=board.article_published, history=history
@@ -128,9 +166,21 @@ async def create_app(settings: Settings) -> App:
         secrets=[settings.bot_token.get_secret_value()],
     )
     scheduler = Scheduler(articles, publisher, report=notifier.scheduled, history=history)
-    dispatcher = TrackingDispatcher(
-        storage=SqliteDialogStorage(db), events_isolation=SimpleEventIsolation()
-    )
+    dialogs: BaseStorage = SqliteDialogStorage(db)
+    isolation: BaseEventIsolation = SimpleEventIsolation()
+    ledger: UpdateLedger = MemoryUpdateLedger(settings.webhook_dedupe_seconds)
+    if redis is not None:
+        keys = DefaultKeyBuilder(prefix=f"{settings.redis_prefix}:fsm", with_destiny=True)
+        dialogs = RedisStorage(redis, key_builder=keys)
+        isolation = RedisEventIsolation(redis, key_builder=keys)
+        ledger = RedisUpdateLedger(
+            redis,
+            settings.redis_prefix,
+            ttl=settings.webhook_dedupe_seconds,
+            # An instance that died mid-update frees it for the redelivery after this.
+            lease=settings.shutdown_grace_seconds + settings.request_timeout_seconds,
+        )
+    dispatcher = TrackingDispatcher(storage=dialogs, events_isolation=isolation)
     menu = CommandMenu(editor_ids, texts)
     editors = Editors(
         desk,
@@ -174,6 +224,8 @@ async def create_app(settings: Settings) -> App:
         menu=menu,
         notifier=notifier,
         editors=editors,
+        redis=redis,
+        ledger=ledger,
     )
 
     async def startup() -> None:
@@ -218,6 +270,9 @@ async def on_shutdown(app: App) -> None:
 async def run(settings: Settings, *, handle_signals: bool = True) -> None:
     app = await create_app(settings)
     try:
+        if settings.webhook_url:
+            await run_webhook(app, handle_signals=handle_signals)
+            return
         await app.dispatcher.start_polling(
             app.bot,
             handle_signals=handle_signals,
@@ -228,3 +283,79 @@ async def run(settings: Settings, *, handle_signals: bool = True) -> None:
         # aiogram closes its HTTP session only after a successful start-up.
         await app.bot.session.close()
         await app.db.close()
+        if app.redis is not None:
+            await app.redis.aclose()
+
+
+async def health(app: App) -> dict[str, bool]:
+    """What ``GET /healthz`` reports: does each store this instance needs answer?"""
+    checks: dict[str, bool] = {}
+    try:
+        await asyncio.wait_for(app.db.fetch_one("SELECT 1"), 2.0)
+        checks["database"] = True
+    except Exception:
+        checks["database"] = False
+    if app.redis is not None:
+        checks["redis"] = await redis_answers(app.redis)
+    return checks
+
+
+def webhook_handler(app: App) -> WebhookHandler:
+    assert app.settings.webhook_secret is not None and app.ledger is not None
+    return WebhookHandler(
+        app.dispatcher,
+        app.bot,
+        secret_token=app.settings.webhook_secret.get_secret_value(),
+        ledger=app.ledger,
+        concurrency=app.settings.update_concurrency,
+    )
+
+
+async def run_webhook(
+    app: App,
+    *,
+    handle_signals: bool = True,
+    stop: asyncio.Event | None = None,
+    ready: asyncio.Event | None = None,
+    handler: WebhookHandler | None = None,
+) -> None:
+    """Webhook mode: serve WEBHOOK_URL's path until SIGTERM/SIGINT (or ``stop``).
+
+    Never deletes the webhook at stop: the other instances go on receiving updates.
+    """
+    settings = app.settings
+    assert settings.webhook_url is not None and settings.webhook_secret is not None
+    stop = stop or asyncio.Event()
+    handler = handler or webhook_handler(app)
+    if handle_signals:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+
+    async def startup() -> None:
+        await app.dispatcher.emit_startup(bot=app.bot)
+        await ensure_webhook(
+            app.bot,
+            handler.ledger,
+            url=settings.webhook_url or "",
+            secret=handler.secret_token or "",
+            allowed_updates=app.dispatcher.resolve_used_update_types(),
+        )
+
+    async def shutdown() -> None:
+        await app.dispatcher.emit_shutdown(bot=app.bot)
+
+    async def checks() -> dict[str, bool]:
+        return await health(app)
+
+    await serve(
+        handler,
+        settings.webhook_path,
+        checks,
+        host=settings.web_server_host,
+        port=settings.web_server_port,
+        startup=startup,
+        shutdown=shutdown,
+        stop=stop,
+        ready=ready,
+    )

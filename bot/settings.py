@@ -11,14 +11,18 @@ import json
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 _TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{20,}$")
 _CHANNEL_RE = re.compile(r"^(@[A-Za-z][A-Za-z0-9_]{3,31}|-100\d{5,20})$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# Telegram's rule for setWebhook's secret_token.
+_WEBHOOK_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_REDIS_URL_RE = re.compile(r"^(redis|rediss|unix)://\S+$")
 
 
 def _parse_id_list(value: Any) -> Any:
@@ -79,6 +83,22 @@ class Settings(BaseSettings):
     # messages ("classic"); rich falls back to classic on a server without it.
     full_text_form: Literal["rich", "classic"] = "rich"
 
+    # --- several instances: webhook and Redis ---------------------------------------------
+    # PostgreSQL (set by the PostgreSQL backend); here only to require Redis beside it.
+    database_url: str | None = None
+    # Shared dialogs, event isolation, Telegram's limits and live-count gates.
+    redis_url: str | None = None
+    # Keys in Redis start with this, so several bots (or tests) can share one server.
+    redis_prefix: str = Field(default="newsroom", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+    # Set: the bot receives updates at this URL (webhook mode); unset: long polling.
+    webhook_url: str | None = None
+    # Telegram sends it in X-Telegram-Bot-Api-Secret-Token; required in webhook mode.
+    webhook_secret: SecretStr | None = None
+    web_server_host: str = "127.0.0.1"
+    web_server_port: int = Field(default=8080, ge=1, le=65535)
+    # How long a handled update's id is remembered so a redelivery is not handled twice.
+    webhook_dedupe_seconds: int = Field(default=86_400, ge=60, le=7 * 86_400)
+
     @field_validator("bot_token")
     @classmethod
     def _check_token(cls, value: SecretStr) -> SecretStr:
@@ -129,6 +149,55 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL such as http://127.0.0.1:8081")
         return value
 
+    @field_validator("redis_url", "webhook_url", "database_url")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str | None) -> str | None:
+        if value is not None and not _REDIS_URL_RE.match(value):
+            raise ValueError("must be a Redis URL such as redis://host:6379/0")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _check_webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        secret = value.get_secret_value().strip()
+        if not _WEBHOOK_SECRET_RE.match(secret):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return SecretStr(secret)
+
+    @model_validator(mode="after")
+    def _check_webhook(self) -> Settings:
+        """The webhook URL is checked against TELEGRAM_API_URL: Telegram itself only
+        delivers to HTTPS, a self-hosted Bot API server may deliver to plain HTTP."""
+        if self.webhook_url is None:
+            return self
+        parsed = urlsplit(self.webhook_url)
+        allowed = ("https", "http") if self.telegram_api_url else ("https",)
+        if parsed.scheme not in allowed or not parsed.hostname or " " in self.webhook_url:
+            raise _setting_error(
+                "webhook_url",
+                "is invalid: must be an https:// URL with a path, "
+                "e.g. https://bot.example.org/telegram",
+            )
+        if self.webhook_secret is None:
+            raise _setting_error("webhook_secret", "is not set (required when WEBHOOK_URL is set)")
+        if self.database_url is not None and self.redis_url is None:
+            raise _setting_error(
+                "redis_url", "is not set (required when WEBHOOK_URL and DATABASE_URL are set)"
+            )
+        return self
+
+    @property
+    def webhook_path(self) -> str:
+        """The path the web server answers Telegram on (that of WEBHOOK_URL)."""
+        return urlsplit(self.webhook_url or "").path or "/"
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -147,13 +216,29 @@ class SettingsError(Exception):
     """A setting is missing or invalid; the message is one line naming it."""
 
 
+class _CrossCheckError(ValueError):
+    """A setting that is wrong only given another one: names the one to fix."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(reason)
+        self.name = name
+        self.reason = reason
+
+
+def _setting_error(name: str, reason: str) -> _CrossCheckError:
+    return _CrossCheckError(name, reason)
+
+
 def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "settings"
-        if first["type"] == "missing":
+        cross = (first.get("ctx") or {}).get("error")
+        if isinstance(cross, _CrossCheckError):
+            message = f"{cross.name.upper()} {cross.reason}"
+        elif first["type"] == "missing":
             message = f"{name} is not set (put it in the environment or in .env)"
         else:
             reason = str(first["msg"]).removeprefix("Value error, ")

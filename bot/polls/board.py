@@ -26,7 +26,7 @@ from aiogram.utils.formatting import Text
 from bot.desk.history import ActionLog
 from bot.models import Article, ArticleStatus, Poll, PollStatus, VoteOutcome
 from bot.polls.callbacks import vote_rows
-from bot.polls.refresher import Refresher
+from bot.polls.refresher import Refresher, RefreshGate
 from bot.polls.rules import (
     parse_poll_spec,
     question_text,
@@ -77,6 +77,7 @@ class PollBoard:
         budget_wait: Callable[[], float] | None = None,
         *,
         history: ActionLog | None = None,
+        refresh_gate: RefreshGate | None = None,
     ) -> None:
         self.history = history
         self.bot = bot
@@ -85,7 +86,11 @@ class PollBoard:
         self.channel = channel
         self.texts = texts
         # Live counts stretch their interval while the channel's send budget is short.
-        self.refresher = Refresher(self.render, refresh_interval, backlog=budget_wait)
+        # With several instances the gate (in Redis) lets one edit per interval through
+        # in total, whichever instance received the votes.
+        self.refresher = Refresher(
+            self.render, refresh_interval, backlog=budget_wait, gate=refresh_gate
+        )
 
     # --- editors ---------------------------------------------------------------------
 

@@ -4,6 +4,11 @@ Telegram allows about 20 edits a minute in a channel, so a poll's post is not ed
 vote.  ``Refresher`` keeps at most one pending refresh per poll, fired no sooner than
 ``interval`` after the previous one; the refresh reads the counts committed at that
 moment, so the latest counts reach the post within one interval of the last vote.
+
+With several instances each has its own ``Refresher``; a shared ``RefreshGate`` (Redis
+``SET NX PX`` per poll) lets one edit per poll through per interval in total.  A refresh
+that finds the gate taken is re-armed for when it opens, so the last votes are still shown
+(by whichever instance then passes the gate: the edit reads the committed counts).
 """
 
 from __future__ import annotations
@@ -13,10 +18,19 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
 
 logger = logging.getLogger(__name__)
+
+
+class RefreshGate(Protocol):
+    """One pass per key per interval, across every instance."""
+
+    async def try_pass(self, key: int, interval: float) -> float:
+        """0.0: pass now; else the seconds until the gate opens."""
+        ...
 
 
 class Refresher:
@@ -26,6 +40,7 @@ class Refresher:
         interval: float,
         clock: Callable[[], float] = time.monotonic,
         backlog: Callable[[], float] | None = None,
+        gate: RefreshGate | None = None,
     ) -> None:
         self._render = render
         self.interval = interval
@@ -34,6 +49,8 @@ class Refresher:
         # scheduled sooner than that, so a short budget stretches the interval instead
         # of queueing edits.
         self._backlog = backlog
+        self.gate = gate
+        self.gate_waits = 0  # refreshes re-armed because another instance had just edited
         self._last: dict[int, float] = {}
         self._pending: dict[int, asyncio.Task[None]] = {}
         # Refreshes already past their wait and talking to Telegram: flush() awaits them,
@@ -50,11 +67,20 @@ class Refresher:
         self._pending[poll_id] = asyncio.create_task(self._fire(poll_id, delay))
 
     async def _fire(self, poll_id: int, delay: float) -> None:
+        closed_for = 0.0
         try:
             if delay:
                 await asyncio.sleep(delay)
+            if self.gate is not None:
+                closed_for = await self.gate.try_pass(poll_id, self.interval)
         finally:
             self._pending.pop(poll_id, None)
+        if closed_for > 0:
+            # Another instance edited the post just now: come back when the gate opens.
+            self.gate_waits += 1
+            if poll_id not in self._pending:
+                self._pending[poll_id] = asyncio.create_task(self._fire(poll_id, closed_for))
+            return
         self._last[poll_id] = self._clock()
         task = asyncio.current_task()
         if task is not None:

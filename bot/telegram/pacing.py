@@ -59,7 +59,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any
+from typing import Any, Protocol
 
 from aiogram import Bot
 from aiogram.client.session.middlewares.base import (
@@ -135,6 +135,7 @@ class Budget:
     burst: int = 1
     tat: float = -math.inf  # theoretical arrival time of the next request
     line: list[_Ticket] = field(default_factory=list)
+    name: str = "global"  # the key of a shared budget (SharedRateLimiter)
 
     def ready_at(self) -> float:
         """The earliest time the next request may go out."""
@@ -169,6 +170,11 @@ class Budget:
     def waiting(self) -> bool:
         self._drop_cancelled()
         return bool(self.line)
+
+    def pop_best(self) -> _Ticket | None:
+        """The best waiter, for a slot taken elsewhere (a shared budget)."""
+        self._drop_cancelled()
+        return heapq.heappop(self.line) if self.line else None
 
     def ahead_of(self, priority: Priority) -> int:
         """Waiters a new request of ``priority`` would queue behind."""
@@ -236,6 +242,7 @@ class RateLimiter:
                 budget = Budget(
                     60.0 / self.limits.group_per_minute * SAFETY_MARGIN, self.limits.group_burst
                 )
+            budget.name = key
             self._chats[key] = budget
         return budget
 
@@ -317,6 +324,92 @@ class RateLimiter:
         until = self.clock() + seconds
         budget = self.chat_budget(chat_id) if chat_id is not None else self._global
         budget.hold(until)
+
+    async def hold_back(self, chat_id: int | str | None, seconds: float) -> None:
+        """``back_off``, told to every instance when the budget is shared."""
+        self.back_off(chat_id, seconds)
+
+
+class SharedBuckets(Protocol):
+    """GCRA buckets outside the process (Redis): every instance spends the same budget."""
+
+    async def take(self, key: str, interval: float, burst: int) -> float | None:
+        """0.0: a slot was taken; > 0: seconds until one may be; None: unavailable."""
+        ...
+
+    async def hold(self, key: str, interval: float, burst: int, seconds: float) -> None: ...
+
+
+class SharedRateLimiter(RateLimiter):
+    """Telegram's limits are per bot, not per process: with several instances each budget's
+    slots are decided by ``SharedBuckets`` (one atomic script in Redis).
+
+    The lines stay local: within one instance requests still go by priority then arrival
+    (a publish before queued live-count edits); across instances the slots go to whoever
+    asks first.  If the shared store does not answer, the local budget decides (Telegram's
+    429 is still waited out), so a Redis outage slows nothing down.
+    """
+
+    def __init__(
+        self,
+        buckets: SharedBuckets,
+        limits: RateLimits | None = None,
+        *,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        super().__init__(limits, clock=clock, sleep=sleep)
+        self.buckets = buckets
+
+    async def _shared_take(self, budget: Budget) -> float:
+        """0.0 when a slot was taken, else the seconds to wait before asking again."""
+        now = self.clock()
+        wait = await self.buckets.take(budget.name, budget.interval, budget.burst)
+        if wait is None:  # shared store unavailable: the local bucket decides
+            if budget.ready_at() <= now:
+                budget.spend(now)
+                return 0.0
+            return budget.ready_at() - now
+        if wait <= 0:
+            budget.spend(now)  # keeps the local estimate (estimated_wait) near the truth
+            return 0.0
+        budget.tat = max(budget.tat, now + wait + (budget.burst - 1) * budget.interval)
+        return wait
+
+    async def _take(self, budget: Budget, priority: Priority, seq: int) -> None:
+        if not budget.waiting() and await self._shared_take(budget) == 0.0:
+            return
+        granted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        ticket = _Ticket(int(priority), seq, granted)
+        budget.join(ticket)
+        self._ensure_pump(budget)
+        try:
+            await granted
+        except asyncio.CancelledError:
+            ticket.cancelled = True
+            raise
+
+    async def _serve(self, budget: Budget) -> None:
+        try:
+            while budget.waiting():
+                wait = await self._shared_take(budget)
+                if wait > 0:
+                    await self.sleep(wait)
+                    continue
+                ticket = budget.pop_best()
+                granted = ticket.granted if ticket is not None else None
+                if granted is not None and not granted.done():
+                    granted.set_result(None)
+        finally:
+            self._pumps.pop(id(budget), None)
+            for ticket in budget.line:
+                if ticket.granted is not None and not ticket.granted.done():
+                    ticket.granted.cancel()
+
+    async def hold_back(self, chat_id: int | str | None, seconds: float) -> None:
+        self.back_off(chat_id, seconds)
+        budget = self.chat_budget(chat_id) if chat_id is not None else self._global
+        await self.buckets.hold(budget.name, budget.interval, budget.burst, seconds)
 
 
 def is_private_chat(chat_id: int | str) -> bool:
@@ -440,7 +533,7 @@ class PacingRetryMiddleware(BaseRequestMiddleware):
                     exc.retry_after,
                 )
                 if chat_id is not None:
-                    self.limiter.back_off(chat_id, exc.retry_after)
+                    await self.limiter.hold_back(chat_id, exc.retry_after)
                 else:
                     await self.limiter.sleep(exc.retry_after)
             except (TelegramServerError, TelegramNetworkError) as exc:

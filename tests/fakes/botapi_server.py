@@ -25,6 +25,7 @@ from types import TracebackType
 from typing import Any, Self, TypeVar
 
 import aiogram.methods
+import aiohttp
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -33,7 +34,7 @@ from aiogram.methods.base import TelegramMethod
 from aiohttp import web
 from pydantic import TypeAdapter, ValidationError
 
-from tests.fakes.methods import TelegramMethods
+from tests.fakes.methods import DEFAULT_UPDATES, TelegramMethods
 from tests.fakes.spec import UploadedFile, decode_params, load_spec
 from tests.fakes.state import APIError, FaultRule, RateLimiter, RecordedRequest
 from tests.fakes.users import FakeUser, command_entities
@@ -57,6 +58,11 @@ _CONFLICT = (
     "Conflict: terminated by other getUpdates request; make sure that only one bot "
     "instance is running"
 )
+_WEBHOOK_ACTIVE = (
+    "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to "
+    "delete the webhook first"
+)
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
 class _DropConnection(Exception):
@@ -107,6 +113,15 @@ class FakeBotAPI(TelegramMethods):
         self._last_activity = 0.0
         self._poll_generation = 0
         self._stopping = False
+        # Webhook delivery (after setWebhook), like Telegram: POST each update with the
+        # secret header, again and again until the answer is 200.
+        self.webhook_targets: list[str] | None = None  # round-robin instead of the URL
+        self.redelivery_delay = 0.05
+        self.deliveries: list[tuple[int, str, int]] = []  # (update id, url, HTTP status)
+        self._lose_answers: dict[int, int] = {}  # update id → 200s to treat as lost
+        self._delivering: dict[int, asyncio.Task[None]] = {}
+        self._round_robin = 0
+        self._client: aiohttp.ClientSession | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -129,6 +144,13 @@ class FakeBotAPI(TelegramMethods):
         self._stopping = True
         if self._update_event is not None:
             self._update_event.set()
+        for task in list(self._delivering.values()):
+            task.cancel()
+        if self._delivering:
+            await asyncio.gather(*self._delivering.values(), return_exceptions=True)
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -213,6 +235,80 @@ class FakeBotAPI(TelegramMethods):
         }
         update_id = self.push_update(update)
         return {**update, "update_id": update_id}
+
+    # -- webhook delivery -----------------------------------------------------------------
+
+    def push_update(self, update: dict[str, Any]) -> int:
+        update_id = super().push_update(update)
+        if self.webhook_url:
+            self._start_delivery(update_id)
+        return update_id
+
+    def webhook_changed(self) -> None:
+        for update in self.updates:
+            if update["update_id"] in self.undelivered:
+                self._start_delivery(update["update_id"])
+
+    def lose_answer(self, update_id: int, times: int = 1) -> None:
+        """Treat the next ``times`` 200 answers to this update as lost: it is delivered again."""
+        self._lose_answers[update_id] = self._lose_answers.get(update_id, 0) + times
+
+    def deliveries_of(self, update_id: int) -> list[tuple[str, int]]:
+        return [(url, status) for uid, url, status in self.deliveries if uid == update_id]
+
+    def _start_delivery(self, update_id: int) -> None:
+        if update_id in self._delivering or self._stopping:
+            return
+        self._in_flight += 1
+        self._delivering[update_id] = asyncio.get_running_loop().create_task(
+            self._deliver(update_id)
+        )
+
+    def _next_target(self) -> str:
+        targets = self.webhook_targets or [self.webhook_url]
+        target = targets[self._round_robin % len(targets)]
+        self._round_robin += 1
+        return target
+
+    async def _deliver(self, update_id: int) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            if self._client is None:
+                self._client = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
+            while not self._stopping and self.webhook_url:
+                update = next((u for u in self.updates if u["update_id"] == update_id), None)
+                if update is None:
+                    return
+                kind = next(k for k in update if k != "update_id")
+                if kind not in set(self.allowed_updates or DEFAULT_UPDATES):
+                    self.updates.remove(update)
+                    self.undelivered.discard(update_id)
+                    self.warnings.append(f"update {update_id} ({kind}) dropped: not allowed")
+                    return
+                url = self._next_target()
+                headers = {SECRET_HEADER: self.webhook_secret} if self.webhook_secret else {}
+                try:
+                    async with self._client.post(url, json=update, headers=headers) as answer:
+                        await answer.read()
+                        status = answer.status
+                except (aiohttp.ClientError, TimeoutError):
+                    status = 0
+                self.deliveries.append((update_id, url, status))
+                self._last_activity = loop.time()
+                self._activity.set()
+                if status == 200:
+                    if self._lose_answers.get(update_id, 0) > 0:
+                        self._lose_answers[update_id] -= 1
+                    else:
+                        self.updates.remove(update)
+                        self.undelivered.discard(update_id)
+                        return
+                await asyncio.sleep(self.redelivery_delay)
+        finally:
+            self._delivering.pop(update_id, None)
+            self._in_flight -= 1
+            self._last_activity = loop.time()
+            self._activity.set()
 
     # -- recorded side --------------------------------------------------------------------
 
@@ -306,6 +402,23 @@ class FakeBotAPI(TelegramMethods):
                 delay=delay,
                 drop_connection=drop_connection,
                 after_effect=after_effect,
+            )
+        )
+
+    def slow_next(self, method: str, seconds: float, *, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` succeed, ``seconds`` late."""
+        name = load_spec().method_name(method) or method
+        self._faults.append(
+            FaultRule(
+                method=name,
+                status=200,
+                description="",
+                retry_after=None,
+                times=times,
+                chat_id=None,
+                delay=seconds,
+                drop_connection=False,
+                after_effect=False,
             )
         )
 
@@ -424,6 +537,8 @@ class FakeBotAPI(TelegramMethods):
             record.injected = True
             if fault.delay:
                 await asyncio.sleep(fault.delay)
+            if fault.status == 200:  # slow_next: late, then as usual
+                return await self._run(name, params, request)
             if fault.after_effect:
                 await self._run(name, params, request)
             if fault.drop_connection:
@@ -461,6 +576,8 @@ class FakeBotAPI(TelegramMethods):
     async def _get_updates(self, params: dict[str, Any], request: web.Request) -> Any:
         """Long polling: hold the request up to ``timeout`` s until an update arrives."""
         loop = asyncio.get_running_loop()
+        if self.webhook_url:
+            raise APIError(409, _WEBHOOK_ACTIVE)
         if "allowed_updates" in params:
             self.allowed_updates = list(params["allowed_updates"]) or None
         self._poll_generation += 1

@@ -32,7 +32,7 @@ _ADMIN_RIGHTS = (
     "can_promote_members", "can_change_info", "can_invite_users", "can_post_stories",
     "can_edit_stories", "can_delete_stories", "can_send_welcome_messages",
 )  # fmt: skip
-_DEFAULT_UPDATES = frozenset(
+DEFAULT_UPDATES = frozenset(
     {
         "message", "edited_message", "channel_post", "edited_channel_post", "callback_query",
         "inline_query", "chosen_inline_result", "my_chat_member", "poll", "poll_answer",
@@ -65,12 +65,17 @@ class TelegramMethods(BotState):
         # Methods this server does not know (404 Not Found), as a self-hosted
         # telegram-bot-api older than the spec answers: see ``behave_as_old_server``.
         self.unknown_methods: set[str] = set()
+        self.webhook_url = ""
+        self.webhook_secret: str | None = None
+        self.webhook_sets = 0
+        self.webhook_deletes = 0
         self.handlers: dict[str, Handler] = {
             "getMe": lambda p: dict(self.bot_user),
             "logOut": lambda p: True,
             "close": lambda p: True,
             "deleteWebhook": self.delete_webhook,
             "getWebhookInfo": self.get_webhook_info,
+            "setWebhook": self.set_webhook,
             "sendMessage": self.send_message,
             "sendPhoto": self.send_photo,
             "sendDocument": self.send_document,
@@ -468,14 +473,39 @@ class TelegramMethods(BotState):
         if params.get("drop_pending_updates"):
             self.updates.clear()
             self.undelivered.clear()
+        self.webhook_url = ""
+        self.webhook_secret = None
+        self.webhook_deletes += 1
         return True
 
+    def set_webhook(self, params: dict[str, Any]) -> bool:
+        """Updates are then posted to ``url`` (see FakeBotAPI's delivery), not fetched."""
+        url = str(params["url"])
+        if not url.startswith(("https://", "http://")):
+            raise bad_request("bad webhook: An HTTPS URL must be provided")
+        if params.get("drop_pending_updates"):
+            self.updates.clear()
+            self.undelivered.clear()
+        self.webhook_url = url
+        self.webhook_secret = params.get("secret_token")
+        if "allowed_updates" in params:
+            self.allowed_updates = list(params["allowed_updates"]) or None
+        self.webhook_sets += 1
+        self.webhook_changed()
+        return True
+
+    def webhook_changed(self) -> None:
+        """Hook for the HTTP side: start delivering what is pending."""
+
     def get_webhook_info(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "url": "",
+        info: dict[str, Any] = {
+            "url": self.webhook_url,
             "has_custom_certificate": False,
             "pending_update_count": len(self.updates),
         }
+        if self.webhook_url and self.allowed_updates is not None:
+            info["allowed_updates"] = list(self.allowed_updates)
+        return info
 
     def take_updates(self, offset: int | None, limit: int) -> list[dict[str, Any]]:
         """Confirm updates below ``offset`` and return the next batch (no waiting)."""
@@ -483,7 +513,7 @@ class TelegramMethods(BotState):
             self.updates = self.updates[offset:]
         elif offset:
             self.updates = [u for u in self.updates if u["update_id"] >= offset]
-        allowed = set(self.allowed_updates or _DEFAULT_UPDATES)
+        allowed = set(self.allowed_updates or DEFAULT_UPDATES)
         batch: list[dict[str, Any]] = []
         for update in list(self.updates):
             kind = next(k for k in update if k != "update_id")

@@ -27,6 +27,13 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
             "TELEGRAM_API_URL",
             "TIMEZONE",
             "LOG_LEVEL",
+            "REDIS_URL",
+            "REDIS_PREFIX",
+            "WEBHOOK_URL",
+            "WEBHOOK_SECRET",
+            "WEB_SERVER_HOST",
+            "WEB_SERVER_PORT",
+            "DATABASE_URL",
         }:
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)  # no stray .env
@@ -95,3 +102,87 @@ def test_process_exits_with_one_line_and_no_token(tmp_path: Path) -> None:
         "from @BotFather (digits:letters)"
     ]
     assert "123456:short" not in result.stderr
+
+
+BASE = {"BOT_TOKEN": TOKEN, "CHANNEL_ID": "@news_channel"}
+SECRET = "s3cret_webhook-token"
+
+
+def test_long_polling_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in BASE.items():
+        monkeypatch.setenv(key, value)
+    settings = load_settings()
+    assert settings.webhook_url is None
+    assert settings.redis_url is None
+    assert (settings.web_server_host, settings.web_server_port) == ("127.0.0.1", 8080)
+
+
+def test_webhook_mode_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    env = {
+        **BASE,
+        "WEBHOOK_URL": "https://bot.example.org/telegram/hook",
+        "WEBHOOK_SECRET": SECRET,
+        "REDIS_URL": "redis://redis:6379/0",
+        "DATABASE_URL": "postgresql://newsroom:pw@postgres:5432/newsroom",
+        "WEB_SERVER_HOST": "0.0.0.0",
+        "WEB_SERVER_PORT": "8081",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    settings = load_settings()
+    assert settings.webhook_path == "/telegram/hook"
+    assert settings.web_server_port == 8081
+    assert settings.webhook_secret is not None
+    assert settings.webhook_secret.get_secret_value() == SECRET
+    assert SECRET not in repr(settings)
+
+
+def test_plain_http_webhook_only_with_own_api_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in BASE.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("WEBHOOK_URL", "http://10.0.0.5:9000/hook")
+    monkeypatch.setenv("WEBHOOK_SECRET", SECRET)
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    assert str(info.value).startswith("WEBHOOK_URL is invalid: must be an https:// URL")
+    monkeypatch.setenv("TELEGRAM_API_URL", "http://127.0.0.1:8081")
+    assert load_settings().webhook_path == "/hook"
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"WEBHOOK_URL": "https://bot.example.org/hook"}, "WEBHOOK_SECRET is not set"),
+        (
+            {"WEBHOOK_URL": "https://bot.example.org/hook", "WEBHOOK_SECRET": "has space"},
+            "WEBHOOK_SECRET is invalid",
+        ),
+        (
+            {"WEBHOOK_URL": "https://bot.example.org/hook", "WEBHOOK_SECRET": "x" * 257},
+            "WEBHOOK_SECRET is invalid",
+        ),
+        ({"WEBHOOK_URL": "ftp://bot.example.org/hook", "WEBHOOK_SECRET": SECRET}, "WEBHOOK_URL"),
+        (
+            {
+                "WEBHOOK_URL": "https://bot.example.org/hook",
+                "WEBHOOK_SECRET": SECRET,
+                "DATABASE_URL": "postgresql://u:pw@db:5432/n",
+            },
+            "REDIS_URL is not set",
+        ),
+        ({"REDIS_URL": "localhost:6379"}, "REDIS_URL is invalid"),
+        ({"WEB_SERVER_PORT": "70000"}, "WEB_SERVER_PORT is invalid"),
+    ],
+)
+def test_webhook_and_redis_settings_are_checked(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], expected: str
+) -> None:
+    for key, value in {**BASE, **env}.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    message = str(info.value)
+    assert message.startswith(expected), message
+    assert "\n" not in message
+    assert "has space" not in message
+    assert "pw@" not in message

@@ -1,0 +1,254 @@
+"""Webhook mode: Telegram posts each update to our HTTPS URL; several instances can serve it.
+
+The update is handled inside the request (aiogram's default answers 200 first and handles in
+the background, so a crash would lose it): Telegram's 200 means the update's effects are
+stored.  Telegram redelivers anything not answered 200, and may redeliver an update whose
+200 was lost, so the ids of handled updates are kept for a while (``UpdateLedger``, in
+Redis when several instances share the work) and a redelivered update is acknowledged
+without being handled again.  An update is marked handled only after it succeeded; one
+that raised is released, answered 500, and handled again at its redelivery.
+
+While starting (before start-up work is done) and while stopping, the server answers 503:
+Telegram delivers the update again, to another instance behind the proxy or to this one
+after its restart.  ``GET /healthz`` says whether the database and Redis answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from enum import Enum
+from typing import Any, Protocol
+
+from aiogram import Bot, Dispatcher
+from aiogram.exceptions import TelegramRetryAfter
+from aiogram.methods import TelegramMethod
+from aiogram.types import Update
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+from aiohttp import web
+from pydantic import ValidationError
+
+logger = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+HEALTH_PATH = "/healthz"
+
+
+class Claim(Enum):
+    NEW = "new"  # nobody has handled it: handle it now
+    DONE = "done"  # handled already: acknowledge
+    BUSY = "busy"  # being handled right now (a redelivery overtook it): ask again later
+
+
+class UpdateLedger(Protocol):
+    """Which updates were handled, so a redelivery is not handled twice."""
+
+    async def claim(self, update_id: int) -> Claim: ...
+
+    async def done(self, update_id: int) -> None: ...
+
+    async def release(self, update_id: int) -> None: ...
+
+    async def webhook_fingerprint(self) -> str | None: ...
+
+    async def remember_webhook(self, fingerprint: str) -> None: ...
+
+
+class MemoryUpdateLedger:
+    """One instance without Redis: the ledger lives in the process (lost at a restart, when
+    Telegram's redelivery of an update answered 200 just before is very unlikely)."""
+
+    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self.clock = clock
+        self._done: dict[int, float] = {}  # update id → when it may be forgotten
+        self._busy: set[int] = set()
+        self._fingerprint: str | None = None
+
+    async def claim(self, update_id: int) -> Claim:
+        now = self.clock()
+        if len(self._done) > 10_000:
+            self._done = {k: v for k, v in self._done.items() if v > now}
+        if self._done.get(update_id, -1.0) > now:
+            return Claim.DONE
+        if update_id in self._busy:
+            return Claim.BUSY
+        self._busy.add(update_id)
+        return Claim.NEW
+
+    async def done(self, update_id: int) -> None:
+        self._busy.discard(update_id)
+        self._done[update_id] = self.clock() + self.ttl
+
+    async def release(self, update_id: int) -> None:
+        self._busy.discard(update_id)
+
+    async def webhook_fingerprint(self) -> str | None:
+        return self._fingerprint
+
+    async def remember_webhook(self, fingerprint: str) -> None:
+        self._fingerprint = fingerprint
+
+
+HealthCheck = Callable[[], Awaitable[dict[str, bool]]]
+
+
+class WebhookHandler(SimpleRequestHandler):
+    """aiogram's handler for one bot, handling in the request, with dedupe and a stop."""
+
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        bot: Bot,
+        *,
+        secret_token: str,
+        ledger: UpdateLedger,
+        concurrency: int,
+    ) -> None:
+        super().__init__(
+            dispatcher=dispatcher, bot=bot, handle_in_background=False, secret_token=secret_token
+        )
+        self.ledger = ledger
+        self.ready = False  # start-up work done
+        self.stopping = False
+        # Like polling's tasks_concurrency_limit: a burst waits here, in order.
+        self._slots = asyncio.Semaphore(concurrency)
+        self.handled = 0
+        self.duplicates = 0
+
+    def verify_secret(self, telegram_secret_token: str, bot: Bot) -> bool:
+        # The base class accepts anything when no secret is set; webhook mode requires one.
+        return bool(self.secret_token) and secrets.compare_digest(
+            telegram_secret_token.encode(), str(self.secret_token).encode()
+        )
+
+    async def handle(self, request: web.Request) -> web.Response:
+        bot = await self.resolve_bot(request)
+        if not self.verify_secret(request.headers.get(SECRET_HEADER, ""), bot):
+            return web.Response(text="Unauthorized", status=401)
+        if self.stopping or not self.ready:
+            return _unavailable()
+        try:
+            update = Update.model_validate(await request.json(), context={"bot": bot})
+        except (ValueError, ValidationError):
+            return web.Response(text="Bad Request", status=400)
+        claim = await self.ledger.claim(update.update_id)
+        if claim is Claim.DONE:
+            self.duplicates += 1
+            return web.json_response({})
+        if claim is Claim.BUSY:
+            return _unavailable()
+        try:
+            async with self._slots:
+                result = await self.dispatcher.feed_update(bot, update)
+                if isinstance(result, TelegramMethod):
+                    await self.dispatcher.silent_call_request(bot, result)
+        except BaseException:
+            await self.ledger.release(update.update_id)
+            raise
+        await self.ledger.done(update.update_id)
+        self.handled += 1
+        return web.json_response({})
+
+
+def _unavailable() -> web.Response:
+    return web.Response(text="Service Unavailable", status=503, headers={"Retry-After": "1"})
+
+
+def build_web_app(handler: WebhookHandler, path: str, health: HealthCheck) -> web.Application:
+    """The webhook at ``path`` and ``GET /healthz`` on the same port."""
+
+    async def healthz(request: web.Request) -> web.Response:
+        checks = await health()
+        ok = all(checks.values()) and not handler.stopping
+        body = {**checks, "stopping": handler.stopping}
+        return web.json_response(body, status=200 if ok else 503)
+
+    app = web.Application()
+    app.router.add_post(path, handler.handle)
+    app.router.add_get(HEALTH_PATH, healthz)
+    return app
+
+
+def webhook_fingerprint(url: str, secret: str, allowed_updates: list[str]) -> str:
+    """Telegram does not tell which secret a webhook has: remember a hash of what we set."""
+    raw = "\n".join([url, secret, ",".join(sorted(allowed_updates))])
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+async def ensure_webhook(
+    bot: Bot,
+    ledger: UpdateLedger,
+    *,
+    url: str,
+    secret: str,
+    allowed_updates: list[str],
+    attempts: int = 5,
+) -> bool:
+    """Set the webhook only if it differs from what Telegram has; True if it was set.
+
+    Several instances starting together would each call setWebhook and get 429: after a
+    429 the webhook is looked at again, since another instance has probably set it.
+    """
+    fingerprint = webhook_fingerprint(url, secret, allowed_updates)
+    for _ in range(attempts):
+        info = await bot.get_webhook_info()
+        same = (
+            info.url == url
+            and sorted(info.allowed_updates or []) == sorted(allowed_updates)
+            and await ledger.webhook_fingerprint() == fingerprint
+        )
+        if same:
+            logger.info("Webhook already set to %s", url)
+            return False
+        try:
+            await bot.set_webhook(url=url, secret_token=secret, allowed_updates=allowed_updates)
+        except TelegramRetryAfter as exc:
+            logger.warning("setWebhook: flood control, looking again in %s s", exc.retry_after)
+            await asyncio.sleep(exc.retry_after)
+            continue
+        await ledger.remember_webhook(fingerprint)
+        logger.info("Webhook set to %s", url)
+        return True
+    raise RuntimeError("could not set the webhook: Telegram kept answering 429")
+
+
+async def serve(
+    handler: WebhookHandler,
+    path: str,
+    health: HealthCheck,
+    *,
+    host: str,
+    port: int,
+    startup: Callable[[], Awaitable[Any]],
+    shutdown: Callable[[], Awaitable[Any]],
+    stop: asyncio.Event,
+    ready: asyncio.Event | None = None,
+) -> None:
+    """Listen, run start-up, take updates until ``stop`` is set, then stop cleanly.
+
+    The port is open (answering 503) before start-up work, so a proxy's health check and
+    Telegram's deliveries get an answer; on stop new updates get 503 while those in hand
+    finish (``shutdown`` drains the dispatcher), and only then is the port closed.
+    """
+    runner = web.AppRunner(build_web_app(handler, path, health), access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        logger.info("Webhook server listening on %s:%s%s", host, port, path)
+        await startup()
+        handler.ready = True
+        if ready is not None:
+            ready.set()
+        await stop.wait()
+        logger.info("Stopping: new updates get 503, finishing those in hand")
+        handler.stopping = True
+        await shutdown()
+    finally:
+        handler.stopping = True
+        await runner.cleanup()

@@ -1,0 +1,173 @@
+"""What several instances share through Redis: Telegram's limits, live-count edits, and the
+ids of handled webhook updates.  Each test uses its own key prefix on the local Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+
+from redis.asyncio import Redis
+
+from bot.polls.refresher import Refresher
+from bot.telegram.pacing import SAFETY_MARGIN, Priority, RateLimits, SharedRateLimiter
+from bot.telegram.webhook import Claim
+from storage.redis import RedisBuckets, RedisRefreshGate, RedisUpdateLedger, redis_answers
+from tests.redis_support import RedisSpace, closed_port_url
+
+RATE = 100.0  # global requests per second for the limiter tests
+INTERVAL = SAFETY_MARGIN / RATE
+
+
+def limiter(space: RedisSpace, client: Redis) -> SharedRateLimiter:
+    limits = RateLimits(global_per_second=RATE, chat_per_second=1000.0, chat_burst=1)
+    return SharedRateLimiter(RedisBuckets(client, space.prefix), limits)
+
+
+async def test_two_instances_together_never_exceed_the_global_rate(redis: RedisSpace) -> None:
+    """Two limiters (two "processes", two connections) sharing one prefix: 80 requests to
+    80 chats go out no faster than one budget allows, measured on the Redis clock."""
+    a_client = Redis.from_url(redis.url)
+    b_client = Redis.from_url(redis.url)
+    a, b = limiter(redis, a_client), limiter(redis, b_client)
+    stamps: list[float] = []
+
+    async def send(lim: SharedRateLimiter, chat: int) -> None:
+        await lim.acquire(chat, Priority.INTERACTIVE)
+        seconds, micros = await redis.client.time()
+        stamps.append(seconds + micros / 1e6)
+
+    started = time.monotonic()
+    try:
+        await asyncio.wait_for(
+            asyncio.gather(
+                *(send(a, 10_000 + i) for i in range(40)),
+                *(send(b, 20_000 + i) for i in range(40)),
+            ),
+            timeout=10,
+        )
+    finally:
+        await a_client.aclose()
+        await b_client.aclose()
+    elapsed = time.monotonic() - started
+    stamps.sort()
+    # GCRA with burst 1: the n-th grant is at least (n - 1) intervals after the first.
+    # Stamps are taken after the grant (jitter of a round trip), so allow a little.
+    span = stamps[-1] - stamps[0]
+    assert span >= 79 * INTERVAL * 0.9, span
+    window = 0.2
+    most = max(sum(1 for t in stamps if s <= t < s + window) for s in stamps)
+    assert most <= window / INTERVAL + 3, most
+    assert elapsed < 5.0  # and it does not crawl either
+
+
+async def test_lua_bucket_is_shared_and_atomic(redis: RedisSpace) -> None:
+    a = RedisBuckets(redis.client, redis.prefix)
+    b = RedisBuckets(redis.client, redis.prefix)
+    assert await a.take("-100777", 1.0, 1) == 0.0
+    wait = await b.take("-100777", 1.0, 1)
+    assert wait is not None and 0.9 < wait <= 1.0
+    assert await b.take("-100888", 1.0, 1) == 0.0  # another chat: its own bucket
+    assert await a.take("-100999", 0.5, 3) == 0.0  # burst 3: three at once, then a wait
+    assert await b.take("-100999", 0.5, 3) == 0.0
+    assert await a.take("-100999", 0.5, 3) == 0.0
+    wait = await b.take("-100999", 0.5, 3)
+    assert wait is not None and wait > 0.4
+
+
+async def test_a_429_seen_by_one_instance_holds_the_other(redis: RedisSpace) -> None:
+    a, b = limiter(redis, redis.client), limiter(redis, redis.client)
+    await a.hold_back(-100555, 0.4)
+    started = time.monotonic()
+    await asyncio.wait_for(b.acquire(-100555, Priority.PUBLISH), timeout=5)
+    assert time.monotonic() - started >= 0.3
+
+
+async def test_priorities_still_hold_within_one_instance(redis: RedisSpace) -> None:
+    limits = RateLimits(global_per_second=1000.0, group_per_minute=600.0)  # 1 per 0.105 s
+    lim = SharedRateLimiter(RedisBuckets(redis.client, redis.prefix), limits)
+    await lim.acquire(-100444, Priority.LIVE)  # the channel's slot is now spent
+    order: list[str] = []
+
+    async def send(name: str, priority: Priority) -> None:
+        await lim.acquire(-100444, priority)
+        order.append(name)
+
+    live = [asyncio.create_task(send(f"live{i}", Priority.LIVE)) for i in range(3)]
+    await asyncio.sleep(0)  # the live edits queue first
+    publish = asyncio.create_task(send("publish", Priority.PUBLISH))
+    await asyncio.wait_for(asyncio.gather(*live, publish), timeout=5)
+    assert order[0] == "publish", order
+
+
+async def test_limiter_paces_locally_when_redis_is_down() -> None:
+    client = Redis.from_url(closed_port_url(), socket_connect_timeout=0.5)
+    try:
+        lim = SharedRateLimiter(RedisBuckets(client, "down"), RateLimits(global_per_second=1000.0))
+        await asyncio.wait_for(lim.acquire(5001, Priority.INTERACTIVE), timeout=5)
+        assert not await redis_answers(client, timeout=1)
+    finally:
+        await client.aclose()
+
+
+async def test_refresh_gate_one_edit_per_interval_across_instances(redis: RedisSpace) -> None:
+    """Two instances get votes on one poll: edits (by either) are an interval apart, and the
+    last edit shows the last vote."""
+    interval = 0.3
+    votes = 0
+    edits: list[tuple[str, float, int]] = []
+
+    def render_as(name: str) -> Refresher:
+        async def render(poll_id: int) -> None:
+            edits.append((name, time.monotonic(), votes))
+
+        gate = RedisRefreshGate(redis.client, redis.prefix)
+        return Refresher(render, interval, gate=gate)
+
+    a, b = render_as("a"), render_as("b")
+    for i in range(30):  # 1.5 s of votes, alternating between the instances
+        votes += 1
+        (a if i % 2 else b).mark_dirty(7)
+        await asyncio.sleep(0.05)
+    last_vote = votes
+    deadline = time.monotonic() + 3
+    while (not edits or edits[-1][2] != last_vote) and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+    times = [t for _, t, _ in edits]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    await a.flush()
+    await b.flush()
+    assert edits[-1][2] == last_vote, edits
+    assert min(gaps) >= interval * 0.9, gaps
+    assert len(edits) <= 1.5 / interval + 3
+    assert {name for name, _, _ in edits} == {"a", "b"}  # both instances took turns
+    assert a.gate_waits + b.gate_waits > 0
+
+
+async def test_update_ledger_claims_once_across_instances(redis: RedisSpace) -> None:
+    one = RedisUpdateLedger(redis.client, redis.prefix, ttl=60, lease=30)
+    two = RedisUpdateLedger(redis.client, redis.prefix, ttl=60, lease=30)
+    assert await one.claim(41) is Claim.NEW
+    assert await two.claim(41) is Claim.BUSY  # a redelivery while the first is handled
+    await one.done(41)
+    assert await two.claim(41) is Claim.DONE
+    assert await one.claim(42) is Claim.NEW
+    await one.release(42)  # it failed: the redelivery handles it
+    assert await two.claim(42) is Claim.NEW
+    await two.release(42)
+    assert await one.webhook_fingerprint() is None
+    await one.remember_webhook("abc")
+    assert await two.webhook_fingerprint() == "abc"
+
+
+async def test_update_ledger_forgets_after_its_ttl(redis: RedisSpace) -> None:
+    ledger = RedisUpdateLedger(redis.client, redis.prefix, ttl=0.2, lease=0.2)
+    assert await ledger.claim(1) is Claim.NEW  # a lease that dies with its instance …
+    await ledger.done(2)
+    deadline = time.monotonic() + 3
+    while await ledger.claim(2) is Claim.DONE:
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.05)
+    while (claim := await ledger.claim(1)) is not Claim.NEW:  # … frees the update
+        assert claim is Claim.BUSY and time.monotonic() < deadline
+        await asyncio.sleep(0.05)
