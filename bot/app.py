@@ -32,10 +32,7 @@ from bot.telegram.pacing import PacingRetryMiddleware, Priority, RateLimiter, Ra
 from bot.telegram.updates import TrackingDispatcher
 from bot.texts import Texts, get_texts
 from handlers import setup_routers
-from storage.sqlite.articles import ArticleRepository
-from storage.sqlite.db import Database
-from storage.sqlite.dialogs import SqliteDialogStorage
-from storage.sqlite.polls import PollRepository
+from storage import AnyDatabase, open_stores
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +41,7 @@ logger = logging.getLogger(__name__)
 class App:
     settings: Settings
     texts: Texts
-    db: Database
+    db: AnyDatabase
     bot: Bot
     dispatcher: TrackingDispatcher
     articles: ArticleStore
@@ -88,12 +85,10 @@ def create_bot(settings: Settings) -> tuple[Bot, PacingRetryMiddleware]:
 async def create_app(settings: Settings) -> App:
     """Build everything, collaborators through constructors, nothing started."""
     texts = get_texts(settings.language)
-    db = await Database.open(
-        settings.database_path, busy_timeout_ms=settings.database_busy_timeout_ms
-    )
+    stores = await open_stores(settings)  # SQLite, or PostgreSQL when DATABASE_URL is set
+    db = stores.db
     bot, requests = create_bot(settings)
-    articles = ArticleRepository(db)
-    polls = PollRepository(db)
+    articles, polls = stores.articles, stores.polls
     editor_ids = settings.all_editor_ids
     channel = Channel(bot, settings.channel_chat_id, texts, polls, pacer=requests)
     board = PollBoard(
@@ -117,7 +112,7 @@ async def create_app(settings: Settings) -> App:
     )
     scheduler = Scheduler(articles, publisher, report=notifier.scheduled)
     dispatcher = TrackingDispatcher(
-        storage=SqliteDialogStorage(db), events_isolation=SimpleEventIsolation()
+        storage=stores.dialogs, events_isolation=SimpleEventIsolation()
     )
     menu = CommandMenu(editor_ids, texts)
     dispatcher.message.outer_middleware(menu)

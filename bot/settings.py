@@ -11,6 +11,7 @@ import json
 import re
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -52,6 +53,9 @@ class Settings(BaseSettings):
     editor_ids: IdList = Field(default_factory=list)
     admin_ids: IdList = Field(default_factory=list)
     database_path: Path = Path("data/newsroom.sqlite3")
+    # postgresql://user:password@host:5432/dbname: when set, PostgreSQL instead of
+    # DATABASE_PATH.  A secret (it holds a password): never logged or echoed in errors.
+    database_url: SecretStr | None = None
     telegram_api_url: str | None = None
     # A self-hosted telegram-bot-api started with --local serves files from its disk.
     telegram_api_local: bool = False
@@ -125,6 +129,28 @@ class Settings(BaseSettings):
         if not re.match(r"^https?://[^\s/]+", value):
             raise ValueError("must be an http(s) URL such as http://127.0.0.1:8081")
         return value
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _check_database_url(cls, value: Any) -> Any:
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            return None
+        if not isinstance(raw, str):
+            raise ValueError("must be a URL such as postgresql://user:password@host:5432/dbname")
+        raw = raw.strip()
+        try:
+            parts = urlsplit(raw)
+            parts.port  # noqa: B018 - raises ValueError on a bad port
+        except ValueError:
+            raise ValueError(
+                "is not a valid URL (expected postgresql://user:password@host:5432/dbname)"
+            ) from None
+        if parts.scheme not in ("postgresql", "postgres"):
+            raise ValueError("must start with postgresql:// (only PostgreSQL is supported)")
+        if not parts.hostname or not parts.path.strip("/"):
+            raise ValueError("must name a host and a database: postgresql://user@host:5432/dbname")
+        return SecretStr(raw)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -6,3 +6,14 @@ from hypothesis import HealthCheck, settings
 # machine cannot turn a slow example into a failure.
 settings.register_profile("newsroom", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("newsroom")
+
+# Storage contract tests: the same tests against SQLite and PostgreSQL (tests/backends.py).
+from tests.backends import (  # noqa: E402
+    backend,
+    backend_settings,
+    empty_pg_database,
+    pg_database,
+    stores,
+)
+
+__all__ = ["backend", "backend_settings", "empty_pg_database", "pg_database", "stores"]
