@@ -162,7 +162,7 @@ class Backend:
         return sqlite3.IntegrityError
 
 
-_TABLES = (
+TABLES = (
     "articles, article_paragraphs, article_tags, article_reads, draft_previews, "
     "polls, poll_options, poll_votes, dialog_states"
 )
@@ -183,7 +183,7 @@ async def backend(backend_settings: tuple[str, StoreSettings]) -> AsyncIterator[
     chosen = Backend(*backend_settings)
     if chosen.is_postgres:
         stores = await chosen.open()  # migrates the run's database on first use
-        await stores.db.execute(f"TRUNCATE {_TABLES} RESTART IDENTITY CASCADE")
+        await stores.db.execute(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
     try:
         yield chosen
     finally:

@@ -86,8 +86,12 @@ class ArticleRepository:
 
     @staticmethod
     async def _get(conn: Connection, article_id: int, *, lock: bool = False) -> Article | None:
-        sql = _SELECT + " WHERE a.id = $1" + (" FOR UPDATE OF a" if lock else "")
-        row = await conn.fetchrow(sql, article_id)
+        """With ``lock``, the row is locked first by a statement of its own: the read
+        that follows then takes a new snapshot (READ COMMITTED), which includes the
+        paragraphs and tags that a transaction we waited for has just committed."""
+        if lock:
+            await conn.execute("SELECT 1 FROM articles WHERE id = $1 FOR UPDATE", article_id)
+        row = await conn.fetchrow(_SELECT + " WHERE a.id = $1", article_id)
         return hydrate(row) if row is not None else None
 
     async def _list(
