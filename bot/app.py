@@ -33,8 +33,12 @@ from bot.telegram.updates import TrackingDispatcher
 from bot.texts import Texts, get_texts
 from handlers import setup_routers
 from storage import AnyDatabase, open_stores
+from storage.transfer import TableCount, TransferError, copy_sqlite_to_postgres
 
 logger = logging.getLogger(__name__)
+
+# For bot/cli.py (``migrate-to-postgres``): only this module of bot/ imports storage/.
+__all__ = ["App", "TableCount", "TransferError", "copy_sqlite_to_postgres", "create_app", "run"]
 
 
 @dataclass

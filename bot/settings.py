@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -34,6 +34,28 @@ def _parse_id_list(value: Any) -> Any:
     if isinstance(value, int):
         return [value]
     return value
+
+
+def _database_url(value: Any) -> Any:
+    """``postgresql://user:password@host:5432/dbname``, or None when empty."""
+    raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    if not isinstance(raw, str):
+        raise ValueError("must be a URL such as postgresql://user:password@host:5432/dbname")
+    raw = raw.strip()
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise ValueError(
+            "is not a valid URL (expected postgresql://user:password@host:5432/dbname)"
+        ) from None
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise ValueError("must start with postgresql:// (only PostgreSQL is supported)")
+    if not parts.hostname or not parts.path.strip("/"):
+        raise ValueError("must name a host and a database: postgresql://user@host:5432/dbname")
+    return SecretStr(raw)
 
 
 IdList = Annotated[list[int], NoDecode]
@@ -133,24 +155,7 @@ class Settings(BaseSettings):
     @field_validator("database_url", mode="before")
     @classmethod
     def _check_database_url(cls, value: Any) -> Any:
-        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
-        if raw is None or (isinstance(raw, str) and not raw.strip()):
-            return None
-        if not isinstance(raw, str):
-            raise ValueError("must be a URL such as postgresql://user:password@host:5432/dbname")
-        raw = raw.strip()
-        try:
-            parts = urlsplit(raw)
-            parts.port  # noqa: B018 - raises ValueError on a bad port
-        except ValueError:
-            raise ValueError(
-                "is not a valid URL (expected postgresql://user:password@host:5432/dbname)"
-            ) from None
-        if parts.scheme not in ("postgresql", "postgres"):
-            raise ValueError("must start with postgresql:// (only PostgreSQL is supported)")
-        if not parts.hostname or not parts.path.strip("/"):
-            raise ValueError("must name a host and a database: postgresql://user@host:5432/dbname")
-        return SecretStr(raw)
+        return _database_url(value)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -166,13 +171,39 @@ class Settings(BaseSettings):
         return int(self.channel_id) if self.channel_id.lstrip("-").isdigit() else self.channel_id
 
 
+class DatabaseSettings(BaseSettings):
+    """Only the database settings, for commands that need no token
+    (``python -m bot migrate-to-postgres``)."""
+
+    model_config = Settings.model_config
+
+    database_path: Path = Path("data/newsroom.sqlite3")
+    database_url: SecretStr | None = None
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _check_database_url(cls, value: Any) -> Any:
+        return _database_url(value)
+
+
+_S = TypeVar("_S", bound=BaseSettings)
+
+
 class SettingsError(Exception):
     """A setting is missing or invalid; the message is one line naming it."""
 
 
 def load_settings(**overrides: Any) -> Settings:
+    return _load(Settings, overrides)
+
+
+def load_database_settings(**overrides: Any) -> DatabaseSettings:
+    return _load(DatabaseSettings, overrides)
+
+
+def _load(kind: type[_S], overrides: dict[str, Any]) -> _S:
     try:
-        return Settings(**overrides)
+        return kind(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "settings"
