@@ -55,6 +55,7 @@ from bot.telegram.webhook import (
 )
 from bot.texts import Texts, get_texts
 from handlers import setup_routers
+from storage import AnyDatabase, open_stores
 from storage.redis import (
     RedisBuckets,
     RedisRefreshGate,
@@ -62,20 +63,19 @@ from storage.redis import (
     open_redis,
     redis_answers,
 )
-from storage.sqlite.articles import ArticleRepository
-from storage.sqlite.db import Database
-from storage.sqlite.desk import DeskRepository
-from storage.sqlite.dialogs import SqliteDialogStorage
-from storage.sqlite.polls import PollRepository
+from storage.transfer import TableCount, TransferError, copy_sqlite_to_postgres
 
 logger = logging.getLogger(__name__)
+
+# For bot/cli.py (``migrate-to-postgres``): only this module of bot/ imports storage/.
+__all__ = ["App", "TableCount", "TransferError", "copy_sqlite_to_postgres", "create_app", "run"]
 
 
 @dataclass
 class App:
     settings: Settings
     texts: Texts
-    db: Database
+    db: AnyDatabase
     bot: Bot
     dispatcher: TrackingDispatcher
     articles: ArticleStore
@@ -131,15 +131,12 @@ def create_bot(
 async def create_app(settings: Settings) -> App:
     """Build everything, collaborators through constructors, nothing started."""
     texts = get_texts(settings.language)
-    db = await Database.open(
-        settings.database_path, busy_timeout_ms=settings.database_busy_timeout_ms
-    )
+    stores = await open_stores(settings)  # SQLite, or PostgreSQL when DATABASE_URL is set
+    db = stores.db
     redis = open_redis(settings.redis_url) if settings.redis_url else None
     bot, requests = create_bot(settings, redis)
-    articles = ArticleRepository(db)
-    polls = PollRepository(db)
+    articles, polls, desk = stores.articles, stores.polls, stores.desk
     editor_ids = settings.all_editor_ids
-    desk = DeskRepository(db)
     history = ActionLog(desk)
     channel = Channel(bot, settings.channel_chat_id, texts, polls, pacer=requests)
     board = PollBoard(
@@ -166,7 +163,7 @@ async def create_app(settings: Settings) -> App:
         secrets=[settings.bot_token.get_secret_value()],
     )
     scheduler = Scheduler(articles, publisher, report=notifier.scheduled, history=history)
-    dialogs: BaseStorage = SqliteDialogStorage(db)
+    dialogs: BaseStorage = stores.dialogs
     isolation: BaseEventIsolation = SimpleEventIsolation()
     ledger: UpdateLedger = MemoryUpdateLedger(settings.webhook_dedupe_seconds)
     if redis is not None:

@@ -31,6 +31,13 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument(
         "--photo", action="store_true", help="render the post as a photo caption (1024 limit)"
     )
+    migrate = sub.add_parser(
+        "migrate-to-postgres",
+        help="copy the SQLite database into the empty PostgreSQL database of DATABASE_URL",
+    )
+    migrate.add_argument(
+        "--sqlite", type=Path, default=None, help="the SQLite file (default: DATABASE_PATH)"
+    )
     return parser
 
 
@@ -61,10 +68,48 @@ def preview(path: Path, *, with_photo: bool) -> int:
     return 0
 
 
+def migrate_to_postgres(sqlite: Path | None) -> int:
+    """Copy everything into PostgreSQL, then print the counts of both sides per table."""
+    from bot.app import TransferError, copy_sqlite_to_postgres
+    from bot.errors import StorageError
+    from bot.settings import SettingsError, load_database_settings
+
+    try:
+        settings = load_database_settings()
+    except SettingsError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return 2
+    if settings.database_url is None:
+        print("Configuration error: DATABASE_URL is not set (the target)", file=sys.stderr)
+        return 2
+    source = sqlite or settings.database_path
+    try:
+        counts = asyncio.run(
+            copy_sqlite_to_postgres(source, settings.database_url.get_secret_value())
+        )
+    except TransferError as exc:
+        print(f"Cannot copy: {exc}", file=sys.stderr)
+        return 2
+    except StorageError as exc:
+        print(f"Database error: {exc}", file=sys.stderr)
+        return 3
+    print(f"{'table':<26} {'sqlite':>10} {'postgresql':>10}")
+    for count in counts:
+        mark = "" if count.equal else "  MISMATCH"
+        print(f"{count.table:<26} {count.source:>10} {count.target:>10}{mark}")
+    if all(count.equal for count in counts):
+        print(f"Copied {source} into PostgreSQL: every count matches.")
+        return 0
+    print("The counts differ: check the target before using it.", file=sys.stderr)
+    return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "preview":
         return preview(args.file, with_photo=args.photo)
+    if args.command == "migrate-to-postgres":
+        return migrate_to_postgres(args.sqlite)
 
     from aiogram.exceptions import (
         TelegramNetworkError,

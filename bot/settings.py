@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -39,6 +39,28 @@ def _parse_id_list(value: Any) -> Any:
     return value
 
 
+def _database_url(value: Any) -> Any:
+    """``postgresql://user:password@host:5432/dbname``, or None when empty."""
+    raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    if not isinstance(raw, str):
+        raise ValueError("must be a URL such as postgresql://user:password@host:5432/dbname")
+    raw = raw.strip()
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise ValueError(
+            "is not a valid URL (expected postgresql://user:password@host:5432/dbname)"
+        ) from None
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise ValueError("must start with postgresql:// (only PostgreSQL is supported)")
+    if not parts.hostname or not parts.path.strip("/"):
+        raise ValueError("must name a host and a database: postgresql://user@host:5432/dbname")
+    return SecretStr(raw)
+
+
 IdList = Annotated[list[int], NoDecode]
 
 
@@ -56,6 +78,9 @@ class Settings(BaseSettings):
     editor_ids: IdList = Field(default_factory=list)
     admin_ids: IdList = Field(default_factory=list)
     database_path: Path = Path("data/newsroom.sqlite3")
+    # postgresql://user:password@host:5432/dbname: when set, PostgreSQL instead of
+    # DATABASE_PATH.  A secret (it holds a password): never logged or echoed in errors.
+    database_url: SecretStr | None = None
     telegram_api_url: str | None = None
     # A self-hosted telegram-bot-api started with --local serves files from its disk.
     telegram_api_local: bool = False
@@ -84,8 +109,6 @@ class Settings(BaseSettings):
     full_text_form: Literal["rich", "classic"] = "rich"
 
     # --- several instances: webhook and Redis ---------------------------------------------
-    # PostgreSQL (set by the PostgreSQL backend); here only to require Redis beside it.
-    database_url: str | None = None
     # Shared dialogs, event isolation, Telegram's limits and live-count gates.
     redis_url: str | None = None
     # Keys in Redis start with this, so several bots (or tests) can share one server.
@@ -149,7 +172,7 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL such as http://127.0.0.1:8081")
         return value
 
-    @field_validator("redis_url", "webhook_url", "database_url")
+    @field_validator("redis_url", "webhook_url")
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value.strip() or None if value is not None else None
@@ -198,6 +221,11 @@ class Settings(BaseSettings):
         """The path the web server answers Telegram on (that of WEBHOOK_URL)."""
         return urlsplit(self.webhook_url or "").path or "/"
 
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _check_database_url(cls, value: Any) -> Any:
+        return _database_url(value)
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -210,6 +238,24 @@ class Settings(BaseSettings):
     @property
     def channel_chat_id(self) -> int | str:
         return int(self.channel_id) if self.channel_id.lstrip("-").isdigit() else self.channel_id
+
+
+class DatabaseSettings(BaseSettings):
+    """Only the database settings, for commands that need no token
+    (``python -m bot migrate-to-postgres``)."""
+
+    model_config = Settings.model_config
+
+    database_path: Path = Path("data/newsroom.sqlite3")
+    database_url: SecretStr | None = None
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _check_database_url(cls, value: Any) -> Any:
+        return _database_url(value)
+
+
+_S = TypeVar("_S", bound=BaseSettings)
 
 
 class SettingsError(Exception):
@@ -230,8 +276,16 @@ def _setting_error(name: str, reason: str) -> _CrossCheckError:
 
 
 def load_settings(**overrides: Any) -> Settings:
+    return _load(Settings, overrides)
+
+
+def load_database_settings(**overrides: Any) -> DatabaseSettings:
+    return _load(DatabaseSettings, overrides)
+
+
+def _load(kind: type[_S], overrides: dict[str, Any]) -> _S:
     try:
-        return Settings(**overrides)
+        return kind(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "settings"

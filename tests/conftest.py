@@ -18,3 +18,15 @@ async def redis() -> AsyncIterator[RedisSpace]:
     """A key prefix of its own on the local Redis (skipped if unreachable, failed in CI)."""
     async for space in redis_space():
         yield space
+
+
+# Storage contract tests: the same tests against SQLite and PostgreSQL (tests/backends.py).
+from tests.backends import (  # noqa: E402
+    backend,
+    backend_settings,
+    empty_pg_database,
+    pg_database,
+    stores,
+)
+
+__all__ = ["backend", "backend_settings", "empty_pg_database", "pg_database", "stores"]

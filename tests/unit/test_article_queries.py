@@ -6,8 +6,10 @@ import sqlite3
 from pathlib import Path
 
 from bot.models import ArticleContent
+from storage import Stores
 from storage.sqlite.articles import ArticleRepository
 from storage.sqlite.db import Database, _migrations
+from tests.backends import Backend
 
 CONTENT = ArticleContent(
     title="Заголовок",
@@ -44,23 +46,19 @@ async def test_listings_and_fetches_are_one_statement_each(tmp_path: Path) -> No
         await db.close()
 
 
-async def test_reads_are_counted_by_the_database(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "news.sqlite3")
-    try:
-        repo = ArticleRepository(db)
-        article = await repo.create(CONTENT, 1)
-        for reader in (1, 2, 2, 3):
-            await repo.record_read(article.id, reader)
-        loaded = await repo.get(article.id)
-        assert loaded is not None and loaded.reads == 3
-        [listed] = await repo.list_unpublished()
-        assert listed.reads == 3
-        # The counter follows the rows, whoever changes them.
-        await db.execute("DELETE FROM article_reads WHERE reader_id = 1")
-        loaded = await repo.get(article.id)
-        assert loaded is not None and loaded.reads == 2
-    finally:
-        await db.close()
+async def test_reads_are_counted_by_the_database(backend: Backend, stores: Stores) -> None:
+    repo = stores.articles
+    article = await repo.create(CONTENT, 1)
+    for reader in (1, 2, 2, 3):
+        await repo.record_read(article.id, reader)
+    loaded = await repo.get(article.id)
+    assert loaded is not None and loaded.reads == 3
+    [listed] = await repo.list_unpublished()
+    assert listed.reads == 3
+    # The counter follows the rows, whoever changes them.
+    await backend.execute(stores, "DELETE FROM article_reads WHERE reader_id = ?", 1)
+    loaded = await repo.get(article.id)
+    assert loaded is not None and loaded.reads == 2
 
 
 async def test_existing_reads_are_counted_by_the_migration(tmp_path: Path) -> None:

@@ -1,5 +1,7 @@
-"""Races decided by the database: two ``Database`` objects (two writer connections, as two
-processes would have) on one file, so nothing in Python serialises them.
+"""Races decided by the database: two sets of stores on one database, each with its own
+connections (two ``Database`` objects on one SQLite file, or two asyncpg pools on one
+PostgreSQL database, as two processes would have), so nothing in Python serialises them.
+Every test runs on both backends (tests/backends.py).
 
 Each test fails if the guarantee is moved out of the SQL: drop ``status IN (…)`` from the
 conditional UPDATE and both claims win; write a vote with ``INSERT OR REPLACE`` and the
@@ -10,16 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from bot.models import ArticleContent, ArticleStatus, PollSpec, PollStatus, VoteOutcome
-from storage.sqlite.articles import ArticleRepository
-from storage.sqlite.db import Database
-from storage.sqlite.polls import PollRepository
+from storage import Stores
+from tests.backends import Backend
 
 CONTENT = ArticleContent(title="Заголовок", paragraphs=("Абзац.",))
 READER = 777
@@ -27,19 +26,13 @@ OPTIONS = ("A", "B", "C")
 
 
 @pytest.fixture
-async def two(tmp_path: Path) -> AsyncIterator[tuple[Database, Database]]:
-    path = tmp_path / "news.sqlite3"
-    first = await Database.open(path)
-    second = await Database.open(path)
-    try:
-        yield first, second
-    finally:
-        await first.close()
-        await second.close()
+async def two(backend: Backend) -> tuple[Stores, Stores]:
+    """Closed by the ``backend`` fixture."""
+    return await backend.open(), await backend.open()
 
 
-async def test_two_claims_of_one_draft_have_one_winner(two: tuple[Database, Database]) -> None:
-    a, b = ArticleRepository(two[0]), ArticleRepository(two[1])
+async def test_two_claims_of_one_draft_have_one_winner(two: tuple[Stores, Stores]) -> None:
+    a, b = two[0].articles, two[1].articles
     drafts = [await a.create(CONTENT, 1) for _ in range(30)]
     for draft in drafts:
         # Alternate who asks first, so that either side can be the one that waits.
@@ -53,8 +46,8 @@ async def test_two_claims_of_one_draft_have_one_winner(two: tuple[Database, Data
         assert seen_a.status is seen_b.status is ArticleStatus.PUBLISHING
 
 
-async def test_two_schedulers_claim_one_due_article_once(two: tuple[Database, Database]) -> None:
-    a, b = ArticleRepository(two[0]), ArticleRepository(two[1])
+async def test_two_schedulers_claim_one_due_article_once(two: tuple[Stores, Stores]) -> None:
+    a, b = two[0].articles, two[1].articles
     now = datetime.now(UTC)
     articles = [await a.create(CONTENT, 1) for _ in range(30)]
     for article in articles:
@@ -72,9 +65,10 @@ async def test_two_schedulers_claim_one_due_article_once(two: tuple[Database, Da
 
 
 async def test_one_reader_voting_from_both_sides_counts_once(
-    two: tuple[Database, Database],
+    backend: Backend,
+    two: tuple[Stores, Stores],
 ) -> None:
-    a, b = PollRepository(two[0]), PollRepository(two[1])
+    a, b = two[0].polls, two[1].polls
     poll = await a.create_standalone(PollSpec("Вопрос?", OPTIONS), created_by=1)
     rng = random.Random(2026)
     presses = [rng.randrange(len(OPTIONS)) for _ in range(200)]
@@ -83,15 +77,15 @@ async def test_one_reader_voting_from_both_sides_counts_once(
     )
     assert all(r.outcome in (VoteOutcome.RECORDED, VoteOutcome.UNCHANGED) for r in results)
 
-    rows = await two[1].fetch_all(
-        "SELECT reader_id, position FROM poll_votes WHERE poll_id = ?", (poll.id,)
+    rows = await backend.fetch_all(
+        two[1], "SELECT reader_id, position FROM poll_votes WHERE poll_id = ?", poll.id
     )
-    assert [r["reader_id"] for r in rows] == [READER]  # one vote row, whatever the order
+    assert [r[0] for r in rows] == [READER]  # one vote row, whatever the order
     stored = await b.get(poll.id)
     assert stored is not None and stored.status is PollStatus.PENDING
     # The counts kept by the triggers are exact: one vote, on the stored option...
     expected = [0] * len(OPTIONS)
-    expected[rows[0]["position"]] = 1
+    expected[rows[0][1]] = 1
     assert list(stored.counts) == expected
     # ...and every press that said "recorded" moved the vote, and bumped the version once.
     recorded = sum(r.outcome is VoteOutcome.RECORDED for r in results)
@@ -101,9 +95,9 @@ async def test_one_reader_voting_from_both_sides_counts_once(
 
 
 async def test_many_readers_from_both_sides_are_all_counted(
-    two: tuple[Database, Database],
+    two: tuple[Stores, Stores],
 ) -> None:
-    a, b = PollRepository(two[0]), PollRepository(two[1])
+    a, b = two[0].polls, two[1].polls
     poll = await a.create_standalone(PollSpec("Вопрос?", OPTIONS), created_by=1)
     rng = random.Random(7)
     final: dict[int, int] = {}

@@ -1,9 +1,9 @@
-"""The SQLite storage: migrations, pragmas, the publishing state machine, reads."""
+"""Storage: SQLite's migrations and pragmas; and, on both backends (the ``stores``
+fixture, tests/backends.py), the publishing state machine, reads, schedules, previews."""
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,8 +12,10 @@ import pytest
 
 from bot.errors import StorageError
 from bot.models import ArticleContent, ArticleStatus
+from storage import Stores
 from storage.sqlite.articles import ArticleRepository
 from storage.sqlite.db import Database, _migrations
+from tests.backends import Backend
 
 CONTENT = ArticleContent(
     title="Заголовок <b>&</b>",
@@ -65,8 +67,8 @@ async def test_unusable_database_is_a_storage_error(tmp_path: Path) -> None:
         await Database.open(path)
 
 
-async def test_article_round_trips_every_field(db: Database) -> None:
-    repo = ArticleRepository(db)
+async def test_article_round_trips_every_field(stores: Stores) -> None:
+    repo = stores.articles
     created = await repo.create(CONTENT, author_id=42)
     loaded = await repo.get(created.id)
     assert loaded is not None
@@ -77,8 +79,8 @@ async def test_article_round_trips_every_field(db: Database) -> None:
     assert await repo.get(created.id + 1000) is None
 
 
-async def test_publish_state_machine(db: Database) -> None:
-    repo = ArticleRepository(db)
+async def test_publish_state_machine(stores: Stores) -> None:
+    repo = stores.articles
     article = await repo.create(CONTENT, 1)
     claimed = await repo.claim(article.id)
     assert claimed is not None and claimed.status is ArticleStatus.PUBLISHING
@@ -97,17 +99,17 @@ async def test_publish_state_machine(db: Database) -> None:
     assert await repo.revise(article.id, lambda _: CONTENT) is None
 
 
-async def test_concurrent_claims_have_exactly_one_winner(db: Database) -> None:
-    repo = ArticleRepository(db)
+async def test_concurrent_claims_have_exactly_one_winner(stores: Stores) -> None:
+    repo = stores.articles
     article = await repo.create(CONTENT, 1)
     results = await asyncio.gather(*(repo.claim(article.id) for _ in range(20)))
     assert sum(r is not None for r in results) == 1
 
 
 async def test_failed_publish_can_be_retried_and_interrupted_becomes_uncertain(
-    db: Database,
+    stores: Stores,
 ) -> None:
-    repo = ArticleRepository(db)
+    repo = stores.articles
     article = await repo.create(CONTENT, 1)
     first = await repo.claim(article.id)
     assert first is not None
@@ -131,15 +133,18 @@ async def test_failed_publish_can_be_retried_and_interrupted_becomes_uncertain(
     )
 
 
-async def test_published_row_needs_a_message_id_at_the_database_level(db: Database) -> None:
-    repo = ArticleRepository(db)
-    article = await repo.create(CONTENT, 1)
-    with pytest.raises(sqlite3.IntegrityError):
-        await db.execute("UPDATE articles SET status = 'published' WHERE id = ?", (article.id,))
+async def test_published_row_needs_a_message_id_at_the_database_level(
+    backend: Backend, stores: Stores
+) -> None:
+    article = await stores.articles.create(CONTENT, 1)
+    with pytest.raises(backend.integrity_error):
+        await backend.execute(
+            stores, "UPDATE articles SET status = 'published' WHERE id = ?", article.id
+        )
 
 
-async def test_reads_count_each_reader_once(db: Database) -> None:
-    repo = ArticleRepository(db)
+async def test_reads_count_each_reader_once(stores: Stores) -> None:
+    repo = stores.articles
     article = await repo.create(CONTENT, 1)
     assert await repo.record_read(article.id, 100) is True
     assert await repo.record_read(article.id, 100) is False
@@ -148,8 +153,8 @@ async def test_reads_count_each_reader_once(db: Database) -> None:
     assert loaded is not None and loaded.reads == 2
 
 
-async def test_schedule_and_due(db: Database) -> None:
-    repo = ArticleRepository(db)
+async def test_schedule_and_due(stores: Stores) -> None:
+    repo = stores.articles
     article = await repo.create(CONTENT, 1)
     now = datetime.now(UTC)
     assert await repo.schedule(article.id, now + timedelta(hours=1)) is not None
@@ -172,8 +177,8 @@ async def test_transaction_rolls_back_on_error(db: Database) -> None:
     assert await repo.list_unpublished() == []
 
 
-async def test_previews_map_messages_to_drafts(db: Database) -> None:
-    repo = ArticleRepository(db)
+async def test_previews_map_messages_to_drafts(stores: Stores) -> None:
+    repo = stores.articles
     article = await repo.create(CONTENT, 1)
     await repo.remember_preview(5, 10, article.id)
     assert await repo.article_for_preview(5, 10) == article.id

@@ -1,0 +1,1 @@
+"""PostgreSQL implementation of the stores in bot/repositories.py (asyncpg)."""

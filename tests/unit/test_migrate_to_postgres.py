@@ -1,0 +1,140 @@
+"""``python -m bot migrate-to-postgres``, end to end: a SQLite newsroom with the seed
+article published, votes, reads, previews, a schedule and a dialog is copied into an
+empty PostgreSQL database by the real command; the counts it prints match, every article
+and poll reads back equal from PostgreSQL, new rows get fresh ids, and a second copy
+is refused by the now non-empty target."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from aiogram.fsm.storage.base import StorageKey
+from pydantic import SecretStr
+
+from bot.articles.parsing import parse_article
+from bot.cli import main
+from bot.models import ArticleContent, PollSpec
+from storage import Stores, open_stores
+from storage.transfer import TransferError, copy_sqlite_to_postgres
+from tests.backends import StoreSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED = ROOT / "tests" / "fixtures" / "seed_article.txt"
+
+
+def run_cli(*args: str, cwd: Path, database_url: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": database_url,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+async def _fill(lite: Stores) -> tuple[list[int], list[int]]:
+    """A small newsroom; returns the article and poll ids."""
+    seed = parse_article(SEED.read_text(encoding="utf-8"))
+    assert seed.poll_question is not None
+    published = await lite.articles.create(
+        seed, 1001, photo_file_id="photo-1", poll=PollSpec(seed.poll_question, ("Да", "Нет"))
+    )
+    claimed = await lite.articles.claim(published.id)
+    assert claimed is not None
+    await lite.articles.mark_published(published.id, claimed.publish_attempt, "-1001", 501)
+    poll = await lite.polls.for_article(published.id)
+    assert poll is not None
+    await lite.polls.mark_posted(poll.id, "-1001", 502)
+    for reader in range(30):
+        await lite.polls.vote(poll.id, 5000 + reader, reader % 3 % 2)
+        await lite.articles.record_read(published.id, 5000 + reader % 7)
+    draft = await lite.articles.create(ArticleContent("Черновик", ("Один.", "Два.")), 1002)
+    await lite.articles.remember_preview(1002, 77, draft.id)
+    later = await lite.articles.create(ArticleContent("Позже", ("Текст.",), tags=("А",)), 1001)
+    await lite.articles.schedule(later.id, datetime.now(UTC) + timedelta(days=1))
+    standalone = await lite.polls.create_standalone(PollSpec("Вопрос?", ("А", "Б", "В")), 1003)
+    await lite.polls.mark_posted(standalone.id, "-1001", 600)
+    await lite.polls.vote(standalone.id, 42, 2)
+    await lite.polls.close(standalone.id)
+    await lite.dialogs.set_state(StorageKey(bot_id=1, chat_id=1002, user_id=1002), "New:text")
+    return [published.id, draft.id, later.id], [poll.id, standalone.id]
+
+
+async def test_sqlite_newsroom_moves_to_postgres(tmp_path: Path, empty_pg_database: str) -> None:
+    path = tmp_path / "newsroom.sqlite3"
+    lite = await open_stores(StoreSettings(database_path=path))
+    try:
+        article_ids, poll_ids = await _fill(lite)
+        articles = [await lite.articles.get(i) for i in article_ids]
+        polls = [await lite.polls.get(i) for i in poll_ids]
+    finally:
+        await lite.close()
+
+    result = run_cli(
+        "migrate-to-postgres", "--sqlite", str(path), cwd=tmp_path, database_url=empty_pg_database
+    )
+    assert result.returncode == 0, result.stderr
+    printed = {line.split()[0]: line.split()[-2:] for line in result.stdout.splitlines()[1:-1]}
+    assert printed["articles"] == ["3", "3"]
+    assert printed["poll_votes"] == ["31", "31"]
+    assert printed["article_reads"] == ["7", "7"]
+    assert printed["poll_options"] == ["5", "5"]
+    assert printed["draft_previews"] == ["1", "1"]
+    assert printed["dialog_states"] == ["1", "1"]
+    assert "every count matches" in result.stdout
+
+    pg = await open_stores(
+        StoreSettings(database_path=path, database_url=SecretStr(empty_pg_database))
+    )
+    try:
+        assert [await pg.articles.get(i) for i in article_ids] == articles
+        assert [await pg.polls.get(i) for i in poll_ids] == polls
+        assert await pg.articles.article_for_preview(1002, 77) == article_ids[1]
+        key = StorageKey(bot_id=1, chat_id=1002, user_id=1002)
+        assert await pg.dialogs.get_state(key) == "New:text"
+        # Identity sequences continue after the copied ids.
+        fresh = await pg.articles.create(ArticleContent("Новая", ("Текст.",)), 1)
+        assert fresh.id == max(article_ids) + 1
+        fresh_poll = await pg.polls.create_standalone(PollSpec("Ещё?", ("Да", "Нет")), 1)
+        assert fresh_poll.id == max(poll_ids) + 1
+        # The counters rebuilt by the triggers go on counting.
+        assert await pg.articles.record_read(article_ids[0], 9999) is True
+        reread = await pg.articles.get(article_ids[0])
+        assert reread is not None and articles[0] is not None
+        assert reread.reads == articles[0].reads + 1
+    finally:
+        await pg.close()
+
+    with pytest.raises(TransferError, match="not empty"):
+        await copy_sqlite_to_postgres(path, empty_pg_database)
+
+
+def test_missing_sqlite_file_or_url_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    monkeypatch.delenv("DATABASE_PATH", raising=False)
+
+    def run(database_url: str, *args: str) -> tuple[int, str]:
+        monkeypatch.setenv("DATABASE_URL", database_url)
+        code = main(["migrate-to-postgres", *args])
+        return code, capsys.readouterr().err
+
+    code, err = run("postgresql://postgres:secret-pw@127.0.0.1:1/x", "--sqlite", "nope.sqlite3")
+    assert code == 2 and err.count("\n") == 1 and "no SQLite database" in err
+    code, err = run("")
+    assert code == 2 and "DATABASE_URL is not set" in err
+    code, err = run("mysql://u:secret-pw@h/db")
+    assert code == 2 and "DATABASE_URL is invalid" in err and "secret-pw" not in err
