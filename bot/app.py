@@ -10,7 +10,7 @@ import asyncio
 import logging
 import signal
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
@@ -236,6 +236,18 @@ async def create_app(settings: Settings) -> App:
     return app
 
 
+def interrupted_before(settings: Settings) -> datetime:
+    """Claims older than this were interrupted.  One process owns a SQLite file, so at
+    its start everything left "publishing" was; on a shared PostgreSQL database another
+    instance may be publishing right now, so only claims older than the longest a
+    publication can take (every retry of its send, then the shutdown grace) count."""
+    now = datetime.now(UTC)
+    if settings.database_url is None:
+        return now
+    longest = settings.request_timeout_seconds * (settings.request_retries + 1)
+    return now - timedelta(seconds=longest + settings.shutdown_grace_seconds)
+
+
 async def on_startup(app: App) -> None:
     me = await app.bot.me()
     logger.info("Bot @%s started; channel %s", me.username, app.settings.channel_id)
@@ -247,9 +259,8 @@ async def on_startup(app: App) -> None:
         logger.error("The bot cannot post in %s: %s", app.settings.channel_id, problem)
         await app.notifier.cannot_post(problem)
     await app.board.resume()
-    # One process owns this database: whatever it left "publishing" was interrupted.
     settled = await app.articles.settle_interrupted(
-        "interrupted by a restart", claimed_before=datetime.now(UTC)
+        "interrupted by a restart", claimed_before=interrupted_before(app.settings)
     )
     await app.notifier.interrupted_publications(settled)
     # Only after interrupted publications are settled: the scheduler publishes too.
