@@ -32,7 +32,7 @@ from bot.desk.editors import Editors
 from bot.desk.history import ActionLog
 from bot.desk.stats import Stats
 from bot.polls.board import PollBoard
-from bot.repositories import ArticleStore, PollStore
+from bot.repositories import ArticleStore, PollStore, UpdateLedger
 from bot.settings import Settings
 from bot.telegram.channel import Channel
 from bot.telegram.language import UserTexts
@@ -48,7 +48,6 @@ from bot.telegram.pacing import (
 from bot.telegram.updates import TrackingDispatcher
 from bot.telegram.webhook import (
     MemoryUpdateLedger,
-    UpdateLedger,
     WebhookHandler,
     ensure_webhook,
     serve,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from enum import Enum
 from typing import Protocol
 
 from bot.models import (
@@ -207,3 +208,26 @@ class StatsStore(Protocol):
     async def period_stats(self, since: datetime, until: datetime, top: int) -> PeriodStats:
         """Articles published, distinct readers who first opened an article, votes cast
         or changed, and the ``top`` articles by new readers, in [since, until)."""
+
+
+# --- several instances: updates already handled (bot/telegram/webhook.py) -----------------
+
+
+class Claim(Enum):
+    NEW = "new"  # nobody has handled it: handle it now
+    DONE = "done"  # handled already: acknowledge
+    BUSY = "busy"  # being handled right now (a redelivery overtook it): ask again later
+
+
+class UpdateLedger(Protocol):
+    """Which updates were handled, so a redelivery is not handled twice."""
+
+    async def claim(self, update_id: int) -> Claim: ...
+
+    async def done(self, update_id: int) -> None: ...
+
+    async def release(self, update_id: int) -> None: ...
+
+    async def webhook_fingerprint(self) -> str | None: ...
+
+    async def remember_webhook(self, fingerprint: str) -> None: ...
