@@ -16,14 +16,18 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.types import LinkPreviewOptions
 
+from bot.articles.digest import Digest
+from bot.articles.discovery import Discovery
 from bot.articles.drafts import Drafts
 from bot.articles.publishing import Publisher
 from bot.articles.reading import Reading
 from bot.articles.revisions import Revisions
 from bot.articles.scheduling import Scheduler
+from bot.models import Headline
 from bot.polls.board import PollBoard
-from bot.repositories import ArticleStore, PollStore
+from bot.repositories import ArticleStore, PollStore, SearchIndex
 from bot.settings import Settings
 from bot.telegram.channel import Channel
 from bot.telegram.menu import CommandMenu
@@ -36,6 +40,8 @@ from storage.sqlite.articles import ArticleRepository
 from storage.sqlite.db import Database
 from storage.sqlite.dialogs import SqliteDialogStorage
 from storage.sqlite.polls import PollRepository
+from storage.sqlite.search import SqliteSearchIndex
+from storage.sqlite.stats import SqliteArticleStats
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +62,9 @@ class App:
     scheduler: Scheduler
     menu: CommandMenu
     notifier: Notifier
+    search_index: SearchIndex
+    discovery: Discovery
+    digest: Digest
 
 
 def create_bot(settings: Settings) -> tuple[Bot, PacingRetryMiddleware]:
@@ -116,6 +125,22 @@ async def create_app(settings: Settings) -> App:
         secrets=[settings.bot_token.get_secret_value()],
     )
     scheduler = Scheduler(articles, publisher, report=notifier.scheduled)
+    search_index = SqliteSearchIndex(db)
+    stats = SqliteArticleStats(db)
+    discovery = Discovery(articles, search_index, stats)
+
+    async def send_digest(html: str) -> tuple[str, int]:
+        message = await bot.send_message(
+            channel.chat_ref, html, link_preview_options=LinkPreviewOptions(is_disabled=True)
+        )
+        return channel.chat_id, message.message_id
+
+    def digest_link(item: Headline) -> str | None:
+        if item.channel_message_id is None:
+            return None
+        return channel.post_link(item.channel_message_id, item.channel_chat_id)
+
+    digest = Digest(stats, texts, settings.tz, settings.digest_time, send_digest, digest_link)
     dispatcher = TrackingDispatcher(
         storage=SqliteDialogStorage(db), events_isolation=SimpleEventIsolation()
     )
@@ -133,6 +158,8 @@ async def create_app(settings: Settings) -> App:
         reading=Reading(articles, texts, settings.tz),
         editor_ids=editor_ids,
         notifier=notifier,
+        discovery=discovery,
+        digest=digest,
     )
     app = App(
         settings=settings,
@@ -149,6 +176,9 @@ async def create_app(settings: Settings) -> App:
         scheduler=scheduler,
         menu=menu,
         notifier=notifier,
+        search_index=search_index,
+        discovery=discovery,
+        digest=digest,
     )
 
     async def startup() -> None:
@@ -178,11 +208,17 @@ async def on_startup(app: App) -> None:
     await app.notifier.interrupted_publications(settled)
     # Only after interrupted publications are settled: the scheduler publishes too.
     app.scheduler.start()
+    # Articles published before the search index existed (or changed while it was down).
+    indexed = await app.search_index.sync()
+    if indexed:
+        logger.info("Search index: %d articles (re)indexed", indexed)
+    app.digest.start()
 
 
 async def on_shutdown(app: App) -> None:
     """Polling has stopped: finish the updates in hand, then show every pending vote."""
     await app.scheduler.stop()
+    await app.digest.stop()
     await app.dispatcher.drain(app.settings.shutdown_grace_seconds)
     logger.info("Shutting down: flushing %d pending poll refreshes", app.board.refresher.pending)
     await app.board.refresher.flush()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import time
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -75,6 +76,8 @@ class Settings(BaseSettings):
     # How long shutdown waits for the updates in hand before cancelling them; at least
     # one request's timeout, so an answer already on its way can arrive.
     shutdown_grace_seconds: float = Field(default=35.0, gt=0, le=600)
+    # The evening digest of the day's most read articles: HH:MM in TIMEZONE; off if unset.
+    digest_time: time | None = None
 
     @field_validator("bot_token")
     @classmethod
@@ -125,6 +128,19 @@ class Settings(BaseSettings):
         if not re.match(r"^https?://[^\s/]+", value):
             raise ValueError("must be an http(s) URL such as http://127.0.0.1:8081")
         return value
+
+    @field_validator("digest_time", mode="before")
+    @classmethod
+    def _check_digest_time(cls, value: Any) -> Any:
+        if value is None or isinstance(value, time):
+            return value
+        text = str(value).strip()
+        if not text:
+            return None
+        match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", text)
+        if match is None:
+            raise ValueError("must be a time of day as HH:MM, e.g. 21:00")
+        return time(int(match[1]), int(match[2]))
 
     @property
     def tz(self) -> ZoneInfo:

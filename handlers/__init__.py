@@ -11,6 +11,7 @@ from aiogram import F, Router
 from aiogram.enums import ChatType
 
 from . import (
+    discovery,
     drafts,
     errors,
     groups,
@@ -33,12 +34,14 @@ def setup_routers(editor_ids: frozenset[int]) -> Router:
         revisions.setup(),
         drafts.setup(),
         publishing.setup(),
+        discovery.setup_editors(),
     )
     root = Router(name="root")
     root.include_routers(
         errors.setup(),
         polls.setup_votes(),
         editors,
+        discovery.setup(),
         reading.setup(),
         groups.setup(),
         polls.setup_fallback(),

@@ -6,12 +6,13 @@ from aiogram import F, Router
 from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandStart
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from pydantic import Field
 
+from bot.articles.discovery import Discovery
 from bot.articles.reading import Reading
-from bot.models import Article
+from bot.models import Article, Headline
 from bot.telegram.limits import CALLBACK_ANSWER_LIMIT
 from bot.telegram.links import article_id_from_payload
 from bot.telegram.menu import EDITOR_COMMANDS
@@ -28,9 +29,31 @@ class ReadArticle(CallbackData, prefix="read"):
     article_id: int = Field(ge=1, lt=2**63)
 
 
-async def send_full_text(message: Message, article: Article, reading: Reading) -> None:
-    for part in reading.full_text_html(article):
-        await message.answer(part, link_preview_options=NO_PREVIEW)
+def headlines_keyboard(
+    headlines: list[Headline], texts: Texts, *, counts: bool = False
+) -> InlineKeyboardMarkup | None:
+    """One button per headline (with its count, for the most read) that opens it here."""
+    if not headlines:
+        return None
+    builder = InlineKeyboardBuilder()
+    for item in headlines:
+        label = _button_label(item.title)
+        if counts:
+            label = texts.top_button.format(title=label, count=item.count)
+        builder.button(text=label, callback_data=ReadArticle(article_id=item.id))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+async def send_full_text(
+    message: Message, article: Article, reading: Reading, discovery: Discovery, texts: Texts
+) -> None:
+    """The article's messages; the last one carries buttons to related articles."""
+    parts = reading.full_text_html(article)
+    related = headlines_keyboard(await discovery.related(article.id), texts)
+    for number, part in enumerate(parts, 1):
+        markup = related if number == len(parts) else None
+        await message.answer(part, link_preview_options=NO_PREVIEW, reply_markup=markup)
 
 
 def _button_label(title: str) -> str:
@@ -50,6 +73,7 @@ def setup() -> Router:
         message: Message,
         article_id: int,
         reading: Reading,
+        discovery: Discovery,
         texts: Texts,
         editor_ids: frozenset[int],
     ) -> None:
@@ -60,7 +84,7 @@ def setup() -> Router:
         if article is None:
             await message.answer(plain(texts.article_not_found))
             return
-        await send_full_text(message, article, reading)
+        await send_full_text(message, article, reading, discovery, texts)
 
     @router.message(CommandStart(deep_link=True))
     async def start_unknown_payload(message: Message, texts: Texts) -> None:
@@ -68,28 +92,28 @@ def setup() -> Router:
         await message.answer(plain(texts.article_not_found))
 
     @router.message(CommandStart())
-    async def start_bare(message: Message, reading: Reading, texts: Texts) -> None:
-        latest = await reading.latest()
-        if not latest:
+    async def start_bare(message: Message, discovery: Discovery, texts: Texts) -> None:
+        """The latest headlines, then the week's most read, as buttons that open them."""
+        front = await discovery.front_page()
+        if not front.latest:
             await message.answer(plain(texts.greeting + "\n\n" + texts.no_articles_yet))
             return
-        builder = InlineKeyboardBuilder()
-        for article in latest:
-            builder.button(
-                text=_button_label(article.title),
-                callback_data=ReadArticle(article_id=article.id),
-            )
-        builder.adjust(1)
         await message.answer(
             plain(texts.greeting + "\n\n" + texts.latest_headlines),
-            reply_markup=builder.as_markup(),
+            reply_markup=headlines_keyboard(front.latest, texts),
         )
+        if front.most_read:
+            await message.answer(
+                plain(texts.most_read_headlines),
+                reply_markup=headlines_keyboard(front.most_read, texts, counts=True),
+            )
 
     @router.callback_query(ReadArticle.filter())
     async def read_button(
         callback: CallbackQuery,
         callback_data: ReadArticle,
         reading: Reading,
+        discovery: Discovery,
         texts: Texts,
         editor_ids: frozenset[int],
     ) -> None:
@@ -101,7 +125,7 @@ def setup() -> Router:
             await callback.answer(texts.article_not_found[:CALLBACK_ANSWER_LIMIT], show_alert=True)
             return
         await callback.answer()
-        await send_full_text(callback.message, article, reading)
+        await send_full_text(callback.message, article, reading, discovery, texts)
 
     @router.message(Command("help"))
     async def reader_help(message: Message, texts: Texts, editor_ids: frozenset[int]) -> None:

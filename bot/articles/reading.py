@@ -40,13 +40,15 @@ class Reading:
     async def open(self, article_id: int, reader_id: int, *, is_editor: bool) -> Article | None:
         """The article if this reader may read it; a first read of a published one counts.
 
-        Editors may also read drafts (to proof the full text); those reads are not counted.
+        Editors may also read drafts (to proof the full text); no read of an editor counts,
+        so the newsroom proofing its own articles does not move /top or the digest.
         """
         article = await self._articles.get(article_id)
         if article is None:
             return None
         if article.status is ArticleStatus.PUBLISHED:
-            await self._articles.record_read(article_id, reader_id)
+            if not is_editor:
+                await self._articles.record_read(article_id, reader_id)
             return article
         if article.status in (ArticleStatus.UNCERTAIN, ArticleStatus.PUBLISHING):
             # Its post may already be in the channel: a reader who tapped it gets the text.

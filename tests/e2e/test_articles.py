@@ -80,7 +80,7 @@ async def test_seed_import_photo_publish_and_read(
     assert bold_spans(post) == [SEED_TITLE]
     caption = post["caption"]
     assert caption.startswith(SEED_TITLE + "\n\n" + "В ходе встречи президента Казахстана")
-    assert caption.rstrip().endswith("Фото: Акорда")
+    assert caption.rstrip().endswith("Фото: Акорда\n#RT #Китай")
     assert len(caption.encode("utf-16-le")) // 2 <= 1024
     link = f"https://t.me/c/1234567890/{post['message_id']}"
     assert link in body_of(editor.last())
