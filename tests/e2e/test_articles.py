@@ -318,9 +318,9 @@ async def test_editor_commands_are_in_the_menu_only_for_editors(
         ]
         for c in calls
     }
-    assert by_scope["default"] == ["start", "help"]
+    assert by_scope["default"] == ["start", "help", "search", "top"]
     for editor_id in (EDITOR_ID, SECOND_EDITOR_ID):
-        assert {"new", "import", "publish", "drafts"} <= set(by_scope[editor_id])
+        assert {"new", "import", "publish", "drafts", "digest"} <= set(by_scope[editor_id])
 
 
 async def test_invalid_editor_input_gets_a_clear_message(
