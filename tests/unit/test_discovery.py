@@ -146,3 +146,17 @@ async def test_digest_off_or_empty(articles: MemoryArticles, search: MemorySearc
     assert await empty.preview() is None
     assert not await empty.run_due()
     assert search.digests == {}
+
+
+async def test_top_is_counted_once_a_minute(
+    articles: MemoryArticles, search: MemorySearch
+) -> None:
+    article = await publish(articles, "Статья")
+    await articles.record_read(article.id, 1)
+    clock = Clock(datetime.now(UTC))
+    discovery = Discovery(articles, search, search, clock=clock)
+    assert [h.count for h in await discovery.top()] == [1]
+    await articles.record_read(article.id, 2)
+    assert [h.count for h in await discovery.top(5)] == [1]
+    clock.now += timedelta(seconds=61)
+    assert [h.count for h in await discovery.top()] == [2]

@@ -10,11 +10,12 @@
 -- searches join articles.status = 'published', so a stale row is never shown.
 BEGIN;
 
+-- detail=full (the default) although no phrase is ever searched: with 'column' or 'none'
+-- bm25 re-reads each matching document to count its terms, 40 times slower (bench/search.py).
 CREATE VIRTUAL TABLE article_search USING fts5(
     title,
     body,
-    tokenize = 'unicode61 remove_diacritics 0',
-    detail = 'column'
+    tokenize = 'unicode61 remove_diacritics 0'
 );
 
 -- Per-term document counts, to pick an article's rarest terms for "related".
