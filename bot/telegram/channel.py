@@ -41,7 +41,6 @@ from bot.models import Article, Headline
 from bot.polls.callbacks import vote_rows
 from bot.polls.rules import results_text
 from bot.repositories import PollStore
-from bot.telegram.pacing import Priority, send_priority
 from bot.telegram.limits import CAPTION_LIMIT, MESSAGE_LIMIT
 from bot.telegram.links import (
     article_payload,
@@ -49,6 +48,7 @@ from bot.telegram.links import (
     chat_ref,
     message_id_from_link,
 )
+from bot.telegram.pacing import Priority, send_priority
 from bot.texts import Texts
 
 logger = logging.getLogger(__name__)

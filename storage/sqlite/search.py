@@ -83,7 +83,7 @@ def index_pending(conn: sqlite3.Connection, batch: int) -> int:
                (SELECT group_concat(t.tag, char(10)) FROM article_tags t
                  WHERE t.article_id = a.id) AS tags
           FROM articles a
-         WHERE a.id IN ({marks}) AND a.status = ?
+         WHERE a.id IN ({marks}) AND a.status = ? AND a.withdrawn_at IS NULL
         """,
         (*ids, ArticleStatus.PUBLISHED.value),
     ).fetchall()
@@ -132,7 +132,7 @@ class SqliteSearchIndex:
                  ORDER BY rowid DESC LIMIT ?)
             SELECT {HEADLINE_COLUMNS}
               FROM hits JOIN articles a ON a.id = hits.id
-             WHERE a.status = ? {skip}
+             WHERE a.status = ? AND a.withdrawn_at IS NULL {skip}
              ORDER BY hits.score, a.id DESC
              LIMIT ? OFFSET ?
             """,
@@ -166,7 +166,7 @@ class SqliteSearchIndex:
                  GROUP BY other.article_id)
             SELECT {HEADLINE_COLUMNS}
               FROM shared JOIN articles a ON a.id = shared.id
-             WHERE a.status = ?
+             WHERE a.status = ? AND a.withdrawn_at IS NULL
              ORDER BY shared.n DESC, a.published_at DESC, a.id DESC
              LIMIT ?
             """,

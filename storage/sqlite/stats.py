@@ -25,7 +25,7 @@ class SqliteArticleStats:
                  GROUP BY article_id)
             SELECT {HEADLINE_COLUMNS}, counted.n AS n
               FROM counted JOIN articles a ON a.id = counted.id
-             WHERE a.status = ?
+             WHERE a.status = ? AND a.withdrawn_at IS NULL
              ORDER BY counted.n DESC, a.published_at DESC, a.id DESC
              LIMIT ?
             """,
