@@ -201,6 +201,8 @@ class PeriodStats:
     readers: int
     votes: int
     top: tuple[TopArticle, ...] = ()
+
+
 @dataclass(frozen=True, slots=True)
 class Headline:
     """An article as a listing shows it (a button, a line of the digest, an inline result):

@@ -208,6 +208,8 @@ class StatsStore(Protocol):
     async def period_stats(self, since: datetime, until: datetime, top: int) -> PeriodStats:
         """Articles published, distinct readers who first opened an article, votes cast
         or changed, and the ``top`` articles by new readers, in [since, until)."""
+
+
 class SearchIndex(Protocol):
     """Full-text search over published articles (titles and bodies, Russian word forms)."""
 

@@ -228,6 +228,7 @@ class Settings(BaseSettings):
     @classmethod
     def _check_database_url(cls, value: Any) -> Any:
         return _database_url(value)
+
     @field_validator("digest_time", mode="before")
     @classmethod
     def _check_digest_time(cls, value: Any) -> Any:

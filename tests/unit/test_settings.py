@@ -186,6 +186,8 @@ def test_webhook_and_redis_settings_are_checked(
     assert "\n" not in message
     assert "has space" not in message
     assert "pw@" not in message
+
+
 @pytest.mark.parametrize(
     ("value", "expected"), [("21:00", "21:00"), (" 7:05 ", "07:05"), ("", None)]
 )
