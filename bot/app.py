@@ -34,7 +34,7 @@ from bot.desk.editors import Editors
 from bot.desk.history import ActionLog
 from bot.desk.stats import Stats
 from bot.polls.board import PollBoard
-from bot.repositories import ArticleStore, PollStore, SearchIndex
+from bot.repositories import ArticleStore, PollStore, SearchIndex, UpdateLedger
 from bot.settings import Settings
 from bot.telegram.channel import Channel
 from bot.telegram.language import UserTexts
@@ -50,7 +50,6 @@ from bot.telegram.pacing import (
 from bot.telegram.updates import TrackingDispatcher
 from bot.telegram.webhook import (
     MemoryUpdateLedger,
-    UpdateLedger,
     WebhookHandler,
     ensure_webhook,
     serve,

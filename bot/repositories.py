@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from enum import Enum
 from typing import Protocol
 
 from bot.models import (
@@ -237,3 +238,24 @@ class ArticleStats(Protocol):
         """True for exactly one caller per day, across instances and restarts."""
 
     async def digest_posted(self, day: date, chat_id: str, message_id: int) -> None: ...
+
+
+class Claim(Enum):
+    NEW = "new"  # nobody has handled it: handle it now
+    DONE = "done"  # handled already: acknowledge
+    BUSY = "busy"  # being handled right now (a redelivery overtook it): ask again later
+
+
+class UpdateLedger(Protocol):
+    """Which webhook updates were handled, so a redelivery is not handled twice
+    (bot/telegram/webhook.py; in memory there, or in Redis for several instances)."""
+
+    async def claim(self, update_id: int) -> Claim: ...
+
+    async def done(self, update_id: int) -> None: ...
+
+    async def release(self, update_id: int) -> None: ...
+
+    async def webhook_fingerprint(self) -> str | None: ...
+
+    async def remember_webhook(self, fingerprint: str) -> None: ...

@@ -21,8 +21,7 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from enum import Enum
-from typing import Any, Protocol
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramRetryAfter
@@ -32,30 +31,12 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 from pydantic import ValidationError
 
+from bot.repositories import Claim, UpdateLedger
+
 logger = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 HEALTH_PATH = "/healthz"
-
-
-class Claim(Enum):
-    NEW = "new"  # nobody has handled it: handle it now
-    DONE = "done"  # handled already: acknowledge
-    BUSY = "busy"  # being handled right now (a redelivery overtook it): ask again later
-
-
-class UpdateLedger(Protocol):
-    """Which updates were handled, so a redelivery is not handled twice."""
-
-    async def claim(self, update_id: int) -> Claim: ...
-
-    async def done(self, update_id: int) -> None: ...
-
-    async def release(self, update_id: int) -> None: ...
-
-    async def webhook_fingerprint(self) -> str | None: ...
-
-    async def remember_webhook(self, fingerprint: str) -> None: ...
 
 
 class MemoryUpdateLedger:

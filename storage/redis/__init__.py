@@ -22,7 +22,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from bot.telegram.webhook import Claim
+from bot.repositories import Claim
 
 logger = logging.getLogger(__name__)
 

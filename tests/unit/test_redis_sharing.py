@@ -10,8 +10,8 @@ import time
 from redis.asyncio import Redis
 
 from bot.polls.refresher import Refresher
+from bot.repositories import Claim
 from bot.telegram.pacing import SAFETY_MARGIN, Priority, RateLimits, SharedRateLimiter
-from bot.telegram.webhook import Claim
 from storage.redis import RedisBuckets, RedisRefreshGate, RedisUpdateLedger, redis_answers
 from tests.redis_support import RedisSpace, closed_port_url
 
