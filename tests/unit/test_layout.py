@@ -71,5 +71,5 @@ def test_storage_uses_only_data_protocols_and_errors_of_bot(path: Path) -> None:
 
 def test_the_contract_sees_real_imports() -> None:
     """The checks above would pass vacuously if the parser saw nothing."""
-    assert "storage.sqlite.db" in _imports(ROOT / "bot" / "app.py")
+    assert "storage.transfer" in _imports(ROOT / "bot" / "app.py")
     assert "bot.repositories" in _imports(ROOT / "bot" / "articles" / "publishing.py")
