@@ -22,6 +22,8 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 from redis.asyncio import Redis
 
+from bot.articles.digest import Digest
+from bot.articles.discovery import Discovery
 from bot.articles.drafts import Drafts
 from bot.articles.publishing import Publisher
 from bot.articles.reading import FullTextForm, Reading
@@ -32,7 +34,7 @@ from bot.desk.editors import Editors
 from bot.desk.history import ActionLog
 from bot.desk.stats import Stats
 from bot.polls.board import PollBoard
-from bot.repositories import ArticleStore, PollStore, UpdateLedger
+from bot.repositories import ArticleStore, PollStore, SearchIndex, UpdateLedger
 from bot.settings import Settings
 from bot.telegram.channel import Channel
 from bot.telegram.language import UserTexts
@@ -87,6 +89,9 @@ class App:
     menu: CommandMenu
     notifier: Notifier
     editors: Editors
+    search_index: SearchIndex
+    discovery: Discovery
+    digest: Digest
     # Several instances: shared dialogs, limits, live-count gates and handled updates.
     redis: Redis | None = None
     # Webhook mode: ids of handled updates (in Redis when REDIS_URL is set).
@@ -177,6 +182,15 @@ async def create_app(settings: Settings) -> App:
             lease=settings.shutdown_grace_seconds + settings.request_timeout_seconds,
         )
     dispatcher = TrackingDispatcher(storage=dialogs, events_isolation=isolation)
+    discovery = Discovery(articles, stores.search, stores.stats)
+    digest = Digest(
+        stores.stats,
+        texts,
+        settings.tz,
+        settings.digest_time,
+        channel.post_digest,
+        channel.link_to,
+    )
     menu = CommandMenu(editor_ids, texts)
     editors = Editors(
         desk,
@@ -203,6 +217,8 @@ async def create_app(settings: Settings) -> App:
         history=history,
         stats=Stats(articles, polls, desk, channel.chat_id, settings.tz),
         channel=channel,
+        discovery=discovery,
+        digest=digest,
     )
     app = App(
         settings=settings,
@@ -220,6 +236,9 @@ async def create_app(settings: Settings) -> App:
         menu=menu,
         notifier=notifier,
         editors=editors,
+        search_index=stores.search,
+        discovery=discovery,
+        digest=digest,
         redis=redis,
         ledger=ledger,
     )
@@ -264,11 +283,17 @@ async def on_startup(app: App) -> None:
     await app.notifier.interrupted_publications(settled)
     # Only after interrupted publications are settled: the scheduler publishes too.
     app.scheduler.start()
+    # Articles published before the search index existed (or changed while it was down).
+    indexed = await app.search_index.sync()
+    if indexed:
+        logger.info("Search index: %d articles (re)indexed", indexed)
+    app.digest.start()
 
 
 async def on_shutdown(app: App) -> None:
     """Polling has stopped: finish the updates in hand, then show every pending vote."""
     await app.scheduler.stop()
+    await app.digest.stop()
     await app.dispatcher.drain(app.settings.shutdown_grace_seconds)
     logger.info("Shutting down: flushing %d pending poll refreshes", app.board.refresher.pending)
     await app.board.refresher.flush()

@@ -201,3 +201,30 @@ class PeriodStats:
     readers: int
     votes: int
     top: tuple[TopArticle, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Headline:
+    """An article as a listing shows it (a button, a line of the digest, an inline result):
+    no body, and ``count`` is what the listing counts (readers in a window), if anything."""
+
+    id: int
+    title: str
+    lead: str | None = None
+    published_at: datetime | None = None
+    channel_chat_id: str | None = None
+    channel_message_id: int | None = None
+    count: int = 0
+
+    @classmethod
+    def of(cls, article: Article) -> Headline:
+        content = article.content
+        return cls(
+            id=article.id,
+            title=content.title,
+            lead=content.summary or (content.paragraphs[0] if content.paragraphs else None),
+            published_at=article.published_at,
+            channel_chat_id=article.channel_chat_id,
+            channel_message_id=article.channel_message_id,
+            count=article.reads,
+        )

@@ -10,7 +10,7 @@ conditional statement, so it holds across connections and processes.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 from typing import Protocol
 
@@ -19,6 +19,7 @@ from bot.models import (
     ArticleContent,
     ArticleStatus,
     EditorAction,
+    Headline,
     PeriodStats,
     Poll,
     PollSpec,
@@ -210,6 +211,35 @@ class StatsStore(Protocol):
         or changed, and the ``top`` articles by new readers, in [since, until)."""
 
 
+class SearchIndex(Protocol):
+    """Full-text search over published articles (titles and bodies, Russian word forms)."""
+
+    async def sync(self, batch: int = 500) -> int:
+        """Bring the index in line with what is published now (after a publish, an edit, a
+        withdrawal, or at start-up for articles published before the index existed);
+        returns how many articles were looked at."""
+
+    async def search(self, query: str, limit: int = 10, offset: int = 0) -> list[Headline]:
+        """Published articles matching every word of ``query`` (or, when none does, any
+        word), best match first.  Any text is a valid query: nothing in it is syntax."""
+
+    async def related(self, article_id: int, limit: int = 3) -> list[Headline]:
+        """Other published articles: those sharing tags first, then similar text."""
+
+
+class ArticleStats(Protocol):
+    """Readers' counts over time, and the record of evening digests."""
+
+    async def most_read(self, since: datetime, until: datetime, limit: int = 10) -> list[Headline]:
+        """Published articles by distinct readers whose first read is in [since, until);
+        ``Headline.count`` is that number."""
+
+    async def claim_digest(self, day: date) -> bool:
+        """True for exactly one caller per day, across instances and restarts."""
+
+    async def digest_posted(self, day: date, chat_id: str, message_id: int) -> None: ...
+
+
 # --- several instances: updates already handled (bot/telegram/webhook.py) -----------------
 
 
@@ -220,7 +250,8 @@ class Claim(Enum):
 
 
 class UpdateLedger(Protocol):
-    """Which updates were handled, so a redelivery is not handled twice."""
+    """Which webhook updates were handled, so a redelivery is not handled twice
+    (bot/telegram/webhook.py; in memory there, or in Redis for several instances)."""
 
     async def claim(self, update_id: int) -> Claim: ...
 

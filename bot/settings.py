@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import time
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit
@@ -121,6 +122,8 @@ class Settings(BaseSettings):
     web_server_port: int = Field(default=8080, ge=1, le=65535)
     # How long a handled update's id is remembered so a redelivery is not handled twice.
     webhook_dedupe_seconds: int = Field(default=86_400, ge=60, le=7 * 86_400)
+    # The evening digest of the day's most read articles: HH:MM in TIMEZONE; off if unset.
+    digest_time: time | None = None
 
     @field_validator("bot_token")
     @classmethod
@@ -225,6 +228,19 @@ class Settings(BaseSettings):
     @classmethod
     def _check_database_url(cls, value: Any) -> Any:
         return _database_url(value)
+
+    @field_validator("digest_time", mode="before")
+    @classmethod
+    def _check_digest_time(cls, value: Any) -> Any:
+        if value is None or isinstance(value, time):
+            return value
+        text = str(value).strip()
+        if not text:
+            return None
+        match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", text)
+        if match is None:
+            raise ValueError("must be a time of day as HH:MM, e.g. 21:00")
+        return time(int(match[1]), int(match[2]))
 
     @property
     def tz(self) -> ZoneInfo:

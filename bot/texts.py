@@ -410,6 +410,29 @@ class Texts:
     withdrawn_stub: str = "Материал снят с публикации."
     # A reader opens a withdrawn article.
     article_withdrawn: str = "Эта статья снята с публикации."
+    # --- discovery: /search, inline mode, /top, related articles, the digest ---
+    search_usage: str = "Напишите, что найти: /search проспект Гагарина"
+    search_results: str = "Нашлось по запросу «{query}»:"
+    search_nothing: str = (
+        "По запросу «{query}» ничего не нашлось. Попробуйте другие слова или /top — "
+        "самое читаемое."
+    )
+    inline_read_button: str = "Читать полностью"
+    inline_no_results: str = "Ничего не нашлось"
+    top_title: str = "Самое читаемое за неделю:"
+    top_empty: str = "За последнюю неделю статьи ещё не читали."
+    top_button: str = "{title} · {count}"
+    most_read_headlines: str = "Самое читаемое:"
+    related_title: str = "Читайте также:"
+    digest_title: str = "Самое читаемое за день"
+    digest_readers: str = "{count} чит."
+    digest_preview: str = "Так выглядел бы дайджест сейчас (в канал не отправлен):"
+    digest_empty: str = "Сегодня статьи ещё не читали: дайджест был бы пустым."
+    digest_schedule: str = "Дайджест публикуется в канале каждый день в {time}."
+    digest_off: str = "Автоматический дайджест выключен (настройка DIGEST_TIME)."
+    cmd_search: str = "поиск по статьям"
+    cmd_top: str = "самое читаемое за неделю"
+    cmd_digest: str = "превью вечернего дайджеста"
 
     def status_name(self, status: str) -> str:
         return dict(self.status_names).get(status, status)

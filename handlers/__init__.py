@@ -12,6 +12,7 @@ from aiogram.enums import ChatType
 
 from . import (
     desk,
+    discovery,
     drafts,
     errors,
     groups,
@@ -38,6 +39,7 @@ def setup_routers() -> Router:
         revisions.setup(),
         drafts.setup(),
         publishing.setup(),
+        discovery.setup_editors(),
     )
     root = Router(name="root")
     root.include_routers(
@@ -45,6 +47,7 @@ def setup_routers() -> Router:
         polls.setup_votes(),
         desk.setup_reactions(),
         editors,
+        discovery.setup(),
         reading.setup(),
         groups.setup(),
         polls.setup_fallback(),

@@ -6,12 +6,14 @@ from aiogram import F, Router
 from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandStart
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from pydantic import Field
 
+from bot.articles.discovery import Discovery
 from bot.articles.reading import Reading, ReadOutcome
 from bot.desk.editors import Editors
+from bot.models import Headline
 from bot.telegram.limits import CALLBACK_ANSWER_LIMIT
 from bot.telegram.links import article_id_from_payload
 from bot.telegram.menu import EDITOR_COMMANDS
@@ -25,6 +27,22 @@ BUTTON_TITLE_CHARS = 60
 
 class ReadArticle(CallbackData, prefix="read"):
     article_id: int = Field(ge=1, lt=2**63)
+
+
+def headlines_keyboard(
+    headlines: list[Headline], texts: Texts, *, counts: bool = False
+) -> InlineKeyboardMarkup | None:
+    """One button per headline (with its count, for the most read) that opens it here."""
+    if not headlines:
+        return None
+    builder = InlineKeyboardBuilder()
+    for item in headlines:
+        label = _button_label(item.title)
+        if counts:
+            label = texts.top_button.format(title=label, count=item.count)
+        builder.button(text=label, callback_data=ReadArticle(article_id=item.id))
+    builder.adjust(1)
+    return builder.as_markup()
 
 
 def _button_label(title: str) -> str:
@@ -44,10 +62,12 @@ def setup() -> Router:
         message: Message,
         article_id: int,
         reading: Reading,
+        discovery: Discovery,
         texts: Texts,
         editors: Editors,
     ) -> None:
-        """``/start a12`` from the "Читать полностью" button: the whole article."""
+        """``/start a12`` from the "Читать полностью" button: the whole article, with
+        related articles as buttons under it."""
         assert message.from_user is not None and message.bot is not None
         reader = message.from_user.id
         outcome = await reading.read(
@@ -55,6 +75,7 @@ def setup() -> Router:
             reader,
             ReaderChat(message.bot, message.chat.id),
             is_editor=await editors.is_editor(reader),
+            keyboard=headlines_keyboard(await discovery.related(article_id), texts),
             texts=texts,
         )
         if outcome is ReadOutcome.NOT_FOUND:
@@ -68,28 +89,28 @@ def setup() -> Router:
         await message.answer(plain(texts.article_not_found))
 
     @router.message(CommandStart())
-    async def start_bare(message: Message, reading: Reading, texts: Texts) -> None:
-        latest = await reading.latest()
-        if not latest:
+    async def start_bare(message: Message, discovery: Discovery, texts: Texts) -> None:
+        """The latest headlines, then the week's most read, as buttons that open them."""
+        front = await discovery.front_page()
+        if not front.latest:
             await message.answer(plain(texts.greeting + "\n\n" + texts.no_articles_yet))
             return
-        builder = InlineKeyboardBuilder()
-        for article in latest:
-            builder.button(
-                text=_button_label(article.title),
-                callback_data=ReadArticle(article_id=article.id),
-            )
-        builder.adjust(1)
         await message.answer(
             plain(texts.greeting + "\n\n" + texts.latest_headlines),
-            reply_markup=builder.as_markup(),
+            reply_markup=headlines_keyboard(front.latest, texts),
         )
+        if front.most_read:
+            await message.answer(
+                plain(texts.most_read_headlines),
+                reply_markup=headlines_keyboard(front.most_read, texts, counts=True),
+            )
 
     @router.callback_query(ReadArticle.filter())
     async def read_button(
         callback: CallbackQuery,
         callback_data: ReadArticle,
         reading: Reading,
+        discovery: Discovery,
         texts: Texts,
         editors: Editors,
     ) -> None:
@@ -102,6 +123,7 @@ def setup() -> Router:
             reader,
             ReaderChat(callback.bot, callback.message.chat.id),
             is_editor=await editors.is_editor(reader),
+            keyboard=headlines_keyboard(await discovery.related(callback_data.article_id), texts),
             texts=texts,
         )
         if outcome is ReadOutcome.NOT_FOUND:

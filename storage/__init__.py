@@ -15,17 +15,29 @@ from typing import Literal, Protocol, TypeAlias
 from aiogram.fsm.storage.base import BaseStorage
 from pydantic import SecretStr
 
-from bot.repositories import ArticleStore, EditorStore, HistoryStore, PollStore, StatsStore
+from bot.repositories import (
+    ArticleStats,
+    ArticleStore,
+    EditorStore,
+    HistoryStore,
+    PollStore,
+    SearchIndex,
+    StatsStore,
+)
 from storage.postgres import articles as pg_articles
 from storage.postgres import db as pg_db
 from storage.postgres import desk as pg_desk
 from storage.postgres import dialogs as pg_dialogs
 from storage.postgres import polls as pg_polls
+from storage.postgres import search as pg_search
+from storage.postgres import stats as pg_stats
 from storage.sqlite import articles as sqlite_articles
 from storage.sqlite import db as sqlite_db
 from storage.sqlite import desk as sqlite_desk
 from storage.sqlite import dialogs as sqlite_dialogs
 from storage.sqlite import polls as sqlite_polls
+from storage.sqlite import search as sqlite_search
+from storage.sqlite import stats as sqlite_stats
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +69,8 @@ class Stores:
     articles: ArticleStore
     polls: PollStore
     desk: DeskStore
+    search: SearchIndex
+    stats: ArticleStats
     dialogs: BaseStorage
 
     async def close(self) -> None:
@@ -75,6 +89,8 @@ async def open_stores(settings: StorageSettings) -> Stores:
             articles=pg_articles.ArticleRepository(pg),
             polls=pg_polls.PollRepository(pg),
             desk=pg_desk.DeskRepository(pg),
+            search=pg_search.PostgresSearchIndex(pg),
+            stats=pg_stats.PostgresArticleStats(pg),
             dialogs=pg_dialogs.PostgresDialogStorage(pg),
         )
     lite = await sqlite_db.Database.open(
@@ -87,5 +103,7 @@ async def open_stores(settings: StorageSettings) -> Stores:
         articles=sqlite_articles.ArticleRepository(lite),
         polls=sqlite_polls.PollRepository(lite),
         desk=sqlite_desk.DeskRepository(lite),
+        search=sqlite_search.SqliteSearchIndex(lite),
+        stats=sqlite_stats.SqliteArticleStats(lite),
         dialogs=sqlite_dialogs.SqliteDialogStorage(lite),
     )

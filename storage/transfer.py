@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,9 @@ TABLES: tuple[tuple[str, str | None], ...] = (
     ("desk_editors", None),
     ("editor_actions", None),
     ("post_reactions", None),
+    ("digests", None),
+    # Not copied: article_search, search_terms and search_pending are derived; the copied
+    # published articles are queued by the insert trigger of 0008 and indexed at start.
 )
 WITH_IDENTITY = ("articles", "polls", "editor_actions")
 CHUNK = 5000
@@ -70,6 +73,8 @@ def _converter(data_type: str) -> Any:
         return lambda v: (
             datetime.fromisoformat(v).replace(tzinfo=None) if isinstance(v, str) else v
         )
+    if data_type == "date":
+        return lambda v: date.fromisoformat(v) if isinstance(v, str) else v
     if data_type == "boolean":
         return lambda v: None if v is None else bool(v)
     return None

@@ -165,6 +165,62 @@ def _is_chrome(line: str) -> bool:
     )
 
 
+# Category links after the body ("Новости Китая", "Новости RT") name the article's topics:
+# they become its tags.  Lines of that shape that are no category:
+_NOT_CATEGORIES = frozenset({"по теме", "дня", "партнеров", "партнёров", "компаний"})
+_CYRILLIC_VOWELS = frozenset("аеёиоуыэюя")
+# Place names that do not decline: their "genitive" is the name itself.
+_INDECLINABLE = frozenset({"алматы", "сочи", "тбилиси", "баку", "токио", "осло", "чили"})
+
+
+def _nominative(word: str) -> str:
+    """``"Китая"`` -> ``"Китай"``: the usual genitive endings of a one-word category turned
+    back into its name.  A heuristic for the common cases (countries, cities, sections);
+    a word it does not recognise is kept as it is."""
+    lower = word.casefold()
+    if len(lower) < 4 or not all("а" <= ch <= "я" or ch == "ё" for ch in lower):
+        return word
+    if lower in _INDECLINABLE:
+        return word
+    before = lower[-2]
+    if lower.endswith("ии"):
+        return word[:-1] + "я"  # России -> Россия
+    if lower.endswith("я"):
+        return word[:-1] + ("й" if before in _CYRILLIC_VOWELS else "ь")  # Китая, Кремля
+    if lower.endswith("ы"):
+        return word[:-1] + "а"  # Москвы -> Москва
+    if lower.endswith("и") and before in "кгхжшчщ":
+        return word[:-1] + "а"  # Америки -> Америка
+    if lower.endswith("а") and before not in _CYRILLIC_VOWELS and before not in "ьъй":
+        return word[:-1]  # Казахстана -> Казахстан
+    return word
+
+
+def _category_tag(line: str) -> str | None:
+    """``"Новости Китая"`` -> ``"Китай"``, ``"Новости RT"`` -> ``"RT"``; None otherwise."""
+    if not _is_chrome(line):
+        return None
+    words = _squash(line).split()
+    if len(words) < 2 or words[0].casefold() != "новости":
+        return None
+    rest = words[1:]
+    if " ".join(rest).casefold() in _NOT_CATEGORIES:
+        return None
+    return _nominative(rest[0]) if len(rest) == 1 else " ".join(rest)
+
+
+def _category_tags(tail: list[str]) -> tuple[str, ...]:
+    """Tags from the category lines after the body, up to the reader poll."""
+    found: list[str] = []
+    for line in tail:
+        if _chrome_key(line).rstrip(":").rstrip() == _POLL_HEADING:
+            break
+        tag = _category_tag(line)
+        if tag is not None and tag.casefold() not in {t.casefold() for t in found}:
+            found.append(tag)
+    return tuple(found)
+
+
 def _sentences(line: str) -> list[tuple[int, str]]:
     """Split a line at sentence ends; each item is (start offset, sentence text).
 
@@ -357,6 +413,7 @@ def parse_article(raw: str) -> ArticleContent:
         body.append(lines[pos])
         pos += 1
     poll_question, poll_intro = _parse_poll(lines[pos:])
+    tags = _category_tags(lines[pos:])
 
     source = _source_line(body[-1]) if body else None
     if source is not None:
@@ -378,4 +435,5 @@ def parse_article(raw: str) -> ArticleContent:
         photo_credit=photo_credit,
         poll_question=poll_question,
         poll_intro=poll_intro,
+        tags=tags,
     )

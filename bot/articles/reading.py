@@ -183,7 +183,8 @@ class Reading:
     async def open(self, article_id: int, reader_id: int, *, is_editor: bool) -> Article | None:
         """The article if this reader may read it; a first read of a published one counts.
 
-        Editors may also read drafts (to proof the full text); those reads are not counted.
+        Editors may also read drafts (to proof the full text); no read of an editor counts,
+        so the newsroom proofing its own articles does not move /top or the digest.
         A withdrawn article is returned as it is (status WITHDRAWN), uncounted: the reader
         is told it was withdrawn; an editor may still read it.
         """
@@ -193,7 +194,8 @@ class Reading:
         if article.status is ArticleStatus.WITHDRAWN:
             return article
         if article.status is ArticleStatus.PUBLISHED:
-            await self._articles.record_read(article_id, reader_id)
+            if not is_editor:
+                await self._articles.record_read(article_id, reader_id)
             return article
         if article.status in (ArticleStatus.UNCERTAIN, ArticleStatus.PUBLISHING):
             # Its post may already be in the channel: a reader who tapped it gets the text.

@@ -37,7 +37,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.articles.formatting import channel_post
 from bot.articles.publishing import ChannelRefused, ChannelUncertain
 from bot.articles.withdrawal import PostTooOld
-from bot.models import Article
+from bot.models import Article, Headline
 from bot.polls.callbacks import vote_rows
 from bot.polls.rules import results_text
 from bot.repositories import PollStore
@@ -48,6 +48,7 @@ from bot.telegram.links import (
     chat_ref,
     message_id_from_link,
 )
+from bot.telegram.pacing import Priority, send_priority
 from bot.texts import Texts
 
 logger = logging.getLogger(__name__)
@@ -103,6 +104,20 @@ class Channel:
 
     def post_link(self, message_id: int, chat: str | None = None) -> str:
         return channel_post_link(self.chat_for(chat), message_id)
+
+    def link_to(self, item: Headline) -> str | None:
+        """The link to a headline's channel post, if it has one."""
+        if item.channel_message_id is None:
+            return None
+        return self.post_link(item.channel_message_id, item.channel_chat_id)
+
+    async def post_digest(self, html: str) -> tuple[str, int]:
+        """Post a text (the evening digest) to the channel; returns (chat, message id)."""
+        with send_priority(Priority.BACKGROUND):
+            message = await self.bot.send_message(
+                self.chat_ref, html, link_preview_options=LinkPreviewOptions(is_disabled=True)
+            )
+        return self.chat_id, message.message_id
 
     def is_this_channel(self, chat: Chat) -> bool:
         """Is ``chat`` (of a message a reader pressed a button under) our channel?"""

@@ -27,7 +27,12 @@ logger = logging.getLogger(__name__)
 
 
 # The commands each menu shows, with the ``Texts`` field that describes each one.
-READER_MENU = (("start", "cmd_start"), ("help", "cmd_help"))
+READER_MENU = (
+    ("start", "cmd_start"),
+    ("help", "cmd_help"),
+    ("search", "cmd_search"),
+    ("top", "cmd_top"),
+)
 EDITOR_MENU = (
     *READER_MENU,
     ("new", "cmd_new"),
@@ -45,6 +50,7 @@ EDITOR_MENU = (
     ("addpoll", "cmd_addpoll"),
     ("closepoll", "cmd_closepoll"),
     ("results", "cmd_results"),
+    ("digest", "cmd_digest"),
     ("cancel", "cmd_cancel"),
     ("history", "cmd_history"),
     ("stats", "cmd_stats"),

@@ -104,11 +104,14 @@ async def apply_migrations(conn: Connection) -> int:
             " version integer PRIMARY KEY, name text NOT NULL,"
             " applied_at timestamptz NOT NULL DEFAULT now())"
         )
-        version = int(
-            await conn.fetchval("SELECT coalesce(max(version), 0) FROM schema_migrations")
-        )
+        # Every script not yet recorded, not only those above the highest: branches merged
+        # late can bring a lower number (0008, search) than one already applied (0009).
+        applied = {
+            row["version"] for row in await conn.fetch("SELECT version FROM schema_migrations")
+        }
+        version = max(applied, default=0)
         for number, name, script in _migrations():
-            if number <= version:
+            if number in applied:
                 continue
             logger.info("Applying PostgreSQL migration %s", name)
             async with conn.transaction():
@@ -116,7 +119,7 @@ async def apply_migrations(conn: Connection) -> int:
                 await conn.execute(
                     "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", number, name
                 )
-            version = number
+            version = max(version, number)
         return version
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)

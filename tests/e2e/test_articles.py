@@ -80,7 +80,7 @@ async def test_seed_import_photo_publish_and_read(
     assert bold_spans(post) == [SEED_TITLE]
     caption = post["caption"]
     assert caption.startswith(SEED_TITLE + "\n\n" + "В ходе встречи президента Казахстана")
-    assert caption.rstrip().endswith("Фото: Акорда")
+    assert caption.rstrip().endswith("Фото: Акорда\n#RT #Китай")
     assert len(caption.encode("utf-16-le")) // 2 <= 1024
     link = f"https://t.me/c/1234567890/{post['message_id']}"
     assert link in body_of(editor.last())
@@ -318,9 +318,9 @@ async def test_editor_commands_are_in_the_menu_only_for_editors(
         ]
         for c in calls
     }
-    assert by_scope["default"] == ["start", "help"]
+    assert by_scope["default"] == ["start", "help", "search", "top"]
     for editor_id in (EDITOR_ID, SECOND_EDITOR_ID):
-        assert {"new", "import", "publish", "drafts"} <= set(by_scope[editor_id])
+        assert {"new", "import", "publish", "drafts", "digest"} <= set(by_scope[editor_id])
 
 
 async def test_invalid_editor_input_gets_a_clear_message(

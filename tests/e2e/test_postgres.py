@@ -1,5 +1,6 @@
 """The whole bot on PostgreSQL (``DATABASE_URL`` set): a dialog survives a restart, a
-draft is published, and readers' votes are counted exactly, against the fake Bot API."""
+draft is published and found by /search, and readers' votes are counted exactly,
+against the fake Bot API."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ async def pg_newsroom(
 
 
 async def test_dialog_survives_a_restart_and_the_draft_is_published(
-    pg_newsroom: Newsroom, telegram: FakeBotAPI, editor: FakeUser
+    pg_newsroom: Newsroom, telegram: FakeBotAPI, editor: FakeUser, reader: FakeUser
 ) -> None:
     assert "заголовок" in await exchange(telegram, editor, "/new")
     assert "текст статьи" in await exchange(telegram, editor, "Мост через Иртыш")
@@ -50,6 +51,11 @@ async def test_dialog_survives_a_restart_and_the_draft_is_published(
     assert pg_newsroom.app is not None
     stored = await pg_newsroom.app.articles.get(1)
     assert stored is not None and stored.channel_message_id == post["message_id"]
+    # Found by another word form, through PostgreSQL's index.
+    answer = await exchange(telegram, reader, "/search мостом")
+    assert "Нашлось по запросу «мостом»" in answer
+    keyboard = reader.last()["reply_markup"]["inline_keyboard"]
+    assert [button["text"] for row in keyboard for button in row] == ["Мост через Иртыш"]
 
 
 async def test_votes_are_counted_exactly(

@@ -321,6 +321,10 @@ class FakeBotAPI(TelegramMethods):
         """The answerCallbackQuery params for a query, or None if not answered."""
         return self.callback_answers.get(query_id)
 
+    def inline_answer(self, query_id: str) -> dict[str, Any] | None:
+        """The answerInlineQuery params for a query, or None if not answered."""
+        return self.inline_answers.get(query_id)
+
     def summary(self, last: int = 15) -> str:
         """Recent requests (getUpdates left out) and all validation errors, for failures."""
         recent = [r for r in self.requests if r.method != "getUpdates"][-last:]

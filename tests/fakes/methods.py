@@ -14,6 +14,7 @@ from typing import Any
 
 from tests.fakes.spec import UploadedFile
 from tests.fakes.state import BotState, ChatState, FileRecord, bad_request, forbidden
+from tests.fakes.telegram_html import sizeof
 from tests.fakes.validation import formatted_text
 
 __all__ = ["Handler", "TelegramMethods"]
@@ -23,6 +24,8 @@ Handler = Callable[[dict[str, Any]], Any]
 _MAX_DOWNLOAD = 20 * 1024 * 1024
 # Bots delete messages (channel posts too) for 48 hours after they were sent.
 _DELETE_WINDOW = 48 * 3600
+_INLINE_RESULTS_MAX = 50
+_INLINE_ID_BYTES = 64
 _NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly "
     "the same as a current content and reply markup of the message"
@@ -87,6 +90,7 @@ class TelegramMethods(BotState):
             "deleteMessage": self.delete_message,
             "sendChatAction": self.send_chat_action,
             "answerCallbackQuery": self.answer_callback_query,
+            "answerInlineQuery": self.answer_inline_query,
             "setMyCommands": self.set_my_commands,
             "deleteMyCommands": self.delete_my_commands,
             "getMyCommands": self.get_my_commands,
@@ -364,6 +368,43 @@ class TelegramMethods(BotState):
                 "query is too old and response timeout expired or query ID is invalid"
             )
         self.callback_answers[query_id] = dict(params)
+        return True
+
+    # -- inline queries -------------------------------------------------------------------
+
+    def answer_inline_query(self, params: dict[str, Any]) -> bool:
+        """Telegram's rules beyond the schema: a known, unanswered query; at most 50
+        results with distinct ids of 1-64 bytes; a message text of 1-4096 characters
+        (after entity parsing); next_offset of at most 64 bytes."""
+        query_id = params["inline_query_id"]
+        if query_id not in self.inline_queries or query_id in self.inline_answers:
+            raise bad_request(
+                "query is too old and response timeout expired or query ID is invalid"
+            )
+        results = params.get("results") or []
+        if len(results) > _INLINE_RESULTS_MAX:
+            raise bad_request("RESULTS_TOO_MUCH")
+        ids = [str(result.get("id", "")) for result in results]
+        if any(not 1 <= len(i.encode()) <= _INLINE_ID_BYTES for i in ids):
+            raise bad_request("RESULT_ID_INVALID")
+        if len(set(ids)) != len(ids):
+            raise bad_request("RESULT_ID_DUPLICATE")
+        if len(str(params.get("next_offset") or "").encode()) > _INLINE_ID_BYTES:
+            raise bad_request("NEXT_OFFSET_INVALID")
+        if int(params.get("cache_time") or 0) < 0:
+            raise bad_request("CACHE_TIME_INVALID")
+        for result in results:
+            content = result.get("input_message_content") or {}
+            if "message_text" in content:
+                try:
+                    parsed = formatted_text(content, "message_text", strict=self.strict_html)
+                except ValueError as exc:
+                    message = str(exc).removeprefix("Bad Request: ")
+                    raise bad_request(message) from exc
+                text = parsed[0] if parsed else ""
+                if not text.strip() or sizeof(text) > 4096:
+                    raise bad_request("MESSAGE_EMPTY" if not text.strip() else "MESSAGE_TOO_LONG")
+        self.inline_answers[query_id] = copy.deepcopy(dict(params))
         return True
 
     # -- commands and menu ----------------------------------------------------------------

@@ -286,6 +286,8 @@ class BotState:
         self.undelivered: set[int] = set()
         self.callback_queries: dict[str, dict[str, Any]] = {}
         self.callback_answers: dict[str, dict[str, Any]] = {}
+        self.inline_queries: dict[str, dict[str, Any]] = {}
+        self.inline_answers: dict[str, dict[str, Any]] = {}
         self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.menu_buttons: dict[int | None, dict[str, Any]] = {}
         self.errors: list[str] = []
@@ -466,6 +468,10 @@ class BotState:
         if self._update_event is not None:
             self._update_event.set()
         return update_id
+
+    def enable_inline_mode(self) -> None:
+        """As /setinline in BotFather: getMe says so, users may type ``@bot query``."""
+        self.bot_user["supports_inline_queries"] = True
 
     def new_callback_id(self) -> str:
         return f"{4_000_000_000_000 + next(self._callback_ids)}"

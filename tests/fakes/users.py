@@ -197,6 +197,30 @@ class FakeUser:
         update_id = self.state.push_update(update)
         return {**update, "update_id": update_id}
 
+    # -- inline mode ----------------------------------------------------------------------
+
+    def types_inline(
+        self, query: str, *, offset: str = "", chat_type: str = "sender"
+    ) -> dict[str, Any]:
+        """``@bot query`` typed in a chat: an ``inline_query`` update (the bot must have
+        inline mode on: ``server.enable_inline_mode()``, as BotFather's /setinline does)."""
+        if not self.state.bot_user.get("supports_inline_queries"):
+            raise AssertionError("inline mode is off for this bot: enable_inline_mode() first")
+        if len(query) > 256:
+            raise AssertionError("Telegram cuts inline queries at 256 characters")
+        query_id = self.state.new_callback_id()
+        inline = {
+            "id": query_id,
+            "from": dict(self.user),
+            "query": query,
+            "offset": offset,
+            "chat_type": chat_type,
+        }
+        self.state.inline_queries[query_id] = inline
+        update = {"inline_query": inline}
+        update_id = self.state.push_update(update)
+        return {**update, "update_id": update_id}
+
     # -- the bot's side of the private chat -----------------------------------------------
 
     def received(self) -> list[dict[str, Any]]:

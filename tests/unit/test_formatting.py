@@ -250,7 +250,7 @@ def test_seed_dump_makes_a_caption() -> None:
     assert len(post) <= CAPTION_LIMIT
     assert plain.startswith(content.title + "\n\nВ ходе встречи")
     assert "НУР-СУЛТАН" not in plain
-    assert plain.endswith("Фото: Акорда")
+    assert plain.endswith("Фото: Акорда\n#RT #Китай")
 
 
 articles = st.builds(

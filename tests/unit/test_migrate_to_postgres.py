@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -44,6 +44,9 @@ def run_cli(*args: str, cwd: Path, database_url: str) -> subprocess.CompletedPro
     )
 
 
+DIGEST_DAY = date(2026, 5, 1)
+
+
 async def _fill(lite: Stores) -> tuple[list[int], list[int]]:
     """A small newsroom; returns the article and poll ids."""
     seed = parse_article(SEED.read_text(encoding="utf-8"))
@@ -69,6 +72,8 @@ async def _fill(lite: Stores) -> tuple[list[int], list[int]]:
     await lite.polls.vote(standalone.id, 42, 2)
     await lite.polls.close(standalone.id)
     await lite.dialogs.set_state(StorageKey(bot_id=1, chat_id=1002, user_id=1002), "New:text")
+    assert await lite.stats.claim_digest(DIGEST_DAY)
+    await lite.stats.digest_posted(DIGEST_DAY, "-1001", 700)
     return [published.id, draft.id, later.id], [poll.id, standalone.id]
 
 
@@ -93,6 +98,7 @@ async def test_sqlite_newsroom_moves_to_postgres(tmp_path: Path, empty_pg_databa
     assert printed["poll_options"] == ["5", "5"]
     assert printed["draft_previews"] == ["1", "1"]
     assert printed["dialog_states"] == ["1", "1"]
+    assert printed["digests"] == ["1", "1"]
     assert "every count matches" in result.stdout
 
     pg = await open_stores(
@@ -104,6 +110,11 @@ async def test_sqlite_newsroom_moves_to_postgres(tmp_path: Path, empty_pg_databa
         assert await pg.articles.article_for_preview(1002, 77) == article_ids[1]
         key = StorageKey(bot_id=1, chat_id=1002, user_id=1002)
         assert await pg.dialogs.get_state(key) == "New:text"
+        # The day's digest stays claimed; the published article is indexed for search.
+        assert await pg.stats.claim_digest(DIGEST_DAY) is False
+        assert articles[0] is not None
+        found = await pg.search.search(articles[0].content.title)
+        assert [h.id for h in found] == [article_ids[0]]
         # Identity sequences continue after the copied ids.
         fresh = await pg.articles.create(ArticleContent("Новая", ("Текст.",)), 1)
         assert fresh.id == max(article_ids) + 1

@@ -80,7 +80,42 @@ def test_seed_poll(seed: ArticleContent) -> None:
 
 def test_seed_untouched_fields(seed: ArticleContent) -> None:
     assert seed.summary is None
-    assert seed.tags == ()
+
+
+def test_seed_categories_become_tags(seed: ArticleContent) -> None:
+    # "Новости RT" and "Новости Китая" after the body; "новости по теме" is no category.
+    assert seed.tags == ("RT", "Китай")
+
+
+@pytest.mark.parametrize(
+    ("line", "tag"),
+    [
+        ("Новости Китая", "Китай"),
+        ("Новости RT", "RT"),
+        ("Новости России", "Россия"),
+        ("Новости Казахстана", "Казахстан"),
+        ("Новости Москвы", "Москва"),
+        ("Новости Америки", "Америка"),
+        ("Новости Кремля", "Кремль"),
+        ("Новости Алматы", "Алматы"),
+        ("Новости спорта", "спорт"),
+        ("Новости Центральной Азии", "Центральной Азии"),
+    ],
+)
+def test_category_lines_become_tags(line: str, tag: str) -> None:
+    content = parse_article(f"Заголовок\nАбзац текста.\nНовости по теме\n{line}\n")
+    assert content.tags == (tag,)
+    assert line not in content.paragraphs
+
+
+def test_no_tags_from_poll_or_body() -> None:
+    raw = (
+        "Заголовок\nНовости Китая стали главной темой дня.\nВаше мнение\n"
+        "Новости спорта\nНравится ли вам спорт?\n"
+    )
+    content = parse_article(raw)
+    assert content.tags == ()
+    assert content.paragraphs == ("Новости Китая стали главной темой дня.",)
 
 
 def test_seed_paragraphs(seed: ArticleContent) -> None:

@@ -186,3 +186,23 @@ def test_webhook_and_redis_settings_are_checked(
     assert "\n" not in message
     assert "has space" not in message
     assert "pw@" not in message
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [("21:00", "21:00"), (" 7:05 ", "07:05"), ("", None)]
+)
+def test_digest_time(monkeypatch: pytest.MonkeyPatch, value: str, expected: str | None) -> None:
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("CHANNEL_ID", "-1001234567890")
+    monkeypatch.setenv("DIGEST_TIME", value)
+    at = load_settings().digest_time
+    assert (at.strftime("%H:%M") if at else None) == expected
+
+
+@pytest.mark.parametrize("value", ["25:00", "9", "21:60", "evening"])
+def test_bad_digest_time_is_named(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("CHANNEL_ID", "-1001234567890")
+    monkeypatch.setenv("DIGEST_TIME", value)
+    with pytest.raises(SettingsError, match="DIGEST_TIME is invalid: must be a time of day"):
+        load_settings()

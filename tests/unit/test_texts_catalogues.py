@@ -16,6 +16,7 @@ SAME_IN_BOTH = {
     "published_format",  # strftime pattern of the date line
     "poll_results_line",
     "poll_option_button",
+    "top_button",  # "{title} · {count}"
     "history_line",
     "history_detail",
 }

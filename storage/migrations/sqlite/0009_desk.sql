@@ -38,7 +38,8 @@ CREATE TABLE post_reactions (
 );
 
 -- /stats for a day or a week reads only the rows of that period.
-CREATE INDEX article_reads_by_time ON article_reads (first_read_at);
+-- IF NOT EXISTS: 0008 (search) already made it, on (first_read_at, article_id).
+CREATE INDEX IF NOT EXISTS article_reads_by_time ON article_reads (first_read_at);
 CREATE INDEX poll_votes_by_time ON poll_votes (voted_at);
 
 PRAGMA user_version = 9;
