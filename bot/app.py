@@ -41,6 +41,7 @@ from bot.telegram.language import UserTexts
 from bot.telegram.menu import CommandMenu
 from bot.telegram.notices import Notifier
 from bot.telegram.pacing import (
+    MAX_RETRY_AFTER_SECONDS,
     PacingRetryMiddleware,
     Priority,
     RateLimiter,
@@ -262,7 +263,9 @@ def interrupted_before(settings: Settings) -> datetime:
     now = datetime.now(UTC)
     if settings.database_url is None:
         return now
+    # Every try of the send may time out, and every 429 in between may be waited out.
     longest = settings.request_timeout_seconds * (settings.request_retries + 1)
+    longest += MAX_RETRY_AFTER_SECONDS * settings.request_retries
     return now - timedelta(seconds=longest + settings.shutdown_grace_seconds)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 
@@ -16,3 +17,15 @@ class InputError(ValueError):
 
 class StorageError(Exception):
     """The database cannot be used (read-only, locked for too long, corrupt, gone)."""
+
+
+# Modules whose exceptions mean a store did not answer (their types are not imported
+# here: bot/ does not depend on a particular database or cache).
+_STORE_MODULES = ("asyncpg", "redis")
+
+
+def is_storage_failure(exc: BaseException) -> bool:
+    """Did ``exc`` come from a database or Redis that is (for now) unusable?"""
+    if isinstance(exc, StorageError | sqlite3.Error | OSError | TimeoutError):
+        return True
+    return type(exc).__module__.split(".", 1)[0] in _STORE_MODULES

@@ -8,13 +8,13 @@ minute so a failing loop cannot flood them (bot/telegram/notices.py).
 from __future__ import annotations
 
 import logging
-import sqlite3
 
 from aiogram import Router
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from aiogram.types import ErrorEvent
 
-from bot.errors import StorageError
+from bot.errors import is_storage_failure
+from bot.settings import Settings
 from bot.telegram.limits import CALLBACK_ANSWER_LIMIT
 from bot.telegram.notices import Notifier
 from bot.text.html import plain
@@ -27,14 +27,21 @@ def setup() -> Router:
     router = Router(name="errors")
 
     @router.errors()
-    async def on_error(event: ErrorEvent, texts: Texts, notifier: Notifier) -> bool:
+    async def on_error(
+        event: ErrorEvent, texts: Texts, notifier: Notifier, settings: Settings
+    ) -> bool:
         exc = event.exception
         update = event.update
         if isinstance(exc, TelegramForbiddenError):
             # The user blocked the bot or left: nobody is there to tell.
             logger.info("Update %s: user unreachable (%s)", update.update_id, exc.message)
             return True
-        storage_down = isinstance(exc, StorageError | sqlite3.Error)
+        storage_down = is_storage_failure(exc)
+        if storage_down and settings.webhook_url is not None:
+            # Nothing half-done is acknowledged: the webhook answers 500 and Telegram
+            # delivers the update again (to this or another instance) once it is back.
+            logger.warning("Update %s not handled, storage unavailable: %s", update.update_id, exc)
+            raise exc
         logger.error(
             "Update %s failed: %s: %s", update.update_id, type(exc).__name__, exc, exc_info=exc
         )

@@ -206,8 +206,15 @@ class Publisher:
             await asyncio.shield(self._articles.mark_uncertain(article_id, attempt, "interrupted"))
             raise
         try:
+            # This attempt's own post: recorded even if a restart check of another
+            # instance has meanwhile called the attempt "uncertain" (its number proves
+            # which send this is; a /forcepublish would have moved to a new attempt).
             published = await self._articles.mark_published(
-                article_id, attempt, self._channel_chat(claimed), message_id
+                article_id,
+                attempt,
+                self._channel_chat(claimed),
+                message_id,
+                from_statuses=(ArticleStatus.PUBLISHING, ArticleStatus.UNCERTAIN),
             )
         except BaseException:
             # The post is out but could not be recorded: leave a trail for the editors.
@@ -221,9 +228,21 @@ class Publisher:
                     )
                 )
             raise
-        article = published or claimed
-        await self._published(article)
-        return PublishResult(Outcome.PUBLISHED, article, self.link_for(article))
+        if published is None:
+            # A newer attempt (an editor's /forcepublish) or a withdrawal got there first:
+            # this post is in the channel but not the one on record.  Editors decide.
+            logger.error(
+                "Article %s: attempt %s posted message %s, but the article has moved on",
+                article_id,
+                attempt,
+                message_id,
+            )
+            link = self._channel.post_link(message_id, self._channel_chat(claimed))
+            return PublishResult(
+                Outcome.UNCERTAIN, claimed, link, reason=f"{link}: not recorded", claimed=False
+            )
+        await self._published(published)
+        return PublishResult(Outcome.PUBLISHED, published, self.link_for(published))
 
     async def _release(self, claimed: Article, to: ArticleStatus, exc: BaseException) -> None:
         reason = f"{type(exc).__name__}: {exc}"[:300]

@@ -138,6 +138,9 @@ class Revisions:
             async with self._channel.message_lock(updated.channel_message_id):
                 # The newest version, read under the lock: edits land in order.
                 latest = await self._articles.get(article_id) or updated
+                if latest.status is ArticleStatus.WITHDRAWN:
+                    # Withdrawn while this edit waited: its post is gone or a stub now.
+                    return EditResult(EditOutcome.WITHDRAWN, latest)
                 await self._channel.edit_post(latest)
         except Exception as exc:
             logger.warning("Could not edit the post of article %s: %s", article_id, exc)

@@ -79,6 +79,8 @@ _PACED_PREFIXES = ("send", "edit", "copy", "forward", "stop")
 _CREATING_PREFIXES = ("send", "copy", "forward")
 # Stay this much under every configured rate (intervals are this much longer).
 SAFETY_MARGIN = 1.05
+# A 429 asking to wait longer than this is not waited out: the request fails instead.
+MAX_RETRY_AFTER_SECONDS = 120.0
 # Idle per-chat budgets are forgotten once there are more than this many.
 _MAX_IDLE_CHATS = 10_000
 
@@ -480,7 +482,7 @@ class PacingRetryMiddleware(BaseRequestMiddleware):
         max_retries: int = 5,
         base_backoff: float = 0.5,
         max_backoff: float = 30.0,
-        max_retry_after: float = 120.0,
+        max_retry_after: float = MAX_RETRY_AFTER_SECONDS,
     ) -> None:
         self.limiter = limiter or RateLimiter()
         self.max_retries = max_retries
