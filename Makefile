@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(PY) -m bench.latency
 	$(PY) -m bench.burst
 	$(PY) -m bench.scale
+	$(PY) -m bench.instances
 
 preview: $(STAMP)
 	$(PY) -m bot preview tests/fixtures/seed_article.txt

@@ -174,13 +174,13 @@ async def create_app(settings: Settings) -> App:
     if redis is not None:
         keys = DefaultKeyBuilder(prefix=f"{settings.redis_prefix}:fsm", with_destiny=True)
         dialogs = RedisStorage(redis, key_builder=keys)
-        isolation = RedisEventIsolation(redis, key_builder=keys)
+        # An instance that died mid-update frees it for the redelivery after this.
+        lease = settings.shutdown_grace_seconds + settings.request_timeout_seconds
+        # The same bound for the dialog lock: aiogram's default (60 s) would hold a killed
+        # instance's readers and editors up for a minute (tests/e2e/test_instances.py).
+        isolation = RedisEventIsolation(redis, key_builder=keys, lock_kwargs={"timeout": lease})
         ledger = RedisUpdateLedger(
-            redis,
-            settings.redis_prefix,
-            ttl=settings.webhook_dedupe_seconds,
-            # An instance that died mid-update frees it for the redelivery after this.
-            lease=settings.shutdown_grace_seconds + settings.request_timeout_seconds,
+            redis, settings.redis_prefix, ttl=settings.webhook_dedupe_seconds, lease=lease
         )
     dispatcher = TrackingDispatcher(storage=dialogs, events_isolation=isolation)
     discovery = Discovery(articles, stores.search, stores.stats)
