@@ -165,9 +165,16 @@ async def create_app(settings: Settings) -> App:
         admin_ids=frozenset(settings.admin_ids),
         channel=settings.channel_id,
         tz=settings.tz,
-        secrets=[settings.bot_token.get_secret_value()],
+        secrets=settings.secrets,
     )
-    scheduler = Scheduler(articles, publisher, report=notifier.scheduled, history=history)
+    scheduler = Scheduler(
+        articles,
+        publisher,
+        report=notifier.scheduled,
+        history=history,
+        # A publication still running at shutdown gets as long as an update in hand.
+        stop_timeout=settings.shutdown_grace_seconds,
+    )
     dialogs: BaseStorage = stores.dialogs
     isolation: BaseEventIsolation = SimpleEventIsolation()
     ledger: UpdateLedger = MemoryUpdateLedger(settings.webhook_dedupe_seconds)

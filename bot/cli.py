@@ -128,9 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
-    secrets = [settings.bot_token.get_secret_value()]
-    if settings.webhook_secret is not None:
-        secrets.append(settings.webhook_secret.get_secret_value())
+    secrets = settings.secrets
     setup_logging(settings.log_level, secrets)
     try:
         asyncio.run(run(settings))

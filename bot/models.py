@@ -129,6 +129,8 @@ class VoteOutcome(StrEnum):
     UNCHANGED = "unchanged"  # the same option again
     CLOSED = "closed"
     UNKNOWN = "unknown"  # no such poll or option (forged or stale button)
+    # Not under the poll's own post in the channel (a draft's poll, a forged button).
+    NOT_HERE = "not_here"
 
 
 @dataclass(frozen=True, slots=True)

@@ -142,8 +142,11 @@ class PollStore(Protocol):
         ``POLL_ATTACHABLE`` (checked in the statement that creates the poll).  It
         replaces a poll of the article that is not in the channel yet."""
 
-    async def vote(self, poll_id: int, reader_id: int, position: int) -> VoteResult:
-        """Record a press; returns once the vote is committed."""
+    async def vote(
+        self, poll_id: int, reader_id: int, position: int, message_id: int
+    ) -> VoteResult:
+        """Record a press under channel message ``message_id``; counted only when that is
+        the poll's own post and the poll is open.  Returns once the vote is committed."""
 
     async def mark_posted(self, poll_id: int, chat_id: str, message_id: int) -> Poll | None: ...
 

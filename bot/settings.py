@@ -247,6 +247,19 @@ class Settings(BaseSettings):
         return ZoneInfo(self.timezone)
 
     @property
+    def secrets(self) -> list[str]:
+        """Every secret value a setting holds (the token, passwords in URLs, the webhook
+        secret): kept out of logs and admin reports."""
+        found = [self.bot_token.get_secret_value()]
+        if self.webhook_secret is not None:
+            found.append(self.webhook_secret.get_secret_value())
+        urls = [self.redis_url or ""]
+        if self.database_url is not None:
+            urls.append(self.database_url.get_secret_value())
+        found += [password for url in urls if (password := urlsplit(url).password)]
+        return found
+
+    @property
     def all_editor_ids(self) -> frozenset[int]:
         """Admins are editors too."""
         return frozenset(self.editor_ids) | frozenset(self.admin_ids)

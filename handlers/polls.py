@@ -7,7 +7,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 
 from bot.errors import InputError
-from bot.polls.board import PollBoard, PollOutcome
+from bot.polls.board import PollBoard, PollOutcome, Press
 from bot.polls.callbacks import PreviewVote, Vote
 from bot.polls.rules import results_report
 from bot.settings import Settings
@@ -116,9 +116,17 @@ def setup_votes() -> Router:
         callback: CallbackQuery, callback_data: Vote, board: PollBoard, texts: Texts
     ) -> None:
         message = callback.message
-        under = (message.chat, message.message_id) if message is not None else None
+        press = None
+        if message is not None:
+            markup = message.reply_markup if isinstance(message, Message) else None
+            buttons = [b for row in (markup.inline_keyboard if markup else []) for b in row]
+            press = Press(
+                message.chat,
+                message.message_id,
+                any(button.callback_data == callback.data for button in buttons),
+            )
         toast = await board.vote(
-            callback_data.poll, callback.from_user.id, callback_data.option, under, texts=texts
+            callback_data.poll, callback.from_user.id, callback_data.option, press, texts=texts
         )
         await callback.answer(toast)
 

@@ -63,6 +63,16 @@ class PollResult:
     reason: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Press:
+    """Where a reader pressed a poll button: the chat and message Telegram reports, and
+    whether that message (when Telegram shows it) carries the pressed button."""
+
+    chat: Chat
+    message_id: int
+    carries_button: bool
+
+
 class PollBoard:
     """Everything editors and readers do with polls."""
 
@@ -197,27 +207,34 @@ class PollBoard:
         poll_id: int,
         reader_id: int,
         option: int,
-        under: tuple[Chat, int] | None = None,
+        press: Press | None,
         *,
         texts: Texts | None = None,
     ) -> str:
         """Record the press (committed before this returns); returns the toast to show.
 
-        ``under`` is the (chat, message id) the pressed button is under: a press under a
-        poll whose send had an unknown outcome proves that, and where, it was posted.
+        Counted only under the poll's own post in the channel: callback data is the
+        client's to choose, the message it came from is Telegram's.  A press under a
+        poll whose send had an unknown outcome proves where the post is, when the
+        message really carries this poll's button.
         """
         t = texts or self.texts  # the reader's language; the post keeps the channel's
-        result = await self.polls.vote(poll_id, reader_id, option)
-        if result.outcome is VoteOutcome.UNKNOWN or result.poll is None:
+        if press is None or not self.channel.is_this_channel(press.chat):
+            return t.vote_unknown
+        result = await self.polls.vote(poll_id, reader_id, option, press.message_id)
+        if (
+            result.outcome is VoteOutcome.NOT_HERE
+            and result.poll is not None
+            and result.poll.status is PollStatus.UNCERTAIN
+            and press.carries_button
+        ):
+            await self.polls.mark_posted(poll_id, self.channel.chat_id, press.message_id)
+            result = await self.polls.vote(poll_id, reader_id, option, press.message_id)
+        if result.outcome in (VoteOutcome.UNKNOWN, VoteOutcome.NOT_HERE) or result.poll is None:
             return t.vote_unknown
         if result.outcome is VoteOutcome.CLOSED:
             return t.vote_poll_closed
         assert result.position is not None
-        if result.poll.status is PollStatus.UNCERTAIN and under is not None:
-            chat, message_id = under
-            if self.channel.is_this_channel(chat):
-                await self.polls.mark_posted(poll_id, self.channel.chat_id, message_id)
-                self.refresher.mark_dirty(poll_id)
         if result.outcome is VoteOutcome.RECORDED:
             self.refresher.mark_dirty(poll_id)
         return vote_toast(

@@ -125,6 +125,11 @@ class WebhookHandler(SimpleRequestHandler):
             return _unavailable()
         try:
             async with self._slots:
+                if self.stopping:
+                    # Stopping began while this waited for a slot: let another instance
+                    # have it rather than run it after the shutdown work.
+                    await self.ledger.release(update.update_id)
+                    return _unavailable()
                 result = await self.dispatcher.feed_update(bot, update)
                 if isinstance(result, TelegramMethod):
                     await self.dispatcher.silent_call_request(bot, result)

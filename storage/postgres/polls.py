@@ -34,8 +34,9 @@ _LOCK_POLLS = "SELECT 1 FROM polls WHERE id = ANY($1::bigint[]) ORDER BY id FOR 
 _VOTE_SQL = """
     WITH vote AS (
         INSERT INTO poll_votes (poll_id, reader_id, position, voted_at)
-        SELECT $1::bigint, $2::bigint, $3::integer, $4::timestamptz
-         WHERE EXISTS (SELECT 1 FROM polls WHERE id = $1 AND status IN ('pending', 'open'))
+        SELECT $1::bigint, $2::bigint, $3::integer, $5::timestamptz
+         WHERE EXISTS (SELECT 1 FROM polls
+                        WHERE id = $1 AND status = 'open' AND channel_message_id = $4)
            AND EXISTS (SELECT 1 FROM poll_options WHERE poll_id = $1 AND position = $3)
         ON CONFLICT (poll_id, reader_id) DO UPDATE
            SET position = excluded.position, voted_at = excluded.voted_at
@@ -58,7 +59,8 @@ _POLL_SQL = """
       FROM polls p
 """
 
-VoteArgs = tuple[int, int, int, datetime]  # poll, reader, option position, time
+# poll, reader, option position, the channel message pressed under, time
+VoteArgs = tuple[int, int, int, int, datetime]
 VoteRow = tuple[bool, Record | None]  # changed, the poll with its counts after the vote
 
 
@@ -231,9 +233,13 @@ class PollRepository:
             )
             return None if poll_id is None else await self._get(conn, poll_id)
 
-    async def vote(self, poll_id: int, reader_id: int, position: int) -> VoteResult:
+    async def vote(
+        self, poll_id: int, reader_id: int, position: int, message_id: int
+    ) -> VoteResult:
         """Record a press; returns once the vote is committed."""
-        was_changed, row = await self._batcher.submit((poll_id, reader_id, position, _now()))
+        was_changed, row = await self._batcher.submit(
+            (poll_id, reader_id, position, message_id, _now())
+        )
         if row is None:
             return VoteResult(VoteOutcome.UNKNOWN, None)
         poll = _poll_from(row)
@@ -241,6 +247,8 @@ class PollRepository:
             return VoteResult(VoteOutcome.UNKNOWN, None)
         if poll.status in (PollStatus.CLOSED, PollStatus.FAILED):
             return VoteResult(VoteOutcome.CLOSED, poll)
+        if poll.status is not PollStatus.OPEN or poll.channel_message_id != message_id:
+            return VoteResult(VoteOutcome.NOT_HERE, poll)
         outcome = VoteOutcome.RECORDED if was_changed else VoteOutcome.UNCHANGED
         return VoteResult(outcome, poll, position)
 

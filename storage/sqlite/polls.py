@@ -28,7 +28,8 @@ def _now() -> str:
 _VOTE_SQL = """
     INSERT INTO poll_votes (poll_id, reader_id, position, voted_at)
     SELECT ?, ?, ?, ?
-     WHERE EXISTS (SELECT 1 FROM polls WHERE id = ? AND status IN ('pending', 'open'))
+     WHERE EXISTS (SELECT 1 FROM polls
+                    WHERE id = ? AND status = 'open' AND channel_message_id = ?)
        AND EXISTS (SELECT 1 FROM poll_options WHERE poll_id = ? AND position = ?)
     ON CONFLICT (poll_id, reader_id) DO UPDATE
        SET position = excluded.position, voted_at = excluded.voted_at
@@ -36,15 +37,16 @@ _VOTE_SQL = """
 """
 
 
-VoteArgs = tuple[int, int, int, str]  # poll, reader, option position, time
+# poll, reader, option position, the channel message pressed under, time
+VoteArgs = tuple[int, int, int, int, str]
 VoteRow = tuple[bool, sqlite3.Row | None, tuple[int, ...]]  # changed, poll row, counts
 
 
 def _apply_vote(conn: sqlite3.Connection, args: VoteArgs) -> VoteRow:
     """One vote, inside an open transaction, on the database thread."""
-    poll_id, reader_id, position, now = args
+    poll_id, reader_id, position, message_id, now = args
     changed = conn.execute(
-        _VOTE_SQL, (poll_id, reader_id, position, now, poll_id, poll_id, position)
+        _VOTE_SQL, (poll_id, reader_id, position, now, poll_id, message_id, poll_id, position)
     ).rowcount
     if changed:
         conn.execute(
@@ -228,9 +230,13 @@ class PollRepository:
             rendered_version=row["rendered_version"],
         )
 
-    async def vote(self, poll_id: int, reader_id: int, position: int) -> VoteResult:
+    async def vote(
+        self, poll_id: int, reader_id: int, position: int, message_id: int
+    ) -> VoteResult:
         """Record a press; returns once the vote is committed."""
-        changed, row, counts = await self._batcher.submit((poll_id, reader_id, position, _now()))
+        changed, row, counts = await self._batcher.submit(
+            (poll_id, reader_id, position, message_id, _now())
+        )
         if row is None or not 0 <= position < len(counts):
             return VoteResult(VoteOutcome.UNKNOWN, None)
         labels = self._labels.get(poll_id)
@@ -240,6 +246,8 @@ class PollRepository:
         poll = self._poll_from(row, labels, counts)
         if poll.status in (PollStatus.CLOSED, PollStatus.FAILED):
             return VoteResult(VoteOutcome.CLOSED, poll)
+        if poll.status is not PollStatus.OPEN or poll.channel_message_id != message_id:
+            return VoteResult(VoteOutcome.NOT_HERE, poll)
         outcome = VoteOutcome.RECORDED if changed else VoteOutcome.UNCHANGED
         return VoteResult(outcome, poll, position)
 

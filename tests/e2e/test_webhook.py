@@ -206,3 +206,27 @@ async def test_two_instances_share_redis_and_the_database(
     finally:
         for room in rooms:
             await room.stop()
+
+
+async def test_an_update_that_meets_a_broken_database_is_not_acknowledged(
+    hooked: WebhookNewsroom, telegram: FakeBotAPI, editor: FakeUser, seed_text: str
+) -> None:
+    """Nothing half-done is acknowledged: the webhook answers 500 while the database
+    refuses writes, Telegram delivers again, and the redelivery makes one draft."""
+    assert hooked.app is not None
+    db = hooked.app.db
+    await db.execute("PRAGMA query_only = ON")  # the disk turns read-only
+    update_id = int(editor.sends("/import\n" + seed_text)["update_id"])
+    await telegram.wait_for(
+        lambda: any(status >= 500 for _, status in telegram.deliveries_of(update_id))
+    )
+    assert editor.received() == []  # no apology for what is going to be done after all
+    await db.execute("PRAGMA query_only = OFF")
+    await telegram.wait_for(
+        lambda: any(status == 200 for _, status in telegram.deliveries_of(update_id))
+    )
+    await telegram.wait_for(
+        lambda: "№1" in body_of(editor.received()[-1]) if editor.received() else False
+    )
+    drafts = await hooked.app.articles.list_unpublished(10)
+    assert [a.id for a in drafts] == [1]

@@ -70,12 +70,16 @@ class MemoryPolls:
             return None
         return self._new(spec, created_by, article_id)
 
-    async def vote(self, poll_id: int, reader_id: int, position: int) -> VoteResult:
+    async def vote(
+        self, poll_id: int, reader_id: int, position: int, message_id: int
+    ) -> VoteResult:
         poll = self.polls.get(poll_id)
         if poll is None or not 0 <= position < len(poll.options):
             return VoteResult(VoteOutcome.UNKNOWN, None)
         if poll.status in (PollStatus.CLOSED, PollStatus.FAILED):
             return VoteResult(VoteOutcome.CLOSED, poll)
+        if poll.status is not PollStatus.OPEN or poll.channel_message_id != message_id:
+            return VoteResult(VoteOutcome.NOT_HERE, poll)
         previous = self.votes.get((poll_id, reader_id))
         if previous == position:
             return VoteResult(VoteOutcome.UNCHANGED, poll, position)

@@ -260,7 +260,7 @@ async def test_sqlite_history_reactions_and_period(db: Database) -> None:
     poll = await polls.for_article(article.id)
     assert poll is not None
     await polls.mark_posted(poll.id, "-100", 5)
-    await polls.vote(poll.id, 10, 0)
+    await polls.vote(poll.id, 10, 0, 5)
     now = datetime.now(UTC)
     period = await desk.period_stats(now - timedelta(hours=1), now + timedelta(hours=1), 5)
     assert (period.published, period.readers, period.votes) == (1, 2, 1)

@@ -61,7 +61,7 @@ async def _fill(lite: Stores) -> tuple[list[int], list[int]]:
     assert poll is not None
     await lite.polls.mark_posted(poll.id, "-1001", 502)
     for reader in range(30):
-        await lite.polls.vote(poll.id, 5000 + reader, reader % 3 % 2)
+        await lite.polls.vote(poll.id, 5000 + reader, reader % 3 % 2, 502)
         await lite.articles.record_read(published.id, 5000 + reader % 7)
     draft = await lite.articles.create(ArticleContent("Черновик", ("Один.", "Два.")), 1002)
     await lite.articles.remember_preview(1002, 77, draft.id)
@@ -69,7 +69,7 @@ async def _fill(lite: Stores) -> tuple[list[int], list[int]]:
     await lite.articles.schedule(later.id, datetime.now(UTC) + timedelta(days=1))
     standalone = await lite.polls.create_standalone(PollSpec("Вопрос?", ("А", "Б", "В")), 1003)
     await lite.polls.mark_posted(standalone.id, "-1001", 600)
-    await lite.polls.vote(standalone.id, 42, 2)
+    await lite.polls.vote(standalone.id, 42, 2, 600)
     await lite.polls.close(standalone.id)
     await lite.dialogs.set_state(StorageKey(bot_id=1, chat_id=1002, user_id=1002), "New:text")
     assert await lite.stats.claim_digest(DIGEST_DAY)

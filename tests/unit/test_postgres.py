@@ -158,8 +158,9 @@ async def test_revisions_from_two_instances_both_keep_their_change(pg: Backend) 
 async def test_a_bad_vote_does_not_spoil_the_others_in_its_batch(pg: Backend) -> None:
     stores: Stores = await pg.open()
     poll = await stores.polls.create_standalone(PollSpec("Вопрос?", ("А", "Б")), created_by=1)
-    calls = [stores.polls.vote(poll.id, 10 + i, i % 2) for i in range(10)]
-    calls.insert(5, stores.polls.vote(poll.id, 2**70, 0))  # no such reader id: bigint overflow
+    await stores.polls.mark_posted(poll.id, "-100", 7)
+    calls = [stores.polls.vote(poll.id, 10 + i, i % 2, 7) for i in range(10)]
+    calls.insert(5, stores.polls.vote(poll.id, 2**70, 0, 7))  # no such reader id: bigint overflow
     results = await asyncio.gather(*calls, return_exceptions=True)
     failed = [r for r in results if isinstance(r, BaseException)]
     assert len(failed) == 1

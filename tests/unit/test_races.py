@@ -22,6 +22,8 @@ from tests.backends import Backend
 
 CONTENT = ArticleContent(title="Заголовок", paragraphs=("Абзац.",))
 READER = 777
+# The channel post the polls are under.
+POST = 77
 OPTIONS = ("A", "B", "C")
 
 
@@ -70,10 +72,14 @@ async def test_one_reader_voting_from_both_sides_counts_once(
 ) -> None:
     a, b = two[0].polls, two[1].polls
     poll = await a.create_standalone(PollSpec("Вопрос?", OPTIONS), created_by=1)
+    await a.mark_posted(poll.id, "-100", POST)
     rng = random.Random(2026)
     presses = [rng.randrange(len(OPTIONS)) for _ in range(200)]
     results = await asyncio.gather(
-        *((a if i % 2 else b).vote(poll.id, READER, choice) for i, choice in enumerate(presses))
+        *(
+            (a if i % 2 else b).vote(poll.id, READER, choice, POST)
+            for i, choice in enumerate(presses)
+        )
     )
     assert all(r.outcome in (VoteOutcome.RECORDED, VoteOutcome.UNCHANGED) for r in results)
 
@@ -82,7 +88,7 @@ async def test_one_reader_voting_from_both_sides_counts_once(
     )
     assert [r[0] for r in rows] == [READER]  # one vote row, whatever the order
     stored = await b.get(poll.id)
-    assert stored is not None and stored.status is PollStatus.PENDING
+    assert stored is not None and stored.status is PollStatus.OPEN
     # The counts kept by the triggers are exact: one vote, on the stored option...
     expected = [0] * len(OPTIONS)
     expected[rows[0][1]] = 1
@@ -99,6 +105,7 @@ async def test_many_readers_from_both_sides_are_all_counted(
 ) -> None:
     a, b = two[0].polls, two[1].polls
     poll = await a.create_standalone(PollSpec("Вопрос?", OPTIONS), created_by=1)
+    await a.mark_posted(poll.id, "-100", POST)
     rng = random.Random(7)
     final: dict[int, int] = {}
     calls = []
@@ -108,9 +115,9 @@ async def test_many_readers_from_both_sides_are_all_counted(
         calls.append((a if i % 2 else b, reader, choice))
     # Presses of one reader are applied in order only within one side; make each reader's
     # last press the only one after a barrier so that the final state is known.
-    await asyncio.gather(*(side.vote(poll.id, r, c) for side, r, c in calls))
+    await asyncio.gather(*(side.vote(poll.id, r, c, POST) for side, r, c in calls))
     await asyncio.gather(
-        *((a if r % 2 else b).vote(poll.id, r, c) for r, c in sorted(final.items()))
+        *((a if r % 2 else b).vote(poll.id, r, c, POST) for r, c in sorted(final.items()))
     )
     stored = await a.get(poll.id)
     assert stored is not None

@@ -352,3 +352,42 @@ async def test_revising_a_published_article_edits_its_post(
     with pytest.raises(InputError):
         await revisions.set_field("tags", draft.id, "###")
     assert (await revisions.set_field("credit", 99, "Фото: X")).outcome is EditOutcome.NOT_FOUND
+
+
+async def test_a_send_that_outlives_another_instances_restart_check_is_still_recorded(
+    articles: MemoryArticles, channel: FakeChannel
+) -> None:
+    """Another instance's start-up settled the claim as uncertain while the send was
+    waiting out flood control; the send then succeeded: its own attempt records it."""
+    publisher = Publisher(articles, channel)
+    draft = await articles.create(CONTENT, 1)
+    channel.release_send.clear()
+    publishing = asyncio.create_task(publisher.publish(draft.id))
+    await channel.sending.wait()
+    settled = await articles.settle_interrupted("restart", datetime.now(UTC) + timedelta(1))
+    assert [a.id for a in settled] == [draft.id]
+    channel.release_send.set()
+    result = await publishing
+    assert result.outcome is Outcome.PUBLISHED
+    stored = await articles.get(draft.id)
+    assert stored is not None and stored.status is ArticleStatus.PUBLISHED
+    assert stored.channel_message_id == 101
+
+
+async def test_a_send_overtaken_by_a_forced_one_is_reported_not_recorded(
+    articles: MemoryArticles, channel: FakeChannel
+) -> None:
+    publisher = Publisher(articles, channel)
+    draft = await articles.create(CONTENT, 1)
+    channel.release_send.clear()
+    first = asyncio.create_task(publisher.publish(draft.id))
+    await channel.sending.wait()
+    await articles.settle_interrupted("restart", datetime.now(UTC) + timedelta(1))
+    channel.sending.clear()
+    forced = asyncio.create_task(publisher.force_publish(draft.id))
+    await channel.sending.wait()
+    channel.release_send.set()
+    results = [await first, await forced]
+    assert [r.outcome for r in results] == [Outcome.UNCERTAIN, Outcome.PUBLISHED]
+    stored = await articles.get(draft.id)
+    assert stored is not None and stored.channel_message_id == 102  # the forced post

@@ -206,3 +206,16 @@ def test_bad_digest_time_is_named(monkeypatch: pytest.MonkeyPatch, value: str) -
     monkeypatch.setenv("DIGEST_TIME", value)
     with pytest.raises(SettingsError, match="DIGEST_TIME is invalid: must be a time of day"):
         load_settings()
+
+
+def test_every_secret_a_setting_holds_is_known_for_redaction() -> None:
+    settings = load_settings(
+        bot_token=TOKEN,
+        channel_id="@news_channel",
+        database_url="postgresql://bot:pg-Pa55word@db:5432/newsroom",
+        redis_url="redis://:redis-Pa55word@cache:6379/0",
+        webhook_url="https://news.example.com/tg",
+        webhook_secret="hook_secret-1",
+        _env_file=None,
+    )
+    assert set(settings.secrets) >= {TOKEN, "pg-Pa55word", "redis-Pa55word", "hook_secret-1"}
