@@ -326,3 +326,26 @@ async def test_poll_whose_send_timed_out_is_uncertain_and_its_buttons_still_coun
         await telegram.wait_for(lambda: shown_counts(telegram.current(post))["Да"] == 1)
     finally:
         await room.stop()
+
+
+async def test_forged_presses_for_a_draft_poll_or_under_another_post_count_nothing(
+    newsroom: Newsroom, telegram: FakeBotAPI, editor: FakeUser, reader: FakeUser
+) -> None:
+    """Callback data is the client's to choose: a vote counts only under its own post."""
+    post = await post_poll(telegram, editor)  # poll 1, in the channel
+    await exchange(telegram, editor, "/import\nЗаголовок\n\nПервый абзац. Второй.")
+    await exchange(telegram, editor, "/addpoll 1\nВопрос к статье?\nДа\nНет")  # poll 2, draft
+    # Poll 2 is not in the channel yet: a press forged under poll 1's post counts nothing.
+    toast = await answer_to(telegram, reader.clicks_data(post, "v:2:0"))
+    assert "недоступен" in toast
+    assert (await newsroom.poll(2)).counts == (0, 0)  # type: ignore[union-attr]
+    # Nor does a press for poll 1 forged under another message of the channel.
+    await exchange(telegram, editor, "/publish 1")
+    article_post = telegram.chat_messages(CHANNEL_ID)[-1]
+    toast = await answer_to(telegram, reader.clicks_data(article_post, "v:1:0"))
+    assert "недоступен" in toast
+    assert (await newsroom.poll(1)).counts == (0, 0, 0)  # type: ignore[union-attr]
+    # The real button under the real post counts.
+    toast = await answer_to(telegram, reader.clicks(post, button_for(post, "Да")))
+    assert "Ваш голос учтён" in toast
+    assert (await newsroom.poll(1)).counts == (1, 0, 0)  # type: ignore[union-attr]
