@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(PY) -m bench.burst
 	$(PY) -m bench.scale
 	$(PY) -m bench.instances
+	$(PY) -m bench.search
 
 preview: $(STAMP)
 	$(PY) -m bot preview tests/fixtures/seed_article.txt
