@@ -262,6 +262,12 @@ class UpdateLedger(Protocol):
 
     async def release(self, update_id: int) -> None: ...
 
+    async def renew(self, update_id: int) -> None:
+        """Still working on it: keep the claim (another instance must not take it)."""
+
+    # How often ``renew`` is due while an update is handled; None: claims never expire.
+    renew_every: float | None
+
     async def webhook_fingerprint(self) -> str | None: ...
 
     async def remember_webhook(self, fingerprint: str) -> None: ...

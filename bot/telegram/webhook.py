@@ -16,11 +16,12 @@ after its restart.  ``GET /healthz`` says whether the database and Redis answer.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -67,6 +68,11 @@ class MemoryUpdateLedger:
 
     async def release(self, update_id: int) -> None:
         self._busy.discard(update_id)
+
+    async def renew(self, update_id: int) -> None:
+        """One process: a claim lasts as long as the process."""
+
+    renew_every: float | None = None
 
     async def webhook_fingerprint(self) -> str | None:
         return self._fingerprint
@@ -130,15 +136,41 @@ class WebhookHandler(SimpleRequestHandler):
                     # have it rather than run it after the shutdown work.
                     await self.ledger.release(update.update_id)
                     return _unavailable()
-                result = await self.dispatcher.feed_update(bot, update)
-                if isinstance(result, TelegramMethod):
-                    await self.dispatcher.silent_call_request(bot, result)
+                async with self._renewing(update.update_id):
+                    result = await self.dispatcher.feed_update(bot, update)
+                    if isinstance(result, TelegramMethod):
+                        await self.dispatcher.silent_call_request(bot, result)
         except BaseException:
             await self.ledger.release(update.update_id)
             raise
         await self.ledger.done(update.update_id)
         self.handled += 1
         return web.json_response({})
+
+    @contextlib.asynccontextmanager
+    async def _renewing(self, update_id: int) -> AsyncIterator[None]:
+        """Renew the claim on ``update_id`` while the block runs: a slow update (a send
+        waiting out flood control) is not taken over by another instance meanwhile."""
+        every = self.ledger.renew_every
+        if every is None:
+            yield
+            return
+
+        async def renew() -> None:
+            while True:
+                await asyncio.sleep(every)
+                try:
+                    await self.ledger.renew(update_id)
+                except Exception as exc:  # Redis away for a moment: the next try may do
+                    logger.warning("Could not renew the claim on update %s: %s", update_id, exc)
+
+        task = asyncio.create_task(renew())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 def _unavailable() -> web.Response:

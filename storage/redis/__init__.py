@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import uuid
 from typing import Any
 
 from redis.asyncio import Redis
@@ -113,17 +114,28 @@ class RedisRefreshGate:
         return max(0.001, int(left) / 1000) if int(left) > 0 else 0.001
 
 
-# Claim: a new update gets "busy" with a lease (the instance handling it may die); a
-# handled one is "done" for ``ttl``.
+# Claim: a new update gets "busy:<owner>" with a lease (the instance handling it may
+# die), which its owner renews while it works; a handled one is "done" for ``ttl``.  Only
+# the owner releases or renews: an instance whose lease ran out cannot free, or keep,
+# a claim that another has taken since.
 _CLAIM = """
-if redis.call('SET', KEYS[1], 'busy', 'NX', 'PX', ARGV[1]) then
+if redis.call('SET', KEYS[1], ARGV[2], 'NX', 'PX', ARGV[1]) then
   return 'new'
 end
-return redis.call('GET', KEYS[1]) or 'gone'
+local state = redis.call('GET', KEYS[1])
+if not state then return 'gone' end
+if string.sub(state, 1, 5) == 'busy:' then return 'busy' end
+return state
 """
 _RELEASE = """
-if redis.call('GET', KEYS[1]) == 'busy' then
+if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[2] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[1])
 end
 return 0
 """
@@ -139,10 +151,16 @@ class RedisUpdateLedger:
         self.lease_ms = max(1, math.ceil(lease * 1000))
         self._claim = redis.register_script(_CLAIM)
         self._release = redis.register_script(_RELEASE)
+        self._renew = redis.register_script(_RENEW)
+        self.owner = f"busy:{uuid.uuid4().hex}"
+        # The handler renews a claim this often while it works on the update.
+        self.renew_every: float | None = lease / 3
         self._webhook_key = f"{prefix}:webhook:fingerprint"
 
     async def claim(self, update_id: int) -> Claim:
-        answer: Any = await self._claim(keys=[f"{self.prefix}{update_id}"], args=[self.lease_ms])
+        answer: Any = await self._claim(
+            keys=[f"{self.prefix}{update_id}"], args=[self.lease_ms, self.owner]
+        )
         state = answer.decode() if isinstance(answer, bytes) else str(answer)
         if state == "new":
             return Claim.NEW
@@ -156,7 +174,10 @@ class RedisUpdateLedger:
         await self.redis.set(f"{self.prefix}{update_id}", "done", px=self.ttl_ms)
 
     async def release(self, update_id: int) -> None:
-        await self._release(keys=[f"{self.prefix}{update_id}"])
+        await self._release(keys=[f"{self.prefix}{update_id}"], args=[self.owner])
+
+    async def renew(self, update_id: int) -> None:
+        await self._renew(keys=[f"{self.prefix}{update_id}"], args=[self.lease_ms, self.owner])
 
     async def webhook_fingerprint(self) -> str | None:
         value = await self.redis.get(self._webhook_key)

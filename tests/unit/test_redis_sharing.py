@@ -171,3 +171,21 @@ async def test_update_ledger_forgets_after_its_ttl(redis: RedisSpace) -> None:
     while (claim := await ledger.claim(1)) is not Claim.NEW:  # … frees the update
         assert claim is Claim.BUSY and time.monotonic() < deadline
         await asyncio.sleep(0.05)
+
+
+async def test_a_renewed_claim_outlives_its_lease_and_only_its_owner_frees_it(
+    redis: RedisSpace,
+) -> None:
+    one = RedisUpdateLedger(redis.client, redis.prefix, ttl=60, lease=0.3)
+    two = RedisUpdateLedger(redis.client, redis.prefix, ttl=60, lease=0.3)
+    assert await one.claim(7) is Claim.NEW
+    for _ in range(4):  # 0.4 s of work, renewed as the handler does, past the 0.3 s lease
+        await asyncio.sleep(0.1)
+        await one.renew(7)
+        assert await two.claim(7) is Claim.BUSY
+    await two.release(7)  # not two's claim: it stays
+    assert await two.claim(7) is Claim.BUSY
+    await one.release(7)
+    assert await two.claim(7) is Claim.NEW
+    await one.renew(7)  # one's claim is gone: renewing it takes nothing from two
+    assert await one.claim(7) is Claim.BUSY
