@@ -199,7 +199,9 @@ async def create_app(settings: Settings) -> App:
         channel.post_digest,
         channel.link_to,
     )
-    menu = CommandMenu(editor_ids, texts)
+    menu = CommandMenu(
+        editor_ids, texts, {code: get_texts(code) for code in ("en",) if code != settings.language}
+    )
     editors = Editors(
         desk,
         frozenset(settings.editor_ids),

@@ -47,6 +47,11 @@ EN = Texts(
         "/poll — a poll in the channel (the question and the options, each on a new line)\n"
         "/addpoll <number> — a poll under a draft's post\n"
         "/closepoll <poll number> — close a poll, /results <number> — its results\n"
+        "/delete <number> — withdraw a published article\n"
+        "/history <number> — who did what to an article, and when; /stats [number] — statistics\n"
+        "/digest — the evening digest as it would be now\n"
+        "/search <words>, /top — search and the most read\n"
+        "/editors, /addeditor, /removeeditor — editors (for admins)\n"
         "/cancel — leave the dialog"
     ),
     cmd_start="Latest articles",

@@ -74,27 +74,42 @@ EDITOR_COMMANDS = (
 )
 
 
+def _commands(menu: tuple[tuple[str, str], ...], texts: Texts) -> list[BotCommand]:
+    return [BotCommand(command=name, description=getattr(texts, field)) for name, field in menu]
+
+
 class CommandMenu(BaseMiddleware):
-    def __init__(self, editor_ids: frozenset[int], texts: Texts) -> None:
+    """The menus in the newsroom's language, and in each of ``translations`` for people
+    whose Telegram speaks it (``language_code``)."""
+
+    def __init__(
+        self,
+        editor_ids: frozenset[int],
+        texts: Texts,
+        translations: dict[str, Texts] | None = None,
+    ) -> None:
         self.editor_ids = editor_ids
         self.pending: set[int] = set(editor_ids)
-        self.reader = [
-            BotCommand(command=name, description=getattr(texts, field))
-            for name, field in READER_MENU
-        ]
-        self.editor = [
-            BotCommand(command=name, description=getattr(texts, field))
-            for name, field in EDITOR_MENU
-        ]
+        languages = {"": texts, **(translations or {})}
+        self.reader = {code: _commands(READER_MENU, t) for code, t in languages.items()}
+        self.editor = {code: _commands(EDITOR_MENU, t) for code, t in languages.items()}
 
     async def install(self, bot: Bot) -> None:
-        await bot.set_my_commands(self.reader, scope=BotCommandScopeDefault())
+        for code, commands in self.reader.items():
+            await bot.set_my_commands(
+                commands, scope=BotCommandScopeDefault(), language_code=code or None
+            )
         for editor_id in sorted(self.pending):
             await self._install_for(bot, editor_id)
 
     async def _install_for(self, bot: Bot, editor_id: int) -> None:
         try:
-            await bot.set_my_commands(self.editor, scope=BotCommandScopeChat(chat_id=editor_id))
+            for code, commands in self.editor.items():
+                await bot.set_my_commands(
+                    commands,
+                    scope=BotCommandScopeChat(chat_id=editor_id),
+                    language_code=code or None,
+                )
         except TelegramAPIError as exc:
             logger.info("Editor %s has no chat with the bot yet: %s", editor_id, exc.message)
         else:
@@ -109,7 +124,10 @@ class CommandMenu(BaseMiddleware):
         """A removed editor sees the readers' menu again (their chat scope is deleted)."""
         self.pending.discard(user_id)
         try:
-            await bot.delete_my_commands(scope=BotCommandScopeChat(chat_id=user_id))
+            for code in self.editor:
+                await bot.delete_my_commands(
+                    scope=BotCommandScopeChat(chat_id=user_id), language_code=code or None
+                )
         except TelegramAPIError as exc:
             logger.info("No menu to reset for %s: %s", user_id, exc.message)
 

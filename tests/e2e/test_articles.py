@@ -455,3 +455,19 @@ async def test_two_editors_changing_different_fields_keep_both(
         [article] = await newsroom.articles()
         assert article.content.tags == ("Алматы", f"раунд{round_no}")
         assert article.content.summary == f"Анонс {round_no}"
+
+
+async def test_the_menus_are_there_in_english_too(
+    newsroom: Newsroom, telegram: FakeBotAPI
+) -> None:
+    russian = telegram.my_commands()
+    english = telegram.my_commands(language_code="en")
+    assert [c["command"] for c in english] == [c["command"] for c in russian]
+    start = {c["command"]: c["description"] for c in english}["start"]
+    assert start == "Latest articles"
+    tried = [
+        [cmd["command"] for cmd in c.params["commands"]]
+        for c in telegram.calls("setMyCommands")
+        if c.params.get("language_code") == "en" and (c.params.get("scope") or {}).get("chat_id")
+    ]
+    assert tried and all("publish" in commands for commands in tried)
