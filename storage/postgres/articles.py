@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from bot.models import Article, ArticleContent, ArticleStatus, PollSpec
 from bot.repositories import EDITABLE, PUBLISHABLE, Change
+from storage.rows import article_from_row
 
 from .db import Connection, Database, Record, changed
 from .polls import insert_poll
@@ -43,38 +44,7 @@ def _values(statuses: tuple[ArticleStatus, ...]) -> list[str]:
 
 
 def hydrate(row: Record) -> Article:
-    content = ArticleContent(
-        title=row["title"],
-        paragraphs=tuple(row["paragraphs"]),
-        summary=row["summary"],
-        dateline=row["dateline"],
-        source=row["source"],
-        original_published_at=row["original_published_at"],
-        views=row["views"],
-        photo_credit=row["photo_credit"],
-        tags=tuple(row["tags"]),
-        poll_question=row["poll_question"],
-        poll_intro=row["poll_intro"],
-    )
-    return Article(
-        id=row["id"],
-        content=content,
-        author_id=row["author_id"],
-        status=ArticleStatus.WITHDRAWN
-        if row["withdrawn_at"] is not None
-        else ArticleStatus(row["status"]),
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        photo_file_id=row["photo_file_id"],
-        channel_message_id=row["channel_message_id"],
-        channel_chat_id=row["channel_chat_id"],
-        published_at=row["published_at"],
-        scheduled_at=row["scheduled_at"],
-        failure_reason=row["failure_reason"],
-        reads=row["reads"],
-        publish_attempt=row["publish_attempt"],
-        withdrawn_at=row["withdrawn_at"],
-    )
+    return article_from_row(row, tuple(row["paragraphs"]), tuple(row["tags"]))
 
 
 class ArticleRepository:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from bot.models import EditorAction, PeriodStats, PostReactions, StoredEditor, TopArticle
+from bot.models import EditorAction, PeriodStats, PostReactions, StoredEditor
+from storage.rows import editor_action_from_row, editor_from_row, reactions_from_row, top_articles
 
 from .db import Connection, Database, changed
 
@@ -50,7 +51,7 @@ class DeskRepository:
         rows = await self._db.fetch_all(
             "SELECT user_id, added_by, added_at FROM desk_editors ORDER BY added_at, user_id"
         )
-        return [StoredEditor(r["user_id"], r["added_by"], r["added_at"]) for r in rows]
+        return [editor_from_row(r) for r in rows]
 
     async def editor_ids(self) -> frozenset[int]:
         rows = await self._db.fetch_all("SELECT user_id FROM desk_editors")
@@ -105,19 +106,7 @@ class DeskRepository:
         rows = await self._db.fetch_all(
             "SELECT * FROM editor_actions WHERE article_id = $1 ORDER BY id", article_id
         )
-        return [
-            EditorAction(
-                id=r["id"],
-                action=r["action"],
-                at=r["at"],
-                editor_id=r["editor_id"],
-                editor_name=r["editor_name"],
-                article_id=r["article_id"],
-                poll_id=r["poll_id"],
-                detail=r["detail"],
-            )
-            for r in rows
-        ]
+        return [editor_action_from_row(r) for r in rows]
 
     # --- reactions and statistics ------------------------------------------------------
 
@@ -147,8 +136,7 @@ class DeskRepository:
         )
         if row is None:
             return None
-        counts = tuple((str(label), int(count)) for label, count in json.loads(row["reactions"]))
-        return PostReactions(chat, message_id, counts, row["date"])
+        return reactions_from_row(chat, message_id, row)
 
     async def period_stats(self, since: datetime, until: datetime, top: int) -> PeriodStats:
         since, until = since.astimezone(UTC), until.astimezone(UTC)
@@ -185,5 +173,5 @@ class DeskRepository:
             published=int(published or 0),
             readers=int(readers or 0),
             votes=int(votes or 0),
-            top=tuple(TopArticle(int(r["id"]), str(r["title"]), int(r["n"])) for r in best),
+            top=top_articles(best),
         )

@@ -17,8 +17,9 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from bot.models import ArticleStatus, Poll, PollSpec, PollStatus, VoteOutcome, VoteResult
+from bot.models import ArticleStatus, Poll, PollSpec, VoteOutcome, VoteResult
 from bot.repositories import POLL_ATTACHABLE
+from storage.rows import poll_from_row, vote_result
 
 from .db import Connection, Database, Record, changed
 
@@ -180,22 +181,7 @@ async def insert_poll(
 
 
 def _poll_from(row: Record) -> Poll:
-    return Poll(
-        id=row["id"],
-        question=row["question"],
-        intro=row["intro"],
-        options=tuple(row["labels"]),
-        counts=tuple(int(c) for c in row["counts"]),
-        status=PollStatus.UNCERTAIN
-        if row["status"] == "pending" and row["send_uncertain"]
-        else PollStatus(row["status"]),
-        created_by=row["created_by"],
-        article_id=row["article_id"],
-        channel_chat_id=row["channel_chat_id"],
-        channel_message_id=row["channel_message_id"],
-        counts_version=row["counts_version"],
-        rendered_version=row["rendered_version"],
-    )
+    return poll_from_row(row, tuple(row["labels"]), tuple(int(c) for c in row["counts"]))
 
 
 class PollRepository:
@@ -242,15 +228,7 @@ class PollRepository:
         )
         if row is None:
             return VoteResult(VoteOutcome.UNKNOWN, None)
-        poll = _poll_from(row)
-        if not 0 <= position < len(poll.counts):
-            return VoteResult(VoteOutcome.UNKNOWN, None)
-        if poll.status in (PollStatus.CLOSED, PollStatus.FAILED):
-            return VoteResult(VoteOutcome.CLOSED, poll)
-        if poll.status is not PollStatus.OPEN or poll.channel_message_id != message_id:
-            return VoteResult(VoteOutcome.NOT_HERE, poll)
-        outcome = VoteOutcome.RECORDED if was_changed else VoteOutcome.UNCHANGED
-        return VoteResult(outcome, poll, position)
+        return vote_result(was_changed, _poll_from(row), position, message_id)
 
     async def mark_posted(self, poll_id: int, chat_id: str, message_id: int) -> Poll | None:
         async with self._db.transaction() as conn:

@@ -20,18 +20,18 @@ from __future__ import annotations
 from collections import Counter
 
 from bot.models import Headline
-from storage.stemming import stemmed, stems
+from storage.rows import headline
+from storage.searching import (
+    CANDIDATES,
+    HEADLINE_COLUMNS,
+    RELATED_TERMS,
+    article_words,
+    query_terms,
+)
+from storage.stemming import stemmed
 
-from .db import Connection, Database, Record
+from .db import Connection, Database
 
-# How many of the newest matches are ranked by relevance.
-CANDIDATES = 1000
-# Words of a query beyond this are ignored: nobody types more, and each one costs a lookup.
-MAX_QUERY_TERMS = 8
-# Related by text: the article's rarest terms (found in at least one other article), from
-# its title and the start of its body.
-RELATED_TERMS = 8
-RELATED_BODY_TERMS = 300
 # ts_rank's weights for {D, C, B, A}: the body is D, the title A (4:1, as bm25's on SQLite).
 _WEIGHTS = "{0.25, 0.1, 0.2, 1.0}"
 # The two ways a list of stems ($1, text[]) becomes a tsquery.
@@ -40,24 +40,6 @@ ANY_WORD = "(SELECT search_any(plainto_tsquery('simple', t)) FROM unnest($1::tex
 
 # Published and not withdrawn: what a reader may be shown.
 VISIBLE = "a.status = 'published' AND a.withdrawn_at IS NULL"
-
-HEADLINE_COLUMNS = """
-    a.id, a.title, a.summary, a.published_at, a.channel_chat_id, a.channel_message_id,
-    (SELECT p.body FROM article_paragraphs p
-      WHERE p.article_id = a.id AND p.position = 0) AS first_paragraph
-"""
-
-
-def headline(row: Record, count: int = 0) -> Headline:
-    return Headline(
-        id=row["id"],
-        title=row["title"],
-        lead=row["summary"] or row["first_paragraph"],
-        published_at=row["published_at"],
-        channel_chat_id=row["channel_chat_id"],
-        channel_message_id=row["channel_message_id"],
-        count=count,
-    )
 
 
 def _terms(title: str, body: str) -> set[str]:
@@ -181,7 +163,7 @@ class PostgresSearchIndex:
         return [headline(row) for row in rows]
 
     async def search(self, query: str, limit: int = 10, offset: int = 0) -> list[Headline]:
-        terms = list(dict.fromkeys(stems(query)))[:MAX_QUERY_TERMS]
+        terms = query_terms(query)
         if not terms or limit <= 0:
             return []
         await self._fresh()
@@ -227,9 +209,7 @@ class PostgresSearchIndex:
         )
         if row is None:
             return []
-        words = list(
-            dict.fromkeys([*row["title"].split(), *row["body"].split()[:RELATED_BODY_TERMS]])
-        )
+        words = article_words(row)
         if not words:
             return []
         counts = await self._db.fetch_all(

@@ -6,9 +6,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from bot.models import Headline
+from storage.rows import headline
+from storage.searching import HEADLINE_COLUMNS
 
 from .db import Database, changed
-from .search import HEADLINE_COLUMNS, VISIBLE, headline
+from .search import VISIBLE
 
 
 class PostgresArticleStats:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from bot.models import Article, ArticleContent, ArticleStatus, PollSpec
 from bot.repositories import EDITABLE, PUBLISHABLE
+from storage.rows import article_from_row, parse_time
 
 from .db import Database, Row, Transaction
 from .polls import insert_poll
@@ -24,10 +25,6 @@ def utcnow() -> datetime:
 
 def _ts(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
-
-
-def _dt(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
 
 
 def _placeholders(values: tuple[object, ...]) -> str:
@@ -67,42 +64,7 @@ class ArticleRepository:
 
     @staticmethod
     def _hydrate(row: Row) -> Article:
-        original = _dt(row["original_published_at"])
-        content = ArticleContent(
-            title=row["title"],
-            paragraphs=_ordered(row["paragraphs_json"]),
-            summary=row["summary"],
-            dateline=row["dateline"],
-            source=row["source"],
-            original_published_at=original.replace(tzinfo=None) if original else None,
-            views=row["views"],
-            photo_credit=row["photo_credit"],
-            tags=_ordered(row["tags_json"]),
-            poll_question=row["poll_question"],
-            poll_intro=row["poll_intro"],
-        )
-        created = _dt(row["created_at"])
-        updated = _dt(row["updated_at"])
-        assert created is not None and updated is not None
-        return Article(
-            id=row["id"],
-            content=content,
-            author_id=row["author_id"],
-            status=ArticleStatus.WITHDRAWN
-            if row["withdrawn_at"] is not None
-            else ArticleStatus(row["status"]),
-            created_at=created,
-            updated_at=updated,
-            photo_file_id=row["photo_file_id"],
-            channel_message_id=row["channel_message_id"],
-            channel_chat_id=row["channel_chat_id"],
-            published_at=_dt(row["published_at"]),
-            scheduled_at=_dt(row["scheduled_at"]),
-            failure_reason=row["failure_reason"],
-            reads=row["reads"],
-            publish_attempt=row["publish_attempt"],
-            withdrawn_at=_dt(row["withdrawn_at"]),
-        )
+        return article_from_row(row, _ordered(row["paragraphs_json"]), _ordered(row["tags_json"]))
 
     async def _list(
         self, where: str, params: tuple[object, ...], order: str, limit: int = 1000
@@ -154,7 +116,7 @@ class ArticleRepository:
             "SELECT MIN(scheduled_at) AS t FROM articles WHERE status = ?",
             (ArticleStatus.SCHEDULED.value,),
         )
-        return _dt(row["t"]) if row else None
+        return parse_time(row["t"]) if row else None
 
     # --- writing -------------------------------------------------------------------
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from bot.models import EditorAction, PeriodStats, PostReactions, StoredEditor, TopArticle
+from bot.models import EditorAction, PeriodStats, PostReactions, StoredEditor
+from storage.rows import editor_action_from_row, editor_from_row, reactions_from_row, top_articles
 
 from .db import Database, Transaction
 
@@ -54,10 +55,7 @@ class DeskRepository:
         rows = await self._db.fetch_all(
             "SELECT user_id, added_by, added_at FROM desk_editors ORDER BY added_at, user_id"
         )
-        return [
-            StoredEditor(r["user_id"], r["added_by"], datetime.fromisoformat(r["added_at"]))
-            for r in rows
-        ]
+        return [editor_from_row(r) for r in rows]
 
     async def editor_ids(self) -> frozenset[int]:
         rows = await self._db.fetch_all("SELECT user_id FROM desk_editors")
@@ -104,19 +102,7 @@ class DeskRepository:
         rows = await self._db.fetch_all(
             "SELECT * FROM editor_actions WHERE article_id = ? ORDER BY id", (article_id,)
         )
-        return [
-            EditorAction(
-                id=r["id"],
-                action=r["action"],
-                at=datetime.fromisoformat(r["at"]),
-                editor_id=r["editor_id"],
-                editor_name=r["editor_name"],
-                article_id=r["article_id"],
-                poll_id=r["poll_id"],
-                detail=r["detail"],
-            )
-            for r in rows
-        ]
+        return [editor_action_from_row(r) for r in rows]
 
     # --- reactions and statistics ------------------------------------------------------
 
@@ -145,8 +131,7 @@ class DeskRepository:
         )
         if row is None:
             return None
-        counts = tuple((str(label), int(count)) for label, count in json.loads(row["reactions"]))
-        return PostReactions(chat, message_id, counts, datetime.fromisoformat(row["date"]))
+        return reactions_from_row(chat, message_id, row)
 
     async def period_stats(self, since: datetime, until: datetime, top: int) -> PeriodStats:
         period = (_ts(since), _ts(until))
@@ -176,5 +161,5 @@ class DeskRepository:
             published=int(published["n"]) if published else 0,
             readers=int(readers["n"]) if readers else 0,
             votes=int(votes["n"]) if votes else 0,
-            top=tuple(TopArticle(int(r["id"]), str(r["title"]), int(r["n"])) for r in best),
+            top=top_articles(best),
         )

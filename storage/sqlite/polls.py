@@ -13,8 +13,9 @@ import asyncio
 import sqlite3
 from datetime import UTC, datetime
 
-from bot.models import ArticleStatus, Poll, PollSpec, PollStatus, VoteOutcome, VoteResult
+from bot.models import ArticleStatus, Poll, PollSpec, VoteOutcome, VoteResult
 from bot.repositories import POLL_ATTACHABLE
+from storage.rows import poll_from_row, vote_result
 
 from .db import Database, Transaction
 
@@ -207,27 +208,8 @@ class PollRepository:
             "SELECT label, votes FROM poll_options WHERE poll_id = ? ORDER BY position",
             (poll_id,),
         )
-        return self._poll_from(
+        return poll_from_row(
             row, tuple(o["label"] for o in options), tuple(int(o["votes"]) for o in options)
-        )
-
-    @staticmethod
-    def _poll_from(row: sqlite3.Row, options: tuple[str, ...], counts: tuple[int, ...]) -> Poll:
-        return Poll(
-            id=row["id"],
-            question=row["question"],
-            intro=row["intro"],
-            options=options,
-            counts=counts,
-            status=PollStatus.UNCERTAIN
-            if row["status"] == "pending" and row["send_uncertain"]
-            else PollStatus(row["status"]),
-            created_by=row["created_by"],
-            article_id=row["article_id"],
-            channel_chat_id=row["channel_chat_id"],
-            channel_message_id=row["channel_message_id"],
-            counts_version=row["counts_version"],
-            rendered_version=row["rendered_version"],
         )
 
     async def vote(
@@ -243,13 +225,7 @@ class PollRepository:
         if labels is None:
             labels = await self._option_labels(poll_id)
             self._labels[poll_id] = labels
-        poll = self._poll_from(row, labels, counts)
-        if poll.status in (PollStatus.CLOSED, PollStatus.FAILED):
-            return VoteResult(VoteOutcome.CLOSED, poll)
-        if poll.status is not PollStatus.OPEN or poll.channel_message_id != message_id:
-            return VoteResult(VoteOutcome.NOT_HERE, poll)
-        outcome = VoteOutcome.RECORDED if changed else VoteOutcome.UNCHANGED
-        return VoteResult(outcome, poll, position)
+        return vote_result(changed, poll_from_row(row, labels, counts), position, message_id)
 
     async def _option_labels(self, poll_id: int) -> tuple[str, ...]:
         rows = await self._db.fetch_all(

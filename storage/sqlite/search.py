@@ -14,42 +14,22 @@ for news is also the set worth reading.
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime
 
 from bot.models import ArticleStatus, Headline
-from storage.stemming import stemmed, stems
+from storage.rows import headline
+from storage.searching import (
+    CANDIDATES,
+    HEADLINE_COLUMNS,
+    RELATED_TERMS,
+    article_words,
+    query_terms,
+)
+from storage.stemming import stemmed
 
-from .db import Database, Row
+from .db import Database
 
-# How many of the newest matches are ranked by relevance.
-CANDIDATES = 1000
-# Words of a query beyond this are ignored: nobody types more, and each one costs a lookup.
-MAX_QUERY_TERMS = 8
-# Related by text: the article's rarest terms (found in at least one other article), from
-# its title and the start of its body.
-RELATED_TERMS = 8
-RELATED_BODY_TERMS = 300
 # Title matches weigh more than body matches.
 _WEIGHTS = "4.0, 1.0"
-
-HEADLINE_COLUMNS = """
-    a.id, a.title, a.summary, a.published_at, a.channel_chat_id, a.channel_message_id,
-    (SELECT p.body FROM article_paragraphs p
-      WHERE p.article_id = a.id AND p.position = 0) AS first_paragraph
-"""
-
-
-def headline(row: Row, count: int = 0) -> Headline:
-    published = row["published_at"]
-    return Headline(
-        id=row["id"],
-        title=row["title"],
-        lead=row["summary"] or row["first_paragraph"],
-        published_at=datetime.fromisoformat(published) if published else None,
-        channel_chat_id=row["channel_chat_id"],
-        channel_message_id=row["channel_message_id"],
-        count=count,
-    )
 
 
 def quoted(term: str) -> str:
@@ -141,7 +121,7 @@ class SqliteSearchIndex:
         return [headline(row) for row in rows]
 
     async def search(self, query: str, limit: int = 10, offset: int = 0) -> list[Headline]:
-        terms = list(dict.fromkeys(stems(query)))[:MAX_QUERY_TERMS]
+        terms = query_terms(query)
         if not terms or limit <= 0:
             return []
         await self._fresh()
@@ -188,9 +168,7 @@ class SqliteSearchIndex:
         )
         if row is None:
             return []
-        words = list(
-            dict.fromkeys([*row["title"].split(), *row["body"].split()[:RELATED_BODY_TERMS]])
-        )
+        words = article_words(row)
         if not words:
             return []
         counts = await self._db.fetch_all(

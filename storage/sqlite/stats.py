@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from bot.models import ArticleStatus, Headline
+from storage.rows import headline
+from storage.searching import HEADLINE_COLUMNS
 
 from .db import Database
-from .search import HEADLINE_COLUMNS, headline
 
 
 class SqliteArticleStats:

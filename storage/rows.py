@@ -1,0 +1,155 @@
+"""Rows to models, for both backends: what does not depend on the database.
+
+A row is anything indexed by column name: ``sqlite3.Row`` and ``asyncpg.Record`` both
+are.  SQLite keeps times as ISO strings and PostgreSQL as ``datetime``; ``parse_time``
+takes either, so one mapping serves both and the backends cannot drift apart.  The SQL
+stays in each backend: the placeholders differ.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, Protocol
+
+from bot.models import (
+    Article,
+    ArticleContent,
+    ArticleStatus,
+    EditorAction,
+    Headline,
+    Poll,
+    PollStatus,
+    PostReactions,
+    StoredEditor,
+    TopArticle,
+    VoteOutcome,
+    VoteResult,
+)
+
+
+class RowLike(Protocol):
+    def __getitem__(self, key: str, /) -> Any: ...
+
+
+def parse_time(value: str | datetime | None) -> datetime | None:
+    """A stored time: an ISO string (SQLite) or a ``datetime`` (PostgreSQL)."""
+    if isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value) if value else None
+
+
+def _required_time(value: str | datetime) -> datetime:
+    parsed = parse_time(value)
+    assert parsed is not None
+    return parsed
+
+
+def article_from_row(row: RowLike, paragraphs: tuple[str, ...], tags: tuple[str, ...]) -> Article:
+    """An article row with its paragraphs and tags (each backend gathers them its way)."""
+    original = parse_time(row["original_published_at"])
+    content = ArticleContent(
+        title=row["title"],
+        paragraphs=paragraphs,
+        summary=row["summary"],
+        dateline=row["dateline"],
+        source=row["source"],
+        original_published_at=original.replace(tzinfo=None) if original else None,
+        views=row["views"],
+        photo_credit=row["photo_credit"],
+        tags=tags,
+        poll_question=row["poll_question"],
+        poll_intro=row["poll_intro"],
+    )
+    return Article(
+        id=row["id"],
+        content=content,
+        author_id=row["author_id"],
+        status=ArticleStatus.WITHDRAWN
+        if row["withdrawn_at"] is not None
+        else ArticleStatus(row["status"]),
+        created_at=_required_time(row["created_at"]),
+        updated_at=_required_time(row["updated_at"]),
+        photo_file_id=row["photo_file_id"],
+        channel_message_id=row["channel_message_id"],
+        channel_chat_id=row["channel_chat_id"],
+        published_at=parse_time(row["published_at"]),
+        scheduled_at=parse_time(row["scheduled_at"]),
+        failure_reason=row["failure_reason"],
+        reads=row["reads"],
+        publish_attempt=row["publish_attempt"],
+        withdrawn_at=parse_time(row["withdrawn_at"]),
+    )
+
+
+def poll_from_row(row: RowLike, options: tuple[str, ...], counts: tuple[int, ...]) -> Poll:
+    """A poll row with its option labels and counts in position order."""
+    return Poll(
+        id=row["id"],
+        question=row["question"],
+        intro=row["intro"],
+        options=options,
+        counts=counts,
+        status=PollStatus.UNCERTAIN
+        if row["status"] == "pending" and row["send_uncertain"]
+        else PollStatus(row["status"]),
+        created_by=row["created_by"],
+        article_id=row["article_id"],
+        channel_chat_id=row["channel_chat_id"],
+        channel_message_id=row["channel_message_id"],
+        counts_version=row["counts_version"],
+        rendered_version=row["rendered_version"],
+    )
+
+
+def vote_result(changed: bool, poll: Poll, position: int, message_id: int) -> VoteResult:
+    """What a committed press meant, from the poll as it stands after it."""
+    if not 0 <= position < len(poll.counts):
+        return VoteResult(VoteOutcome.UNKNOWN, None)
+    if poll.status in (PollStatus.CLOSED, PollStatus.FAILED):
+        return VoteResult(VoteOutcome.CLOSED, poll)
+    if poll.status is not PollStatus.OPEN or poll.channel_message_id != message_id:
+        return VoteResult(VoteOutcome.NOT_HERE, poll)
+    outcome = VoteOutcome.RECORDED if changed else VoteOutcome.UNCHANGED
+    return VoteResult(outcome, poll, position)
+
+
+def editor_from_row(row: RowLike) -> StoredEditor:
+    return StoredEditor(row["user_id"], row["added_by"], _required_time(row["added_at"]))
+
+
+def editor_action_from_row(row: RowLike) -> EditorAction:
+    return EditorAction(
+        id=row["id"],
+        action=row["action"],
+        at=_required_time(row["at"]),
+        editor_id=row["editor_id"],
+        editor_name=row["editor_name"],
+        article_id=row["article_id"],
+        poll_id=row["poll_id"],
+        detail=row["detail"],
+    )
+
+
+def reactions_from_row(chat: str, message_id: int, row: RowLike) -> PostReactions:
+    """``reactions`` is the JSON text of [[label, count], …]."""
+    counts = tuple((str(label), int(count)) for label, count in json.loads(row["reactions"]))
+    return PostReactions(chat, message_id, counts, _required_time(row["date"]))
+
+
+def top_articles(rows: Iterable[RowLike]) -> tuple[TopArticle, ...]:
+    return tuple(TopArticle(int(r["id"]), str(r["title"]), int(r["n"])) for r in rows)
+
+
+def headline(row: RowLike, count: int = 0) -> Headline:
+    """A row of the backend's HEADLINE_COLUMNS."""
+    return Headline(
+        id=row["id"],
+        title=row["title"],
+        lead=row["summary"] or row["first_paragraph"],
+        published_at=parse_time(row["published_at"]),
+        channel_chat_id=row["channel_chat_id"],
+        channel_message_id=row["channel_message_id"],
+        count=count,
+    )
