@@ -273,7 +273,7 @@ class RateLimiter:
         await self._take(self._global, ticket_priority, seq)
 
     async def _take(self, budget: Budget, priority: Priority, seq: int) -> None:
-        if budget.try_now(self.clock()):
+        if await self._take_now(budget):
             return
         granted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         ticket = _Ticket(int(priority), seq, granted)
@@ -284,6 +284,10 @@ class RateLimiter:
         except asyncio.CancelledError:
             ticket.cancelled = True
             raise
+
+    async def _take_now(self, budget: Budget) -> bool:
+        """A slot without waiting in line, if one is free this moment."""
+        return budget.try_now(self.clock())
 
     def _ensure_pump(self, budget: Budget) -> None:
         key = id(budget)
@@ -378,18 +382,8 @@ class SharedRateLimiter(RateLimiter):
         budget.tat = max(budget.tat, now + wait + (budget.burst - 1) * budget.interval)
         return wait
 
-    async def _take(self, budget: Budget, priority: Priority, seq: int) -> None:
-        if not budget.waiting() and await self._shared_take(budget) == 0.0:
-            return
-        granted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        ticket = _Ticket(int(priority), seq, granted)
-        budget.join(ticket)
-        self._ensure_pump(budget)
-        try:
-            await granted
-        except asyncio.CancelledError:
-            ticket.cancelled = True
-            raise
+    async def _take_now(self, budget: Budget) -> bool:
+        return not budget.waiting() and await self._shared_take(budget) == 0.0
 
     async def _serve(self, budget: Budget) -> None:
         try:
