@@ -179,20 +179,36 @@ class Channel:
         """
         assert article.channel_message_id is not None
         post = await self.render(article)
+        await self._edit(
+            self.chat_for(article.channel_chat_id),
+            article.channel_message_id,
+            post.html,
+            caption=post.photo is not None,
+            markup=post.markup,
+        )
+
+    async def _edit(
+        self,
+        chat: int | str,
+        message_id: int,
+        html: str,
+        *,
+        caption: bool,
+        markup: InlineKeyboardMarkup | None = None,
+    ) -> None:
+        """Edit a post's caption (a photo post) or text; "not modified" is no error.
+        Without ``markup`` the post loses its buttons."""
         try:
-            if post.photo is not None:
+            if caption:
                 await self.bot.edit_message_caption(
-                    chat_id=self.chat_for(article.channel_chat_id),
-                    message_id=article.channel_message_id,
-                    caption=post.html,
-                    reply_markup=post.markup,
+                    chat_id=chat, message_id=message_id, caption=html, reply_markup=markup
                 )
             else:
                 await self.bot.edit_message_text(
-                    text=post.html,
-                    chat_id=self.chat_for(article.channel_chat_id),
-                    message_id=article.channel_message_id,
-                    reply_markup=post.markup,
+                    text=html,
+                    chat_id=chat,
+                    message_id=message_id,
+                    reply_markup=markup,
                     link_preview_options=LinkPreviewOptions(is_disabled=True),
                 )
         except TelegramBadRequest as exc:
@@ -217,22 +233,12 @@ class Channel:
         """A post too old to delete says it was withdrawn, without its buttons."""
         assert article.channel_message_id is not None
         stub = Text(self.texts.withdrawn_stub).as_html()
-        chat = self.chat_for(article.channel_chat_id)
-        try:
-            if article.photo_file_id is not None:
-                await self.bot.edit_message_caption(
-                    chat_id=chat, message_id=article.channel_message_id, caption=stub
-                )
-            else:
-                await self.bot.edit_message_text(
-                    text=stub,
-                    chat_id=chat,
-                    message_id=article.channel_message_id,
-                    link_preview_options=LinkPreviewOptions(is_disabled=True),
-                )
-        except TelegramBadRequest as exc:
-            if not is_not_modified(exc):
-                raise
+        await self._edit(
+            self.chat_for(article.channel_chat_id),
+            article.channel_message_id,
+            stub,
+            caption=article.photo_file_id is not None,
+        )
 
     async def prepare(self, article: Article) -> RenderedPost:
         """Render the post before anything is sent: its failures are "not posted"."""
