@@ -244,6 +244,20 @@ def overview_report(overview: Overview, texts: Texts) -> str:
     return "\n".join(lines)
 
 
+async def _named_article(
+    message: Message, command: CommandObject, stats: Stats, texts: Texts, usage: str
+) -> ArticleStats | None:
+    """The article a command names; None once the editor has been told why there is none."""
+    article_id = parse_id(command.args)
+    if article_id is None:
+        await message.answer(plain(usage))
+        return None
+    found = await stats.article(article_id)
+    if found is None:
+        await message.answer(plain(texts.not_found, id=article_id))
+    return found
+
+
 def setup() -> Router:
     """Editors' /history and /stats."""
     router = Router(name="desk")
@@ -257,14 +271,10 @@ def setup() -> Router:
         settings: Settings,
         texts: Texts,
     ) -> None:
-        article_id = parse_id(command.args)
-        if article_id is None:
-            await message.answer(plain(texts.history_usage))
-            return
-        found = await stats.article(article_id)
+        found = await _named_article(message, command, stats, texts, texts.history_usage)
         if found is None:
-            await message.answer(plain(texts.not_found, id=article_id))
             return
+        article_id = found.article.id
         actions = await history.article(article_id)
         if not actions:
             await message.answer(plain(texts.history_empty, id=article_id))
@@ -281,15 +291,9 @@ def setup() -> Router:
         if not command.args:
             await answer_long(message, overview_report(await stats.overview(), texts))
             return
-        article_id = parse_id(command.args)
-        if article_id is None:
-            await message.answer(plain(texts.stats_usage))
-            return
-        found = await stats.article(article_id)
-        if found is None:
-            await message.answer(plain(texts.not_found, id=article_id))
-            return
-        await answer_long(message, article_report(found, texts))
+        found = await _named_article(message, command, stats, texts, texts.stats_usage)
+        if found is not None:
+            await answer_long(message, article_report(found, texts))
 
     return router
 
