@@ -19,10 +19,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+from bot.articles.reports import report
 from bot.desk.history import ActionLog
 from bot.models import Article, ArticleStatus
 from bot.repositories import ArticleStore
-from bot.text.html import plain
 from bot.texts import Texts
 
 logger = logging.getLogger(__name__)
@@ -282,7 +282,6 @@ class Publisher:
 
 def describe_publish(result: PublishResult, article_id: int, channel: str, texts: Texts) -> str:
     """The editor's report of a publish attempt, in plain words (HTML)."""
-    status = texts.status_name(result.article.status) if result.article else ""
     messages = {
         Outcome.PUBLISHED: texts.published,
         Outcome.ALREADY_PUBLISHED: texts.already_published,
@@ -293,11 +292,4 @@ def describe_publish(result: PublishResult, article_id: int, channel: str, texts
         Outcome.NOT_PUBLISHABLE: texts.publish_not_allowed,
         Outcome.BAD_LINK: texts.markpublished_usage,
     }
-    return plain(
-        messages[result.outcome],
-        id=article_id,
-        link=result.link or "",
-        reason=result.reason or "",
-        status=status,
-        channel=channel,
-    )
+    return report(messages[result.outcome], result, article_id, texts, channel=channel)

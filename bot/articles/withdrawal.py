@@ -16,10 +16,10 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
+from bot.articles.reports import report
 from bot.models import Article, ArticleStatus
 from bot.repositories import ArticleStore
 from bot.telegram.limits import DELETE_WINDOW_HOURS
-from bot.text.html import plain
 from bot.texts import Texts
 
 logger = logging.getLogger(__name__)
@@ -121,11 +121,4 @@ def describe_withdrawal(result: WithdrawResult, article_id: int, texts: Texts) -
         WithdrawOutcome.NOT_PUBLISHED: texts.withdraw_not_published,
         WithdrawOutcome.NOT_FOUND: texts.not_found,
     }
-    status = texts.status_name(result.article.status) if result.article else ""
-    return plain(
-        messages[result.outcome],
-        id=article_id,
-        link=result.link or "",
-        reason=result.reason or "",
-        status=status,
-    )
+    return report(messages[result.outcome], result, article_id, texts)
