@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 
 from bot.models import ArticleStatus, Poll, PollSpec, VoteOutcome, VoteResult
 from bot.repositories import POLL_ATTACHABLE
+from storage.batching import GroupCommit
 from storage.rows import poll_from_row, vote_result
 
 from .db import Connection, Database, Record, changed
@@ -78,21 +79,13 @@ async def _apply_votes(db: Database, batch: list[VoteArgs]) -> list[VoteRow]:
         return results
 
 
-class VoteBatcher:
+class VoteBatcher(GroupCommit[VoteArgs, VoteRow]):
     """Group commit: each vote is committed before its caller is answered, but votes
     that arrive together share one transaction."""
 
     def __init__(self, db: Database) -> None:
+        super().__init__()
         self._db = db
-        self._queue: list[tuple[VoteArgs, asyncio.Future[VoteRow]]] = []
-        self._worker: asyncio.Task[None] | None = None
-
-    async def submit(self, args: VoteArgs) -> VoteRow:
-        future: asyncio.Future[VoteRow] = asyncio.get_running_loop().create_future()
-        self._queue.append((args, future))
-        if self._worker is None or self._worker.done():
-            self._worker = asyncio.create_task(self._drain())
-        return await future
 
     async def _drain(self) -> None:
         while self._queue:

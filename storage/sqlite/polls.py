@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from bot.models import ArticleStatus, Poll, PollSpec, VoteOutcome, VoteResult
 from bot.repositories import POLL_ATTACHABLE
+from storage.batching import GroupCommit
 from storage.rows import poll_from_row, vote_result
 
 from .db import Database, Transaction
@@ -72,7 +73,7 @@ def _apply_isolated(conn: sqlite3.Connection, args: VoteArgs) -> VoteRow | Excep
     return result
 
 
-class VoteBatcher:
+class VoteBatcher(GroupCommit[VoteArgs, VoteRow]):
     """Group commit: votes that arrive while a commit is running go into the next one.
 
     Each vote is still committed before its caller is answered; under a burst, hundreds
@@ -81,16 +82,8 @@ class VoteBatcher:
     """
 
     def __init__(self, db: Database) -> None:
+        super().__init__()
         self._db = db
-        self._queue: list[tuple[VoteArgs, asyncio.Future[VoteRow]]] = []
-        self._worker: asyncio.Task[None] | None = None
-
-    async def submit(self, args: VoteArgs) -> VoteRow:
-        future: asyncio.Future[VoteRow] = asyncio.get_running_loop().create_future()
-        self._queue.append((args, future))
-        if self._worker is None or self._worker.done():
-            self._worker = asyncio.create_task(self._drain())
-        return await future
 
     async def _drain(self) -> None:
         while self._queue:
