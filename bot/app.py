@@ -11,8 +11,9 @@ import logging
 import signal
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from importlib.metadata import entry_points
 
-from aiogram import Bot
+from aiogram import Bot, Router
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -56,8 +57,7 @@ from bot.telegram.webhook import (
     serve,
 )
 from bot.texts import Texts, get_texts
-from handlers import setup_routers
-from storage import AnyDatabase, open_stores
+from storage import AnyDatabase, database_answers, open_stores
 from storage.redis import (
     RedisBuckets,
     RedisRefreshGate,
@@ -131,6 +131,23 @@ def create_bot(
         default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
     return bot, requests
+
+
+# Packages that plug routers into the bot name a ``() -> Router`` here (pyproject.toml).
+ROUTERS_GROUP = "newsroom.routers"
+
+
+def load_routers() -> list[Router]:
+    """The router trees of the installed handler packages (``handlers/``), built fresh
+    for this dispatcher.  The dependency points one way: handlers know the services,
+    the services and the wiring do not know the handlers."""
+    found = sorted(entry_points(group=ROUTERS_GROUP), key=lambda point: point.name)
+    if not found:
+        raise RuntimeError(
+            f"no routers are installed (entry points {ROUTERS_GROUP!r}): "
+            "install the package, e.g. pip install -e ."
+        )
+    return [point.load()() for point in found]
 
 
 async def create_app(settings: Settings) -> App:
@@ -211,7 +228,7 @@ async def create_app(settings: Settings) -> App:
     )
     dispatcher.update.outer_middleware(UserTexts(settings.language))
     dispatcher.message.outer_middleware(menu)
-    dispatcher.include_router(setup_routers())
+    dispatcher.include_routers(*load_routers())
     dispatcher.workflow_data.update(
         settings=settings,
         texts=texts,
@@ -333,12 +350,7 @@ async def run(settings: Settings, *, handle_signals: bool = True) -> None:
 
 async def health(app: App) -> dict[str, bool]:
     """What ``GET /healthz`` reports: does each store this instance needs answer?"""
-    checks: dict[str, bool] = {}
-    try:
-        await asyncio.wait_for(app.db.fetch_one("SELECT 1"), 2.0)
-        checks["database"] = True
-    except Exception:
-        checks["database"] = False
+    checks = {"database": await database_answers(app.db)}
     if app.redis is not None:
         checks["redis"] = await redis_answers(app.redis)
     return checks

@@ -7,6 +7,7 @@ several instances sharing one database.  Both implement the protocols of
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,3 +108,12 @@ async def open_stores(settings: StorageSettings) -> Stores:
         stats=sqlite_stats.SqliteArticleStats(lite),
         dialogs=sqlite_dialogs.SqliteDialogStorage(lite),
     )
+
+
+async def database_answers(db: AnyDatabase, timeout: float = 2.0) -> bool:
+    """For /healthz: does the database answer a trivial query within ``timeout`` seconds?"""
+    try:
+        await asyncio.wait_for(db.fetch_one("SELECT 1"), timeout)
+    except Exception:
+        return False
+    return True

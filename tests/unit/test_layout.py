@@ -1,8 +1,8 @@
 """The architecture, kept by a test: who may import whom.
 
-- ``bot/`` never imports ``handlers`` (handlers depend on services, not the reverse),
-  except the wiring in ``bot/app.py``, which takes the router tree (``setup_routers``)
-  and nothing else from it;
+- ``bot/`` never imports ``handlers`` (handlers depend on services, not the reverse):
+  the wiring finds the router tree through the ``newsroom.routers`` entry point that
+  pyproject.toml declares;
 - ``bot/`` imports ``storage`` only in ``bot/app.py``, the wiring: services depend on the
   protocols in ``bot/repositories.py``, so another backend can implement them;
 - ``storage/`` never imports ``handlers``, nor the services (only plain data, protocols
@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import ast
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
@@ -32,17 +33,6 @@ def _imports(path: Path) -> set[str]:
     return found
 
 
-def _names_from(path: Path, package: str) -> set[str]:
-    """The names ``path`` imports from ``package`` and its modules."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    return {
-        alias.name
-        for node in ast.walk(tree)
-        if isinstance(node, ast.ImportFrom) and node.module and _is_in(node.module, package)
-        for alias in node.names
-    }
-
-
 def _modules(package: str) -> list[Path]:
     return sorted((ROOT / package).rglob("*.py"))
 
@@ -54,11 +44,17 @@ def _is_in(module: str, package: str) -> bool:
 @pytest.mark.parametrize("path", _modules("bot"), ids=lambda p: str(p.relative_to(ROOT)))
 def test_bot_does_not_import_handlers_or_storage(path: Path) -> None:
     imports = _imports(path)
-    if path == ROOT / "bot" / "app.py":
-        assert _names_from(path, "handlers") == {"setup_routers"}
-        return
     assert not [m for m in imports if _is_in(m, "handlers")]
-    assert not [m for m in imports if _is_in(m, "storage")], "only bot/app.py wires storage"
+    if path != ROOT / "bot" / "app.py":
+        assert not [m for m in imports if _is_in(m, "storage")], "only bot/app.py wires storage"
+
+
+def test_the_routers_plug_in_through_the_entry_point() -> None:
+    from bot.app import ROUTERS_GROUP, load_routers
+
+    [point] = entry_points(group=ROUTERS_GROUP)
+    assert point.value == "handlers:setup_routers"
+    assert [router.name for router in load_routers()] == ["root"]
 
 
 @pytest.mark.parametrize("path", _modules("storage"), ids=lambda p: str(p.relative_to(ROOT)))
