@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from bot.models import (
@@ -31,6 +31,15 @@ from bot.models import (
 
 class RowLike(Protocol):
     def __getitem__(self, key: str, /) -> Any: ...
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso_utc(value: datetime | None = None) -> str:
+    """A moment as SQLite stores our own events: ISO text in UTC (now by default)."""
+    return (value or utc_now()).astimezone(UTC).isoformat()
 
 
 def parse_time(value: str | datetime | None) -> datetime | None:

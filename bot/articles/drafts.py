@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from bot.articles.parsing import parse_article
-from bot.desk.history import ActionLog
+from bot.desk.history import NO_HISTORY, ActionLog
 from bot.models import Article, ArticleContent, PollSpec
 from bot.repositories import ArticleStore, PollStore
 from bot.text.html import plain
@@ -74,7 +74,7 @@ class Drafts:
         channel: PreviewChannel,
         texts: Texts,
         *,
-        history: ActionLog | None = None,
+        history: ActionLog = NO_HISTORY,
     ) -> None:
         self._articles = articles
         self._polls = polls
@@ -82,14 +82,10 @@ class Drafts:
         self._texts = texts
         self._history = history
 
-    async def _record(self, action: str, article_id: int, detail: str | None = None) -> None:
-        if self._history is not None:
-            await self._history.record(action, article_id=article_id, detail=detail)
-
     async def import_text(self, raw: str, author_id: int) -> Article:
         """A page dump as a new draft; raises ParseError when it is not an article."""
         article = await self._articles.create(parse_article(raw), author_id)
-        await self._record("import", article.id)
+        await self._history.record("import", article_id=article.id)
         return article
 
     async def create_from_dialog(
@@ -99,7 +95,7 @@ class Drafts:
         article = await self._articles.create(
             draft.content(), author_id, photo_file_id=draft.photo_file_id, poll=poll
         )
-        await self._record("new", article.id)
+        await self._history.record("new", article_id=article.id)
         return article
 
     async def unpublished(self) -> list[Article]:
@@ -108,7 +104,7 @@ class Drafts:
     async def attach_photo(self, article_id: int, file_id: str) -> ActionResult:
         article = await self._articles.set_photo(article_id, file_id)
         if article is not None:
-            await self._record("photo", article_id)
+            await self._history.record("photo", article_id=article_id)
             return ActionResult(ActionOutcome.DONE, article_id, article)
         return await self.refusal(article_id)
 

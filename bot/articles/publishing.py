@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from bot.articles.reports import report
-from bot.desk.history import ActionLog
+from bot.desk.history import NO_HISTORY, ActionLog
 from bot.models import Article, ArticleStatus
 from bot.repositories import ArticleStore
 from bot.texts import Texts
@@ -95,7 +95,7 @@ class Publisher:
         channel: ChannelPort,
         after_publish: Callable[[Article], Awaitable[None]] | None = None,
         *,
-        history: ActionLog | None = None,
+        history: ActionLog = NO_HISTORY,
     ) -> None:
         self._articles = articles
         self._channel = channel
@@ -104,7 +104,7 @@ class Publisher:
 
     async def _record(self, action: str, result: PublishResult, article_id: int) -> PublishResult:
         """A history line for an attempt this call made (refusals changed nothing)."""
-        if self._history is not None and result.claimed:
+        if result.claimed:
             await self._history.record(action, article_id=article_id, detail=result.outcome)
         return result
 

@@ -14,7 +14,7 @@ from typing import Protocol
 
 from bot.articles.intake import clean_credit, parse_tags
 from bot.articles.parsing import parse_article
-from bot.desk.history import ActionLog
+from bot.desk.history import NO_HISTORY, ActionLog
 from bot.errors import InputError
 from bot.models import Article, ArticleContent, ArticleStatus
 from bot.repositories import ArticleStore, Change
@@ -96,7 +96,7 @@ FIELD_CHANGES: dict[str, Callable[[str], Change]] = {
 
 class Revisions:
     def __init__(
-        self, articles: ArticleStore, channel: PostEditor, *, history: ActionLog | None = None
+        self, articles: ArticleStore, channel: PostEditor, *, history: ActionLog = NO_HISTORY
     ) -> None:
         self._articles = articles
         self._channel = channel
@@ -116,7 +116,7 @@ class Revisions:
 
     async def _record(self, result: EditResult, article_id: int, what: str) -> EditResult:
         changed = result.outcome not in (EditOutcome.NOT_FOUND, EditOutcome.BUSY)
-        if self._history is not None and changed:
+        if changed:
             await self._history.record("edit", article_id=article_id, detail=what)
         return result
 

@@ -18,7 +18,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from bot.articles.publishing import Publisher, PublishResult
-from bot.desk.history import ActionLog
+from bot.desk.history import NO_HISTORY, ActionLog
 from bot.errors import InputError
 from bot.models import Article
 from bot.repositories import ArticleStore
@@ -77,7 +77,7 @@ class Scheduler:
         max_sleep: float = 30.0,
         stop_timeout: float = 10.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        history: ActionLog | None = None,
+        history: ActionLog = NO_HISTORY,
     ) -> None:
         self._history = history
         self._articles = articles
@@ -97,15 +97,13 @@ class Scheduler:
         article = await self._articles.schedule(article_id, when)
         if article is not None:
             self.wake()
-            if self._history is not None:
-                detail = when.astimezone(UTC).isoformat()
-                await self._history.record("schedule", article_id=article_id, detail=detail)
+            detail = when.astimezone(UTC).isoformat()
+            await self._history.record("schedule", article_id=article_id, detail=detail)
         return article
 
     async def unschedule(self, article_id: int) -> UnscheduleOutcome:
         if await self._articles.unschedule(article_id) is not None:
-            if self._history is not None:
-                await self._history.record("unschedule", article_id=article_id)
+            await self._history.record("unschedule", article_id=article_id)
             return UnscheduleOutcome.UNSCHEDULED
         if await self._articles.get(article_id) is None:
             return UnscheduleOutcome.NOT_FOUND

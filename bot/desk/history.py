@@ -29,7 +29,10 @@ acting: ContextVar[Actor | None] = ContextVar("acting", default=None)
 
 
 class ActionLog:
-    def __init__(self, store: HistoryStore) -> None:
+    """``ActionLog(None)`` (``NO_HISTORY``) records nothing: services built without a
+    history (unit tests, tools) call it all the same."""
+
+    def __init__(self, store: HistoryStore | None) -> None:
         self._store = store
 
     async def record(
@@ -45,6 +48,8 @@ class ActionLog:
         Called after the action took effect: if the line cannot be stored, the action
         still stands, so the failure is logged and the editor still gets their answer.
         """
+        if self._store is None:
+            return
         actor = acting.get()
         try:
             await self._store.record_action(
@@ -61,4 +66,7 @@ class ActionLog:
             )
 
     async def article(self, article_id: int) -> list[EditorAction]:
-        return await self._store.article_history(article_id)
+        return [] if self._store is None else await self._store.article_history(article_id)
+
+
+NO_HISTORY = ActionLog(None)

@@ -23,7 +23,7 @@ from aiogram.exceptions import (
 from aiogram.types import Chat, InlineKeyboardMarkup, LinkPreviewOptions
 from aiogram.utils.formatting import Text
 
-from bot.desk.history import ActionLog
+from bot.desk.history import NO_HISTORY, ActionLog
 from bot.models import Article, ArticleStatus, Poll, PollStatus, VoteOutcome
 from bot.polls.callbacks import vote_rows
 from bot.polls.refresher import Refresher, RefreshGate
@@ -86,7 +86,7 @@ class PollBoard:
         refresh_interval: float,
         budget_wait: Callable[[], float] | None = None,
         *,
-        history: ActionLog | None = None,
+        history: ActionLog = NO_HISTORY,
         refresh_gate: RefreshGate | None = None,
     ) -> None:
         self.history = history
@@ -136,7 +136,7 @@ class PollBoard:
         )
 
     async def _record(self, action: str, result: PollResult) -> PollResult:
-        if self.history is not None and result.poll is not None:
+        if result.poll is not None:
             await self.history.record(
                 action,
                 poll_id=result.poll.id,

@@ -13,15 +13,10 @@ from datetime import UTC, datetime
 
 from bot.models import Article, ArticleContent, ArticleStatus, PollSpec
 from bot.repositories import EDITABLE, PUBLISHABLE, Change
-from storage.rows import article_from_row
+from storage.rows import article_from_row, utc_now
 
 from .db import Connection, Database, Record, changed
 from .polls import insert_poll
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
 
 # One statement per article or per listing: paragraphs and tags come along as arrays
 # ordered by position; the reader count is the column the trigger of 0006 keeps.
@@ -137,7 +132,7 @@ class ArticleRepository:
         poll: PollSpec | None = None,
     ) -> Article:
         """A new draft, and its poll when given, in one transaction."""
-        now = utcnow()
+        now = utc_now()
         async with self._db.transaction() as conn:
             article_id = await conn.fetchval(
                 """
@@ -213,7 +208,7 @@ class ArticleRepository:
                 content.poll_intro,
                 content.original_published_at,
                 content.views,
-                utcnow(),
+                utc_now(),
                 article_id,
                 _values(allowed),
             )
@@ -241,7 +236,7 @@ class ArticleRepository:
             f"UPDATE articles SET {assignments}, updated_at = ${n + 1} "
             f"WHERE id = ${n + 2} AND status = ANY(${n + 3}::text[])"
         )
-        params: list[object] = [*args, utcnow(), article_id, _values(allowed)]
+        params: list[object] = [*args, utc_now(), article_id, _values(allowed)]
         if attempt is not None:
             params.append(attempt)
             sql += f" AND publish_attempt = ${len(params)}"
@@ -258,7 +253,7 @@ class ArticleRepository:
 
     async def withdraw(self, article_id: int) -> Article | None:
         """Take a published article down, once: two /delete at once, one gets the row."""
-        now = utcnow()
+        now = utc_now()
         async with self._db.transaction() as conn:
             status = await conn.execute(
                 "UPDATE articles SET withdrawn_at = $1, updated_at = $1 "
@@ -296,7 +291,7 @@ class ArticleRepository:
             "VALUES ($1, $2, $3) ON CONFLICT (article_id, reader_id) DO NOTHING RETURNING 1",
             article_id,
             reader_id,
-            utcnow(),
+            utc_now(),
         )
         return inserted is not None
 
@@ -318,14 +313,14 @@ class ArticleRepository:
         from_statuses: tuple[ArticleStatus, ...] = PUBLISHABLE,
         attempt: int | None = None,
     ) -> Article | None:
-        return await self._set(article_id, _CLAIM, (utcnow(),), from_statuses, attempt=attempt)
+        return await self._set(article_id, _CLAIM, (utc_now(),), from_statuses, attempt=attempt)
 
     async def claim_scheduled(self, article_id: int, due_by: datetime) -> Article | None:
         """Only if still scheduled for no later than ``due_by``."""
         return await self._set(
             article_id,
             _CLAIM,
-            (utcnow(),),
+            (utc_now(),),
             (ArticleStatus.SCHEDULED,),
             also="scheduled_at <= {0}",
             also_args=(due_by.astimezone(UTC),),
@@ -344,7 +339,7 @@ class ArticleRepository:
             article_id,
             "status = 'published', channel_chat_id = $1, channel_message_id = $2, "
             "published_at = $3, scheduled_at = NULL, failure_reason = NULL",
-            (chat_id, message_id, utcnow()),
+            (chat_id, message_id, utc_now()),
             from_statuses,
             attempt=attempt,
         )

@@ -15,19 +15,14 @@ spoils no other.
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import datetime
 
 from bot.models import ArticleStatus, Poll, PollSpec, VoteOutcome, VoteResult
 from bot.repositories import POLL_ATTACHABLE
 from storage.batching import GroupCommit
-from storage.rows import poll_from_row, vote_result
+from storage.rows import poll_from_row, utc_now, vote_result
 
 from .db import Connection, Database, Record, changed
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
 
 _LOCK_POLLS = "SELECT 1 FROM polls WHERE id = ANY($1::bigint[]) ORDER BY id FOR NO KEY UPDATE"
 
@@ -159,7 +154,7 @@ async def insert_poll(
         spec.intro,
         article_id,
         created_by,
-        _now(),
+        utc_now(),
         *guard_args,
     )
     if poll_id is None:
@@ -217,7 +212,7 @@ class PollRepository:
     ) -> VoteResult:
         """Record a press; returns once the vote is committed."""
         was_changed, row = await self._batcher.submit(
-            (poll_id, reader_id, position, message_id, _now())
+            (poll_id, reader_id, position, message_id, utc_now())
         )
         if row is None:
             return VoteResult(VoteOutcome.UNKNOWN, None)
@@ -253,7 +248,7 @@ class PollRepository:
                 "UPDATE polls SET status = 'closed', closed_at = $1, "
                 "counts_version = counts_version + 1 "
                 "WHERE id = $2 AND status IN ('pending', 'open')",
-                _now(),
+                utc_now(),
                 poll_id,
             )
             return changed(status) > 0, await self._get(conn, poll_id)

@@ -13,14 +13,10 @@ from datetime import UTC, datetime
 
 from bot.models import Article, ArticleContent, ArticleStatus, PollSpec
 from bot.repositories import EDITABLE, PUBLISHABLE
-from storage.rows import article_from_row, parse_time
+from storage.rows import article_from_row, parse_time, utc_now
 
 from .db import Database, Row, Transaction
 from .polls import insert_poll
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _ts(value: datetime | None) -> str | None:
@@ -128,7 +124,7 @@ class ArticleRepository:
         photo_file_id: str | None = None,
         poll: PollSpec | None = None,
     ) -> Article:
-        now = utcnow().isoformat()
+        now = utc_now().isoformat()
         async with self._db.transaction() as tx:
             article_id = await tx.insert(
                 """
@@ -209,7 +205,7 @@ class ArticleRepository:
                     content.poll_intro,
                     _ts(content.original_published_at),
                     content.views,
-                    utcnow().isoformat(),
+                    utc_now().isoformat(),
                     article_id,
                     *statuses,
                 ),
@@ -235,7 +231,7 @@ class ArticleRepository:
             changed = await tx.execute(
                 f"UPDATE articles SET {assignments}, updated_at = ? "
                 f"WHERE id = ? AND status IN ({_placeholders(allowed)}) {also}",
-                (*params, utcnow().isoformat(), article_id, *allowed, *also_params),
+                (*params, utc_now().isoformat(), article_id, *allowed, *also_params),
             )
             if not changed:
                 return None
@@ -257,7 +253,7 @@ class ArticleRepository:
             article_id,
             "status = 'publishing', failure_reason = NULL, "
             "publish_attempt = publish_attempt + 1, claimed_at = ?",
-            (utcnow().isoformat(),),
+            (utc_now().isoformat(),),
             tuple(s.value for s in from_statuses),
             also="" if attempt is None else "AND publish_attempt = ?",
             also_params=() if attempt is None else (attempt,),
@@ -270,7 +266,7 @@ class ArticleRepository:
             article_id,
             "status = 'publishing', failure_reason = NULL, "
             "publish_attempt = publish_attempt + 1, claimed_at = ?",
-            (utcnow().isoformat(),),
+            (utc_now().isoformat(),),
             (ArticleStatus.SCHEDULED.value,),
             also="AND scheduled_at <= ?",
             also_params=(due_by.astimezone(UTC).isoformat(),),
@@ -289,7 +285,7 @@ class ArticleRepository:
             article_id,
             "status = 'published', channel_chat_id = ?, channel_message_id = ?, "
             "published_at = ?, scheduled_at = NULL, failure_reason = NULL",
-            (chat_id, message_id, utcnow().isoformat()),
+            (chat_id, message_id, utc_now().isoformat()),
             tuple(s.value for s in from_statuses),
             also="AND publish_attempt = ?",
             also_params=(attempt,),
@@ -350,7 +346,7 @@ class ArticleRepository:
 
     async def withdraw(self, article_id: int) -> Article | None:
         """Take a published article down, once: two /delete at once, one gets the row."""
-        now = utcnow().isoformat()
+        now = utc_now().isoformat()
         async with self._db.transaction() as tx:
             changed = await tx.execute(
                 "UPDATE articles SET withdrawn_at = ?, updated_at = ? "
@@ -366,7 +362,7 @@ class ArticleRepository:
         changed = await self._db.execute(
             "INSERT INTO article_reads (article_id, reader_id, first_read_at) VALUES (?, ?, ?) "
             "ON CONFLICT (article_id, reader_id) DO NOTHING",
-            (article_id, reader_id, utcnow().isoformat()),
+            (article_id, reader_id, utc_now().isoformat()),
         )
         return changed > 0
 

@@ -10,20 +10,18 @@ update by its own date, in the statement, whatever order updates arrive in.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 
 from bot.models import EditorAction, PeriodStats, PostReactions, StoredEditor
-from storage.rows import editor_action_from_row, editor_from_row, reactions_from_row, top_articles
+from storage.rows import (
+    editor_action_from_row,
+    editor_from_row,
+    iso_utc,
+    reactions_from_row,
+    top_articles,
+)
 
 from .db import Database, Transaction
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
-
-
-def _ts(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat()
 
 
 async def _record(
@@ -39,7 +37,7 @@ async def _record(
         "INSERT INTO editor_actions "
         "(article_id, poll_id, editor_id, editor_name, action, detail, at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (article_id, poll_id, editor_id, editor_name, action, detail, _now()),
+        (article_id, poll_id, editor_id, editor_name, action, detail, iso_utc()),
     )
 
 
@@ -68,7 +66,7 @@ class DeskRepository:
             added = await tx.execute(
                 "INSERT INTO desk_editors (user_id, added_by, added_at) VALUES (?, ?, ?) "
                 "ON CONFLICT (user_id) DO NOTHING",
-                (user_id, added_by, _now()),
+                (user_id, added_by, iso_utc()),
             )
             if added:
                 await _record(tx, "addeditor", added_by, added_by_name, detail=str(user_id))
@@ -120,7 +118,7 @@ class DeskRepository:
                 message_id,
                 json.dumps([list(pair) for pair in counts], ensure_ascii=False),
                 sum(count for _, count in counts),
-                _ts(date),
+                iso_utc(date),
             ),
         )
         return changed > 0
@@ -134,7 +132,7 @@ class DeskRepository:
         return reactions_from_row(chat, message_id, row)
 
     async def period_stats(self, since: datetime, until: datetime, top: int) -> PeriodStats:
-        period = (_ts(since), _ts(until))
+        period = (iso_utc(since), iso_utc(until))
         async with self._db.read() as tx:  # one snapshot: the totals agree with each other
             published = await tx.fetch_one(
                 "SELECT COUNT(*) AS n FROM articles "

@@ -11,19 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from datetime import UTC, datetime
 
 from bot.models import ArticleStatus, Poll, PollSpec, VoteOutcome, VoteResult
 from bot.repositories import POLL_ATTACHABLE
 from storage.batching import GroupCommit
-from storage.rows import poll_from_row, vote_result
+from storage.rows import iso_utc, poll_from_row, vote_result
 
 from .db import Database, Transaction
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
-
 
 # One current vote per (poll, reader): insert, or move it to another option; nothing
 # when the poll is closed, the option does not exist, or it is the same option again.
@@ -148,7 +142,7 @@ async def insert_poll(
     inserted = await tx.execute(
         "INSERT INTO polls (question, intro, article_id, created_by, created_at) "
         "SELECT ?, ?, ?, ?, ?" + guard,
-        (spec.question, spec.intro, article_id, created_by, _now(), *guard_params),
+        (spec.question, spec.intro, article_id, created_by, iso_utc(), *guard_params),
     )
     if not inserted:
         return None
@@ -210,7 +204,7 @@ class PollRepository:
     ) -> VoteResult:
         """Record a press; returns once the vote is committed."""
         changed, row, counts = await self._batcher.submit(
-            (poll_id, reader_id, position, message_id, _now())
+            (poll_id, reader_id, position, message_id, iso_utc())
         )
         if row is None or not 0 <= position < len(counts):
             return VoteResult(VoteOutcome.UNKNOWN, None)
@@ -253,7 +247,7 @@ class PollRepository:
                 "UPDATE polls SET status = 'closed', closed_at = ?, "
                 "counts_version = counts_version + 1 "
                 "WHERE id = ? AND status IN ('pending', 'open')",
-                (_now(), poll_id),
+                (iso_utc(), poll_id),
             )
             return bool(changed), await self._get(tx, poll_id)
 
