@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# How dates and times of schedules and history are shown (and typed in /schedule).
+WHEN_FORMAT = "%Y-%m-%d %H:%M"
+
 
 @dataclass(frozen=True, slots=True)
 class Texts:

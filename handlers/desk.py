@@ -5,7 +5,6 @@ posts arrive as ``message_reaction_count`` updates."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Any
 
 from aiogram import BaseMiddleware, Router
@@ -22,23 +21,25 @@ from aiogram.types import (
 )
 
 from bot.desk.editors import AddOutcome, Editors, RemoveOutcome, parse_user_id
-from bot.desk.history import ActionLog, Actor, acting
-from bot.desk.stats import ArticleStats, Overview, Stats
-from bot.models import EditorAction, EditorSource, PeriodStats
-from bot.polls.rules import results_report
+from bot.desk.history import ActionLog, Actor, acting, history_lines
+from bot.desk.stats import (
+    CUSTOM_PREFIX,
+    PAID,
+    ArticleStats,
+    Stats,
+    article_report,
+    overview_report,
+)
+from bot.models import EditorSource
 from bot.settings import Settings
 from bot.telegram.channel import Channel
-from bot.telegram.notices import WHEN_FORMAT
 from bot.text.cleaning import parse_id
 from bot.text.html import plain
-from bot.texts import Texts
+from bot.texts import WHEN_FORMAT, Texts
 
 from .replies import answer_long
 
 ADMIN_COMMANDS = ("editors", "addeditor", "removeeditor")
-# Stored reaction labels for what is not a plain emoji.
-CUSTOM_PREFIX = "custom:"
-PAID = "paid"
 
 
 class IsEditor(BaseFilter):
@@ -166,84 +167,6 @@ def setup_admins() -> Router:
     return router
 
 
-def history_lines(actions: list[EditorAction], settings: Settings, texts: Texts) -> list[str]:
-    lines = []
-    for action in actions:
-        who = (
-            f"{action.editor_name} ({action.editor_id})"
-            if action.editor_name and action.editor_id is not None
-            else str(action.editor_id)
-            if action.editor_id is not None
-            else texts.history_bot
-        )
-        detail = action.detail
-        when = ""
-        if action.action == "schedule" and detail:
-            when = datetime.fromisoformat(detail).astimezone(settings.tz).strftime(WHEN_FORMAT)
-            detail = None
-        line = texts.history_line.format(
-            when=action.at.astimezone(settings.tz).strftime(WHEN_FORMAT),
-            who=who,
-            action=texts.history_action(action.action).format(when=when),
-        )
-        details = [texts.history_detail_name(detail)] if detail else []
-        if action.poll_id is not None:
-            details.append(texts.history_poll.format(poll_id=action.poll_id))
-        if details:
-            line = texts.history_detail.format(line=line, detail=", ".join(details))
-        lines.append(line)
-    return lines
-
-
-def _reaction_label(label: str, texts: Texts) -> str:
-    if label.startswith(CUSTOM_PREFIX):
-        return texts.stats_reaction_custom
-    if label == PAID:
-        return texts.stats_reaction_paid
-    return label
-
-
-def article_report(found: ArticleStats, texts: Texts) -> str:
-    article = found.article
-    lines = [
-        texts.stats_article_header.format(
-            id=article.id, title=article.title, status=texts.status_name(article.status)
-        )
-    ]
-    if article.channel_message_id is None:
-        lines.append(texts.stats_not_in_channel)
-    else:
-        lines.append(texts.stats_readers.format(readers=found.readers))
-        if found.reactions is None or not found.reactions.counts:
-            lines.append(texts.stats_no_reactions)
-        else:
-            shown = " · ".join(
-                f"{_reaction_label(label, texts)} {count}"
-                for label, count in found.reactions.counts
-            )
-            lines.append(
-                texts.stats_reactions.format(total=found.reactions.total, reactions=shown)
-            )
-    lines.append("")
-    lines.append(results_report(found.poll, texts) if found.poll else texts.stats_no_poll)
-    return "\n".join(lines)
-
-
-def overview_report(overview: Overview, texts: Texts) -> str:
-    def period(label: str, stats: PeriodStats) -> str:
-        return texts.stats_period.format(
-            label=label, published=stats.published, readers=stats.readers, votes=stats.votes
-        )
-
-    lines = [period(texts.stats_today, overview.today), period(texts.stats_week, overview.week)]
-    lines += ["", texts.stats_top_header if overview.week.top else texts.stats_top_empty]
-    lines += [
-        texts.stats_top_line.format(id=top.article_id, readers=top.readers, title=top.title)
-        for top in overview.week.top
-    ]
-    return "\n".join(lines)
-
-
 async def _named_article(
     message: Message, command: CommandObject, stats: Stats, texts: Texts, usage: str
 ) -> ArticleStats | None:
@@ -282,7 +205,9 @@ def setup() -> Router:
         header = texts.history_header.format(
             id=article_id, title=found.article.title, timezone=settings.timezone
         )
-        await answer_long(message, "\n".join([header, *history_lines(actions, settings, texts)]))
+        await answer_long(
+            message, "\n".join([header, *history_lines(actions, settings.tz, texts)])
+        )
 
     @router.message(Command("stats"))
     async def cmd_stats(

@@ -12,10 +12,9 @@ from bot.articles.drafts import Drafts, describe_action
 from bot.articles.scheduling import Scheduler, UnscheduleOutcome, parse_schedule
 from bot.errors import InputError
 from bot.settings import Settings
-from bot.telegram.notices import WHEN_FORMAT
 from bot.text.cleaning import parse_id
 from bot.text.html import plain
-from bot.texts import Texts
+from bot.texts import WHEN_FORMAT, Texts
 
 from .replies import answer_long, explain
 

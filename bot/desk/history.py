@@ -12,9 +12,11 @@ from __future__ import annotations
 import logging
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import datetime, tzinfo
 
 from bot.models import EditorAction
 from bot.repositories import HistoryStore
+from bot.texts import WHEN_FORMAT, Texts
 
 logger = logging.getLogger(__name__)
 
@@ -70,3 +72,33 @@ class ActionLog:
 
 
 NO_HISTORY = ActionLog(None)
+
+
+def history_lines(actions: list[EditorAction], tz: tzinfo, texts: Texts) -> list[str]:
+    """The lines of ``/history``, times in the newsroom's zone."""
+    lines = []
+    for action in actions:
+        who = (
+            f"{action.editor_name} ({action.editor_id})"
+            if action.editor_name and action.editor_id is not None
+            else str(action.editor_id)
+            if action.editor_id is not None
+            else texts.history_bot
+        )
+        detail = action.detail
+        when = ""
+        if action.action == "schedule" and detail:
+            when = datetime.fromisoformat(detail).astimezone(tz).strftime(WHEN_FORMAT)
+            detail = None
+        line = texts.history_line.format(
+            when=action.at.astimezone(tz).strftime(WHEN_FORMAT),
+            who=who,
+            action=texts.history_action(action.action).format(when=when),
+        )
+        details = [texts.history_detail_name(detail)] if detail else []
+        if action.poll_id is not None:
+            details.append(texts.history_poll.format(poll_id=action.poll_id))
+        if details:
+            line = texts.history_detail.format(line=line, detail=", ".join(details))
+        lines.append(line)
+    return lines

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from bot.models import Article, PeriodStats, Poll, PostReactions
+from bot.polls.rules import results_report
 from bot.repositories import ArticleStore, PollStore, StatsStore
+from bot.texts import Texts
 
 TOP_ARTICLES = 5
 
@@ -86,3 +88,57 @@ class Stats:
             today=await self._store.period_stats(today, until, TOP_ARTICLES),
             week=await self._store.period_stats(week, until, TOP_ARTICLES),
         )
+
+
+# Stored reaction labels for what is not a plain emoji.
+CUSTOM_PREFIX = "custom:"
+PAID = "paid"
+
+
+def _reaction_label(label: str, texts: Texts) -> str:
+    if label.startswith(CUSTOM_PREFIX):
+        return texts.stats_reaction_custom
+    if label == PAID:
+        return texts.stats_reaction_paid
+    return label
+
+
+def article_report(found: ArticleStats, texts: Texts) -> str:
+    article = found.article
+    lines = [
+        texts.stats_article_header.format(
+            id=article.id, title=article.title, status=texts.status_name(article.status)
+        )
+    ]
+    if article.channel_message_id is None:
+        lines.append(texts.stats_not_in_channel)
+    else:
+        lines.append(texts.stats_readers.format(readers=found.readers))
+        if found.reactions is None or not found.reactions.counts:
+            lines.append(texts.stats_no_reactions)
+        else:
+            shown = " · ".join(
+                f"{_reaction_label(label, texts)} {count}"
+                for label, count in found.reactions.counts
+            )
+            lines.append(
+                texts.stats_reactions.format(total=found.reactions.total, reactions=shown)
+            )
+    lines.append("")
+    lines.append(results_report(found.poll, texts) if found.poll else texts.stats_no_poll)
+    return "\n".join(lines)
+
+
+def overview_report(overview: Overview, texts: Texts) -> str:
+    def period(label: str, stats: PeriodStats) -> str:
+        return texts.stats_period.format(
+            label=label, published=stats.published, readers=stats.readers, votes=stats.votes
+        )
+
+    lines = [period(texts.stats_today, overview.today), period(texts.stats_week, overview.week)]
+    lines += ["", texts.stats_top_header if overview.week.top else texts.stats_top_empty]
+    lines += [
+        texts.stats_top_line.format(id=top.article_id, readers=top.readers, title=top.title)
+        for top in overview.week.top
+    ]
+    return "\n".join(lines)

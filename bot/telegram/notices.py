@@ -18,11 +18,10 @@ from bot.logs import redact
 from bot.models import Article
 from bot.telegram.pacing import Priority, send_priority
 from bot.text.html import plain
-from bot.texts import Texts
+from bot.texts import WHEN_FORMAT, Texts
 
 logger = logging.getLogger(__name__)
 
-WHEN_FORMAT = "%Y-%m-%d %H:%M"
 # Exception texts in a report are cut to this (a message holds 4096).
 REPORT_CHARS = 3500
 
