@@ -49,6 +49,7 @@ from bot.telegram.pacing import (
     RateLimits,
     SharedRateLimiter,
 )
+from bot.telegram.responses import ResponseModels
 from bot.telegram.updates import TrackingDispatcher
 from bot.telegram.webhook import (
     MemoryUpdateLedger,
@@ -124,6 +125,7 @@ def create_bot(
         else RateLimiter(limits)
     )
     requests = PacingRetryMiddleware(limiter, max_retries=settings.request_retries)
+    session.middleware(ResponseModels())
     session.middleware(requests)
     bot = Bot(
         token=settings.bot_token.get_secret_value(),
