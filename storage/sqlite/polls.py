@@ -1,16 +1,18 @@
 """Reader polls: options, one current vote per reader, counts, what the post shows.
 
-A vote is one ``BEGIN IMMEDIATE … COMMIT``, run in one call on the database thread:
-the UPSERT (guarded by the poll being open and the option existing), the version bump
-that tells the refresher the post is stale, and the counts read back for the reader's
-toast (kept per option by triggers, see migration 0004).  It is committed before the
-caller answers the reader.
+Votes are committed in groups (``VoteBatcher``): the presses that gather while one
+``BEGIN IMMEDIATE … COMMIT`` runs on the database thread go into the next.  Each press
+is one UPSERT (guarded by the poll being open and under its own post, and the option
+existing); then, once per poll of the group, the version bump that tells the refresher
+the post is stale and the counts read back for the readers' toasts (kept per option by
+triggers, see migration 0004).  Every vote is committed before its reader is answered.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections import Counter
 
 from bot.models import ArticleStatus, Poll, PollSpec, VoteOutcome, VoteResult
 from bot.repositories import POLL_ATTACHABLE
@@ -33,34 +35,63 @@ _VOTE_SQL = """
 """
 
 
-# poll, reader, option position, the channel message pressed under, time
-VoteArgs = tuple[int, int, int, int, str]
+# poll, reader, option position, the channel message pressed under
+VoteArgs = tuple[int, int, int, int]
 VoteRow = tuple[bool, sqlite3.Row | None, tuple[int, ...]]  # changed, poll row, counts
+_VOTE_ERRORS = (sqlite3.Error, OverflowError, ValueError)
 
 
-def _apply_vote(conn: sqlite3.Connection, args: VoteArgs) -> VoteRow:
-    """One vote, inside an open transaction, on the database thread."""
-    poll_id, reader_id, position, message_id, now = args
-    changed = conn.execute(
-        _VOTE_SQL, (poll_id, reader_id, position, now, poll_id, message_id, poll_id, position)
-    ).rowcount
-    if changed:
-        conn.execute(
-            "UPDATE polls SET counts_version = counts_version + 1 WHERE id = ?", (poll_id,)
-        )
-    row = conn.execute("SELECT * FROM polls WHERE id = ?", (poll_id,)).fetchone()
-    counts = conn.execute(
-        "SELECT votes FROM poll_options WHERE poll_id = ? ORDER BY position", (poll_id,)
-    ).fetchall()
-    return bool(changed), row, tuple(int(c[0]) for c in counts)
+def _upsert(conn: sqlite3.Connection, args: VoteArgs, now: str) -> bool:
+    poll_id, reader_id, position, message_id = args
+    params = (poll_id, reader_id, position, now, poll_id, message_id, poll_id, position)
+    return bool(conn.execute(_VOTE_SQL, params).rowcount)
 
 
-def _apply_isolated(conn: sqlite3.Connection, args: VoteArgs) -> VoteRow | Exception:
-    """One vote under its own savepoint: a vote that fails spoils no other in the batch."""
+def _apply_batch(conn: sqlite3.Connection, batch: list[VoteArgs]) -> list[VoteRow | Exception]:
+    """A batch of votes, inside an open transaction, on the database thread.
+
+    The presses are applied in order, then each poll's row and counts are read once: every
+    vote of the batch is answered from the counts the batch commits.  One bad vote (an
+    id out of SQLite's range) spoils no other: the batch is then applied again with a
+    savepoint per vote.
+    """
+    now = iso_utc()
+    outcomes: list[bool | Exception]
+    conn.execute("SAVEPOINT votes")
+    try:
+        outcomes = [_upsert(conn, args, now) for args in batch]
+    except _VOTE_ERRORS:
+        conn.execute("ROLLBACK TO votes")
+        outcomes = [_isolated(conn, args, now) for args in batch]
+    conn.execute("RELEASE votes")
+    changed = Counter(
+        args[0] for args, outcome in zip(batch, outcomes, strict=True) if outcome is True
+    )
+    polls: dict[int, tuple[sqlite3.Row | None, tuple[int, ...]]] = {}
+    for (poll_id, *_), outcome in zip(batch, outcomes, strict=True):
+        if poll_id in polls or isinstance(outcome, Exception):
+            continue
+        if changed[poll_id]:
+            conn.execute(
+                "UPDATE polls SET counts_version = counts_version + ? WHERE id = ?",
+                (changed[poll_id], poll_id),
+            )
+        row = conn.execute("SELECT * FROM polls WHERE id = ?", (poll_id,)).fetchone()
+        counts = conn.execute(
+            "SELECT votes FROM poll_options WHERE poll_id = ? ORDER BY position", (poll_id,)
+        ).fetchall()
+        polls[poll_id] = row, tuple(int(c[0]) for c in counts)
+    return [
+        outcome if isinstance(outcome, Exception) else (outcome, *polls[args[0]])
+        for args, outcome in zip(batch, outcomes, strict=True)
+    ]
+
+
+def _isolated(conn: sqlite3.Connection, args: VoteArgs, now: str) -> bool | Exception:
     conn.execute("SAVEPOINT vote")
     try:
-        result: VoteRow | Exception = _apply_vote(conn, args)
-    except (sqlite3.Error, OverflowError, ValueError) as exc:
+        result: bool | Exception = _upsert(conn, args, now)
+    except _VOTE_ERRORS as exc:
         conn.execute("ROLLBACK TO vote")
         result = exc
     conn.execute("RELEASE vote")
@@ -87,7 +118,7 @@ class VoteBatcher(GroupCommit[VoteArgs, VoteRow]):
                 conn: sqlite3.Connection,
                 batch: list[tuple[VoteArgs, asyncio.Future[VoteRow]]] = batch,
             ) -> list[VoteRow | Exception]:
-                return [_apply_isolated(conn, args) for args, _ in batch]
+                return _apply_batch(conn, [args for args, _ in batch])
 
             try:
                 results = await self._db.run_transaction(work)
@@ -162,6 +193,7 @@ class PollRepository:
         self._batcher = VoteBatcher(db)
         # Option labels never change once a poll exists: no need to read them per vote.
         self._labels: dict[int, tuple[str, ...]] = {}
+        self._last_poll: tuple[sqlite3.Row | None, Poll | None] = (None, None)
 
     async def create_standalone(self, spec: PollSpec, created_by: int) -> Poll:
         async with self._db.transaction() as tx:
@@ -204,7 +236,7 @@ class PollRepository:
     ) -> VoteResult:
         """Record a press; returns once the vote is committed."""
         changed, row, counts = await self._batcher.submit(
-            (poll_id, reader_id, position, message_id, iso_utc())
+            (poll_id, reader_id, position, message_id)
         )
         if row is None or not 0 <= position < len(counts):
             return VoteResult(VoteOutcome.UNKNOWN, None)
@@ -212,7 +244,12 @@ class PollRepository:
         if labels is None:
             labels = await self._option_labels(poll_id)
             self._labels[poll_id] = labels
-        return vote_result(changed, poll_from_row(row, labels, counts), position, message_id)
+        # The votes of one batch share the poll's row: build the poll once for all of them.
+        last_row, poll = self._last_poll
+        if row is not last_row or poll is None:
+            poll = poll_from_row(row, labels, counts)
+            self._last_poll = row, poll
+        return vote_result(changed, poll, position, message_id)
 
     async def _option_labels(self, poll_id: int) -> tuple[str, ...]:
         rows = await self._db.fetch_all(

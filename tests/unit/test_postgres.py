@@ -1,7 +1,7 @@
 """What only the PostgreSQL backend has: migrations under an advisory lock, a clear error
-for an unreachable server, a dialog storage shared by instances, row locks for revisions,
-and a vote batch that one bad vote cannot spoil.  (The repository contract runs on both
-backends in test_storage.py, test_races.py and test_article_queries.py.)"""
+for an unreachable server, a dialog storage shared by instances, row locks for revisions.
+(The repository contract runs on both backends in test_storage.py, test_races.py and
+test_article_queries.py.)"""
 
 from __future__ import annotations
 
@@ -16,10 +16,9 @@ from aiogram.fsm.storage.base import StorageKey
 from pydantic import SecretStr
 
 from bot.errors import StorageError
-from bot.models import ArticleContent, PollSpec, VoteOutcome
+from bot.models import ArticleContent
 from bot.repositories import Change
 from bot.settings import SettingsError, load_settings
-from storage import Stores
 from storage.postgres.db import MIGRATION_LOCK, Database, _migrations, apply_migrations, redact
 from storage.postgres.dialogs import PostgresDialogStorage
 from tests.backends import TABLES, Backend, StoreSettings
@@ -153,18 +152,3 @@ async def test_revisions_from_two_instances_both_keep_their_change(pg: Backend) 
     )
     stored = await one.articles.get(article.id)
     assert stored is not None and sorted(stored.content.tags) == sorted(tags)
-
-
-async def test_a_bad_vote_does_not_spoil_the_others_in_its_batch(pg: Backend) -> None:
-    stores: Stores = await pg.open()
-    poll = await stores.polls.create_standalone(PollSpec("Вопрос?", ("А", "Б")), created_by=1)
-    await stores.polls.mark_posted(poll.id, "-100", 7)
-    calls = [stores.polls.vote(poll.id, 10 + i, i % 2, 7) for i in range(10)]
-    calls.insert(5, stores.polls.vote(poll.id, 2**70, 0, 7))  # no such reader id: bigint overflow
-    results = await asyncio.gather(*calls, return_exceptions=True)
-    failed = [r for r in results if isinstance(r, BaseException)]
-    assert len(failed) == 1
-    outcomes = [r.outcome for r in results if not isinstance(r, BaseException)]
-    assert outcomes == [VoteOutcome.RECORDED] * 10
-    stored = await stores.polls.get(poll.id)
-    assert stored is not None and stored.counts == (5, 5)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import StorageError
-from bot.models import ArticleContent, ArticleStatus
+from bot.models import ArticleContent, ArticleStatus, PollSpec, VoteOutcome
 from storage import Stores
 from storage.sqlite.articles import ArticleRepository
 from storage.sqlite.db import Database, _migrations
@@ -183,3 +183,18 @@ async def test_previews_map_messages_to_drafts(stores: Stores) -> None:
     await repo.remember_preview(5, 10, article.id)
     assert await repo.article_for_preview(5, 10) == article.id
     assert await repo.article_for_preview(5, 11) is None
+
+
+async def test_a_bad_vote_does_not_spoil_the_others_in_its_batch(stores: Stores) -> None:
+    poll = await stores.polls.create_standalone(PollSpec("Вопрос?", ("А", "Б")), created_by=1)
+    await stores.polls.mark_posted(poll.id, "-100", 7)
+    calls = [stores.polls.vote(poll.id, 10 + i, i % 2, 7) for i in range(10)]
+    calls.insert(5, stores.polls.vote(poll.id, 2**70, 0, 7))  # out of the id column's range
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    failed = [r for r in results if isinstance(r, BaseException)]
+    assert len(failed) == 1
+    outcomes = [r.outcome for r in results if not isinstance(r, BaseException)]
+    assert outcomes == [VoteOutcome.RECORDED] * 10
+    stored = await stores.polls.get(poll.id)
+    assert stored is not None and stored.counts == (5, 5)
+    assert stored.counts_version == 10  # one bump per recorded vote: the refresher's cue
