@@ -238,8 +238,8 @@ class FakeBotAPI(TelegramMethods):
 
     # -- webhook delivery -----------------------------------------------------------------
 
-    def push_update(self, update: dict[str, Any]) -> int:
-        update_id = super().push_update(update)
+    def push_update(self, update: dict[str, Any], *, checked: bool = False) -> int:
+        update_id = super().push_update(update, checked=checked)
         if self.webhook_url:
             self._start_delivery(update_id)
         return update_id

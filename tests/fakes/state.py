@@ -458,9 +458,15 @@ class BotState:
 
     # -- updates --------------------------------------------------------------------------
 
-    def push_update(self, update: dict[str, Any]) -> int:
-        """Queue an update for getUpdates (assigning update_id) and wake long polls."""
-        Update.model_validate({**update, "update_id": 0})  # malformed: a bug in the test
+    def check_update(self, update: dict[str, Any]) -> None:
+        """A malformed update is a bug in the test."""
+        Update.model_validate({**update, "update_id": 0})
+
+    def push_update(self, update: dict[str, Any], *, checked: bool = False) -> int:
+        """Queue an update for getUpdates (assigning update_id) and wake long polls;
+        ``checked``: it already passed ``check_update``."""
+        if not checked:
+            self.check_update(update)
         update_id = next(self._update_ids)
         update = {**update, "update_id": update_id}
         self.updates.append(update)

@@ -183,7 +183,15 @@ class FakeUser:
         """A callback query with arbitrary (possibly forged or stale) data."""
         return self._callback(self.state.current(message), data)
 
-    def _callback(self, message: dict[str, Any], data: str) -> dict[str, Any]:
+    def prepares_click(self, message: dict[str, Any], data: str) -> dict[str, Any]:
+        """A press built and checked now, queued later by ``state.push_update(update,
+        checked=True)``: benchmarks build their presses before the clock runs, so that
+        building them (a deep copy and a validation each) does not compete with the bot."""
+        return self._callback(self.state.current(message), data, queue=False)
+
+    def _callback(
+        self, message: dict[str, Any], data: str, *, queue: bool = True
+    ) -> dict[str, Any]:
         query_id = self.state.new_callback_id()
         query = {
             "id": query_id,
@@ -194,6 +202,9 @@ class FakeUser:
         }
         self.state.callback_queries[query_id] = query
         update = {"callback_query": query}
+        if not queue:
+            self.state.check_update(update)
+            return update
         update_id = self.state.push_update(update)
         return {**update, "update_id": update_id}
 
