@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import random
 import sys
 import tempfile
@@ -46,6 +45,7 @@ from bench.harness import (
     OPTIONS,
     answering_router,
     floor_poll_post,
+    history_frozen,
     offer_at_pace,
     percentile,
     running_bot,
@@ -169,15 +169,14 @@ async def run_phase(
         pushed_at.append(loop.time())
 
     answered_before = len(server.callback_answers)
-    gc.collect()
-    gc.freeze()
-    await offer_at_pace(count, rate, push, loop.time)
-    last_push = loop.time()
-    # A cheap test: it runs after every request the fake receives.
-    await server.wait_for(
-        lambda: len(server.callback_answers) - answered_before >= count,
-        timeout=max(60.0, 3 * seconds),
-    )
+    async with history_frozen():
+        await offer_at_pace(count, rate, push, loop.time)
+        last_push = loop.time()
+        # A cheap test: it runs after every request the fake receives.
+        await server.wait_for(
+            lambda: len(server.callback_answers) - answered_before >= count,
+            timeout=max(60.0, 3 * seconds),
+        )
     times = answer_times(server)
     answered = [times.get(i, float("nan")) for i in ids]
     phase = Phase(name, count, rate, push_times=pushed_at, answer_times=answered)
@@ -192,13 +191,12 @@ async def capacity(server: FakeBotAPI, presser: Presser, presses: int) -> float:
     answered_before = len(server.callback_answers)
     for press in presser.prepare(presses):
         presser.release(press)
-    gc.collect()
-    gc.freeze()
-    started = loop.time()
-    await server.wait_for(
-        lambda: len(server.callback_answers) - answered_before >= presses, timeout=120
-    )
-    return presses / (loop.time() - started)
+    async with history_frozen():
+        started = loop.time()
+        await server.wait_for(
+            lambda: len(server.callback_answers) - answered_before >= presses, timeout=120
+        )
+        return presses / (loop.time() - started)
 
 
 async def floor_runs(server: FakeBotAPI, config: Config) -> tuple[float, list[Phase]]:

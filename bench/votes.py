@@ -35,9 +35,10 @@ press.  If they do not, the benchmark says "votes exact: no" and exits with stat
 Caveats: the fake server runs in the same process and event loop, so its CPU time (about
 a third of the floor's) is in both measurements, which makes the ratio kinder to the bot
 than a ratio of the bots' own costs would be.  The fake records every request, so the
-heap grows round by round; the cyclic garbage collector's view of it is frozen before
-each timed section, otherwise later rounds pay for earlier ones (it used to inflate the
-floor about 1.6× here).  On a shared machine the rounds are noisy: read the medians.
+heap grows round by round and press by press; the cyclic garbage collector's view of it
+is frozen before each timed section and every half second during it
+(``bench.harness.history_frozen``), otherwise later presses pay for earlier ones (it used
+to inflate the floor about 1.6× here).  On a shared machine the rounds are noisy: read the medians.
 
 Run ``python -m bench.votes`` (``make bench``); ``--quick`` for a smoke run.
 """
@@ -46,7 +47,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import random
 import statistics
 import sys
@@ -61,7 +61,7 @@ from typing import Any
 from aiogram import Dispatcher, Router
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
 
-from bench.harness import running_bot
+from bench.harness import history_frozen, running_bot
 from storage.sqlite.db import Database
 from storage.sqlite.polls import PollRepository
 from tests.e2e.harness import (
@@ -162,15 +162,13 @@ async def press_all(
         users[reader].clicks_data(post, data[option])["callback_query"]["id"]
         for reader, option in workload.presses
     ]
-    # The fake keeps every request of earlier rounds; freezing them out of the cyclic
-    # collector keeps later rounds from paying for the history of earlier ones.
-    gc.collect()
-    gc.freeze()
-    started = time.perf_counter()
-    await server.wait_for(
-        lambda: len(server.callback_answers) - answered_before >= total, timeout=timeout
-    )
-    return time.perf_counter() - started, ids
+    # The fake keeps every request it gets: see bench.harness.history_frozen.
+    async with history_frozen():
+        started = time.perf_counter()
+        await server.wait_for(
+            lambda: len(server.callback_answers) - answered_before >= total, timeout=timeout
+        )
+        return time.perf_counter() - started, ids
 
 
 def drop_leftover_updates(server: FakeBotAPI) -> None:

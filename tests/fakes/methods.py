@@ -553,22 +553,29 @@ class TelegramMethods(BotState):
         if offset is not None and offset < 0:
             self.updates = self.updates[offset:]
         elif offset:
-            self.updates = [u for u in self.updates if u["update_id"] >= offset]
+            # The queue is in update_id order: confirm its head (a backlog of thousands
+            # must not cost every poll a pass over all of them).
+            confirmed = 0
+            while confirmed < len(self.updates) and self.updates[confirmed]["update_id"] < offset:
+                confirmed += 1
+            del self.updates[:confirmed]
         allowed = set(self.allowed_updates or DEFAULT_UPDATES)
         batch: list[dict[str, Any]] = []
-        for update in list(self.updates):
+        position = 0
+        while position < len(self.updates) and len(batch) < limit:
+            update = self.updates[position]
             kind = next(k for k in update if k != "update_id")
-            if kind not in allowed:
-                self.updates.remove(update)
-                if update["update_id"] in self.undelivered:
-                    self.undelivered.discard(update["update_id"])
-                    self.warnings.append(
-                        f"update {update['update_id']} ({kind}) dropped: the bot's "
-                        f"allowed_updates {sorted(allowed)} do not include it"
-                    )
-                continue
-            if len(batch) < limit:
+            if kind in allowed:
                 batch.append(update)
+                position += 1
+                continue
+            del self.updates[position]
+            if update["update_id"] in self.undelivered:
+                self.undelivered.discard(update["update_id"])
+                self.warnings.append(
+                    f"update {update['update_id']} ({kind}) dropped: the bot's "
+                    f"allowed_updates {sorted(allowed)} do not include it"
+                )
         for update in batch:
             self.undelivered.discard(update["update_id"])
         return copy.deepcopy(batch)
