@@ -26,11 +26,12 @@ rounds (floor, bot, floor, bot, …) so that drifts of the machine hit both alik
   from the committed counts, and coalesces live counts into a few channel edits.
 
 The ratio bot time / floor time is the bot's own cost per press in units of the
-framework's.  The aim from the issue: within 1.5× of the floor, with every vote
-durable.  "Durable" is checked, not assumed: right after the last answer — before the
-bot is stopped, so no shutdown flush can help — a second SQLite connection opens the
-database file and the stored counts must equal, option by option, each reader's last
-press.  If they do not, the benchmark says "votes exact: no" and exits with status 1.
+framework's; its inverse is the bot's capacity as a share of the floor's.  The aim from
+issue 9: at least 0.85 of the floor's clicks per second, with every vote durable.
+"Durable" is checked, not assumed: right after the last answer — before the bot is
+stopped, so no shutdown flush can help — a second SQLite connection opens the database
+file and the stored counts must equal, option by option, each reader's last press.  If
+they do not, the benchmark says "votes exact: no" and exits with status 1.
 
 Caveats: the fake server runs in the same process and event loop, so its CPU time (about
 a third of the floor's) is in both measurements, which makes the ratio kinder to the bot
@@ -77,7 +78,7 @@ from tests.fakes.botapi_server import FakeBotAPI
 OPTIONS = ("A", "B", "C")
 POLL_COMMAND = "/poll Question?\n" + "\n".join(OPTIONS)
 FIRST_READER_ID = 100_000
-AIM = 1.5
+AIM = 0.85  # the bot's clicks per second as a share of the floor's (issue 9)
 SEED = 2026
 
 # Which toasts count as a vote answer (the bot's texts; see bot/texts.py).
@@ -314,7 +315,9 @@ def report(
     print(f"floor (bare aiogram): {floor_s:.3f} s median, {rate(config.presses, floor_s)}")
     print(f"bot (newsroom):       {bot_s:.3f} s median, {rate(config.presses, bot_s)}")
     print(f"ratio bot/floor time: {ratio:.2f}×")
-    print(f"aim: ≤ {AIM}× — {'met' if ratio <= AIM else 'not met'}")
+    share = floor_s / bot_s
+    print(f"capacity, bot/floor clicks per second: {share:.2f}")
+    print(f"aim: ≥ {AIM} — {'met' if share >= AIM else 'not met'}")
     print(f"channel edits by the bot: {edits:g} for {config.presses} clicks (median per round)")
     expected = dict(zip(OPTIONS, workload.expected, strict=True))
     print(f"votes exact: {'yes' if exact else 'no'} (expected {expected})")
