@@ -33,13 +33,17 @@ stopped, so no shutdown flush can help — a second SQLite connection opens the 
 file and the stored counts must equal, option by option, each reader's last press.  If
 they do not, the benchmark says "votes exact: no" and exits with status 1.
 
-Caveats: the fake server runs in the same process and event loop, so its CPU time (about
-a third of the floor's) is in both measurements, which makes the ratio kinder to the bot
-than a ratio of the bots' own costs would be.  The fake records every request, so the
-heap grows round by round and press by press; the cyclic garbage collector's view of it
-is frozen before each timed section and every half second during it
-(``bench.harness.history_frozen``), otherwise later presses pay for earlier ones (it used
-to inflate the floor about 1.6× here).  On a shared machine the rounds are noisy: read the medians.
+Caveats: the bot carries a fix that the bare floor lacks: it keeps aiogram's response
+models alive (``bot/telegram/responses.py``), which the floor rebuilds after collections.
+Given the same fix, the floor ran about 6% faster here, so against such a floor the share
+is about 0.05 lower.  The fake server runs in the same process and event loop, so its
+CPU time (about a third of the floor's) is in both measurements, which makes the ratio
+kinder to the bot than a ratio of the bots' own costs would be.  The fake records every
+request, so the heap grows round by round and press by press; the cyclic garbage
+collector's view of it is frozen before each timed section and every half second during
+it (``bench.harness.history_frozen``), otherwise later presses pay for earlier ones (it
+used to inflate the floor about 1.6× here).  On a shared machine the rounds are noisy:
+read the medians.
 
 Run ``python -m bench.votes`` (``make bench``); ``--quick`` for a smoke run.
 """

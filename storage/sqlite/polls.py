@@ -51,7 +51,8 @@ def _apply_batch(conn: sqlite3.Connection, batch: list[VoteArgs]) -> list[VoteRo
     """A batch of votes, inside an open transaction, on the database thread.
 
     The presses are applied in order, then each poll's row and counts are read once: every
-    vote of the batch is answered from the counts the batch commits.  One bad vote (an
+    vote of the batch is answered from the counts the batch commits (a reader who pressed
+    twice within one batch sees their second choice counted in both toasts).  One bad vote (an
     id out of SQLite's range) spoils no other: the batch is then applied again with a
     savepoint per vote.
     """
@@ -61,6 +62,8 @@ def _apply_batch(conn: sqlite3.Connection, batch: list[VoteArgs]) -> list[VoteRo
     try:
         outcomes = [_upsert(conn, args, now) for args in batch]
     except _VOTE_ERRORS:
+        if not conn.in_transaction:
+            raise  # SQLite rolled the whole transaction back (I/O, full disk): not one vote
         conn.execute("ROLLBACK TO votes")
         outcomes = [_isolated(conn, args, now) for args in batch]
     conn.execute("RELEASE votes")
@@ -92,6 +95,8 @@ def _isolated(conn: sqlite3.Connection, args: VoteArgs, now: str) -> bool | Exce
     try:
         result: bool | Exception = _upsert(conn, args, now)
     except _VOTE_ERRORS as exc:
+        if not conn.in_transaction:
+            raise
         conn.execute("ROLLBACK TO vote")
         result = exc
     conn.execute("RELEASE vote")

@@ -1,5 +1,6 @@
 """Storage: SQLite's migrations and pragmas; and, on both backends (the ``stores``
-fixture, tests/backends.py), the publishing state machine, reads, schedules, previews."""
+fixture, tests/backends.py), the publishing state machine, reads, schedules, previews,
+and a batch of votes that one bad vote cannot spoil."""
 
 from __future__ import annotations
 
