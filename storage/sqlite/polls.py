@@ -1,7 +1,8 @@
 """Reader polls: options, one current vote per reader, counts, what the post shows.
 
 Votes are committed in groups (``VoteBatcher``): the presses that gather while one
-``BEGIN IMMEDIATE … COMMIT`` runs on the database thread go into the next.  Each press
+``BEGIN IMMEDIATE … COMMIT`` is under way go into the next (a group takes about a
+millisecond; it runs by ``Database.run_brief_transaction``).  Each press
 is one UPSERT (guarded by the poll being open and under its own post, and the option
 existing); then, once per poll of the group, the version bump that tells the refresher
 the post is stale and the counts read back for the readers' toasts (kept per option by
@@ -107,8 +108,8 @@ class VoteBatcher(GroupCommit[VoteArgs, VoteRow]):
     """Group commit: votes that arrive while a commit is running go into the next one.
 
     Each vote is still committed before its caller is answered; under a burst, hundreds
-    of presses share one transaction and one hop to the database thread instead of
-    paying for their own.  Votes are applied in arrival order.
+    of presses share one transaction (and, when the writer is busy, one hop to its thread)
+    instead of paying for their own.  Votes are applied in arrival order.
     """
 
     def __init__(self, db: Database) -> None:
@@ -126,7 +127,7 @@ class VoteBatcher(GroupCommit[VoteArgs, VoteRow]):
                 return _apply_batch(conn, [args for args, _ in batch])
 
             try:
-                results = await self._db.run_transaction(work)
+                results = await self._db.run_brief_transaction(work)
             except BaseException as exc:  # the whole batch was rolled back: nobody counted
                 failure = exc if isinstance(exc, Exception) else asyncio.CancelledError()
                 for _, future in batch:

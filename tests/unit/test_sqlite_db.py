@@ -171,6 +171,45 @@ async def test_work_cancelled_before_its_turn_on_the_thread_never_runs(db: Datab
     assert await count(db) == 1
 
 
+async def test_a_brief_transaction_runs_on_the_loop_only_while_the_writer_is_idle(
+    db: Database,
+) -> None:
+    def insert(key: str) -> Callable[[sqlite3.Connection], int]:
+        def work(conn: sqlite3.Connection) -> int:
+            conn.execute(INSERT, (key,))
+            return threading.get_ident()
+
+        return work
+
+    loop_thread = threading.get_ident()
+    assert await db.run_brief_transaction(insert("idle")) == loop_thread
+    assert await count(db) == 1  # committed: a reader sees it
+
+    def fail(conn: sqlite3.Connection) -> None:
+        conn.execute(INSERT, ("rolled back",))
+        raise ValueError("no")
+
+    with pytest.raises(ValueError, match="no"):
+        await db.run_brief_transaction(fail)
+    assert await count(db) == 1
+
+    # The writer's thread still busy with a cancelled caller's work: no use of the
+    # connection beside it; the brief transaction waits its turn on that thread.
+    gate = Gate()
+    await gate.install(db)
+    blocker = asyncio.create_task(db.run_transaction(lambda c: c.execute("SELECT gate()")))
+    await gate.wait_entered()
+    blocker.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await blocker
+    brief = asyncio.create_task(db.run_brief_transaction(insert("busy")))
+    await asyncio.sleep(0)
+    assert not brief.done()
+    gate.opened.set()
+    assert await brief != loop_thread
+    assert await count(db) == 2
+
+
 async def test_close_waits_for_the_transaction_in_flight(tmp_path: Path) -> None:
     db = await Database.open(tmp_path / "news.sqlite3")
     gate = Gate()
