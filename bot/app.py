@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import entry_points
 
@@ -31,6 +31,7 @@ from bot.articles.reading import FullTextForm, Reading
 from bot.articles.revisions import Revisions
 from bot.articles.scheduling import Scheduler
 from bot.articles.withdrawal import Withdrawal
+from bot.collector import Collector
 from bot.desk.editors import Editors
 from bot.desk.history import ActionLog
 from bot.desk.stats import Stats
@@ -98,6 +99,7 @@ class App:
     redis: Redis | None = None
     # Webhook mode: ids of handled updates (in Redis when REDIS_URL is set).
     ledger: UpdateLedger | None = None
+    collector: Collector = field(default_factory=Collector)
 
 
 def create_bot(
@@ -298,6 +300,7 @@ def interrupted_before(settings: Settings) -> datetime:
 
 
 async def on_startup(app: App) -> None:
+    app.collector.tune()
     me = await app.bot.me()
     logger.info("Bot @%s started; channel %s", me.username, app.settings.channel_id)
     await app.editors.load()
@@ -328,6 +331,7 @@ async def on_shutdown(app: App) -> None:
     await app.dispatcher.drain(app.settings.shutdown_grace_seconds)
     logger.info("Shutting down: flushing %d pending poll refreshes", app.board.refresher.pending)
     await app.board.refresher.flush()
+    app.collector.restore()
 
 
 async def run(settings: Settings, *, handle_signals: bool = True) -> None:

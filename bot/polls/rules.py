@@ -5,6 +5,8 @@ Plain data in and out; the Telegram side (buttons, edits) is in bot/polls/board.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from aiogram.utils.formatting import Bold, Text, as_line
 
 from bot.errors import InputError
@@ -69,6 +71,7 @@ def spec_for_draft(text: str, content: ArticleContent) -> PollSpec:
     return spec
 
 
+@lru_cache(maxsize=256)  # a storm's presses answered from one commit share its counts
 def percentages(counts: tuple[int, ...]) -> tuple[int, ...]:
     """Whole percentages that add up to 100 (largest remainder), all 0 with no votes."""
     total = sum(counts)
