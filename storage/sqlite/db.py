@@ -143,8 +143,24 @@ def _commit(conn: sqlite3.Connection) -> None:
         raise
 
 
-def _whole_transaction(work: Work[T], conn: sqlite3.Connection) -> T:
-    conn.execute("BEGIN IMMEDIATE")
+def _begin_if_free(conn: sqlite3.Connection, busy_timeout_ms: int) -> bool:
+    """``BEGIN IMMEDIATE`` without waiting: False if another connection (another
+    ``Database`` or process on the file) holds the write lock now."""
+    conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if exc.sqlite_errorcode == sqlite3.SQLITE_BUSY:
+            return False
+        raise
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+    return True
+
+
+def _whole_transaction(work: Work[T], conn: sqlite3.Connection, *, begun: bool = False) -> T:
+    if not begun:
+        conn.execute("BEGIN IMMEDIATE")
     try:
         result = work(conn)
     except BaseException:
@@ -205,6 +221,7 @@ class _Connection:
         # connection until the next job is submitted.
         self._jobs = 0
         self._jobs_lock = threading.Lock()
+        self.busy_timeout_ms = 0
 
     @property
     def idle(self) -> bool:
@@ -230,6 +247,7 @@ class _Connection:
         return work(conn)
 
     async def connect(self, path: str, busy_timeout_ms: int, *, writer: bool) -> None:
+        self.busy_timeout_ms = busy_timeout_ms
         self._conn = await self._run(lambda: _connect(path, busy_timeout_ms, writer=writer))
 
     def call(self, work: Work[T]) -> asyncio.Future[T]:
@@ -419,8 +437,10 @@ class Database:
         automatic checkpoint: one fsync).  The connection is checked out of its pool, so
         nobody else uses it meanwhile."""
         async with self._writer.take() as conn:
-            if conn.idle:
-                return conn.run_here(lambda c: _whole_transaction(work, c))
+            # Never wait for another connection's write lock on the loop's thread: that
+            # connection may be served by this very loop.
+            if conn.idle and conn.run_here(lambda c: _begin_if_free(c, conn.busy_timeout_ms)):
+                return conn.run_here(lambda c: _whole_transaction(work, c, begun=True))
             return await conn.call(lambda c: _whole_transaction(work, c))
 
     async def execute(self, sql: str, params: Params = ()) -> int:

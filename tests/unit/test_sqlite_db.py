@@ -210,6 +210,38 @@ async def test_a_brief_transaction_runs_on_the_loop_only_while_the_writer_is_idl
     assert await count(db) == 2
 
 
+async def test_a_brief_transaction_never_waits_for_a_lock_on_the_loop(
+    db: Database, tmp_path: Path
+) -> None:
+    """Another ``Database`` on the file holds the write lock, served by this very loop:
+    waiting for it on the loop's thread would wait until ``busy_timeout`` runs out."""
+    other = await Database.open(tmp_path / "news.sqlite3")
+    try:
+        locked, release = asyncio.Event(), asyncio.Event()
+
+        async def hold_the_lock() -> None:
+            async with other.transaction() as tx:
+                await tx.execute(INSERT, ("other",))
+                locked.set()
+                await release.wait()
+
+        def insert(conn: sqlite3.Connection) -> int:
+            conn.execute(INSERT, ("brief",))
+            return threading.get_ident()
+
+        holder = asyncio.create_task(hold_the_lock())
+        await locked.wait()
+        brief = asyncio.create_task(db.run_brief_transaction(insert))
+        await asyncio.sleep(0.05)  # the loop runs on: the brief one waits on its thread
+        assert not brief.done()
+        release.set()
+        await holder
+        assert await brief != threading.get_ident()
+        assert await count(db) == 2
+    finally:
+        await other.close()
+
+
 async def test_close_waits_for_the_transaction_in_flight(tmp_path: Path) -> None:
     db = await Database.open(tmp_path / "news.sqlite3")
     gate = Gate()
