@@ -14,6 +14,9 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections import Counter
+from collections.abc import Callable
+from functools import partial
+from typing import TypeVar
 
 from bot.models import ArticleStatus, Poll, PollSpec, VoteOutcome, VoteResult
 from bot.repositories import POLL_ATTACHABLE
@@ -40,6 +43,7 @@ _VOTE_SQL = """
 VoteArgs = tuple[int, int, int, int]
 VoteRow = tuple[bool, sqlite3.Row | None, tuple[int, ...]]  # changed, poll row, counts
 _VOTE_ERRORS = (sqlite3.Error, OverflowError, ValueError)
+T = TypeVar("T")
 
 
 def _upsert(conn: sqlite3.Connection, args: VoteArgs, now: str) -> bool:
@@ -48,26 +52,37 @@ def _upsert(conn: sqlite3.Connection, args: VoteArgs, now: str) -> bool:
     return bool(conn.execute(_VOTE_SQL, params).rowcount)
 
 
+def _savepoint(conn: sqlite3.Connection, name: str, apply: Callable[[], T]) -> T | Exception:
+    """``apply()`` under a savepoint: undone and returned if it fails with a vote's error.
+    An error that ended the whole transaction (I/O, a full disk) is raised as itself."""
+    conn.execute(f"SAVEPOINT {name}")
+    try:
+        result: T | Exception = apply()
+    except _VOTE_ERRORS as exc:
+        if not conn.in_transaction:
+            raise
+        conn.execute(f"ROLLBACK TO {name}")
+        result = exc
+    conn.execute(f"RELEASE {name}")
+    return result
+
+
 def _apply_batch(conn: sqlite3.Connection, batch: list[VoteArgs]) -> list[VoteRow | Exception]:
-    """A batch of votes, inside an open transaction, on the database thread.
+    """A batch of votes, inside the writer's open transaction.
 
     The presses are applied in order, then each poll's row and counts are read once: every
     vote of the batch is answered from the counts the batch commits (a reader who pressed
-    twice within one batch sees their second choice counted in both toasts).  One bad vote (an
-    id out of SQLite's range) spoils no other: the batch is then applied again with a
+    twice within one batch sees their second choice counted in both toasts).  One bad vote
+    (an id out of SQLite's range) spoils no other: the batch is then applied again with a
     savepoint per vote.
     """
     now = iso_utc()
-    outcomes: list[bool | Exception]
-    conn.execute("SAVEPOINT votes")
-    try:
-        outcomes = [_upsert(conn, args, now) for args in batch]
-    except _VOTE_ERRORS:
-        if not conn.in_transaction:
-            raise  # SQLite rolled the whole transaction back (I/O, full disk): not one vote
-        conn.execute("ROLLBACK TO votes")
-        outcomes = [_isolated(conn, args, now) for args in batch]
-    conn.execute("RELEASE votes")
+    together = _savepoint(conn, "votes", lambda: [_upsert(conn, args, now) for args in batch])
+    outcomes: list[bool] | list[bool | Exception] = (
+        [_savepoint(conn, "vote", partial(_upsert, conn, args, now)) for args in batch]
+        if isinstance(together, Exception)
+        else together
+    )
     changed = Counter(
         args[0] for args, outcome in zip(batch, outcomes, strict=True) if outcome is True
     )
@@ -89,19 +104,6 @@ def _apply_batch(conn: sqlite3.Connection, batch: list[VoteArgs]) -> list[VoteRo
         outcome if isinstance(outcome, Exception) else (outcome, *polls[args[0]])
         for args, outcome in zip(batch, outcomes, strict=True)
     ]
-
-
-def _isolated(conn: sqlite3.Connection, args: VoteArgs, now: str) -> bool | Exception:
-    conn.execute("SAVEPOINT vote")
-    try:
-        result: bool | Exception = _upsert(conn, args, now)
-    except _VOTE_ERRORS as exc:
-        if not conn.in_transaction:
-            raise
-        conn.execute("ROLLBACK TO vote")
-        result = exc
-    conn.execute("RELEASE vote")
-    return result
 
 
 class VoteBatcher(GroupCommit[VoteArgs, VoteRow]):
