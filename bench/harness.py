@@ -14,7 +14,7 @@ from typing import Any
 from aiogram import Bot, Dispatcher, Router
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.app import App, create_app
+from bot.app import App, create_app, start_polling
 from bot.settings import Settings
 from tests.e2e.harness import CHANNEL_ID, Newsroom
 from tests.fakes.botapi_server import FakeBotAPI
@@ -26,20 +26,12 @@ OPTIONS = ("A", "B", "C")
 async def running_bot(
     server: FakeBotAPI, tmp: Path, **overrides: Any
 ) -> AsyncIterator[tuple[App, Settings]]:
-    """The newsroom bot, polling with ``tasks_concurrency_limit=settings.update_concurrency``
-    (the wiring ``bot.app.run`` is to get); the e2e harness's test settings otherwise."""
+    """The newsroom bot, polling as ``bot.app.run`` does (``bot.app.start_polling``); the
+    e2e harness's test settings otherwise."""
     settings = Newsroom(server, tmp, **overrides).settings
     app = await create_app(settings)
     polls_before = len(server.calls("getUpdates"))
-    task = asyncio.create_task(
-        app.dispatcher.start_polling(
-            app.bot,
-            handle_signals=False,
-            polling_timeout=1,
-            allowed_updates=app.dispatcher.resolve_used_update_types(),
-            tasks_concurrency_limit=settings.update_concurrency,
-        )
-    )
+    task = asyncio.create_task(start_polling(app, handle_signals=False, polling_timeout=1))
     try:
         await server.wait_for(
             lambda: len(server.calls("getUpdates")) > polls_before or task.done(), timeout=10

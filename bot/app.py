@@ -39,6 +39,7 @@ from bot.polls.board import PollBoard
 from bot.repositories import ArticleStore, PollStore, SearchIndex, UpdateLedger
 from bot.settings import Settings
 from bot.telegram.channel import Channel
+from bot.telegram.lanes import UpdateLanes
 from bot.telegram.language import UserTexts
 from bot.telegram.menu import CommandMenu
 from bot.telegram.notices import Notifier
@@ -231,6 +232,7 @@ async def create_app(settings: Settings) -> App:
         on_removed=lambda user_id: menu.revoke(bot, user_id),
     )
     dispatcher.update.outer_middleware(UserTexts(settings.language))
+    dispatcher.update.outer_middleware(UpdateLanes(editors.known, settings.update_concurrency))
     dispatcher.message.outer_middleware(menu)
     dispatcher.include_routers(*load_routers())
     dispatcher.workflow_data.update(
@@ -334,18 +336,27 @@ async def on_shutdown(app: App) -> None:
     app.collector.restore()
 
 
+async def start_polling(
+    app: App, *, handle_signals: bool = True, polling_timeout: int = 10
+) -> None:
+    """Long polling, bounded: past ``updates_in_hand`` unfinished updates it stops
+    fetching; the lanes (bot/telegram/lanes.py) decide which of them run."""
+    await app.dispatcher.start_polling(
+        app.bot,
+        handle_signals=handle_signals,
+        polling_timeout=polling_timeout,
+        allowed_updates=app.dispatcher.resolve_used_update_types(),
+        tasks_concurrency_limit=app.settings.updates_in_hand,
+    )
+
+
 async def run(settings: Settings, *, handle_signals: bool = True) -> None:
     app = await create_app(settings)
     try:
         if settings.webhook_url:
             await run_webhook(app, handle_signals=handle_signals)
             return
-        await app.dispatcher.start_polling(
-            app.bot,
-            handle_signals=handle_signals,
-            allowed_updates=app.dispatcher.resolve_used_update_types(),
-            tasks_concurrency_limit=settings.update_concurrency,
-        )
+        await start_polling(app, handle_signals=handle_signals)
     finally:
         # aiogram closes its HTTP session only after a successful start-up.
         await app.bot.session.close()
@@ -369,7 +380,7 @@ def webhook_handler(app: App) -> WebhookHandler:
         app.bot,
         secret_token=app.settings.webhook_secret.get_secret_value(),
         ledger=app.ledger,
-        concurrency=app.settings.update_concurrency,
+        concurrency=app.settings.updates_in_hand,
     )
 
 

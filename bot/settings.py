@@ -94,12 +94,16 @@ class Settings(BaseSettings):
     rate_chat_per_second: float = Field(default=1.0, gt=0)
     rate_group_per_minute: float = Field(default=20.0, gt=0)
     request_retries: int = Field(default=5, ge=0, le=20)
-    # Updates handled at once by the polling loop (``start_polling(tasks_concurrency_limit=)``).
-    # Under a storm of presses aiogram otherwise starts every fetched update at once and
-    # the oldest press waits for the whole backlog; a bound keeps answers in arrival order.
+    # Readers' updates handled at once (bot/telegram/lanes.py).  Under a storm of presses
+    # aiogram otherwise starts every fetched update at once and the oldest press waits for
+    # the whole backlog; a bound keeps answers in arrival order.
     # Measured (bench/latency.py, presses at half the floor's capacity): p95 0.12 s with 32,
     # 0.73 s with 64, 2.4 s with 256 — handlers in flight only contend with each other.
     update_concurrency: int = Field(default=32, ge=1, le=1000)
+    # Updates taken in beyond those running, waiting for a slot in arrival order
+    # (bot/telegram/lanes.py): an editor's update among them runs at once, in the desk's
+    # own line, instead of after every reader's.  Polling stops fetching past the sum.
+    update_backlog: int = Field(default=256, ge=0, le=10_000)
     request_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     database_busy_timeout_ms: int = Field(default=5000, ge=0, le=600_000)
     # How long shutdown waits for the updates in hand before cancelling them; at least
@@ -241,6 +245,11 @@ class Settings(BaseSettings):
         if match is None:
             raise ValueError("must be a time of day as HH:MM, e.g. 21:00")
         return time(int(match[1]), int(match[2]))
+
+    @property
+    def updates_in_hand(self) -> int:
+        """How many updates polling (or the webhook) takes in before it waits."""
+        return self.update_concurrency + self.update_backlog
 
     @property
     def tz(self) -> ZoneInfo:

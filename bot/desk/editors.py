@@ -94,6 +94,11 @@ class Editors:
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.admin_ids
 
+    def known(self, user_id: int) -> bool:
+        """An editor as last loaded, without a query: for choices that may lag a change by
+        ``max_age`` (the desk's line for updates), never for rights."""
+        return user_id in self._fixed or user_id in self._stored
+
     async def is_editor(self, user_id: int) -> bool:
         if user_id in self._fixed:
             return True

@@ -102,7 +102,8 @@ class WebhookHandler(SimpleRequestHandler):
         self.ledger = ledger
         self.ready = False  # start-up work done
         self.stopping = False
-        # Like polling's tasks_concurrency_limit: a burst waits here, in order.
+        # Like polling's tasks_concurrency_limit: a burst waits here, in order, and the
+        # lanes (bot/telegram/lanes.py) decide which of those taken in run.
         self._slots = asyncio.Semaphore(concurrency)
         self.handled = 0
         self.duplicates = 0

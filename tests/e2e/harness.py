@@ -8,7 +8,7 @@ import contextlib
 from pathlib import Path
 from typing import Any
 
-from bot.app import App, create_app
+from bot.app import App, create_app, start_polling
 from bot.models import Article, Poll
 from bot.settings import Settings
 from storage.sqlite.articles import ArticleRepository
@@ -97,12 +97,7 @@ class Newsroom:
         polls_before = len(self.server.calls("getUpdates"))
         self.app = await create_app(self.settings)
         self._task = asyncio.create_task(
-            self.app.dispatcher.start_polling(
-                self.app.bot,
-                handle_signals=False,
-                polling_timeout=1,
-                allowed_updates=self.app.dispatcher.resolve_used_update_types(),
-            )
+            start_polling(self.app, handle_signals=False, polling_timeout=1)
         )
         await self.server.wait_for(
             lambda: (

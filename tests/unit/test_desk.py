@@ -113,6 +113,23 @@ async def test_another_instances_change_is_seen_after_max_age_with_one_query() -
     assert not await here.is_editor(60)
 
 
+async def test_known_answers_from_the_last_load_without_a_query() -> None:
+    """What the desk's line for updates asks (bot/telegram/lanes.py): never waits."""
+    desk = MemoryDesk()
+    clock = Clock()
+    here = Editors(desk, frozenset({1}), frozenset({2}), max_age=5.0, clock=clock)
+    there = Editors(desk, frozenset({1}), frozenset({2}), max_age=5.0, clock=clock)
+    await here.load()
+    await there.add(60, 2)
+    queries = desk.id_queries
+    clock.now += 60.0
+    assert here.known(1) and here.known(2)  # settings editor, admin
+    assert not here.known(60)  # added elsewhere, not reloaded here yet
+    assert desk.id_queries == queries
+    assert await here.is_editor(60)  # a rights check reloads ...
+    assert here.known(60)  # ... and the line follows
+
+
 # --- the history the services record ------------------------------------------------------
 
 

@@ -1,4 +1,5 @@
-"""UPDATE_CONCURRENCY: how many updates polling handles at once."""
+"""UPDATE_CONCURRENCY: how many updates run at once; UPDATE_BACKLOG: how many more are
+taken in, waiting their turn (an editor's among them runs at once)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ REQUIRED = {"bot_token": TOKEN, "channel_id": "@news_channel", "_env_file": None
 @pytest.fixture(autouse=True)
 def no_env_value(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("UPDATE_CONCURRENCY", raising=False)
+    monkeypatch.delenv("UPDATE_BACKLOG", raising=False)
 
 
 def test_a_bounded_default() -> None:
@@ -33,3 +35,19 @@ def test_nonsense_names_the_setting(monkeypatch: pytest.MonkeyPatch, value: str)
         load_settings(**REQUIRED)
     assert str(info.value).startswith("UPDATE_CONCURRENCY is invalid")
     assert TOKEN not in str(info.value)
+
+
+def test_polling_takes_in_the_running_and_the_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("UPDATE_CONCURRENCY", "8")
+    monkeypatch.setenv("UPDATE_BACKLOG", "0")
+    assert load_settings(**REQUIRED).updates_in_hand == 8
+    monkeypatch.setenv("UPDATE_BACKLOG", "100")
+    assert load_settings(**REQUIRED).updates_in_hand == 108
+
+
+@pytest.mark.parametrize("value", ["-1", "lots", "100001"])
+def test_nonsense_backlog_names_the_setting(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("UPDATE_BACKLOG", value)
+    with pytest.raises(SettingsError) as info:
+        load_settings(**REQUIRED)
+    assert str(info.value).startswith("UPDATE_BACKLOG is invalid")

@@ -1,0 +1,86 @@
+"""The desk's own line: an editor's command does not wait behind readers' updates, and the
+readers' updates still run oldest first (bot/telegram/lanes.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.e2e.harness import Newsroom, exchange
+from tests.e2e.test_articles import import_seed
+from tests.fakes.botapi_server import FakeBotAPI
+from tests.fakes.users import FakeUser
+
+READERS = 8
+
+
+def first_send_index(telegram: FakeBotAPI, chat_id: int, after: int) -> int:
+    return next(
+        i
+        for i, r in enumerate(telegram.requests)
+        if i >= after and r.method == "sendMessage" and r.params.get("chat_id") == chat_id
+    )
+
+
+async def test_editor_command_overtakes_a_queue_of_readers(
+    telegram: FakeBotAPI, tmp_path: Path, editor: FakeUser, seed_text: str
+) -> None:
+    # One reader's update at a time, five messages a second: eight readers who open the
+    # full text take over a second to serve, one after another.
+    room = Newsroom(telegram, tmp_path, update_concurrency=1, rate_global_per_second=5.0)
+    await room.start()
+    try:
+        draft_id = await import_seed(telegram, editor, seed_text)
+        assert "Опубликовано" in await exchange(telegram, editor, f"/publish {draft_id}")
+        readers = [telegram.user(7000 + i, f"Reader {i}") for i in range(READERS)]
+        await telegram.wait_idle(quiet=0.1)
+        before = len(telegram.requests)
+        for reader in readers:
+            reader.sends(f"/start a{draft_id}")
+        answered = len(editor.received())
+        editor.sends("/drafts")  # arrives after every reader's update
+
+        await telegram.wait_for(
+            lambda: all(r.received() for r in readers) and len(editor.received()) > answered,
+            timeout=30,
+        )
+        firsts = [first_send_index(telegram, r.id, before) for r in readers]
+        answer = first_send_index(telegram, editor.id, before)
+        # Readers are served in the order they came (the readers' line is first come,
+        # first served) ...
+        assert firsts == sorted(firsts)
+        # ... and the editor's answer, though last to arrive, is not last to leave: it
+        # does not wait for the readers' line (without the desk's line it came after all).
+        assert answer < firsts[-1], (answer, firsts)
+    finally:
+        await room.stop()
+
+
+async def test_no_backlog_keeps_the_editor_in_arrival_order(
+    telegram: FakeBotAPI, tmp_path: Path, editor: FakeUser, seed_text: str
+) -> None:
+    """UPDATE_BACKLOG=0: polling takes in only what runs, so the editor's update is not
+    even fetched before the readers' are done (the same scenario, the setting's effect)."""
+    room = Newsroom(
+        telegram, tmp_path, update_concurrency=1, update_backlog=0, rate_global_per_second=5.0
+    )
+    await room.start()
+    try:
+        draft_id = await import_seed(telegram, editor, seed_text)
+        assert "Опубликовано" in await exchange(telegram, editor, f"/publish {draft_id}")
+        readers = [telegram.user(7000 + i, f"Reader {i}") for i in range(READERS)]
+        await telegram.wait_idle(quiet=0.1)
+        before = len(telegram.requests)
+        for reader in readers:
+            reader.sends(f"/start a{draft_id}")
+        answered = len(editor.received())
+        editor.sends("/drafts")
+
+        await telegram.wait_for(
+            lambda: all(r.received() for r in readers) and len(editor.received()) > answered,
+            timeout=30,
+        )
+        firsts = [first_send_index(telegram, r.id, before) for r in readers]
+        assert firsts == sorted(firsts)
+        assert first_send_index(telegram, editor.id, before) > firsts[-1]
+    finally:
+        await room.stop()
