@@ -35,6 +35,7 @@ from bot.collector import Collector
 from bot.desk.editors import Editors
 from bot.desk.history import ActionLog
 from bot.desk.stats import Stats
+from bot.failures import Failure, FailureKind
 from bot.polls.board import PollBoard
 from bot.repositories import ArticleStore, PollStore, SearchIndex, UpdateLedger
 from bot.settings import Settings
@@ -314,7 +315,7 @@ async def on_startup(app: App) -> None:
         await app.notifier.cannot_post(problem)
     await app.board.resume()
     settled = await app.articles.settle_interrupted(
-        "interrupted by a restart", claimed_before=interrupted_before(app.settings)
+        Failure(FailureKind.RESTART).stored, claimed_before=interrupted_before(app.settings)
     )
     await app.notifier.interrupted_publications(settled)
     # Only after interrupted publications are settled: the scheduler publishes too.

@@ -9,6 +9,10 @@ them are plain text (escaping is the formatter's job, never the template's).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.failures import Failure
 
 # How dates and times of schedules and history are shown (and typed in /schedule).
 WHEN_FORMAT = "%Y-%m-%d %H:%M"
@@ -159,6 +163,18 @@ class Texts:
         "Укажите номер статьи и ссылку на пост: /markpublished 12 https://t.me/канал/345"
     )
     channel_cannot_post: str = "⚠️ Бот не может публиковать в канале {channel}: {reason}"
+    # {reason} above and below: why a send did not reach the channel (bot/failures.py).
+    failure_reasons: tuple[tuple[str, str], ...] = (
+        ("telegram", "Telegram ответил: «{detail}»"),
+        ("no_rights", "у бота нет прав в канале (Telegram: «{detail}»)"),
+        ("not_admin", "бот в канале не администратор с правом публикации (статус: {detail})"),
+        ("flood", "Telegram просит подождать {detail} с"),
+        ("no_answer", "Telegram не ответил ({detail})"),
+        ("prepare", "не удалось подготовить пост ({detail})"),
+        ("restart", "бот перезапустился во время публикации"),
+        ("not_recorded", "пост {detail} опубликован, но записан другой"),
+        ("error", "внутренняя ошибка бота ({detail})"),
+    )
 
     # --- editing ---
     edit_usage: str = (
@@ -441,6 +457,13 @@ class Texts:
     cmd_search: str = "поиск по статьям"
     cmd_top: str = "самое читаемое за неделю"
     cmd_digest: str = "превью вечернего дайджеста"
+
+    def failure(self, failure: Failure | None) -> str:
+        """Why, in this language; empty when there is no reason."""
+        if failure is None:
+            return ""
+        template = dict(self.failure_reasons).get(failure.kind, "{detail}")
+        return template.format(detail=failure.detail)
 
     def status_name(self, status: str) -> str:
         return dict(self.status_names).get(status, status)

@@ -146,6 +146,17 @@ EN = Texts(
         "/markpublished 12 https://t.me/channel/345"
     ),
     channel_cannot_post="⚠️ The bot cannot post in the channel {channel}: {reason}",
+    failure_reasons=(
+        ("telegram", "Telegram answered: “{detail}”"),
+        ("no_rights", "the bot has no rights in the channel (Telegram: “{detail}”)"),
+        ("not_admin", "the bot is not an administrator who can post there (status: {detail})"),
+        ("flood", "Telegram asks to wait {detail} s"),
+        ("no_answer", "Telegram did not answer ({detail})"),
+        ("prepare", "the post could not be prepared ({detail})"),
+        ("restart", "the bot restarted during the publication"),
+        ("not_recorded", "post {detail} went out, but another one is on record"),
+        ("error", "an internal error of the bot ({detail})"),
+    ),
     # --- editing ---
     edit_usage=(
         "The article's new text goes on the lines after the command: /edit 12\n<text>. "

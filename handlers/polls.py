@@ -50,7 +50,7 @@ def setup_editors() -> Router:
                 template,
                 id=poll_id,
                 link=result.link or "",
-                reason=result.reason or "",
+                reason=texts.failure(result.reason),
                 channel=settings.channel_id,
             )
         )

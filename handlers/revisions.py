@@ -83,5 +83,5 @@ async def _answer(
         EditOutcome.POST_NOT_UPDATED: texts.edit_post_not_updated,
     }[result.outcome]
     await message.answer(
-        plain(template, id=article_id, link=result.link or "", reason=result.reason or "")
+        plain(template, id=article_id, link=result.link or "", reason=texts.failure(result.reason))
     )

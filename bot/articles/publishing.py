@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from bot.articles.reports import report
 from bot.desk.history import NO_HISTORY, ActionLog
+from bot.failures import Failure, FailureKind, failure_of
 from bot.models import Article, ArticleStatus
 from bot.repositories import ArticleStore
 from bot.texts import Texts
@@ -31,17 +32,20 @@ logger = logging.getLogger(__name__)
 class ChannelRefused(Exception):
     """The channel certainly did not get the post (no rights, bad request, flood)."""
 
-    def __init__(self, reason: str, *, no_rights: bool = False) -> None:
-        super().__init__(reason)
+    def __init__(self, reason: Failure) -> None:
+        super().__init__(reason.stored)
         self.reason = reason
-        self.no_rights = no_rights
+
+    @property
+    def no_rights(self) -> bool:
+        return self.reason.kind is FailureKind.NO_RIGHTS
 
 
 class ChannelUncertain(Exception):
     """The send may or may not have reached the channel (timeout, 5xx, dropped link)."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
+    def __init__(self, reason: Failure) -> None:
+        super().__init__(reason.stored)
         self.reason = reason
 
 
@@ -81,7 +85,7 @@ class PublishResult:
     outcome: Outcome
     article: Article | None
     link: str | None = None
-    reason: str | None = None
+    reason: Failure | None = None
     no_rights: bool = False
     # False when this call did not claim the article (someone else had it, or it is
     # not publishable): the outcome then describes the article as it is.
@@ -185,16 +189,14 @@ class Publisher:
             sending = True
             message_id = await self._channel.send_prepared(prepared)
         except ChannelRefused as exc:
-            logger.warning("Article %s refused by the channel: %s", article_id, exc.reason)
-            failed = await self._articles.mark_failed(article_id, attempt, exc.reason)
+            logger.warning("Article %s refused by the channel: %s", article_id, exc)
+            failed = await self._articles.mark_failed(article_id, attempt, exc.reason.stored)
             return PublishResult(
                 Outcome.FAILED, failed or claimed, reason=exc.reason, no_rights=exc.no_rights
             )
         except ChannelUncertain as exc:
-            logger.error(
-                "Article %s: outcome of the channel send unknown: %s", article_id, exc.reason
-            )
-            uncertain = await self._articles.mark_uncertain(article_id, attempt, exc.reason)
+            logger.error("Article %s: outcome of the channel send unknown: %s", article_id, exc)
+            uncertain = await self._articles.mark_uncertain(article_id, attempt, exc.reason.stored)
             return PublishResult(Outcome.UNCERTAIN, uncertain or claimed, reason=exc.reason)
         except BaseException as exc:
             if not sending:
@@ -203,7 +205,12 @@ class Publisher:
                 await asyncio.shield(self._release(claimed, release_to, exc))
                 raise
             # Cancelled or crashed mid-send: we cannot know whether the post went out.
-            await asyncio.shield(self._articles.mark_uncertain(article_id, attempt, "interrupted"))
+            why = (
+                Failure(FailureKind.RESTART)
+                if isinstance(exc, asyncio.CancelledError)
+                else failure_of(exc)
+            )
+            await asyncio.shield(self._articles.mark_uncertain(article_id, attempt, why.stored))
             raise
         try:
             # This attempt's own post: recorded even if a restart check of another
@@ -224,7 +231,12 @@ class Publisher:
             with contextlib.suppress(Exception):
                 await asyncio.shield(
                     self._articles.mark_uncertain(
-                        article_id, attempt, f"posted as message {message_id}, not recorded"
+                        article_id,
+                        attempt,
+                        Failure(
+                            FailureKind.NOT_RECORDED,
+                            self._channel.post_link(message_id, self._channel_chat(claimed)),
+                        ).stored,
                     )
                 )
             raise
@@ -239,15 +251,19 @@ class Publisher:
             )
             link = self._channel.post_link(message_id, self._channel_chat(claimed))
             return PublishResult(
-                Outcome.UNCERTAIN, claimed, link, reason=f"{link}: not recorded", claimed=False
+                Outcome.UNCERTAIN,
+                claimed,
+                link,
+                reason=Failure(FailureKind.NOT_RECORDED, link),
+                claimed=False,
             )
         await self._published(published)
         return PublishResult(Outcome.PUBLISHED, published, self.link_for(published))
 
     async def _release(self, claimed: Article, to: ArticleStatus, exc: BaseException) -> None:
-        reason = f"{type(exc).__name__}: {exc}"[:300]
         if isinstance(exc, Exception):
             # A render failure: the editor sees why in /drafts.
+            reason = failure_of(exc).stored
             await self._articles.mark_failed(claimed.id, claimed.publish_attempt, reason)
             return
         await self._articles.release(claimed.id, claimed.publish_attempt, to)
@@ -274,9 +290,8 @@ class Publisher:
         if article.status is ArticleStatus.PUBLISHING:
             return PublishResult(Outcome.IN_PROGRESS, article, claimed=False)
         if article.status is ArticleStatus.UNCERTAIN:
-            return PublishResult(
-                Outcome.UNCERTAIN, article, reason=article.failure_reason, claimed=False
-            )
+            why = Failure.parse(article.failure_reason) if article.failure_reason else None
+            return PublishResult(Outcome.UNCERTAIN, article, reason=why, claimed=False)
         return PublishResult(Outcome.NOT_PUBLISHABLE, article, claimed=False)
 
 

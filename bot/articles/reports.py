@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from bot.failures import Failure
 from bot.models import Article
 from bot.text.html import plain
 from bot.texts import Texts
@@ -20,7 +21,7 @@ class Reported(Protocol):
     def link(self) -> str | None: ...
 
     @property
-    def reason(self) -> str | None: ...
+    def reason(self) -> Failure | None: ...
 
 
 def report(template: str, result: Reported, article_id: int, texts: Texts, **extra: str) -> str:
@@ -30,7 +31,7 @@ def report(template: str, result: Reported, article_id: int, texts: Texts, **ext
         template,
         id=article_id,
         link=result.link or "",
-        reason=result.reason or "",
+        reason=texts.failure(result.reason),
         status=status,
         **extra,
     )

@@ -16,6 +16,7 @@ from bot.articles.intake import clean_credit, parse_tags
 from bot.articles.parsing import parse_article
 from bot.desk.history import NO_HISTORY, ActionLog
 from bot.errors import InputError
+from bot.failures import Failure, failure_of
 from bot.models import Article, ArticleContent, ArticleStatus
 from bot.repositories import ArticleStore, Change
 from bot.text.cleaning import clean_line
@@ -45,7 +46,7 @@ class EditResult:
     outcome: EditOutcome
     article: Article | None
     link: str | None = None
-    reason: str | None = None
+    reason: Failure | None = None
 
 
 def merge_import(old: ArticleContent, new: ArticleContent) -> ArticleContent:
@@ -144,5 +145,5 @@ class Revisions:
                 await self._channel.edit_post(latest)
         except Exception as exc:
             logger.warning("Could not edit the post of article %s: %s", article_id, exc)
-            return EditResult(EditOutcome.POST_NOT_UPDATED, updated, link, str(exc))
+            return EditResult(EditOutcome.POST_NOT_UPDATED, updated, link, failure_of(exc))
         return EditResult(EditOutcome.POST_UPDATED, updated, link)

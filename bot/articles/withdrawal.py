@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from bot.articles.reports import report
+from bot.failures import Failure, failure_of
 from bot.models import Article, ArticleStatus
 from bot.repositories import ArticleStore
 from bot.telegram.limits import DELETE_WINDOW_HOURS
@@ -58,7 +59,7 @@ class WithdrawResult:
     outcome: WithdrawOutcome
     article: Article | None
     link: str | None = None
-    reason: str | None = None
+    reason: Failure | None = None
 
 
 class Withdrawal:
@@ -93,7 +94,7 @@ class Withdrawal:
         except Exception as exc:
             logger.warning("Article %s withdrawn, its post not changed: %s", article_id, exc)
             return WithdrawResult(
-                WithdrawOutcome.POST_UNCHANGED, withdrawn, link, reason=str(exc)[:300]
+                WithdrawOutcome.POST_UNCHANGED, withdrawn, link, reason=failure_of(exc)
             )
         return WithdrawResult(WithdrawOutcome.STUBBED, withdrawn, link)
 

@@ -24,6 +24,7 @@ from aiogram.types import Chat, InlineKeyboardMarkup, LinkPreviewOptions
 from aiogram.utils.formatting import Text
 
 from bot.desk.history import NO_HISTORY, ActionLog
+from bot.failures import Failure, failure_of
 from bot.models import Article, ArticleStatus, Poll, PollStatus, VoteOutcome
 from bot.polls.callbacks import vote_rows
 from bot.polls.refresher import Refresher, RefreshGate
@@ -60,7 +61,7 @@ class PollResult:
     poll: Poll | None = None
     article: Article | None = None
     link: str | None = None
-    reason: str | None = None
+    reason: Failure | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,12 +121,12 @@ class PollBoard:
             # records where), and the editor is asked to look.
             await self.polls.mark_uncertain(poll.id)
             return await self._record(
-                "poll", PollResult(PollOutcome.UNCERTAIN, poll, reason=exc.message)
+                "poll", PollResult(PollOutcome.UNCERTAIN, poll, reason=failure_of(exc))
             )
         except TelegramAPIError as exc:
             await self.polls.mark_failed(poll.id)
             return await self._record(
-                "poll", PollResult(PollOutcome.FAILED, poll, reason=exc.message)
+                "poll", PollResult(PollOutcome.FAILED, poll, reason=failure_of(exc))
             )
         posted = await self.polls.mark_posted(poll.id, self.channel.chat_id, message.message_id)
         return await self._record(

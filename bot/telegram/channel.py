@@ -19,7 +19,6 @@ from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramForbiddenError,
     TelegramNetworkError,
-    TelegramRetryAfter,
     TelegramServerError,
 )
 from aiogram.types import (
@@ -37,6 +36,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.articles.formatting import channel_post
 from bot.articles.publishing import ChannelRefused, ChannelUncertain
 from bot.articles.withdrawal import PostTooOld
+from bot.failures import Failure, FailureKind, failure_of
 from bot.models import Article, Headline
 from bot.polls.callbacks import vote_rows
 from bot.polls.rules import results_text
@@ -245,32 +245,24 @@ class Channel:
         try:
             return await self.render(article)
         except TelegramAPIError as exc:
-            raise ChannelRefused(f"could not prepare the post: {exc.message}") from exc
+            raise ChannelRefused(Failure(FailureKind.PREPARE, exc.message)) from exc
 
     async def send_prepared(self, prepared: RenderedPost) -> int:
         try:
             return await self.send_rendered(self.chat_ref, prepared)
-        except TelegramForbiddenError as exc:
-            raise ChannelRefused(exc.message, no_rights=True) from exc
-        except TelegramBadRequest as exc:
-            no_rights = any(
-                phrase in exc.message
-                for phrase in ("not enough rights", "need administrator rights", "chat not found")
-            )
-            raise ChannelRefused(exc.message, no_rights=no_rights) from exc
-        except TelegramRetryAfter as exc:
-            raise ChannelRefused(f"flood control: retry after {exc.retry_after} s") from exc
         except (TelegramServerError, TelegramNetworkError) as exc:
-            raise ChannelUncertain(exc.message) from exc
+            raise ChannelUncertain(failure_of(exc)) from exc
+        except TelegramAPIError as exc:  # refused: no rights, a bad request, flood control
+            raise ChannelRefused(failure_of(exc)) from exc
 
-    async def check_can_post(self) -> str | None:
-        """None when the bot can post in the channel, else what is wrong, in plain words."""
+    async def check_can_post(self) -> Failure | None:
+        """None when the bot can post in the channel, else what is wrong."""
         try:
             me = await self.bot.me()
             member = await self.bot.get_chat_member(self.chat_ref, me.id)
             chat = await self.bot.get_chat(self.chat_ref)
         except (TelegramBadRequest, TelegramForbiddenError) as exc:
-            return exc.message
+            return failure_of(exc)
         except (TelegramServerError, TelegramNetworkError) as exc:
             logger.warning("Could not check channel rights: %s", exc.message)
             return None
@@ -280,4 +272,4 @@ class Channel:
             return None
         if isinstance(member, ChatMemberAdministrator) and member.can_post_messages is not False:
             return None
-        return f"status is {member.status!r}, not an administrator who can post messages"
+        return Failure(FailureKind.NOT_ADMIN, str(member.status))

@@ -14,6 +14,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 
 from bot.articles.publishing import Outcome, PublishResult, describe_publish
+from bot.failures import Failure
 from bot.logs import redact
 from bot.models import Article
 from bot.telegram.pacing import Priority, send_priority
@@ -72,11 +73,12 @@ class Notifier:
                 ),
             )
 
-    async def cannot_post(self, problem: str) -> None:
+    async def cannot_post(self, problem: Failure) -> None:
         """At start-up: the bot lacks the rights to post in the channel."""
+        reason = self._texts.failure(problem)
         await self._send(
             self.admin_ids,
-            plain(self._texts.channel_cannot_post, channel=self._channel, reason=problem),
+            plain(self._texts.channel_cannot_post, channel=self._channel, reason=reason),
         )
 
     async def scheduled(

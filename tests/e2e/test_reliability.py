@@ -66,12 +66,13 @@ async def test_channel_502_leaves_the_article_uncertain_and_never_resends(
     telegram.fail_next("sendMessage", status=502, description="Bad Gateway", chat_id=CHANNEL_ID)
     answer = await exchange(telegram, editor, f"/publish {article_id}")
     assert "Неизвестно, дошла ли статья" in answer
+    assert "(Telegram не ответил (Bad Gateway))" in answer  # why, in the editor's language
     assert f"/forcepublish {article_id}" in answer and f"/markpublished {article_id}" in answer
     assert len(channel_sends(telegram)) == 1  # tried once, not blindly repeated
     assert "Статус неизвестен".lower() in (await exchange(telegram, editor, "/drafts")).lower()
     # A plain /publish does not post an uncertain article.
     answer = await exchange(telegram, editor, f"/publish {article_id}")
-    assert "Неизвестно" in answer
+    assert "Неизвестно" in answer and "Telegram не ответил (Bad Gateway)" in answer  # stored
     assert len(channel_sends(telegram)) == 1
     # The editor checked the channel and found nothing: publish anyway, exactly once.
     answer = await exchange(telegram, editor, f"/forcepublish {article_id}")
@@ -152,6 +153,7 @@ async def test_bot_removed_from_channel(
     # At the next start the bot says so in the log and to admins.
     await newsroom.restart()
     await telegram.wait_for(lambda: "не может публиковать" in last_text(admin))
+    assert "бот в канале не администратор с правом публикации (статус: left)" in last_text(admin)
     # Rights restored: the same draft publishes normally.
     telegram.set_bot_channel_rights(CHANNEL_ID, member=True, can_post=True)
     assert "Опубликовано" in await exchange(telegram, editor, f"/publish {article_id}")

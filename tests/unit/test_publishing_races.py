@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from bot.articles.publishing import ChannelUncertain, Outcome, Publisher, PublishResult
+from bot.failures import Failure, FailureKind
 from bot.models import Article, ArticleContent, ArticleStatus
 from bot.telegram.links import channel_post_link, message_id_from_link
 from storage.sqlite.articles import ArticleRepository
@@ -82,7 +83,7 @@ async def two(tmp_path: Path) -> AsyncIterator[tuple[Interleaved, Interleaved]]:
 async def _uncertain(repo: ArticleRepository) -> Article:
     draft = await repo.create(CONTENT, 1)
     channel = HeldChannel()
-    channel.fail = ChannelUncertain("timeout")
+    channel.fail = ChannelUncertain(Failure(FailureKind.NO_ANSWER, "timeout"))
     channel.release.set()
     await Publisher(repo, channel).publish(draft.id)
     stored = await repo.get(draft.id)

@@ -29,6 +29,7 @@ from bot.articles.reading import (
 )
 from bot.articles.rich import rich_full_text, rich_size
 from bot.articles.withdrawal import PostTooOld, Withdrawal, WithdrawOutcome
+from bot.failures import Failure, FailureKind
 from bot.models import Article, ArticleContent, ArticleStatus
 from bot.texts import RU
 from storage.sqlite.articles import ArticleRepository
@@ -339,7 +340,7 @@ async def test_withdraw_reports_a_post_it_could_not_change() -> None:
     channel = FakeChannel(too_old=True, broken=True)
     result = await Withdrawal(articles, channel).withdraw(article.id)
     assert result.outcome is WithdrawOutcome.POST_UNCHANGED
-    assert result.reason == "chat not found"
+    assert result.reason == Failure(FailureKind.ERROR, "RuntimeError: chat not found")
     stored = await articles.get(article.id)
     assert stored is not None and stored.status is ArticleStatus.WITHDRAWN
 

@@ -13,6 +13,7 @@ from bot.articles.publishing import ChannelRefused, ChannelUncertain, Outcome, P
 from bot.articles.revisions import EditOutcome, Revisions
 from bot.articles.scheduling import Scheduler, UnscheduleOutcome
 from bot.errors import InputError
+from bot.failures import Failure, FailureKind
 from bot.models import Article, ArticleContent, ArticleStatus, PollSpec
 from bot.repositories import ArticleStore, PollStore
 from bot.telegram.links import channel_post_link, message_id_from_link
@@ -97,8 +98,16 @@ async def test_publish_once_then_already_published(
 @pytest.mark.parametrize(
     ("error", "outcome", "status"),
     [
-        (ChannelRefused("Forbidden", no_rights=True), Outcome.FAILED, ArticleStatus.FAILED),
-        (ChannelUncertain("timeout"), Outcome.UNCERTAIN, ArticleStatus.UNCERTAIN),
+        (
+            ChannelRefused(Failure(FailureKind.NO_RIGHTS, "Forbidden")),
+            Outcome.FAILED,
+            ArticleStatus.FAILED,
+        ),
+        (
+            ChannelUncertain(Failure(FailureKind.NO_ANSWER, "timeout")),
+            Outcome.UNCERTAIN,
+            ArticleStatus.UNCERTAIN,
+        ),
     ],
 )
 async def test_a_refused_send_fails_and_an_unknown_one_is_left_to_the_editor(
@@ -150,7 +159,7 @@ async def test_cancelled_mid_send_is_uncertain(
 
 async def _uncertain(articles: MemoryArticles, channel: FakeChannel) -> Article:
     draft = await articles.create(CONTENT, 1)
-    channel.fail = ChannelUncertain("timeout")
+    channel.fail = ChannelUncertain(Failure(FailureKind.NO_ANSWER, "timeout"))
     await Publisher(articles, channel).publish(draft.id)
     channel.fail = None
     channel.sending.clear()
