@@ -64,6 +64,7 @@ from bot.texts import Texts, get_texts
 from storage import AnyDatabase, database_answers, open_stores
 from storage.redis import (
     RedisBuckets,
+    RedisPostLocks,
     RedisRefreshGate,
     RedisUpdateLedger,
     open_redis,
@@ -166,7 +167,17 @@ async def create_app(settings: Settings) -> App:
     articles, polls, desk = stores.articles, stores.polls, stores.desk
     editor_ids = settings.all_editor_ids
     history = ActionLog(desk)
-    channel = Channel(bot, settings.channel_chat_id, texts, polls, pacer=requests)
+    # An instance that died mid-update frees what it held (the update's claim, a dialog
+    # lock, a post's edit lock) for the others after this.
+    lease = settings.shutdown_grace_seconds + settings.request_timeout_seconds
+    channel = Channel(
+        bot,
+        settings.channel_chat_id,
+        texts,
+        polls,
+        pacer=requests,
+        shared_locks=RedisPostLocks(redis, settings.redis_prefix, lease=lease) if redis else None,
+    )
     board = PollBoard(
         bot,
         polls,
@@ -204,8 +215,6 @@ async def create_app(settings: Settings) -> App:
     if redis is not None:
         keys = DefaultKeyBuilder(prefix=f"{settings.redis_prefix}:fsm", with_destiny=True)
         dialogs = RedisStorage(redis, key_builder=keys)
-        # An instance that died mid-update frees it for the redelivery after this.
-        lease = settings.shutdown_grace_seconds + settings.request_timeout_seconds
         # The same bound for the dialog lock: aiogram's default (60 s) would hold a killed
         # instance's readers and editors up for a minute (tests/e2e/test_instances.py).
         isolation = RedisEventIsolation(redis, key_builder=keys, lock_kwargs={"timeout": lease})

@@ -4,10 +4,10 @@ is edited to match."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 class PostEditor(Protocol):
     async def edit_post(self, article: Article) -> None: ...
 
-    def message_lock(self, message_id: int) -> asyncio.Lock: ...
+    def message_lock(self, message_id: int) -> AbstractAsyncContextManager[None]: ...
 
     def post_link(self, message_id: int, chat: str | None = None) -> str: ...
 

@@ -8,9 +8,9 @@ into a short "withdrawn" stub instead.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -35,7 +35,7 @@ class PostRemover(Protocol):
 
     def post_link(self, message_id: int, chat: str | None = None) -> str: ...
 
-    def message_lock(self, message_id: int) -> asyncio.Lock: ...
+    def message_lock(self, message_id: int) -> AbstractAsyncContextManager[None]: ...
 
     async def delete_post(self, article: Article) -> None:
         """Delete the post (a post already gone counts as deleted); PostTooOld if it

@@ -8,7 +8,9 @@ errors into "certainly not posted" (``ChannelRefused``) or "maybe posted"
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -58,6 +60,12 @@ class SlotWaiter(Protocol):
     async def wait_turn(self, chat_id: int | str) -> None: ...
 
 
+class SharedLocks(Protocol):
+    """A lock per key across every instance (storage/redis ``RedisPostLocks``)."""
+
+    def hold(self, key: str) -> contextlib.AbstractAsyncContextManager[None]: ...
+
+
 def is_not_modified(exc: TelegramBadRequest) -> bool:
     """Telegram's answer to an edit that changes nothing: the post already shows it."""
     return "message is not modified" in exc.message
@@ -81,6 +89,7 @@ class Channel:
         texts: Texts,
         polls: PollStore,
         pacer: SlotWaiter | None = None,
+        shared_locks: SharedLocks | None = None,
     ) -> None:
         self.bot = bot
         self.chat_ref = chat_ref(chat_id)
@@ -88,7 +97,9 @@ class Channel:
         self.texts = texts
         self._polls = polls
         self._pacer = pacer
-        self._message_locks: dict[int, asyncio.Lock] = {}
+        self._shared_locks = shared_locks
+        # A lock per post being edited, with how many hold or wait for it (then dropped).
+        self._message_locks: dict[int, tuple[asyncio.Lock, int]] = {}
         # A public channel's @username, learnt at start-up: "Copy link" gives t.me/name/1
         # even when the channel is configured by its numeric id.
         self.username: str | None = None
@@ -97,10 +108,32 @@ class Channel:
         """The chat a post was published in (the setting may have changed since)."""
         return chat_ref(stored) if stored else self.chat_ref
 
-    def message_lock(self, message_id: int) -> asyncio.Lock:
+    @property
+    def posts_being_edited(self) -> int:
+        """Posts whose edit lock is held or awaited (the others' locks are dropped)."""
+        return len(self._message_locks)
+
+    @contextlib.asynccontextmanager
+    async def message_lock(self, message_id: int) -> AsyncIterator[None]:
         """One edit of a channel post at a time (article edits, live counts, closing a
-        poll), so a slow edit can never land after a newer one and undo it."""
-        return self._message_locks.setdefault(message_id, asyncio.Lock())
+        poll), so a slow edit can never land after a newer one and undo it: in this
+        process an ``asyncio.Lock`` (first come, first served), and across instances the
+        shared lock when there is one (several instances share Redis)."""
+        lock, users = self._message_locks.get(message_id, (asyncio.Lock(), 0))
+        self._message_locks[message_id] = (lock, users + 1)
+        try:
+            async with lock:
+                if self._shared_locks is None:
+                    yield
+                else:
+                    async with self._shared_locks.hold(f"{self.chat_id}:{message_id}"):
+                        yield
+        finally:
+            lock, users = self._message_locks[message_id]
+            if users == 1:
+                del self._message_locks[message_id]
+            else:
+                self._message_locks[message_id] = (lock, users - 1)
 
     def post_link(self, message_id: int, chat: str | None = None) -> str:
         return channel_post_link(self.chat_for(chat), message_id)

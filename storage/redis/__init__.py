@@ -6,6 +6,8 @@
   (bot/polls/refresher.py).
 * ``RedisUpdateLedger`` — ids of handled webhook updates, so a redelivered update is
   acknowledged without being handled twice (bot/telegram/webhook.py).
+* ``RedisPostLocks`` — one edit of a channel post at a time across instances, so a slow
+  edit never lands after a newer one (bot/telegram/channel.py ``Channel.message_lock``).
 
 Every key starts with the prefix given (``REDIS_PREFIX``), so several bots, or tests, can
 share one server.  Times are the Redis server's (``TIME``), so instances with different
@@ -15,19 +17,27 @@ clocks agree.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import LockError, RedisError
 
 from bot.repositories import Claim
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["RedisBuckets", "RedisRefreshGate", "RedisUpdateLedger", "open_redis"]
+__all__ = [
+    "RedisBuckets",
+    "RedisPostLocks",
+    "RedisRefreshGate",
+    "RedisUpdateLedger",
+    "open_redis",
+]
 
 
 def open_redis(url: str) -> Redis:
@@ -112,6 +122,39 @@ class RedisRefreshGate:
             logger.warning("Refresh gate unavailable (%s): refreshing poll %s", exc, key)
             return 0.0
         return max(0.001, int(left) / 1000) if int(left) > 0 else 0.001
+
+
+class RedisPostLocks:
+    """``bot.telegram.channel.SharedLocks``: redis-py's lock (a token only its holder can
+    free), one per post.  It expires after ``lease`` seconds, so an instance that dies
+    holding it holds the post's edits up no longer than that."""
+
+    POLL_SECONDS = 0.05  # how often a waiting instance tries again
+
+    def __init__(self, redis: Redis, prefix: str, *, lease: float) -> None:
+        self.redis = redis
+        self.prefix = f"{prefix}:post:"
+        self.lease = lease
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock = self.redis.lock(f"{self.prefix}{key}", timeout=self.lease, sleep=self.POLL_SECONDS)
+        try:
+            held = bool(await lock.acquire())
+        except RedisError as exc:
+            # Better an edit (its own process still orders it) than none at all.
+            logger.warning("Post lock unavailable (%s): editing post %s without it", exc, key)
+            held = False
+        try:
+            yield
+        finally:
+            if held:
+                try:
+                    await lock.release()
+                except LockError:
+                    logger.warning("Post %s: the edit outlasted its %s s lease", key, self.lease)
+                except RedisError as exc:
+                    logger.warning("Post %s: lock not released (%s); it expires", key, exc)
 
 
 # Claim: a new update gets "busy:<owner>" with a lease (the instance handling it may

@@ -1,5 +1,6 @@
-"""What several instances share through Redis: Telegram's limits, live-count edits, and the
-ids of handled webhook updates.  Each test uses its own key prefix on the local Redis."""
+"""What several instances share through Redis: Telegram's limits, live-count edits, the
+ids of handled webhook updates and the edits of a channel post.  Each test uses its own key
+prefix on the local Redis."""
 
 from __future__ import annotations
 
@@ -7,14 +8,25 @@ import asyncio
 import itertools
 import time
 
+from aiogram import Bot
 from redis.asyncio import Redis
 
 from bot.polls.refresher import Refresher
 from bot.repositories import Claim
+from bot.telegram.channel import Channel
 from bot.telegram.pacing import SAFETY_MARGIN, Priority, RateLimits, SharedRateLimiter
-from storage.redis import RedisBuckets, RedisRefreshGate, RedisUpdateLedger, redis_answers
+from bot.texts import RU
+from storage.redis import (
+    RedisBuckets,
+    RedisPostLocks,
+    RedisRefreshGate,
+    RedisUpdateLedger,
+    redis_answers,
+)
+from tests.fakes.stores import MemoryPolls
 from tests.redis_support import RedisSpace, closed_port_url
 
+TOKEN = "123456:ABCdefGHIjklMNOpqrSTUvwxYZ-secret"
 RATE = 100.0  # global requests per second for the limiter tests
 INTERVAL = SAFETY_MARGIN / RATE
 
@@ -191,3 +203,91 @@ async def test_a_renewed_claim_outlives_its_lease_and_only_its_owner_frees_it(
     assert await two.claim(7) is Claim.NEW
     await one.renew(7)  # one's claim is gone: renewing it takes nothing from two
     assert await one.claim(7) is Claim.BUSY
+
+
+# --- one edit of a channel post at a time, across instances -------------------------------
+
+
+def instance_channel(space: RedisSpace, client: Redis, lease: float = 30.0) -> Channel:
+    """A ``Channel`` as one instance wires it (only its post locks are used here)."""
+    bot = Bot(TOKEN)
+    locks = RedisPostLocks(client, space.prefix, lease=lease)
+    return Channel(bot, "@news_channel", RU, MemoryPolls(), shared_locks=locks)
+
+
+async def test_edits_of_one_post_never_overlap_across_instances(redis: RedisSpace) -> None:
+    """Two instances (two connections) edit post 7: the second waits until the first is
+    done, and a post of its own (8) does not wait at all.  Without the shared lock each
+    instance's own ``asyncio.Lock`` lets both in together."""
+    a_client, b_client = Redis.from_url(redis.url), Redis.from_url(redis.url)
+    a, b = instance_channel(redis, a_client), instance_channel(redis, b_client)
+    log: list[str] = []
+    a_inside, other_post_edited = asyncio.Event(), asyncio.Event()
+
+    async def slow_edit() -> None:
+        async with a.message_lock(7):
+            log.append("a in")
+            a_inside.set()
+            # A slow edit (a request waiting for its turn): b's edit of post 7 must wait.
+            await asyncio.wait_for(other_post_edited.wait(), timeout=5)
+            await asyncio.sleep(0.3)
+            log.append("a out")
+
+    async def later_edit() -> None:
+        await a_inside.wait()
+        async with b.message_lock(8):
+            other_post_edited.set()
+        async with b.message_lock(7):
+            log.append("b in")
+
+    try:
+        await asyncio.wait_for(asyncio.gather(slow_edit(), later_edit()), timeout=10)
+    finally:
+        await a_client.aclose()
+        await b_client.aclose()
+    assert log == ["a in", "a out", "b in"]
+
+
+async def test_a_dead_instances_post_lock_expires_after_its_lease(redis: RedisSpace) -> None:
+    dead_client, client = Redis.from_url(redis.url), Redis.from_url(redis.url)
+    try:
+        # The dead instance took the lock and never came back to release it.
+        dead = RedisPostLocks(dead_client, redis.prefix, lease=0.3)
+        assert await dead_client.lock(f"{dead.prefix}@news_channel:7", timeout=0.3).acquire()
+        channel = instance_channel(redis, client)
+        began = time.monotonic()
+        async with channel.message_lock(7):
+            waited = time.monotonic() - began
+    finally:
+        await dead_client.aclose()
+        await client.aclose()
+    assert 0.1 <= waited < 5.0, waited
+
+
+async def test_an_edit_that_outlasts_its_lease_still_finishes(redis: RedisSpace) -> None:
+    """The lease ran out and another instance took the post: leaving raises nothing and
+    does not free the other instance's lock."""
+    client = Redis.from_url(redis.url)
+    locks = RedisPostLocks(client, redis.prefix, lease=0.2)
+    try:
+        async with locks.hold("p"):
+            other = client.lock(f"{locks.prefix}p", timeout=30, sleep=0.02)
+            assert await asyncio.wait_for(other.acquire(), timeout=5)
+        assert await other.owned()
+        await other.release()
+    finally:
+        await client.aclose()
+
+
+def test_a_channel_forgets_the_locks_of_posts_no_one_edits() -> None:
+    channel = Channel(Bot(TOKEN), "@news_channel", RU, MemoryPolls())
+
+    async def edit_many() -> None:
+        async def edit(message_id: int) -> None:
+            async with channel.message_lock(message_id):
+                await asyncio.sleep(0)
+
+        await asyncio.gather(*(edit(i % 5) for i in range(50)))
+
+    asyncio.run(edit_many())
+    assert channel.posts_being_edited == 0
