@@ -19,9 +19,10 @@ What is measured
    correlation between push order and answer order (1.0 = strictly oldest first), the
    longest wait, and how long the backlog took to drain after the last push.
 
-The bot is the newsroom bot with the e2e harness's settings and polling bounded by
-``UPDATE_CONCURRENCY`` (``start_polling(tasks_concurrency_limit=...)``); the floor is
-aiogram's default (every fetched update started at once).  Readers (2,000) and options are
+The bot is the newsroom bot with the e2e harness's settings, polling as ``bot.app.run``
+does: at most ``UPDATE_CONCURRENCY`` readers' updates run at once, oldest first, and
+``UPDATE_BACKLOG`` more wait their turn (bot/telegram/lanes.py); the floor is aiogram's
+default (every fetched update started at once).  Readers (2,000) and options are
 drawn at random; after the bot's run, the stored counts must equal each reader's last
 press ("votes exact").  Same process, same fake server, same caveats as bench.votes.
 

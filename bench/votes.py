@@ -244,7 +244,7 @@ async def run_bot(
     with tempfile.TemporaryDirectory(prefix="bench-votes-") as tmp:
         # The harness's overrides: generous pacing (answerCallbackQuery is not paced
         # anyway) and a 0.3 s poll refresh, i.e. more edits than production's 3 s;
-        # polling bounded by UPDATE_CONCURRENCY, as bot.app.run is to do.
+        # polling as bot.app.run does (UPDATE_CONCURRENCY running, UPDATE_BACKLOG waiting).
         async with running_bot(server, Path(tmp), **overrides) as (_, settings):
             answer = await exchange(server, editor, POLL_COMMAND)
             if "/closepoll 1" not in answer:

@@ -242,7 +242,7 @@ async def create_app(settings: Settings) -> App:
         on_removed=lambda user_id: menu.revoke(bot, user_id),
     )
     dispatcher.update.outer_middleware(UserTexts(settings.language))
-    dispatcher.update.outer_middleware(UpdateLanes(editors.known, settings.update_concurrency))
+    dispatcher.lanes = UpdateLanes(editors.known, settings.update_concurrency)
     dispatcher.message.outer_middleware(menu)
     dispatcher.include_routers(*load_routers())
     dispatcher.workflow_data.update(
@@ -390,7 +390,7 @@ def webhook_handler(app: App) -> WebhookHandler:
         app.bot,
         secret_token=app.settings.webhook_secret.get_secret_value(),
         ledger=app.ledger,
-        concurrency=app.settings.updates_in_hand,
+        lanes=app.dispatcher.lanes,
     )
 
 

@@ -96,14 +96,19 @@ class Settings(BaseSettings):
     request_retries: int = Field(default=5, ge=0, le=20)
     # Readers' updates handled at once (bot/telegram/lanes.py).  Under a storm of presses
     # aiogram otherwise starts every fetched update at once and the oldest press waits for
-    # the whole backlog; a bound keeps answers in arrival order.
-    # Measured (bench/latency.py, presses at half the floor's capacity): p95 0.12 s with 32,
-    # 0.73 s with 64, 2.4 s with 256 — handlers in flight only contend with each other.
+    # the whole backlog; a bound keeps answers in arrival order.  Measured before the
+    # backlog existed (bench/latency.py, presses at half the floor's capacity, all updates
+    # bounded alike): p95 0.12 s with 32, 0.73 s with 64, 2.4 s with 256 running at once;
+    # handlers in flight only contend with each other.
     update_concurrency: int = Field(default=32, ge=1, le=1000)
     # Updates taken in beyond those running, waiting for a slot in arrival order
     # (bot/telegram/lanes.py): an editor's update among them runs at once, in the desk's
     # own line, instead of after every reader's.  Polling stops fetching past the sum.
-    update_backlog: int = Field(default=256, ge=0, le=10_000)
+    # Polling acknowledges what it takes in: at shutdown, updates not finished within
+    # SHUTDOWN_GRACE_SECONDS are dropped, so keep the backlog within what the bot gets
+    # through in that time (a reader's full text takes its parts / RATE_GLOBAL_PER_SECOND:
+    # 160 two-part texts at 25/s take 13 s).
+    update_backlog: int = Field(default=128, ge=0, le=10_000)
     request_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     database_busy_timeout_ms: int = Field(default=5000, ge=0, le=600_000)
     # How long shutdown waits for the updates in hand before cancelling them; at least

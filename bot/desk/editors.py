@@ -95,8 +95,9 @@ class Editors:
         return user_id in self.admin_ids
 
     def known(self, user_id: int) -> bool:
-        """An editor as last loaded, without a query: for choices that may lag a change by
-        ``max_age`` (the desk's line for updates), never for rights."""
+        """An editor as last loaded, without a query (a rights check reloads the set once
+        it is older than ``max_age``): for choices that may lag a change (the desk's line
+        for updates), never for rights."""
         return user_id in self._fixed or user_id in self._stored
 
     async def is_editor(self, user_id: int) -> bool:

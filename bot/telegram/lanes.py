@@ -6,47 +6,63 @@ Of those, at most ``UPDATE_CONCURRENCY`` of the readers' updates run at once; th
 wait here, oldest first (``asyncio.Semaphore`` serves its waiters in order).  An editor's
 update has its own line, so a ``/publish`` sent while three hundred readers wait for the
 full text of a viral article runs at once instead of after all of them (``bench/burst.py``).
+In webhook mode Telegram holds the waiting updates in its own connections (at most 40 at a
+time), and the webhook handler takes the slot itself, so an update that waited until a
+stop began is handed back to Telegram rather than run (bot/telegram/webhook.py).
 
-Registered on ``dispatcher.update`` after aiogram's own middlewares, which find the user
-(``event_from_user``).  Being an editor is the desk's rule (``bot/desk/editors.py``), asked
-without a query (``Editors.known``): the choice must not wait, or presses that waited for
-it would be overtaken by later ones.  An editor added on another instance a moment ago
-takes the readers' line until the set is reloaded; a line is not a right.  Telegram sets
-the sender, so nobody can put themselves in the desk's line.
+A slot is taken before any of aiogram's middlewares run: the dialog's storage and its
+isolation lock are touched only by updates that run, and the order in which updates reach
+their line is the order they came in.  Being an editor is the desk's rule
+(``bot/desk/editors.py``), asked without a query (``Editors.known``) for the same reason.
+An editor added a moment ago may take the readers' line until the set is reloaded; a line
+is not a right.  Telegram sets the sender, so nobody can put themselves in the desk's line.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Any
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from contextvars import ContextVar
 
-from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject, User
+from aiogram.dispatcher.middlewares.user_context import UserContextMiddleware
+from aiogram.types import Update
 
-# Editors are a handful of people: this bounds what one of them can start at once.
+# Editors are a handful of people: this bounds what they can start at once.
 DESK_SLOTS = 8
 
 IsEditor = Callable[[int], bool]
 
+# Set while this task holds a slot (the webhook handler takes it before feeding the update).
+_holding: ContextVar[bool] = ContextVar("holding_update_slot", default=False)
 
-class UpdateLanes(BaseMiddleware):
-    def __init__(self, is_editor: IsEditor, reader_slots: int, desk_slots: int = DESK_SLOTS):
+
+class UpdateLanes:
+    """The desk's line and the readers' line, each a bounded first-come-first-served one."""
+
+    def __init__(
+        self, is_editor: IsEditor, reader_slots: int, desk_slots: int = DESK_SLOTS
+    ) -> None:
         self._is_editor = is_editor
         self.readers = asyncio.Semaphore(reader_slots)
         self.desk = asyncio.Semaphore(desk_slots)
 
-    def lane_of(self, data: dict[str, Any]) -> asyncio.Semaphore:
-        user = data.get("event_from_user")
-        if isinstance(user, User) and self._is_editor(user.id):
+    def lane_of(self, update: Update) -> asyncio.Semaphore:
+        user = UserContextMiddleware.resolve_event_context(update).user
+        if user is not None and self._is_editor(user.id):
             return self.desk
         return self.readers
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        async with self.lane_of(data):
-            return await handler(event, data)
+    @contextlib.asynccontextmanager
+    async def slot(self, update: Update) -> AsyncIterator[None]:
+        """Wait for a slot in ``update``'s line and hold it; a no-op if this task holds
+        one already."""
+        if _holding.get():
+            yield
+            return
+        async with self.lane_of(update):
+            token = _holding.set(True)
+            try:
+                yield
+            finally:
+                _holding.reset(token)

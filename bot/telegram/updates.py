@@ -3,7 +3,9 @@
 aiogram's polling does not await the update tasks still running when it stops (those
 queued behind an editor's dialog lock included), and keeps its own task set private;
 overriding ``feed_update`` tells us which updates are being handled, so shutdown can
-finish them (or cancel and await them) before the database closes under them.
+finish them (or cancel and await them) before the database closes under them.  It is
+also where an update waits for its slot in the desk's or the readers' line
+(bot/telegram/lanes.py), before any middleware runs.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Any
 from aiogram import Bot, Dispatcher
 from aiogram.types import Update
 
+from bot.telegram.lanes import UpdateLanes
+
 logger = logging.getLogger(__name__)
 
 
@@ -22,13 +26,17 @@ class TrackingDispatcher(Dispatcher):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.in_progress: set[asyncio.Task[Any]] = set()
+        self.lanes: UpdateLanes | None = None  # set by the wiring (bot/app.py)
 
     async def feed_update(self, bot: Bot, update: Update, **kwargs: Any) -> Any:
         task = asyncio.current_task()
         if task is not None:
             self.in_progress.add(task)
         try:
-            return await super().feed_update(bot, update, **kwargs)
+            if self.lanes is None:
+                return await super().feed_update(bot, update, **kwargs)
+            async with self.lanes.slot(update):
+                return await super().feed_update(bot, update, **kwargs)
         finally:
             if task is not None:
                 self.in_progress.discard(task)

@@ -33,6 +33,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from bot.repositories import Claim, UpdateLedger
+from bot.telegram.lanes import UpdateLanes
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ class WebhookHandler(SimpleRequestHandler):
         *,
         secret_token: str,
         ledger: UpdateLedger,
-        concurrency: int,
+        lanes: UpdateLanes | None,
     ) -> None:
         super().__init__(
             dispatcher=dispatcher, bot=bot, handle_in_background=False, secret_token=secret_token
@@ -102,9 +103,9 @@ class WebhookHandler(SimpleRequestHandler):
         self.ledger = ledger
         self.ready = False  # start-up work done
         self.stopping = False
-        # Like polling's tasks_concurrency_limit: a burst waits here, in order, and the
-        # lanes (bot/telegram/lanes.py) decide which of those taken in run.
-        self._slots = asyncio.Semaphore(concurrency)
+        # A burst waits for its slots here, in order, the desk's updates in their own
+        # line (bot/telegram/lanes.py); Telegram's connections bound how many wait.
+        self.lanes = lanes
         self.handled = 0
         self.duplicates = 0
 
@@ -131,7 +132,7 @@ class WebhookHandler(SimpleRequestHandler):
         if claim is Claim.BUSY:
             return _unavailable()
         try:
-            async with self._slots:
+            async with self._slot(update):
                 if self.stopping:
                     # Stopping began while this waited for a slot: let another instance
                     # have it rather than run it after the shutdown work.
@@ -147,6 +148,9 @@ class WebhookHandler(SimpleRequestHandler):
         await self.ledger.done(update.update_id)
         self.handled += 1
         return web.json_response({})
+
+    def _slot(self, update: Update) -> contextlib.AbstractAsyncContextManager[None]:
+        return contextlib.nullcontext() if self.lanes is None else self.lanes.slot(update)
 
     @contextlib.asynccontextmanager
     async def _renewing(self, update_id: int) -> AsyncIterator[None]:

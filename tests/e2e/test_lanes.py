@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.texts import RU
 from tests.e2e.harness import Newsroom, exchange
 from tests.e2e.test_articles import import_seed
 from tests.fakes.botapi_server import FakeBotAPI
@@ -13,11 +14,15 @@ from tests.fakes.users import FakeUser
 READERS = 8
 
 
-def first_send_index(telegram: FakeBotAPI, chat_id: int, after: int) -> int:
+def first_send_index(telegram: FakeBotAPI, chat_id: int, after: int, text: str = "") -> int:
+    """Where the first message to ``chat_id`` (containing ``text``) is among the requests."""
     return next(
         i
         for i, r in enumerate(telegram.requests)
-        if i >= after and r.method == "sendMessage" and r.params.get("chat_id") == chat_id
+        if i >= after
+        and r.method == "sendMessage"
+        and r.params.get("chat_id") == chat_id
+        and text in str(r.params.get("text", ""))
     )
 
 
@@ -44,12 +49,12 @@ async def test_editor_command_overtakes_a_queue_of_readers(
             timeout=30,
         )
         firsts = [first_send_index(telegram, r.id, before) for r in readers]
-        answer = first_send_index(telegram, editor.id, before)
+        answer = first_send_index(telegram, editor.id, before, RU.drafts_empty)
         # Readers are served in the order they came (the readers' line is first come,
         # first served) ...
         assert firsts == sorted(firsts)
         # ... and the editor's answer, though last to arrive, is not last to leave: it
-        # does not wait for the readers' line (without the desk's line it came after all).
+        # does not wait for the readers' line (test_no_backlog_… shows it would).
         assert answer < firsts[-1], (answer, firsts)
     finally:
         await room.stop()
@@ -81,6 +86,6 @@ async def test_no_backlog_keeps_the_editor_in_arrival_order(
         )
         firsts = [first_send_index(telegram, r.id, before) for r in readers]
         assert firsts == sorted(firsts)
-        assert first_send_index(telegram, editor.id, before) > firsts[-1]
+        assert first_send_index(telegram, editor.id, before, RU.drafts_empty) > firsts[-1]
     finally:
         await room.stop()

@@ -15,7 +15,9 @@ from aiogram.types import Message
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app, health
+from bot.repositories import Claim
 from bot.settings import Settings
+from bot.telegram.lanes import UpdateLanes
 from bot.telegram.updates import TrackingDispatcher
 from bot.telegram.webhook import (
     MemoryUpdateLedger,
@@ -60,6 +62,18 @@ class Rig:
         return answer.status
 
 
+class WatchedLedger(MemoryUpdateLedger):
+    """The in-process ledger, telling which updates it was asked to claim."""
+
+    def __init__(self, ttl: float) -> None:
+        super().__init__(ttl)
+        self.claims: list[int] = []
+
+    async def claim(self, update_id: int) -> Claim:
+        self.claims.append(update_id)
+        return await super().claim(update_id)
+
+
 @pytest.fixture
 async def rig() -> AsyncIterator[Rig]:
     router = Router()
@@ -77,9 +91,15 @@ async def rig() -> AsyncIterator[Rig]:
 
     dispatcher = TrackingDispatcher()
     dispatcher.include_router(router)
+    # One reader's update at a time: the second waits for the first's slot.
+    dispatcher.lanes = UpdateLanes(lambda user_id: False, reader_slots=1)
     bot = Bot(TOKEN)
     handler = WebhookHandler(
-        dispatcher, bot, secret_token=SECRET, ledger=MemoryUpdateLedger(60), concurrency=8
+        dispatcher,
+        bot,
+        secret_token=SECRET,
+        ledger=WatchedLedger(60),
+        lanes=dispatcher.lanes,
     )
     handler.ready = True
 
@@ -136,6 +156,30 @@ async def test_stopping_answers_503(rig: Rig) -> None:
     assert await rig.post(update(5)) == 503
     assert rig.effects == []
     assert (await rig.client.get("/healthz")).status == 503
+
+
+async def test_an_update_waiting_for_its_slot_when_the_stop_begins_is_handed_back(
+    rig: Rig,
+) -> None:
+    """It gets 503 (Telegram keeps it for another instance) and is not handled here,
+    while the one in hand finishes; its redelivery is handled normally."""
+    first = asyncio.create_task(rig.post(update(6, "slow")))
+    while not rig.handler.dispatcher.in_progress:  # type: ignore[attr-defined]
+        await asyncio.sleep(0.01)
+    second = asyncio.create_task(rig.post(update(7)))
+    ledger = rig.handler.ledger
+    assert isinstance(ledger, WatchedLedger)
+    # Claimed, so it is past its checks and waits for the slot (the claim never suspends).
+    while 7 not in ledger.claims:
+        await asyncio.sleep(0.01)
+    rig.handler.stopping = True
+    rig.gate.set()
+    assert await first == 200
+    assert await second == 503
+    assert rig.effects == [6]
+    rig.handler.stopping = False
+    assert await rig.post(update(7)) == 200  # not remembered as handled or in hand
+    assert rig.effects == [6, 7]
 
 
 async def test_bad_body_is_400(rig: Rig) -> None:
