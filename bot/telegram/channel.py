@@ -126,7 +126,7 @@ class Channel:
                 if self._shared_locks is None:
                     yield
                 else:
-                    async with self._shared_locks.hold(f"{self.chat_id}:{message_id}"):
+                    async with self._shared_locks.hold(f"{self.chat_id.lower()}:{message_id}"):
                         yield
         finally:
             lock, users = self._message_locks[message_id]

@@ -25,7 +25,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import LockError, RedisError
+from redis.exceptions import RedisError
 
 from bot.repositories import Claim
 
@@ -124,39 +124,6 @@ class RedisRefreshGate:
         return max(0.001, int(left) / 1000) if int(left) > 0 else 0.001
 
 
-class RedisPostLocks:
-    """``bot.telegram.channel.SharedLocks``: redis-py's lock (a token only its holder can
-    free), one per post.  It expires after ``lease`` seconds, so an instance that dies
-    holding it holds the post's edits up no longer than that."""
-
-    POLL_SECONDS = 0.05  # how often a waiting instance tries again
-
-    def __init__(self, redis: Redis, prefix: str, *, lease: float) -> None:
-        self.redis = redis
-        self.prefix = f"{prefix}:post:"
-        self.lease = lease
-
-    @contextlib.asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
-        lock = self.redis.lock(f"{self.prefix}{key}", timeout=self.lease, sleep=self.POLL_SECONDS)
-        try:
-            held = bool(await lock.acquire())
-        except RedisError as exc:
-            # Better an edit (its own process still orders it) than none at all.
-            logger.warning("Post lock unavailable (%s): editing post %s without it", exc, key)
-            held = False
-        try:
-            yield
-        finally:
-            if held:
-                try:
-                    await lock.release()
-                except LockError:
-                    logger.warning("Post %s: the edit outlasted its %s s lease", key, self.lease)
-                except RedisError as exc:
-                    logger.warning("Post %s: lock not released (%s); it expires", key, exc)
-
-
 # Claim: a new update gets "busy:<owner>" with a lease (the instance handling it may
 # die), which its owner renews while it works; a handled one is "done" for ``ttl``.  Only
 # the owner releases or renews: an instance whose lease ran out cannot free, or keep,
@@ -182,6 +149,75 @@ if redis.call('GET', KEYS[1]) == ARGV[2] then
 end
 return 0
 """
+
+
+class RedisPostLocks:
+    """``bot.telegram.channel.SharedLocks``: one holder per post across instances.
+
+    ``SET NX PX`` with a token of this hold; the holder renews it every third of the lease
+    while it works (an edit can wait long for the channel's budget), and frees it only if
+    the token is still its own.  An instance that dies holding it holds the post's edits
+    up for at most ``lease`` seconds.  If taking it fails half-way (the answer lost, or the
+    holder cancelled after Redis set the key), the token is deleted again, so no hold is
+    left behind that nobody can free.  With Redis away, the edit goes ahead without it:
+    better an edit, ordered within its own process, than none.
+    """
+
+    POLL_SECONDS = 0.05  # how often a waiting instance tries again
+
+    def __init__(self, redis: Redis, prefix: str, *, lease: float) -> None:
+        self.redis = redis
+        self.prefix = f"{prefix}:post:"
+        self.lease = lease
+        self.lease_ms = max(1, math.ceil(lease * 1000))
+        self._release = redis.register_script(_RELEASE)
+        self._renew = redis.register_script(_RENEW)
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        name = f"{self.prefix}{key}"
+        token = uuid.uuid4().hex
+        try:
+            held = await self._take(name, token)
+        except BaseException:
+            await self._free(name, token)
+            raise
+        renewing = asyncio.create_task(self._renewing(name, token)) if held else None
+        try:
+            yield
+        finally:
+            if renewing is not None:
+                renewing.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await renewing
+            await self._free(name, token)
+
+    async def _take(self, name: str, token: str) -> bool:
+        while True:
+            try:
+                if await self.redis.set(name, token, nx=True, px=self.lease_ms):
+                    return True
+            except RedisError as exc:
+                logger.warning("Post lock unavailable (%s): editing %s without it", exc, name)
+                return False
+            await asyncio.sleep(self.POLL_SECONDS)
+
+    async def _renewing(self, name: str, token: str) -> None:
+        while True:
+            await asyncio.sleep(self.lease / 3)
+            try:
+                if not await self._renew(keys=[name], args=[self.lease_ms, token]):
+                    logger.warning("%s: the lease ran out before the edit was done", name)
+                    return
+            except RedisError as exc:  # Redis away for a moment: the next try may do
+                logger.warning("Could not renew %s: %s", name, exc)
+
+    async def _free(self, name: str, token: str) -> None:
+        """Delete the key if it is this hold's; shielded, so a cancel does not skip it."""
+        try:
+            await asyncio.shield(self._release(keys=[name], args=[token]))
+        except RedisError as exc:
+            logger.warning("Could not free %s (%s): it expires after its lease", name, exc)
 
 
 class RedisUpdateLedger:

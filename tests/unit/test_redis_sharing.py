@@ -5,6 +5,7 @@ prefix on the local Redis."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import time
 
@@ -249,34 +250,48 @@ async def test_edits_of_one_post_never_overlap_across_instances(redis: RedisSpac
 
 
 async def test_a_dead_instances_post_lock_expires_after_its_lease(redis: RedisSpace) -> None:
-    dead_client, client = Redis.from_url(redis.url), Redis.from_url(redis.url)
+    client = Redis.from_url(redis.url)
     try:
-        # The dead instance took the lock and never came back to release it.
-        dead = RedisPostLocks(dead_client, redis.prefix, lease=0.3)
-        assert await dead_client.lock(f"{dead.prefix}@news_channel:7", timeout=0.3).acquire()
+        # The dead instance took post 7 and never came back to free it.
+        locks = RedisPostLocks(client, redis.prefix, lease=30)
+        assert await client.set(f"{locks.prefix}@news_channel:7", "dead", px=300)
         channel = instance_channel(redis, client)
         began = time.monotonic()
         async with channel.message_lock(7):
             waited = time.monotonic() - began
     finally:
-        await dead_client.aclose()
         await client.aclose()
     assert 0.1 <= waited < 5.0, waited
 
 
-async def test_an_edit_that_outlasts_its_lease_still_finishes(redis: RedisSpace) -> None:
-    """The lease ran out and another instance took the post: leaving raises nothing and
-    does not free the other instance's lock."""
-    client = Redis.from_url(redis.url)
-    locks = RedisPostLocks(client, redis.prefix, lease=0.2)
+async def test_a_slow_edit_keeps_its_hold_and_frees_only_its_own(redis: RedisSpace) -> None:
+    """The holder renews its lease while it works (three leases long here), so no other
+    instance gets in meanwhile; a waiter that gives up (cancelled) frees nothing of the
+    holder's; an edit that fails frees the post."""
+    a_client, b_client = Redis.from_url(redis.url), Redis.from_url(redis.url)
+    a = RedisPostLocks(a_client, redis.prefix, lease=0.3)
+    b = RedisPostLocks(b_client, redis.prefix, lease=0.3)
+    name = f"{a.prefix}p"
     try:
-        async with locks.hold("p"):
-            other = client.lock(f"{locks.prefix}p", timeout=30, sleep=0.02)
-            assert await asyncio.wait_for(other.acquire(), timeout=5)
-        assert await other.owned()
-        await other.release()
+        async with a.hold("p"):
+            holder = await a_client.get(name)
+            waiter = asyncio.create_task(b.hold("p").__aenter__())
+            for _ in range(9):  # 0.9 s: three leases
+                await asyncio.sleep(0.1)
+                assert not waiter.done()
+                assert await a_client.get(name) == holder
+            waiter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await waiter
+            assert await a_client.get(name) == holder  # the waiter freed nothing
+        assert await a_client.get(name) is None
+        with contextlib.suppress(RuntimeError):
+            async with b.hold("p"):
+                raise RuntimeError("the edit failed")
+        assert await a_client.get(name) is None
     finally:
-        await client.aclose()
+        await a_client.aclose()
+        await b_client.aclose()
 
 
 def test_a_channel_forgets_the_locks_of_posts_no_one_edits() -> None:
@@ -288,6 +303,16 @@ def test_a_channel_forgets_the_locks_of_posts_no_one_edits() -> None:
                 await asyncio.sleep(0)
 
         await asyncio.gather(*(edit(i % 5) for i in range(50)))
+        # A waiter cancelled while the post is held, and an edit that fails.
+        async with channel.message_lock(9):
+            waiter = asyncio.create_task(edit(9))
+            await asyncio.sleep(0)
+            waiter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await waiter
+        with contextlib.suppress(RuntimeError):
+            async with channel.message_lock(9):
+                raise RuntimeError("the edit failed")
 
     asyncio.run(edit_many())
     assert channel.posts_being_edited == 0
