@@ -320,7 +320,7 @@ async def on_startup(app: App) -> None:
     await app.menu.install(app.bot)
     problem = await app.channel.check_can_post()
     if problem is not None:
-        logger.error("The bot cannot post in %s: %s", app.settings.channel_id, problem)
+        logger.error("The bot cannot post in %s: %s", app.settings.channel_id, problem.stored)
         await app.notifier.cannot_post(problem)
     await app.board.resume()
     settled = await app.articles.settle_interrupted(

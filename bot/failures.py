@@ -9,19 +9,43 @@ word for word), a number of seconds, a link.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
 from aiogram.exceptions import (
+    ClientDecodeError,
     TelegramAPIError,
+    TelegramBadRequest,
+    TelegramConflictError,
+    TelegramEntityTooLarge,
     TelegramForbiddenError,
-    TelegramNetworkError,
+    TelegramMigrateToChat,
+    TelegramNotFound,
     TelegramRetryAfter,
-    TelegramServerError,
+    TelegramUnauthorizedError,
 )
 
-# The stored form's length: a detail is quoted from Telegram or an exception, never whole.
+from bot.logs import redact_tokens
+
+# A detail is quoted from Telegram or an exception, never whole: it goes into a message.
+MAX_DETAIL = 200
+# The stored form's length.
 MAX_STORED = 300
+# Telegram's answers that say the method did not run (an error in its JSON, or a request
+# too large to take): a send refused so is certainly not in the chat.  Anything else that
+# fails (a server error, a lost connection, an answer that cannot be read, a status code
+# aiogram does not know) leaves the outcome unknown.
+REFUSALS = (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNotFound,
+    TelegramUnauthorizedError,
+    TelegramConflictError,
+    TelegramRetryAfter,
+    TelegramMigrateToChat,
+    TelegramEntityTooLarge,
+)
 # Telegram's descriptions that mean "the bot may not post there".
 NO_RIGHTS_PHRASES = ("not enough rights", "need administrator rights", "chat not found")
 
@@ -35,6 +59,7 @@ class FailureKind(StrEnum):
     PREPARE = "prepare"  # the post could not be made ready (its photo); detail: why
     RESTART = "restart"  # the bot was restarted in the middle
     NOT_RECORDED = "not_recorded"  # posted, but another attempt is on record; detail: link
+    NOT_SAVED = "not_saved"  # posted, but the database did not take it; detail: link
     ERROR = "error"  # a fault of ours; detail: the exception
 
 
@@ -49,27 +74,53 @@ class Failure:
 
     @classmethod
     def parse(cls, stored: str) -> Failure:
-        """The stored form back; a reason stored before kinds existed is Telegram's words."""
+        """The stored form back, including the plain English of reasons stored before
+        kinds existed (the rest of those were Telegram's own words)."""
         kind, sep, detail = stored.partition(":")
         if sep and kind in _KINDS:
             return cls(FailureKind(kind), detail)
+        for pattern, old_kind in _BEFORE_KINDS:
+            found = pattern.fullmatch(stored)
+            if found:
+                return cls(old_kind, found.group(1) if pattern.groups else "")
         return cls(FailureKind.TELEGRAM, stored)
 
 
 _KINDS = frozenset(kind.value for kind in FailureKind)
+# The reasons this bot stored in plain English before kinds existed.
+_BEFORE_KINDS = (
+    (re.compile(r"interrupted(?: by a restart)?"), FailureKind.RESTART),
+    (re.compile(r"posted as message (\d+), not recorded"), FailureKind.NOT_SAVED),
+    (re.compile(r"(.+): not recorded"), FailureKind.NOT_RECORDED),
+    (re.compile(r"flood control: retry after (\d+) s"), FailureKind.FLOOD),
+    (re.compile(r"could not prepare the post: (.*)"), FailureKind.PREPARE),
+)
+
+
+def refused(exc: BaseException) -> bool:
+    """Did Telegram certainly not run the request that raised ``exc``?"""
+    return isinstance(exc, REFUSALS)
 
 
 def failure_of(exc: BaseException) -> Failure:
-    """What an exception from a request to Telegram (or our own fault) means."""
+    """What an exception from a request to Telegram (or our own fault) means; the detail
+    is cut short and has no token in it (a request's address may be quoted)."""
+    kind, detail = _classify(exc)
+    return Failure(kind, redact_tokens(detail)[:MAX_DETAIL])
+
+
+def _classify(exc: BaseException) -> tuple[FailureKind, str]:
     if isinstance(exc, TelegramRetryAfter):
-        return Failure(FailureKind.FLOOD, str(exc.retry_after))
-    if isinstance(exc, (TelegramServerError, TelegramNetworkError)):
-        return Failure(FailureKind.NO_ANSWER, exc.message)
+        return FailureKind.FLOOD, str(exc.retry_after)
+    if isinstance(exc, TelegramAPIError) and not refused(exc):
+        return FailureKind.NO_ANSWER, exc.message  # a server error, a lost connection
+    if isinstance(exc, ClientDecodeError):
+        return FailureKind.NO_ANSWER, f"{type(exc).__name__}: {exc}"
     if isinstance(exc, TelegramForbiddenError) or (
         isinstance(exc, TelegramAPIError)
         and any(phrase in exc.message for phrase in NO_RIGHTS_PHRASES)
     ):
-        return Failure(FailureKind.NO_RIGHTS, exc.message)
+        return FailureKind.NO_RIGHTS, exc.message
     if isinstance(exc, TelegramAPIError):
-        return Failure(FailureKind.TELEGRAM, exc.message)
-    return Failure(FailureKind.ERROR, f"{type(exc).__name__}: {exc}")
+        return FailureKind.TELEGRAM, exc.message
+    return FailureKind.ERROR, f"{type(exc).__name__}: {exc}"

@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 
 REDACTED = "<token>"
+# What a bot token looks like (digits:letters from @BotFather): the settings check it, and
+# texts that may quote a request's address (an exception's message) lose any.
+TOKEN_PATTERN = re.compile(r"\d{3,20}:[A-Za-z0-9_-]{20,}")
+
+
+def redact_tokens(text: str) -> str:
+    """``text`` with anything shaped like a bot token replaced."""
+    return TOKEN_PATTERN.sub(REDACTED, text)
 
 
 def redact(text: str, secrets: list[str]) -> str:

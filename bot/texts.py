@@ -9,10 +9,8 @@ them are plain text (escaping is the formatter's job, never the template's).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from bot.failures import Failure
+from bot.failures import Failure, FailureKind
 
 # How dates and times of schedules and history are shown (and typed in /schedule).
 WHEN_FORMAT = "%Y-%m-%d %H:%M"
@@ -169,10 +167,11 @@ class Texts:
         ("no_rights", "у бота нет прав в канале (Telegram: «{detail}»)"),
         ("not_admin", "бот в канале не администратор с правом публикации (статус: {detail})"),
         ("flood", "Telegram просит подождать {detail} с"),
-        ("no_answer", "Telegram не ответил ({detail})"),
+        ("no_answer", "нет ясного ответа от Telegram ({detail})"),
         ("prepare", "не удалось подготовить пост ({detail})"),
         ("restart", "бот перезапустился во время публикации"),
         ("not_recorded", "пост {detail} опубликован, но записан другой"),
+        ("not_saved", "пост {detail} опубликован, но не записан в базе бота"),
         ("error", "внутренняя ошибка бота ({detail})"),
     )
 
@@ -458,12 +457,25 @@ class Texts:
     cmd_top: str = "самое читаемое за неделю"
     cmd_digest: str = "превью вечернего дайджеста"
 
+    # The bot's status in the channel (Telegram's ChatMember.status), for NOT_ADMIN.
+    member_statuses: tuple[tuple[str, str], ...] = (
+        ("creator", "владелец"),
+        ("administrator", "администратор без права публикации"),
+        ("member", "участник"),
+        ("restricted", "участник с ограничениями"),
+        ("left", "не участник"),
+        ("kicked", "удалён из канала"),
+    )
+
     def failure(self, failure: Failure | None) -> str:
         """Why, in this language; empty when there is no reason."""
         if failure is None:
             return ""
         template = dict(self.failure_reasons).get(failure.kind, "{detail}")
-        return template.format(detail=failure.detail)
+        detail = failure.detail
+        if failure.kind is FailureKind.NOT_ADMIN:
+            detail = dict(self.member_statuses).get(detail, detail)
+        return template.format(detail=detail)
 
     def status_name(self, status: str) -> str:
         return dict(self.status_names).get(status, status)

@@ -146,15 +146,24 @@ EN = Texts(
         "/markpublished 12 https://t.me/channel/345"
     ),
     channel_cannot_post="⚠️ The bot cannot post in the channel {channel}: {reason}",
+    member_statuses=(
+        ("creator", "owner"),
+        ("administrator", "an administrator without the right to post"),
+        ("member", "a member"),
+        ("restricted", "a restricted member"),
+        ("left", "not a member"),
+        ("kicked", "removed from the channel"),
+    ),
     failure_reasons=(
         ("telegram", "Telegram answered: “{detail}”"),
         ("no_rights", "the bot has no rights in the channel (Telegram: “{detail}”)"),
         ("not_admin", "the bot is not an administrator who can post there (status: {detail})"),
         ("flood", "Telegram asks to wait {detail} s"),
-        ("no_answer", "Telegram did not answer ({detail})"),
+        ("no_answer", "no clear answer from Telegram ({detail})"),
         ("prepare", "the post could not be prepared ({detail})"),
         ("restart", "the bot restarted during the publication"),
         ("not_recorded", "post {detail} went out, but another one is on record"),
+        ("not_saved", "post {detail} went out but is not saved in the bot's database"),
         ("error", "an internal error of the bot ({detail})"),
     ),
     # --- editing ---

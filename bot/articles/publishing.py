@@ -234,7 +234,7 @@ class Publisher:
                         article_id,
                         attempt,
                         Failure(
-                            FailureKind.NOT_RECORDED,
+                            FailureKind.NOT_SAVED,
                             self._channel.post_link(message_id, self._channel_chat(claimed)),
                         ).stored,
                     )

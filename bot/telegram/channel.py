@@ -17,6 +17,7 @@ from typing import Protocol
 from aiogram import Bot
 from aiogram.enums import ChatType
 from aiogram.exceptions import (
+    ClientDecodeError,
     TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
@@ -38,7 +39,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.articles.formatting import channel_post
 from bot.articles.publishing import ChannelRefused, ChannelUncertain
 from bot.articles.withdrawal import PostTooOld
-from bot.failures import Failure, FailureKind, failure_of
+from bot.failures import Failure, FailureKind, failure_of, refused
 from bot.models import Article, Headline
 from bot.polls.callbacks import vote_rows
 from bot.polls.rules import results_text
@@ -283,10 +284,13 @@ class Channel:
     async def send_prepared(self, prepared: RenderedPost) -> int:
         try:
             return await self.send_rendered(self.chat_ref, prepared)
-        except (TelegramServerError, TelegramNetworkError) as exc:
-            raise ChannelUncertain(failure_of(exc)) from exc
-        except TelegramAPIError as exc:  # refused: no rights, a bad request, flood control
-            raise ChannelRefused(failure_of(exc)) from exc
+        except (TelegramAPIError, ClientDecodeError) as exc:
+            # Refused (no rights, a bad request, flood control): certainly not posted.
+            # Anything else (a server error, a lost connection): it may be in the channel.
+            failure = failure_of(exc)
+            if refused(exc):
+                raise ChannelRefused(failure) from exc
+            raise ChannelUncertain(failure) from exc
 
     async def check_can_post(self) -> Failure | None:
         """None when the bot can post in the channel, else what is wrong."""

@@ -66,19 +66,40 @@ async def test_channel_502_leaves_the_article_uncertain_and_never_resends(
     telegram.fail_next("sendMessage", status=502, description="Bad Gateway", chat_id=CHANNEL_ID)
     answer = await exchange(telegram, editor, f"/publish {article_id}")
     assert "Неизвестно, дошла ли статья" in answer
-    assert "(Telegram не ответил (Bad Gateway))" in answer  # why, in the editor's language
+    # Why, in the editor's language:
+    assert "(нет ясного ответа от Telegram (Bad Gateway))" in answer
     assert f"/forcepublish {article_id}" in answer and f"/markpublished {article_id}" in answer
     assert len(channel_sends(telegram)) == 1  # tried once, not blindly repeated
     assert "Статус неизвестен".lower() in (await exchange(telegram, editor, "/drafts")).lower()
     # A plain /publish does not post an uncertain article.
     answer = await exchange(telegram, editor, f"/publish {article_id}")
-    assert "Неизвестно" in answer and "Telegram не ответил (Bad Gateway)" in answer  # stored
+    assert "Неизвестно" in answer
+    assert "нет ясного ответа от Telegram (Bad Gateway)" in answer  # as stored
     assert len(channel_sends(telegram)) == 1
     # The editor checked the channel and found nothing: publish anyway, exactly once.
     answer = await exchange(telegram, editor, f"/forcepublish {article_id}")
     assert "Опубликовано" in answer
     assert len(telegram.chat_messages(CHANNEL_ID)) == 1
     assert "уже опубликована" in await exchange(telegram, editor, f"/forcepublish {article_id}")
+
+
+async def test_channel_refusal_fails_the_publish_and_an_unknown_answer_does_not(
+    newsroom: Newsroom, telegram: FakeBotAPI, editor: FakeUser
+) -> None:
+    """Telegram's error (here 404) says the send did not run: failed, the draft kept and
+    publishable again.  A status Telegram does not document for errors (418) says nothing
+    of what happened: uncertain, never posted again blindly."""
+    article_id = await draft(telegram, editor)
+    telegram.fail_next("sendMessage", status=404, description="Not Found", chat_id=CHANNEL_ID)
+    answer = await exchange(telegram, editor, f"/publish {article_id}")
+    assert "Не удалось опубликовать" in answer and "Telegram ответил: «Not Found»" in answer
+    assert "Опубликовано" in await exchange(telegram, editor, f"/publish {article_id}")
+    other = await draft(telegram, editor)
+    telegram.fail_next("sendMessage", status=418, description="I'm a teapot", chat_id=CHANNEL_ID)
+    answer = await exchange(telegram, editor, f"/publish {other}")
+    assert "Неизвестно, дошла ли статья" in answer
+    assert "нет ясного ответа от Telegram (I'm a teapot)" in answer
+    assert len(telegram.chat_messages(CHANNEL_ID)) == 1
 
 
 async def test_lost_answer_then_mark_published(
@@ -153,7 +174,9 @@ async def test_bot_removed_from_channel(
     # At the next start the bot says so in the log and to admins.
     await newsroom.restart()
     await telegram.wait_for(lambda: "не может публиковать" in last_text(admin))
-    assert "бот в канале не администратор с правом публикации (статус: left)" in last_text(admin)
+    assert "бот в канале не администратор с правом публикации (статус: не участник)" in last_text(
+        admin
+    )
     # Rights restored: the same draft publishes normally.
     telegram.set_bot_channel_rights(CHANNEL_ID, member=True, can_post=True)
     assert "Опубликовано" in await exchange(telegram, editor, f"/publish {article_id}")
