@@ -390,7 +390,6 @@ def webhook_handler(app: App) -> WebhookHandler:
         app.bot,
         secret_token=app.settings.webhook_secret.get_secret_value(),
         ledger=app.ledger,
-        lanes=app.dispatcher.lanes,
     )
 
 

@@ -68,6 +68,13 @@ class Failure:
     kind: FailureKind
     detail: str = ""
 
+    @classmethod
+    def quoting(cls, kind: FailureKind, text: str) -> Failure:
+        """A failure whose detail quotes ``text`` (Telegram's words, an exception's): cut
+        short, with anything shaped like a bot token removed (a request's address may be
+        quoted)."""
+        return cls(kind, redact_tokens(text)[:MAX_DETAIL])
+
     @property
     def stored(self) -> str:
         return f"{self.kind}:{self.detail}"[:MAX_STORED]
@@ -75,7 +82,8 @@ class Failure:
     @classmethod
     def parse(cls, stored: str) -> Failure:
         """The stored form back, including the plain English of reasons stored before
-        kinds existed (the rest of those were Telegram's own words)."""
+        kinds existed.  Only an uncertain article's reason is ever shown, and the rest of
+        those old ones were a server's or the network's words: "no clear answer"."""
         kind, sep, detail = stored.partition(":")
         if sep and kind in _KINDS:
             return cls(FailureKind(kind), detail)
@@ -83,7 +91,7 @@ class Failure:
             found = pattern.fullmatch(stored)
             if found:
                 return cls(old_kind, found.group(1) if pattern.groups else "")
-        return cls(FailureKind.TELEGRAM, stored)
+        return cls(FailureKind.NO_ANSWER, stored)
 
 
 _KINDS = frozenset(kind.value for kind in FailureKind)
@@ -91,7 +99,6 @@ _KINDS = frozenset(kind.value for kind in FailureKind)
 _BEFORE_KINDS = (
     (re.compile(r"interrupted(?: by a restart)?"), FailureKind.RESTART),
     (re.compile(r"posted as message (\d+), not recorded"), FailureKind.NOT_SAVED),
-    (re.compile(r"(.+): not recorded"), FailureKind.NOT_RECORDED),
     (re.compile(r"flood control: retry after (\d+) s"), FailureKind.FLOOD),
     (re.compile(r"could not prepare the post: (.*)"), FailureKind.PREPARE),
 )
@@ -103,10 +110,8 @@ def refused(exc: BaseException) -> bool:
 
 
 def failure_of(exc: BaseException) -> Failure:
-    """What an exception from a request to Telegram (or our own fault) means; the detail
-    is cut short and has no token in it (a request's address may be quoted)."""
-    kind, detail = _classify(exc)
-    return Failure(kind, redact_tokens(detail)[:MAX_DETAIL])
+    """What an exception from a request to Telegram (or our own fault) means."""
+    return Failure.quoting(*_classify(exc))
 
 
 def _classify(exc: BaseException) -> tuple[FailureKind, str]:

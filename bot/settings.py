@@ -255,7 +255,7 @@ class Settings(BaseSettings):
 
     @property
     def updates_in_hand(self) -> int:
-        """How many updates polling (or the webhook) takes in before it waits."""
+        """How many updates polling takes in before it stops fetching."""
         return self.update_concurrency + self.update_backlog
 
     @property

@@ -15,16 +15,15 @@ from enum import StrEnum
 
 from aiogram import Bot
 from aiogram.exceptions import (
+    ClientDecodeError,
     TelegramAPIError,
     TelegramBadRequest,
-    TelegramNetworkError,
-    TelegramServerError,
 )
 from aiogram.types import Chat, InlineKeyboardMarkup, LinkPreviewOptions
 from aiogram.utils.formatting import Text
 
 from bot.desk.history import NO_HISTORY, ActionLog
-from bot.failures import Failure, failure_of
+from bot.failures import Failure, failure_of, refused
 from bot.models import Article, ArticleStatus, Poll, PollStatus, VoteOutcome
 from bot.polls.callbacks import vote_rows
 from bot.polls.refresher import Refresher, RefreshGate
@@ -116,17 +115,17 @@ class PollBoard:
                 reply_markup=InlineKeyboardMarkup(inline_keyboard=vote_rows(poll, self.texts)),
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
-        except (TelegramServerError, TelegramNetworkError) as exc:
+        except (TelegramAPIError, ClientDecodeError) as exc:
+            if refused(exc):
+                await self.polls.mark_failed(poll.id)
+                return await self._record(
+                    "poll", PollResult(PollOutcome.FAILED, poll, reason=failure_of(exc))
+                )
             # It may be in the channel: its buttons work if it is (the first press
             # records where), and the editor is asked to look.
             await self.polls.mark_uncertain(poll.id)
             return await self._record(
                 "poll", PollResult(PollOutcome.UNCERTAIN, poll, reason=failure_of(exc))
-            )
-        except TelegramAPIError as exc:
-            await self.polls.mark_failed(poll.id)
-            return await self._record(
-                "poll", PollResult(PollOutcome.FAILED, poll, reason=failure_of(exc))
             )
         posted = await self.polls.mark_posted(poll.id, self.channel.chat_id, message.message_id)
         return await self._record(

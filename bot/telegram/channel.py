@@ -12,6 +12,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from enum import Enum
 from typing import Protocol
 
 from aiogram import Bot
@@ -279,7 +280,7 @@ class Channel:
         try:
             return await self.render(article)
         except TelegramAPIError as exc:
-            raise ChannelRefused(Failure(FailureKind.PREPARE, exc.message)) from exc
+            raise ChannelRefused(Failure.quoting(FailureKind.PREPARE, exc.message)) from exc
 
     async def send_prepared(self, prepared: RenderedPost) -> int:
         try:
@@ -309,4 +310,5 @@ class Channel:
             return None
         if isinstance(member, ChatMemberAdministrator) and member.can_post_messages is not False:
             return None
-        return Failure(FailureKind.NOT_ADMIN, str(member.status))
+        status = member.status
+        return Failure(FailureKind.NOT_ADMIN, status.value if isinstance(status, Enum) else status)

@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
-from contextvars import ContextVar
 
 from aiogram.dispatcher.middlewares.user_context import UserContextMiddleware
 from aiogram.types import Update
@@ -32,9 +31,6 @@ from aiogram.types import Update
 DESK_SLOTS = 8
 
 IsEditor = Callable[[int], bool]
-
-# Set while this task holds a slot (the webhook handler takes it before feeding the update).
-_holding: ContextVar[bool] = ContextVar("holding_update_slot", default=False)
 
 
 class UpdateLanes:
@@ -55,14 +51,6 @@ class UpdateLanes:
 
     @contextlib.asynccontextmanager
     async def slot(self, update: Update) -> AsyncIterator[None]:
-        """Wait for a slot in ``update``'s line and hold it; a no-op if this task holds
-        one already."""
-        if _holding.get():
-            yield
-            return
+        """Wait for a slot in ``update``'s line and hold it."""
         async with self.lane_of(update):
-            token = _holding.set(True)
-            try:
-                yield
-            finally:
-                _holding.reset(token)
+            yield

@@ -28,12 +28,16 @@ class TrackingDispatcher(Dispatcher):
         self.in_progress: set[asyncio.Task[Any]] = set()
         self.lanes: UpdateLanes | None = None  # set by the wiring (bot/app.py)
 
-    async def feed_update(self, bot: Bot, update: Update, **kwargs: Any) -> Any:
+    async def feed_update(
+        self, bot: Bot, update: Update, *, slot_held: bool = False, **kwargs: Any
+    ) -> Any:
+        """aiogram's, within the update's slot (``slot_held``: the caller holds it, as
+        the webhook handler does)."""
         task = asyncio.current_task()
         if task is not None:
             self.in_progress.add(task)
         try:
-            if self.lanes is None:
+            if self.lanes is None or slot_held:
                 return await super().feed_update(bot, update, **kwargs)
             async with self.lanes.slot(update):
                 return await super().feed_update(bot, update, **kwargs)

@@ -24,7 +24,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot
 from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import TelegramMethod
 from aiogram.types import Update
@@ -33,7 +33,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from bot.repositories import Claim, UpdateLedger
-from bot.telegram.lanes import UpdateLanes
+from bot.telegram.updates import TrackingDispatcher
 
 logger = logging.getLogger(__name__)
 
@@ -90,12 +90,11 @@ class WebhookHandler(SimpleRequestHandler):
 
     def __init__(
         self,
-        dispatcher: Dispatcher,
+        dispatcher: TrackingDispatcher,
         bot: Bot,
         *,
         secret_token: str,
         ledger: UpdateLedger,
-        lanes: UpdateLanes | None,
     ) -> None:
         super().__init__(
             dispatcher=dispatcher, bot=bot, handle_in_background=False, secret_token=secret_token
@@ -105,7 +104,7 @@ class WebhookHandler(SimpleRequestHandler):
         self.stopping = False
         # A burst waits for its slots here, in order, the desk's updates in their own
         # line (bot/telegram/lanes.py); Telegram's connections bound how many wait.
-        self.lanes = lanes
+        self.lanes = dispatcher.lanes
         self.handled = 0
         self.duplicates = 0
 
@@ -132,16 +131,19 @@ class WebhookHandler(SimpleRequestHandler):
         if claim is Claim.BUSY:
             return _unavailable()
         try:
-            async with self._slot(update):
+            # The claim is renewed while the update waits for its slot too: a wait behind
+            # slow sends must not let another instance take it over meanwhile.
+            async with self._renewing(update.update_id), self._slot(update):
                 if self.stopping:
                     # Stopping began while this waited for a slot: let another instance
                     # have it rather than run it after the shutdown work.
                     await self.ledger.release(update.update_id)
                     return _unavailable()
-                async with self._renewing(update.update_id):
-                    result = await self.dispatcher.feed_update(bot, update)
-                    if isinstance(result, TelegramMethod):
-                        await self.dispatcher.silent_call_request(bot, result)
+                result = await self.dispatcher.feed_update(
+                    bot, update, slot_held=self.lanes is not None
+                )
+                if isinstance(result, TelegramMethod):
+                    await self.dispatcher.silent_call_request(bot, result)
         except BaseException:
             await self.ledger.release(update.update_id)
             raise
@@ -174,8 +176,9 @@ class WebhookHandler(SimpleRequestHandler):
             yield
         finally:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            # Not ``await task``: a cancel of this task arriving meanwhile would be spent
+            # on the renewal and lost.
+            await asyncio.wait([task])
 
 
 def _unavailable() -> web.Response:

@@ -180,17 +180,20 @@ class RedisPostLocks:
         try:
             held = await self._take(name, token)
         except BaseException:
-            await self._free(name, token)
+            await self._free(name, token, quiet=True)
             raise
         renewing = asyncio.create_task(self._renewing(name, token)) if held else None
         try:
             yield
         finally:
-            if renewing is not None:
-                renewing.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await renewing
-            await self._free(name, token)
+            try:
+                if renewing is not None:
+                    renewing.cancel()
+                    # Not ``await renewing``: a cancel of this task arriving meanwhile
+                    # would be spent on the renewal and lost.
+                    await asyncio.wait([renewing])
+            finally:
+                await self._free(name, token, quiet=not held)
 
     async def _take(self, name: str, token: str) -> bool:
         while True:
@@ -209,15 +212,17 @@ class RedisPostLocks:
                 if not await self._renew(keys=[name], args=[self.lease_ms, token]):
                     logger.warning("%s: the lease ran out before the edit was done", name)
                     return
-            except RedisError as exc:  # Redis away for a moment: the next try may do
+            except Exception as exc:  # Redis away for a moment: the next try may do
                 logger.warning("Could not renew %s: %s", name, exc)
 
-    async def _free(self, name: str, token: str) -> None:
-        """Delete the key if it is this hold's; shielded, so a cancel does not skip it."""
+    async def _free(self, name: str, token: str, *, quiet: bool = False) -> None:
+        """Delete the key if it is this hold's; shielded, so a cancel does not skip it.
+        ``quiet``: it was perhaps never taken (Redis failed or the taking was cancelled)."""
         try:
             await asyncio.shield(self._release(keys=[name], args=[token]))
         except RedisError as exc:
-            logger.warning("Could not free %s (%s): it expires after its lease", name, exc)
+            log = logger.debug if quiet else logger.warning
+            log("Could not free %s (%s): it expires after its lease", name, exc)
 
 
 class RedisUpdateLedger:

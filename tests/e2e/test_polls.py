@@ -328,6 +328,21 @@ async def test_poll_whose_send_timed_out_is_uncertain_and_its_buttons_still_coun
         await room.stop()
 
 
+async def test_poll_refused_by_the_channel_fails_and_an_unknown_answer_is_uncertain(
+    newsroom: Newsroom, telegram: FakeBotAPI, editor: FakeUser
+) -> None:
+    telegram.fail_next("sendMessage", status=403, description="Forbidden", chat_id=CHANNEL_ID)
+    answer = await exchange(telegram, editor, POLL)
+    assert "Не удалось опубликовать опрос" in answer and "нет прав" in answer
+    poll = await newsroom.poll(1)
+    assert poll is not None and poll.status is PollStatus.FAILED
+    telegram.fail_next("sendMessage", status=418, description="I'm a teapot", chat_id=CHANNEL_ID)
+    answer = await exchange(telegram, editor, POLL)
+    assert "Неизвестно, дошёл ли опрос" in answer and "нет ясного ответа" in answer
+    poll = await newsroom.poll(2)
+    assert poll is not None and poll.status is PollStatus.UNCERTAIN
+
+
 async def test_forged_presses_for_a_draft_poll_or_under_another_post_count_nothing(
     newsroom: Newsroom, telegram: FakeBotAPI, editor: FakeUser, reader: FakeUser
 ) -> None:

@@ -88,11 +88,14 @@ def test_what_telegram_certainly_did_not_run(exc: BaseException, certainly_not_r
 
 
 def test_details_are_short_and_carry_no_token() -> None:
+    """Also for a detail quoted directly (the post could not be prepared)."""
     token = "123456789:AAEhBOweik9ai2o4ggDNmxGCt5ZZwHHE5uU"
     exc = TelegramNetworkError(METHOD, f"ClientError: https://api.telegram.org/bot{token}/x")
     failure = failure_of(exc)
     assert token not in failure.detail and "AAEhBOweik" not in failure.detail
     assert len(failure_of(RuntimeError("x" * 5000)).detail) == MAX_DETAIL
+    quoted = Failure.quoting(FailureKind.PREPARE, f"bot{token}/getMe " + "y" * 500)
+    assert token not in quoted.detail and len(quoted.detail) == MAX_DETAIL
 
 
 def test_stored_form_round_trips_and_is_bounded() -> None:
@@ -108,22 +111,19 @@ def test_stored_form_round_trips_and_is_bounded() -> None:
 @pytest.mark.parametrize(
     ("stored", "expected"),
     [
-        ("Forbidden", Failure(FailureKind.TELEGRAM, "Forbidden")),
-        ("Bad Gateway", Failure(FailureKind.TELEGRAM, "Bad Gateway")),
+        ("Bad Gateway", Failure(FailureKind.NO_ANSWER, "Bad Gateway")),
+        ("Request timeout error", Failure(FailureKind.NO_ANSWER, "Request timeout error")),
         ("interrupted", Failure(FailureKind.RESTART)),
         ("interrupted by a restart", Failure(FailureKind.RESTART)),
         ("posted as message 812, not recorded", Failure(FailureKind.NOT_SAVED, "812")),
-        (
-            "https://t.me/news/812: not recorded",
-            Failure(FailureKind.NOT_RECORDED, "https://t.me/news/812"),
-        ),
         ("flood control: retry after 12 s", Failure(FailureKind.FLOOD, "12")),
         ("could not prepare the post: no photo", Failure(FailureKind.PREPARE, "no photo")),
     ],
 )
 def test_a_reason_stored_before_kinds_gets_its_kind(stored: str, expected: Failure) -> None:
-    """Rows written by the bot before kinds existed: its own English phrases are
-    recognised, the rest were Telegram's words."""
+    """Rows written by the bot before kinds existed (only an uncertain article's reason
+    is shown): its own English phrases are recognised, the rest were a server's or the
+    network's words about a send whose outcome is unknown."""
     assert Failure.parse(stored) == expected
 
 

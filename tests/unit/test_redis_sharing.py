@@ -8,9 +8,12 @@ import asyncio
 import contextlib
 import itertools
 import time
+from typing import Any
 
+import pytest
 from aiogram import Bot
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bot.polls.refresher import Refresher
 from bot.repositories import Claim
@@ -268,30 +271,68 @@ async def test_a_slow_edit_keeps_its_hold_and_frees_only_its_own(redis: RedisSpa
     """The holder renews its lease while it works (three leases long here), so no other
     instance gets in meanwhile; a waiter that gives up (cancelled) frees nothing of the
     holder's; an edit that fails frees the post."""
+    lease = 0.6
     a_client, b_client = Redis.from_url(redis.url), Redis.from_url(redis.url)
-    a = RedisPostLocks(a_client, redis.prefix, lease=0.3)
-    b = RedisPostLocks(b_client, redis.prefix, lease=0.3)
+    a = RedisPostLocks(a_client, redis.prefix, lease=lease)
+    b = RedisPostLocks(b_client, redis.prefix, lease=lease)
     name = f"{a.prefix}p"
-    try:
+    entered = asyncio.Event()
+
+    async def wait_for_the_post() -> None:
+        async with b.hold("p"):
+            entered.set()
+
+    async def scenario() -> None:
         async with a.hold("p"):
             holder = await a_client.get(name)
-            waiter = asyncio.create_task(b.hold("p").__aenter__())
-            for _ in range(9):  # 0.9 s: three leases
-                await asyncio.sleep(0.1)
-                assert not waiter.done()
+            waiter = asyncio.create_task(wait_for_the_post())
+            for _ in range(9):  # three leases
+                await asyncio.sleep(lease / 3)
+                assert not entered.is_set()
                 assert await a_client.get(name) == holder
             waiter.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await waiter
+            await asyncio.wait([waiter])
             assert await a_client.get(name) == holder  # the waiter freed nothing
         assert await a_client.get(name) is None
         with contextlib.suppress(RuntimeError):
             async with b.hold("p"):
                 raise RuntimeError("the edit failed")
         assert await a_client.get(name) is None
+
+    try:
+        await asyncio.wait_for(scenario(), timeout=20)
     finally:
         await a_client.aclose()
         await b_client.aclose()
+
+
+@pytest.mark.parametrize("lost", [RedisConnectionError("answer lost"), asyncio.CancelledError()])
+async def test_a_hold_taken_on_the_server_but_not_here_is_freed(
+    redis: RedisSpace, monkeypatch: pytest.MonkeyPatch, lost: BaseException
+) -> None:
+    """Redis ran the SET, but the answer was lost (a timeout) or the waiter was cancelled
+    just then: the key holding the post must not outlive the attempt."""
+    client = Redis.from_url(redis.url)
+    locks = RedisPostLocks(client, redis.prefix, lease=30)
+    name = f"{locks.prefix}p"
+    real_set = client.set
+
+    async def set_then_lose(*args: Any, **kwargs: Any) -> Any:
+        await real_set(*args, **kwargs)
+        raise lost
+
+    monkeypatch.setattr(client, "set", set_then_lose)
+    try:
+        if isinstance(lost, asyncio.CancelledError):
+            with pytest.raises(asyncio.CancelledError):
+                async with locks.hold("p"):
+                    pass
+        else:
+            async with locks.hold("p"):  # Redis unreliable: the edit goes ahead without
+                assert await redis.client.get(name) is not None
+        assert await redis.client.get(name) is None
+    finally:
+        await client.aclose()
 
 
 def test_a_channel_forgets_the_locks_of_posts_no_one_edits() -> None:

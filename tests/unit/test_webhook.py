@@ -99,7 +99,6 @@ async def rig() -> AsyncIterator[Rig]:
         bot,
         secret_token=SECRET,
         ledger=WatchedLedger(60),
-        lanes=dispatcher.lanes,
     )
     handler.ready = True
 
