@@ -46,6 +46,8 @@ REFUSALS = (
     TelegramMigrateToChat,
     TelegramEntityTooLarge,
 )
+# What a request to Telegram raises when it fails (an answer that cannot be read included).
+REQUEST_ERRORS = (TelegramAPIError, ClientDecodeError)
 # Telegram's descriptions that mean "the bot may not post there".
 NO_RIGHTS_PHRASES = ("not enough rights", "need administrator rights", "chat not found")
 
@@ -120,7 +122,7 @@ def _classify(exc: BaseException) -> tuple[FailureKind, str]:
     if isinstance(exc, TelegramAPIError) and not refused(exc):
         return FailureKind.NO_ANSWER, exc.message  # a server error, a lost connection
     if isinstance(exc, ClientDecodeError):
-        return FailureKind.NO_ANSWER, f"{type(exc).__name__}: {exc}"
+        return FailureKind.NO_ANSWER, _described(exc)
     if isinstance(exc, TelegramForbiddenError) or (
         isinstance(exc, TelegramAPIError)
         and any(phrase in exc.message for phrase in NO_RIGHTS_PHRASES)
@@ -128,4 +130,8 @@ def _classify(exc: BaseException) -> tuple[FailureKind, str]:
         return FailureKind.NO_RIGHTS, exc.message
     if isinstance(exc, TelegramAPIError):
         return FailureKind.TELEGRAM, exc.message
-    return FailureKind.ERROR, f"{type(exc).__name__}: {exc}"
+    return FailureKind.ERROR, _described(exc)
+
+
+def _described(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"

@@ -15,7 +15,6 @@ from enum import StrEnum
 
 from aiogram import Bot
 from aiogram.exceptions import (
-    ClientDecodeError,
     TelegramAPIError,
     TelegramBadRequest,
 )
@@ -23,7 +22,7 @@ from aiogram.types import Chat, InlineKeyboardMarkup, LinkPreviewOptions
 from aiogram.utils.formatting import Text
 
 from bot.desk.history import NO_HISTORY, ActionLog
-from bot.failures import Failure, failure_of, refused
+from bot.failures import REQUEST_ERRORS, Failure, failure_of, refused
 from bot.models import Article, ArticleStatus, Poll, PollStatus, VoteOutcome
 from bot.polls.callbacks import vote_rows
 from bot.polls.refresher import Refresher, RefreshGate
@@ -115,7 +114,7 @@ class PollBoard:
                 reply_markup=InlineKeyboardMarkup(inline_keyboard=vote_rows(poll, self.texts)),
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
-        except (TelegramAPIError, ClientDecodeError) as exc:
+        except REQUEST_ERRORS as exc:
             if refused(exc):
                 await self.polls.mark_failed(poll.id)
                 return await self._record(

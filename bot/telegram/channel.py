@@ -18,7 +18,6 @@ from typing import Protocol
 from aiogram import Bot
 from aiogram.enums import ChatType
 from aiogram.exceptions import (
-    ClientDecodeError,
     TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
@@ -40,7 +39,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.articles.formatting import channel_post
 from bot.articles.publishing import ChannelRefused, ChannelUncertain
 from bot.articles.withdrawal import PostTooOld
-from bot.failures import Failure, FailureKind, failure_of, refused
+from bot.failures import REQUEST_ERRORS, Failure, FailureKind, failure_of, refused
 from bot.models import Article, Headline
 from bot.polls.callbacks import vote_rows
 from bot.polls.rules import results_text
@@ -285,7 +284,7 @@ class Channel:
     async def send_prepared(self, prepared: RenderedPost) -> int:
         try:
             return await self.send_rendered(self.chat_ref, prepared)
-        except (TelegramAPIError, ClientDecodeError) as exc:
+        except REQUEST_ERRORS as exc:
             # Refused (no rights, a bad request, flood control): certainly not posted.
             # Anything else (a server error, a lost connection): it may be in the channel.
             failure = failure_of(exc)
