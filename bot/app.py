@@ -61,7 +61,8 @@ from bot.telegram.webhook import (
     serve,
 )
 from bot.texts import Texts, get_texts
-from storage import AnyDatabase, database_answers, open_stores
+from storage import database_answers, open_stores
+from storage.database import Database
 from storage.redis import (
     RedisBuckets,
     RedisPostLocks,
@@ -82,7 +83,7 @@ __all__ = ["App", "TableCount", "TransferError", "copy_sqlite_to_postgres", "cre
 class App:
     settings: Settings
     texts: Texts
-    db: AnyDatabase
+    db: Database
     bot: Bot
     dispatcher: TrackingDispatcher
     articles: ArticleStore

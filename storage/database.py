@@ -25,6 +25,7 @@ An unreachable or unusable database is a ``StorageError`` naming it, never a pas
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -130,6 +131,11 @@ class Database:
         self.writer = writer
         self.reader = reader
         self.where = where
+        # Transactions and reads in flight, so that closing waits for them.
+        self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._closed = False
 
     @classmethod
     async def open_sqlite(
@@ -207,7 +213,9 @@ class Database:
         return f"cannot {verb} {what} {self.where}: {_why(error)}"
 
     async def close(self) -> None:
-        """Wait for the connections in use to come back, then close them all."""
+        """Refuse new work, wait for the transactions in flight, close every connection."""
+        self._closed = True
+        await self._idle.wait()
         await self.writer.dispose()
         if self.reader is not self.writer:
             await self.reader.dispose()
@@ -216,25 +224,33 @@ class Database:
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction: committed at the end of the block, rolled back on any
         error or cancellation.  Use it whenever the work may write, or reads to write."""
-        try:
-            async with self.writer.begin() as conn:
-                yield conn
-        except (exc.OperationalError, exc.InterfaceError, OSError) as error:
-            if self._is_lost(error):
-                raise StorageError(self._cannot("reach", error)) from error
-            raise
+        async with self._tracked(self.writer) as conn:
+            yield conn
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A read-only snapshot (on a reader connection for SQLite: it never waits for
         the writer)."""
+        async with self._tracked(self.reader) as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def _tracked(self, engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+        if self._closed:
+            raise StorageError("the database is closed")
+        self._in_flight += 1
+        self._idle.clear()
         try:
-            async with self.reader.begin() as conn:
+            async with engine.begin() as conn:
                 yield conn
         except (exc.OperationalError, exc.InterfaceError, OSError) as error:
             if self._is_lost(error):
                 raise StorageError(self._cannot("reach", error)) from error
             raise
+        finally:
+            self._in_flight -= 1
+            if not self._in_flight:
+                self._idle.set()
 
     def _is_lost(self, error: BaseException) -> bool:
         """Is the server gone (as opposed to a statement that failed)?"""

@@ -40,9 +40,11 @@ class UtcTime(TypeDecorator[datetime]):
         return moment if dialect.name == "postgresql" else moment.isoformat()
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None or isinstance(value, datetime):
-            return value
-        return datetime.fromisoformat(value)
+        if value is None:
+            return None
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+        # Written by hand or by an old release without a zone: ours are all UTC.
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 class LocalTime(TypeDecorator[datetime]):

@@ -1,4 +1,4 @@
-""""Withdrawn" becomes a status of its own.
+""" "Withdrawn" becomes a status of its own.
 
 Before, a withdrawn article was ``status = 'published'`` with ``withdrawn_at`` set, because
 SQLite cannot change a CHECK in place.  SQLite's articles table is rebuilt here (its
@@ -20,6 +20,7 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
+
 def _status() -> str:
     return "CASE WHEN withdrawn_at IS NOT NULL THEN 'withdrawn' ELSE status END"
 
@@ -36,14 +37,25 @@ def upgrade() -> None:
         op.execute(create.replace("CREATE TABLE articles", "CREATE TABLE articles_new", 1))
         copied = ", ".join(_status() if name == "status" else name for name in columns)
         op.execute(
-            f"INSERT INTO articles_new ({', '.join(columns)}) "
-            f"SELECT {copied} FROM articles"
+            f"INSERT INTO articles_new ({', '.join(columns)}) SELECT {copied} FROM articles"
         )
+        # AUTOINCREMENT's memory of the highest id ever given goes with the old table.
+        highest = bind.exec_driver_sql(
+            "SELECT seq FROM sqlite_sequence WHERE name = 'articles'"
+        ).scalar()
         # The triggers of article_reads name articles: SQLite checks them at the rename.
         for trigger in ("article_read_added", "article_read_removed"):
             op.execute(f"DROP TRIGGER {trigger}")
         op.execute("DROP TABLE articles")
         op.execute("ALTER TABLE articles_new RENAME TO articles")
+        if highest is not None:
+            op.execute("DELETE FROM sqlite_sequence WHERE name = 'articles'")
+            op.execute(
+                text(
+                    "INSERT INTO sqlite_sequence (name, seq) "
+                    "SELECT 'articles', max(:highest, coalesce(max(id), 0)) FROM articles"
+                ).bindparams(highest=highest)
+            )
         for index in tables.articles.indexes:
             assert isinstance(index, Index)
             index.create(bind)
