@@ -37,7 +37,7 @@ from sqlalchemy import Table, event, exc, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
 
 from bot.errors import StorageError
 
@@ -92,6 +92,9 @@ def _sqlite_engine(
 ) -> AsyncEngine:
     engine = create_async_engine(
         f"sqlite+aiosqlite:///{path}",
+        # Also for ":memory:" (where SQLAlchemy would share one connection between
+        # transactions): the database lives in the pool's one connection.
+        poolclass=AsyncAdaptedQueuePool,
         pool_size=pool_size,
         max_overflow=0,
         pool_timeout=WRITER_QUEUE_TIMEOUT,

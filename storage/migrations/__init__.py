@@ -84,12 +84,16 @@ def _legacy_version(connection: Connection, dialect: str) -> int:
     return int(connection.execute(text("SELECT count(*) FROM schema_migrations")).scalar_one())
 
 
-def _bring_up_to_date(connection: Connection, dialect: str) -> None:
+def _bring_up_to_date(connection: Connection, dialect: str) -> bool:
+    """True when existing tables were changed (a migration ran over data)."""
     tables = set(inspect(connection).get_table_names())
     cfg = config(connection)
     if "alembic_version" in tables:
+        if current(connection) == head():
+            return False
         command.upgrade(cfg, "head")
-    elif "articles" in tables:
+        return True
+    if "articles" in tables:
         version = _legacy_version(connection, dialect)
         missing = LEGACY_TABLES - tables
         if version != LEGACY_VERSION or missing:
@@ -101,12 +105,13 @@ def _bring_up_to_date(connection: Connection, dialect: str) -> None:
         logger.info("Adopting a database made before Alembic (schema %d)", version)
         command.stamp(cfg, BASELINE)
         command.upgrade(cfg, "head")
-    else:
-        logger.info("Creating the schema")
-        metadata.create_all(connection)
-        for statement in engine_specific(dialect):
-            connection.exec_driver_sql(statement)
-        command.stamp(cfg, "head")
+        return True
+    logger.info("Creating the schema")
+    metadata.create_all(connection)
+    for statement in engine_specific(dialect):
+        connection.exec_driver_sql(statement)
+    command.stamp(cfg, "head")
+    return False
 
 
 def _sqlite_foreign_keys(connection: Connection, on: bool) -> None:
@@ -133,8 +138,8 @@ def _upgrade(connection: Connection, dialect: str) -> None:
         return
     _sqlite_foreign_keys(connection, False)
     try:
-        _bring_up_to_date(connection, dialect)
-        problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        migrated = _bring_up_to_date(connection, dialect)
+        problems = migrated and connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
         if problems:
             raise StorageError(f"the migration broke {len(problems)} references")
         connection.commit()

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 from bot.app import App, create_app, start_polling
 from bot.models import Article, Poll
 from bot.settings import Settings
-from storage.sqlite.articles import ArticleRepository
-from storage.sqlite.db import Database
-from storage.sqlite.polls import PollRepository
+from storage import StorageSettings, Stores, open_stores
 from tests.fakes.botapi_server import FakeBotAPI
 from tests.fakes.rich import rich_plain
 from tests.fakes.users import FakeUser
@@ -64,6 +63,16 @@ async def answer_to(telegram: FakeBotAPI, press: dict[str, Any]) -> str:
     query_id = press["callback_query"]["id"]
     answer: dict[str, Any] = await telegram.wait_for(lambda: telegram.callback_answer(query_id))
     return str(answer.get("text", ""))
+
+
+@contextlib.asynccontextmanager
+async def opened(settings: StorageSettings) -> AsyncIterator[Stores]:
+    """The bot's database on connections of its own, as an operator's tool opens it."""
+    stores = await open_stores(settings)
+    try:
+        yield stores
+    finally:
+        await stores.close()
 
 
 class Newsroom:
@@ -141,9 +150,8 @@ class Newsroom:
     # --- looking into the database the way an operator would ---------------------------
 
     async def articles(self) -> list[Article]:
-        db = await Database.open(self.database_path)
-        try:
-            repo = ArticleRepository(db)
+        async with opened(self.settings) as stores:
+            repo = stores.articles
             found = []
             for status_list in [
                 await repo.list_unpublished(1000),
@@ -151,12 +159,7 @@ class Newsroom:
             ]:
                 found.extend(status_list)
             return sorted(found, key=lambda a: a.id)
-        finally:
-            await db.close()
 
     async def poll(self, poll_id: int) -> Poll | None:
-        db = await Database.open(self.database_path)
-        try:
-            return await PollRepository(db).get(poll_id)
-        finally:
-            await db.close()
+        async with opened(self.settings) as stores:
+            return await stores.polls.get(poll_id)
