@@ -90,6 +90,13 @@ def _why(error: BaseException) -> str:
 def _sqlite_engine(
     path: str, busy_timeout_ms: int, *, writer: bool, pool_size: int, synchronous: str
 ) -> AsyncEngine:
+    # Readers run each statement on its own (SQLite makes one statement one snapshot),
+    # so a read costs its statement and nothing else: no BEGIN, no COMMIT, no rollback
+    # when the connection goes back to its pool.  ``Database.snapshot`` opens a
+    # transaction where several statements must agree.
+    readonly: dict[str, Any] = (
+        {} if writer else {"isolation_level": "AUTOCOMMIT", "skip_autocommit_rollback": True}
+    )
     engine = create_async_engine(
         f"sqlite+aiosqlite:///{path}",
         # Also for ":memory:" (where SQLAlchemy would share one connection between
@@ -98,6 +105,7 @@ def _sqlite_engine(
         pool_size=pool_size,
         max_overflow=0,
         pool_timeout=WRITER_QUEUE_TIMEOUT,
+        **readonly,
     )
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -115,11 +123,11 @@ def _sqlite_engine(
         finally:
             cursor.close()
 
-    begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
+    if writer:
 
-    @event.listens_for(engine.sync_engine, "begin")
-    def start(connection: Any) -> None:
-        connection.exec_driver_sql(begin)
+        @event.listens_for(engine.sync_engine, "begin")
+        def start(connection: Any) -> None:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
@@ -232,19 +240,41 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
-        """A read-only snapshot (on a reader connection for SQLite: it never waits for
-        the writer)."""
-        async with self._tracked(self.reader) as conn:
+        """Reads, each statement consistent in itself (on a SQLite reader connection: it
+        never waits for the writer).  For several statements that must agree with each
+        other, ``snapshot()``."""
+        async with self._tracked(self.reader, begin=self.reader is self.writer) as conn:
             yield conn
 
     @asynccontextmanager
-    async def _tracked(self, engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    async def snapshot(self) -> AsyncIterator[AsyncConnection]:
+        """Reads that all see one committed state."""
+        async with self._tracked(self.reader, begin=self.reader is self.writer) as conn:
+            if self.dialect == "postgresql":
+                await conn.execute(
+                    text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                )
+                yield conn
+                return
+            if self.reader is self.writer:  # in memory: already in a transaction
+                yield conn
+                return
+            await conn.exec_driver_sql("BEGIN")
+            try:
+                yield conn
+            finally:
+                await conn.exec_driver_sql("COMMIT")
+
+    @asynccontextmanager
+    async def _tracked(
+        self, engine: AsyncEngine, *, begin: bool = True
+    ) -> AsyncIterator[AsyncConnection]:
         if self._closed:
             raise StorageError("the database is closed")
         self._in_flight += 1
         self._idle.clear()
         try:
-            async with engine.begin() as conn:
+            async with engine.begin() if begin else engine.connect() as conn:
                 yield conn
         except (exc.OperationalError, exc.InterfaceError, OSError) as error:
             if self._is_lost(error):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, func, insert, select, text
+from sqlalchemy import Select, bindparam, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import ArticleStatus, EditorAction, PeriodStats, PostReactions, StoredEditor
@@ -62,9 +62,6 @@ TOP = (
     .order_by(NEW_READERS.desc(), articles.c.id.desc())
     .limit(bindparam("top"))
 )
-# PostgreSQL's default READ COMMITTED gives each statement its own snapshot; a SQLite
-# read transaction keeps its first snapshot anyway.
-SNAPSHOT = text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
 
 
 async def _record(
@@ -186,9 +183,7 @@ class DeskRepository:
 
     async def period_stats(self, since: datetime, until: datetime, top: int) -> PeriodStats:
         period = {"since": since, "until": until}
-        async with self._db.read() as conn:  # one snapshot: the totals agree with each other
-            if self._db.dialect == "postgresql":
-                await conn.execute(SNAPSHOT)
+        async with self._db.snapshot() as conn:  # the totals agree with each other
             published = (await conn.execute(PUBLISHED, period)).scalar_one()
             readers = (await conn.execute(READERS, period)).scalar_one()
             voted = (await conn.execute(VOTES, period)).scalar_one()

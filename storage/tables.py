@@ -135,8 +135,12 @@ polls = Table(
     Column("created_at", UtcTime, nullable=False),
     Column("closed_at", UtcTime),
     # Its channel send has an unknown outcome (status stays 'pending').
-    Column("send_uncertain", Boolean(create_constraint=False), nullable=False,
-           server_default=text("false")),
+    Column(
+        "send_uncertain",
+        Boolean(create_constraint=False),
+        nullable=False,
+        server_default=text("false"),
+    ),
     CheckConstraint("length(question) > 0", name="polls_question_check"),
     CheckConstraint(
         "status IN ('pending', 'open', 'closed', 'failed')", name="polls_status_check"

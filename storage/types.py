@@ -93,8 +93,6 @@ class Json(TypeDecorator[Any]):
         return json.loads(value)
 
 
-
-
 class Day(TypeDecorator[date]):
     """A calendar day (the digest's, in the newsroom's time zone)."""
 

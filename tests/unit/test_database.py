@@ -139,9 +139,9 @@ async def test_reads_do_not_wait_for_a_write_transaction(db: Database) -> None:
     assert await count(db) == 2
 
 
-async def test_a_read_is_one_snapshot(db: Database) -> None:
+async def test_a_snapshot_sees_one_committed_state(db: Database) -> None:
     await insert(db, "a")
-    async with db.read() as conn:
+    async with db.snapshot() as conn:
         before = (await conn.execute(COUNT)).scalar_one()
         await insert(db, "b")  # committed by the writer meanwhile
         during = (await conn.execute(COUNT)).scalar_one()
