@@ -42,7 +42,7 @@ from aiogram.filters import CommandStart
 from aiogram.types import Message
 
 from bench.harness import max_window_count, offer_at_pace, percentile, running_bot, running_floor
-from bot.telegram.pacing import SAFETY_MARGIN
+from bot.telegram.pacing.limiter import SAFETY_MARGIN
 from tests.e2e.harness import (
     BOT_USERNAME,
     CHANNEL_ID,

@@ -35,7 +35,7 @@ from bot.polls.rules import (
 )
 from bot.repositories import ArticleStore, PollStore
 from bot.telegram.channel import Channel, is_not_modified
-from bot.telegram.pacing import Priority, send_priority
+from bot.telegram.pacing.priorities import Priority, send_priority
 from bot.texts import Texts
 
 logger = logging.getLogger(__name__)

@@ -18,7 +18,9 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from bot.polls.refresher import Refresher
 from bot.repositories import Claim
 from bot.telegram.channel import Channel
-from bot.telegram.pacing import SAFETY_MARGIN, Priority, RateLimits, SharedRateLimiter
+from bot.telegram.pacing.limiter import SAFETY_MARGIN, RateLimits
+from bot.telegram.pacing.priorities import Priority
+from bot.telegram.pacing.shared import SharedRateLimiter
 from bot.texts import RU
 from storage.redis import (
     RedisBuckets,
