@@ -59,14 +59,11 @@ from bot.telegram.webhook import (
 )
 from bot.texts import Texts, get_texts
 from storage import AnyDatabase, database_answers, open_stores
-from storage.redis import (
-    RedisBuckets,
-    RedisPostLocks,
-    RedisRefreshGate,
-    RedisUpdateLedger,
-    open_redis,
-    redis_answers,
-)
+from storage.redis.connection import open_redis, redis_answers
+from storage.redis.gates import RedisRefreshGate
+from storage.redis.ledger import RedisUpdateLedger
+from storage.redis.limits import RedisBuckets
+from storage.redis.locks import RedisPostLocks
 from storage.transfer import TableCount, TransferError, copy_sqlite_to_postgres
 
 logger = logging.getLogger(__name__)

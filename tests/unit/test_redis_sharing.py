@@ -22,13 +22,11 @@ from bot.telegram.pacing.limiter import SAFETY_MARGIN, RateLimits
 from bot.telegram.pacing.priorities import Priority
 from bot.telegram.pacing.shared import SharedRateLimiter
 from bot.texts import RU
-from storage.redis import (
-    RedisBuckets,
-    RedisPostLocks,
-    RedisRefreshGate,
-    RedisUpdateLedger,
-    redis_answers,
-)
+from storage.redis.connection import redis_answers
+from storage.redis.gates import RedisRefreshGate
+from storage.redis.ledger import RedisUpdateLedger
+from storage.redis.limits import RedisBuckets
+from storage.redis.locks import RedisPostLocks
 from tests.fakes.stores import MemoryPolls
 from tests.redis_support import RedisSpace, closed_port_url
 
