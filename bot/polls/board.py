@@ -1,6 +1,6 @@
 """Reader polls, the use cases: posting, attaching to a draft, voting, live counts, closing.
 
-The post under a poll shows the committed counts: ``Refresher`` (bot/polls/refresher.py)
+The post under a poll shows the committed counts: the live-count ``Refresher``
 coalesces the edits, and the database remembers which counts the post shows
 (``rendered_version``), so refreshes left pending at a crash are done after the restart,
 and none is sent when nothing changed.

@@ -1,6 +1,6 @@
 """The channel, as aiogram sees it: rendering a post, sending it, checking our rights.
 
-This is the adapter behind ``bot.articles.publishing.ChannelPort``: it turns aiogram's
+This is the adapter behind the publisher's ``ChannelPort``: it turns aiogram's
 errors into "certainly not posted" (``ChannelRefused``) or "maybe posted"
 (``ChannelUncertain``).
 """
