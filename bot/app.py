@@ -44,14 +44,11 @@ from bot.telegram.lanes import UpdateLanes
 from bot.telegram.language import UserTexts
 from bot.telegram.menu import CommandMenu
 from bot.telegram.notices import Notifier
-from bot.telegram.pacing import (
-    MAX_RETRY_AFTER_SECONDS,
-    PacingRetryMiddleware,
-    Priority,
-    RateLimiter,
-    RateLimits,
-    SharedRateLimiter,
-)
+from bot.telegram.pacing.limiter import RateLimiter, RateLimits
+from bot.telegram.pacing.middleware import PacingRetryMiddleware
+from bot.telegram.pacing.priorities import Priority
+from bot.telegram.pacing.retries import MAX_RETRY_AFTER_SECONDS
+from bot.telegram.pacing.shared import SharedRateLimiter
 from bot.telegram.responses import ResponseModels
 from bot.telegram.updates import TrackingDispatcher
 from bot.telegram.webhook import (
@@ -63,14 +60,11 @@ from bot.telegram.webhook import (
 from bot.texts import Texts, get_texts
 from storage import database_answers, open_stores
 from storage.database import Database
-from storage.redis import (
-    RedisBuckets,
-    RedisPostLocks,
-    RedisRefreshGate,
-    RedisUpdateLedger,
-    open_redis,
-    redis_answers,
-)
+from storage.redis.connection import open_redis, redis_answers
+from storage.redis.gates import RedisRefreshGate
+from storage.redis.ledger import RedisUpdateLedger
+from storage.redis.limits import RedisBuckets
+from storage.redis.locks import RedisPostLocks
 from storage.transfer import TableCount, TransferError, copy_sqlite_to_postgres
 
 logger = logging.getLogger(__name__)

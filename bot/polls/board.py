@@ -1,6 +1,6 @@
 """Reader polls, the use cases: posting, attaching to a draft, voting, live counts, closing.
 
-The post under a poll shows the committed counts: ``Refresher`` (bot/polls/refresher.py)
+The post under a poll shows the committed counts: the live-count ``Refresher``
 coalesces the edits, and the database remembers which counts the post shows
 (``rendered_version``), so refreshes left pending at a crash are done after the restart,
 and none is sent when nothing changed.
@@ -35,7 +35,7 @@ from bot.polls.rules import (
 )
 from bot.repositories import ArticleStore, PollStore
 from bot.telegram.channel import Channel, is_not_modified
-from bot.telegram.pacing import Priority, send_priority
+from bot.telegram.pacing.priorities import Priority, send_priority
 from bot.texts import Texts
 
 logger = logging.getLogger(__name__)

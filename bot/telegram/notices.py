@@ -17,7 +17,7 @@ from bot.articles.publishing import Outcome, PublishResult, describe_publish
 from bot.failures import Failure
 from bot.logs import redact
 from bot.models import Article
-from bot.telegram.pacing import Priority, send_priority
+from bot.telegram.pacing.priorities import Priority, send_priority
 from bot.text.html import plain
 from bot.texts import WHEN_FORMAT, Texts
 

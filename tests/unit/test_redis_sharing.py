@@ -18,15 +18,15 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from bot.polls.refresher import Refresher
 from bot.repositories import Claim, PollStore
 from bot.telegram.channel import Channel
-from bot.telegram.pacing import SAFETY_MARGIN, Priority, RateLimits, SharedRateLimiter
+from bot.telegram.pacing.limiter import SAFETY_MARGIN, RateLimits
+from bot.telegram.pacing.priorities import Priority
+from bot.telegram.pacing.shared import SharedRateLimiter
 from bot.texts import RU
-from storage.redis import (
-    RedisBuckets,
-    RedisPostLocks,
-    RedisRefreshGate,
-    RedisUpdateLedger,
-    redis_answers,
-)
+from storage.redis.connection import redis_answers
+from storage.redis.gates import RedisRefreshGate
+from storage.redis.ledger import RedisUpdateLedger
+from storage.redis.limits import RedisBuckets
+from storage.redis.locks import RedisPostLocks
 from tests.redis_support import RedisSpace, closed_port_url
 
 TOKEN = "123456:ABCdefGHIjklMNOpqrSTUvwxYZ-secret"
