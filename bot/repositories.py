@@ -230,7 +230,7 @@ class SearchIndex(Protocol):
         """Other published articles: those sharing tags first, then similar text."""
 
 
-class ArticleStats(Protocol):
+class Readership(Protocol):
     """Readers' counts over time, and the record of evening digests."""
 
     async def most_read(self, since: datetime, until: datetime, limit: int = 10) -> list[Headline]:
@@ -271,3 +271,8 @@ class UpdateLedger(Protocol):
     async def webhook_fingerprint(self) -> str | None: ...
 
     async def remember_webhook(self, fingerprint: str) -> None: ...
+
+
+# The storage layer still names the readership protocol by its former name; the alias
+# goes once it has adapted.
+ArticleStats = Readership

@@ -33,8 +33,8 @@ from bot.desk.stats import (
 from bot.models import EditorSource
 from bot.settings import Settings
 from bot.telegram.channel import Channel
-from bot.text.cleaning import parse_id
-from bot.text.html import plain
+from bot.telegram_text.cleaning import parse_id
+from bot.telegram_text.html import escaped_html
 from bot.texts import WHEN_FORMAT, Texts
 
 from .replies import answer_long
@@ -86,11 +86,11 @@ def _forwarded_user(message: Message, texts: Texts) -> int | str:
     origin = reply.forward_origin if reply is not None else None
     if isinstance(origin, MessageOriginUser):
         if origin.sender_user.is_bot:
-            return plain(texts.addeditor_bot)
+            return escaped_html(texts.addeditor_bot)
         return origin.sender_user.id
     if isinstance(origin, MessageOriginHiddenUser):
-        return plain(texts.addeditor_hidden_forward)
-    return plain(texts.addeditor_usage)
+        return escaped_html(texts.addeditor_hidden_forward)
+    return escaped_html(texts.addeditor_usage)
 
 
 def setup_admins() -> Router:
@@ -129,7 +129,9 @@ def setup_admins() -> Router:
         target: int | str | None = parse_user_id(command.args)
         if target is None:
             target = (
-                plain(texts.addeditor_usage) if command.args else _forwarded_user(message, texts)
+                escaped_html(texts.addeditor_usage)
+                if command.args
+                else _forwarded_user(message, texts)
             )
         if isinstance(target, str):
             await message.answer(target)
@@ -139,7 +141,7 @@ def setup_admins() -> Router:
             AddOutcome.ALREADY: texts.editor_already,
             AddOutcome.IN_SETTINGS: texts.editor_in_settings,
         }[await editors.add(target, *_actor(message))]
-        await message.answer(plain(template, id=target))
+        await message.answer(escaped_html(template, id=target))
 
     @admins.message(Command("removeeditor"))
     async def cmd_removeeditor(
@@ -147,21 +149,21 @@ def setup_admins() -> Router:
     ) -> None:
         target = parse_user_id(command.args)
         if target is None:
-            await message.answer(plain(texts.removeeditor_usage))
+            await message.answer(escaped_html(texts.removeeditor_usage))
             return
         template = {
             RemoveOutcome.REMOVED: texts.editor_removed,
             RemoveOutcome.IN_SETTINGS: texts.editor_not_removable,
             RemoveOutcome.NOT_EDITOR: texts.editor_not_found,
         }[await editors.remove(target, *_actor(message))]
-        await message.answer(plain(template, id=target))
+        await message.answer(escaped_html(template, id=target))
 
     # A router's own handlers come before its sub-routers': the refusal gets its own.
     others = Router(name="desk_not_admins")
 
     @others.message(Command(*ADMIN_COMMANDS))
     async def not_admin(message: Message, texts: Texts) -> None:
-        await message.answer(plain(texts.admins_only))
+        await message.answer(escaped_html(texts.admins_only))
 
     router.include_routers(admins, others)
     return router
@@ -173,11 +175,11 @@ async def _named_article(
     """The article a command names; None once the editor has been told why there is none."""
     article_id = parse_id(command.args)
     if article_id is None:
-        await message.answer(plain(usage))
+        await message.answer(escaped_html(usage))
         return None
     found = await stats.article(article_id)
     if found is None:
-        await message.answer(plain(texts.not_found, id=article_id))
+        await message.answer(escaped_html(texts.not_found, id=article_id))
     return found
 
 
@@ -200,7 +202,7 @@ def setup() -> Router:
         article_id = found.article.id
         actions = await history.article(article_id)
         if not actions:
-            await message.answer(plain(texts.history_empty, id=article_id))
+            await message.answer(escaped_html(texts.history_empty, id=article_id))
             return
         header = texts.history_header.format(
             id=article_id, title=found.article.title, timezone=settings.timezone

@@ -21,7 +21,7 @@ from bot.articles.digest import Digest
 from bot.articles.discovery import Discovery
 from bot.models import Headline
 from bot.telegram.links import article_payload
-from bot.text.html import plain
+from bot.telegram_text.html import escaped_html
 from bot.texts import Texts
 
 from .reading import headlines_keyboard
@@ -72,15 +72,15 @@ def setup() -> Router:
     ) -> None:
         query = discovery.clean_query(command.args)
         if not query:
-            await message.answer(plain(texts.search_usage))
+            await message.answer(escaped_html(texts.search_usage))
             return
         found = await discovery.search(query, SEARCH_RESULTS)
         shown = _cut(query, QUOTED_QUERY_CHARS)
         if not found:
-            await message.answer(plain(texts.search_nothing, query=shown))
+            await message.answer(escaped_html(texts.search_nothing, query=shown))
             return
         await message.answer(
-            plain(texts.search_results, query=shown),
+            escaped_html(texts.search_results, query=shown),
             reply_markup=headlines_keyboard(found, texts),
         )
 
@@ -88,10 +88,11 @@ def setup() -> Router:
     async def top(message: Message, discovery: Discovery, texts: Texts) -> None:
         found = await discovery.top()
         if not found:
-            await message.answer(plain(texts.top_empty))
+            await message.answer(escaped_html(texts.top_empty))
             return
         await message.answer(
-            plain(texts.top_title), reply_markup=headlines_keyboard(found, texts, counts=True)
+            escaped_html(texts.top_title),
+            reply_markup=headlines_keyboard(found, texts, counts=True),
         )
 
     @router.inline_query()
@@ -121,16 +122,16 @@ def setup_editors() -> Router:
     async def digest_preview(message: Message, digest: Digest, texts: Texts) -> None:
         """What the evening digest would post now; nothing is posted."""
         schedule = (
-            plain(texts.digest_schedule, time=digest.at.strftime("%H:%M"))
+            escaped_html(texts.digest_schedule, time=digest.at.strftime("%H:%M"))
             if digest.at is not None
-            else plain(texts.digest_off)
+            else escaped_html(texts.digest_off)
         )
         post = await digest.preview()
         if post is None:
-            await message.answer(plain(texts.digest_empty) + "\n" + schedule)
+            await message.answer(escaped_html(texts.digest_empty) + "\n" + schedule)
             return
         await message.answer(
-            plain(texts.digest_preview) + "\n\n" + post + "\n\n" + schedule,
+            escaped_html(texts.digest_preview) + "\n\n" + post + "\n\n" + schedule,
             link_preview_options=NO_PREVIEW,
         )
 

@@ -15,8 +15,8 @@ from bot.articles.drafts import Drafts, describe_action
 from bot.articles.intake import MAX_DOCUMENT_BYTES, decode_document
 from bot.articles.parsing import ParseError
 from bot.errors import InputError
-from bot.text.cleaning import parse_id
-from bot.text.html import plain
+from bot.telegram_text.cleaning import parse_id
+from bot.telegram_text.html import escaped_html
 from bot.texts import Texts
 
 from .replies import answer_long, explain, largest_photo
@@ -29,7 +29,7 @@ def setup() -> Router:
 
     @router.message(Command("help"))
     async def cmd_help(message: Message, texts: Texts) -> None:
-        await message.answer(plain(texts.editor_help))
+        await message.answer(escaped_html(texts.editor_help))
 
     @router.message(Command("import"), F.document)
     async def document_import(message: Message, bot: Bot, drafts: Drafts, texts: Texts) -> None:
@@ -38,7 +38,7 @@ def setup() -> Router:
         assert document is not None
         if document.file_size is not None and document.file_size > MAX_DOCUMENT_BYTES:
             await message.answer(
-                plain(texts.import_file_too_big, limit=MAX_DOCUMENT_BYTES // 1000)
+                escaped_html(texts.import_file_too_big, limit=MAX_DOCUMENT_BYTES // 1000)
             )
             return
         buffer = io.BytesIO()
@@ -47,7 +47,7 @@ def setup() -> Router:
         except (TelegramAPIError, aiohttp.ClientError, OSError) as exc:
             # aiohttp's errors name the file URL, which holds the token: log the type only.
             logger.warning("Could not download an import file: %s", type(exc).__name__)
-            await message.answer(plain(texts.import_download_failed))
+            await message.answer(escaped_html(texts.import_download_failed))
             return
         try:
             raw = decode_document(buffer.getvalue(), document.file_name)
@@ -65,7 +65,7 @@ def setup() -> Router:
         if not raw and message.reply_to_message is not None:
             raw = message.reply_to_message.text or message.reply_to_message.caption
         if not raw or not raw.strip():
-            await message.answer(plain(texts.import_usage))
+            await message.answer(escaped_html(texts.import_usage))
             return
         await _import(message, raw, drafts, texts)
 
@@ -73,7 +73,7 @@ def setup() -> Router:
     async def cmd_drafts(message: Message, drafts: Drafts, texts: Texts) -> None:
         listed = await drafts.unpublished()
         if not listed:
-            await message.answer(plain(texts.drafts_empty))
+            await message.answer(escaped_html(texts.drafts_empty))
             return
         lines = [texts.drafts_header]
         lines += [
@@ -88,14 +88,14 @@ def setup() -> Router:
     ) -> None:
         article_id = parse_id(command.args)
         if article_id is None or not message.photo:
-            await message.answer(plain(texts.photo_bad_id))
+            await message.answer(escaped_html(texts.photo_bad_id))
             return
         result = await drafts.attach_photo(article_id, largest_photo(message.photo))
         await message.answer(describe_action(result, texts, texts.photo_attached))
 
     @router.message(Command("photo"))
     async def cmd_photo_without_photo(message: Message, texts: Texts) -> None:
-        await message.answer(plain(texts.photo_usage))
+        await message.answer(escaped_html(texts.photo_usage))
 
     @router.message(F.photo, F.reply_to_message)
     async def photo_reply(message: Message, drafts: Drafts, texts: Texts) -> None:
@@ -105,17 +105,17 @@ def setup() -> Router:
             message.chat.id, message.reply_to_message.message_id, largest_photo(message.photo)
         )
         if result is None:
-            await message.answer(plain(texts.photo_usage))
+            await message.answer(escaped_html(texts.photo_usage))
             return
         await message.answer(describe_action(result, texts, texts.photo_attached))
 
     @router.message(F.photo)
     async def photo_without_command(message: Message, texts: Texts) -> None:
-        await message.answer(plain(texts.photo_usage))
+        await message.answer(escaped_html(texts.photo_usage))
 
     @router.message(Command("done", "skip"))
     async def no_dialog(message: Message, texts: Texts) -> None:
-        await message.answer(plain(texts.no_dialog))
+        await message.answer(escaped_html(texts.no_dialog))
 
     return router
 
@@ -125,6 +125,6 @@ async def _import(message: Message, raw: str, drafts: Drafts, texts: Texts) -> N
     try:
         article = await drafts.import_text(raw, message.from_user.id)
     except ParseError as exc:
-        await message.answer(plain(texts.import_error(exc.code)))
+        await message.answer(escaped_html(texts.import_error(exc.code)))
         return
     await message.answer(await drafts.preview(message.chat.id, article, texts=texts))

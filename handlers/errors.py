@@ -17,7 +17,7 @@ from bot.errors import is_storage_failure
 from bot.settings import Settings
 from bot.telegram.limits import CALLBACK_ANSWER_LIMIT
 from bot.telegram.notices import Notifier
-from bot.text.html import plain
+from bot.telegram_text.html import escaped_html
 from bot.texts import Texts
 
 logger = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ def setup() -> Router:
             if update.callback_query is not None:
                 await update.callback_query.answer(answer[:CALLBACK_ANSWER_LIMIT], show_alert=True)
             elif update.message is not None and update.message.chat.type == "private":
-                await update.message.answer(plain(answer))
+                await update.message.answer(escaped_html(answer))
         except TelegramAPIError as send_exc:
             logger.warning("Could not apologise for update %s: %s", update.update_id, send_exc)
         await notifier.error(

@@ -8,7 +8,7 @@ from aiogram.filters import Command
 from aiogram.types import Message
 
 from bot.telegram.menu import EDITOR_COMMANDS, READER_MENU
-from bot.text.html import plain
+from bot.telegram_text.html import escaped_html
 from bot.texts import Texts
 
 
@@ -19,6 +19,6 @@ def setup() -> Router:
     # Command() ignores commands addressed to other bots (/start@other_bot).
     @router.message(Command(*(name for name, _ in READER_MENU), *EDITOR_COMMANDS))
     async def private_only(message: Message, texts: Texts) -> None:
-        await message.reply(plain(texts.private_only))
+        await message.reply(escaped_html(texts.private_only))
 
     return router

@@ -26,7 +26,7 @@ from bot.articles.intake import (
 from bot.errors import InputError
 from bot.models import PollSpec
 from bot.polls.rules import parse_poll_spec
-from bot.text.html import plain
+from bot.telegram_text.html import escaped_html
 from bot.texts import Texts
 
 from .replies import explain, largest_photo
@@ -47,7 +47,7 @@ class NewArticle(StatesGroup):
 async def _step(message: Message, state: FSMContext, step: State, prompt: str) -> None:
     """Move the dialog to ``step`` and ask for what it needs."""
     await state.set_state(step)
-    await message.answer(plain(prompt))
+    await message.answer(escaped_html(prompt))
 
 
 async def _take(
@@ -87,10 +87,10 @@ def setup() -> Router:
     @router.message(Command("cancel"))
     async def cmd_cancel(message: Message, state: FSMContext, texts: Texts) -> None:
         if await state.get_state() is None:
-            await message.answer(plain(texts.nothing_to_cancel))
+            await message.answer(escaped_html(texts.nothing_to_cancel))
             return
         await state.clear()
-        await message.answer(plain(texts.cancelled))
+        await message.answer(escaped_html(texts.cancelled))
 
     @router.message(NewArticle.title, _PLAIN_TEXT)
     async def got_title(message: Message, state: FSMContext, texts: Texts) -> None:
@@ -101,7 +101,7 @@ def setup() -> Router:
     @router.message(NewArticle.text, Command("done"))
     async def text_done(message: Message, state: FSMContext, texts: Texts) -> None:
         if not (await state.get_data()).get("paragraphs"):
-            await message.answer(plain(texts.new_text_empty))
+            await message.answer(escaped_html(texts.new_text_empty))
             return
         await _step(message, state, NewArticle.photo, texts.new_ask_photo)
 
@@ -111,14 +111,14 @@ def setup() -> Router:
         data = await state.get_data()
         paragraphs = [*data.get("paragraphs", []), *split_paragraphs(message.text)]
         if sum(len(p) for p in paragraphs) > MAX_ARTICLE_CHARS:
-            await message.answer(plain(texts.new_text_too_long, limit=MAX_ARTICLE_CHARS))
+            await message.answer(escaped_html(texts.new_text_too_long, limit=MAX_ARTICLE_CHARS))
             return
         await state.update_data(paragraphs=paragraphs)
-        await message.answer(plain(texts.new_text_added, count=len(paragraphs)))
+        await message.answer(escaped_html(texts.new_text_added, count=len(paragraphs)))
 
     @router.message(NewArticle.text, ~F.text)
     async def not_text(message: Message, texts: Texts) -> None:
-        await message.answer(plain(texts.new_text_not_text))
+        await message.answer(escaped_html(texts.new_text_not_text))
 
     @router.message(NewArticle.photo, Command("skip"))
     async def skip_photo(message: Message, state: FSMContext, texts: Texts) -> None:
@@ -133,7 +133,7 @@ def setup() -> Router:
 
     @router.message(NewArticle.photo, ~F.text.startswith("/"))
     async def photo_expected(message: Message, texts: Texts) -> None:
-        await message.answer(plain(texts.new_photo_expected))
+        await message.answer(escaped_html(texts.new_photo_expected))
 
     @router.message(NewArticle.credit, Command("skip"))
     async def skip_credit(message: Message, state: FSMContext, texts: Texts) -> None:
@@ -172,6 +172,6 @@ def setup() -> Router:
     @router.message(NewArticle.tags, ~F.text)
     @router.message(NewArticle.poll, ~F.text)
     async def expected_text(message: Message, texts: Texts) -> None:
-        await message.answer(plain(texts.new_expected_text))
+        await message.answer(escaped_html(texts.new_expected_text))
 
     return router

@@ -11,8 +11,8 @@ from bot.polls.board import PollBoard, PollOutcome, Press
 from bot.polls.callbacks import PreviewVote, Vote
 from bot.polls.rules import results_report
 from bot.settings import Settings
-from bot.text.cleaning import parse_id
-from bot.text.html import plain
+from bot.telegram_text.cleaning import parse_id
+from bot.telegram_text.html import escaped_html
 from bot.texts import Texts
 
 from .replies import explain
@@ -31,7 +31,7 @@ def setup_editors() -> Router:
     ) -> None:
         """``/poll [intro]\\n<question>\\n<option>\\n<option>…``: a standalone poll, now."""
         if not command.args:
-            await message.answer(plain(texts.poll_usage))
+            await message.answer(escaped_html(texts.poll_usage))
             return
         assert message.from_user is not None
         try:
@@ -46,7 +46,7 @@ def setup_editors() -> Router:
             PollOutcome.UNCERTAIN: texts.poll_post_uncertain,
         }[result.outcome]
         await message.answer(
-            plain(
+            escaped_html(
                 template,
                 id=poll_id,
                 link=result.link or "",
@@ -63,7 +63,7 @@ def setup_editors() -> Router:
         head, _, rest = (command.args or "").partition("\n")
         article_id = parse_id(head)
         if article_id is None:
-            await message.answer(plain(texts.poll_addpoll_usage))
+            await message.answer(escaped_html(texts.poll_addpoll_usage))
             return
         assert message.from_user is not None
         try:
@@ -73,13 +73,15 @@ def setup_editors() -> Router:
             return
         if result.outcome is PollOutcome.ATTACHED and result.poll is not None:
             await message.answer(
-                plain(texts.poll_attached, id=result.poll.id, article_id=article_id)
+                escaped_html(texts.poll_attached, id=result.poll.id, article_id=article_id)
             )
         elif result.outcome is PollOutcome.NOT_ALLOWED and result.article is not None:
             status = texts.status_name(result.article.status)
-            await message.answer(plain(texts.publish_not_allowed, id=article_id, status=status))
+            await message.answer(
+                escaped_html(texts.publish_not_allowed, id=article_id, status=status)
+            )
         else:
-            await message.answer(plain(texts.not_found, id=article_id))
+            await message.answer(escaped_html(texts.not_found, id=article_id))
 
     @router.message(Command("closepoll", "results"))
     async def cmd_poll_by_id(
@@ -88,14 +90,14 @@ def setup_editors() -> Router:
         """``/closepoll 3`` freezes poll 3 with final results; ``/results 3`` shows them."""
         poll_id = parse_id(command.args)
         if poll_id is None:
-            await message.answer(plain(texts.poll_id_usage, command=command.command))
+            await message.answer(escaped_html(texts.poll_id_usage, command=command.command))
             return
         if command.command.lower() == "results":
             poll = await board.results(poll_id)
             if poll is None:
-                await message.answer(plain(texts.poll_not_found, id=poll_id))
+                await message.answer(escaped_html(texts.poll_not_found, id=poll_id))
             else:
-                await message.answer(plain(results_report(poll, texts)))
+                await message.answer(escaped_html(results_report(poll, texts)))
             return
         result = await board.close(poll_id)
         template = {
@@ -103,7 +105,7 @@ def setup_editors() -> Router:
             PollOutcome.ALREADY_CLOSED: texts.poll_already_closed,
             PollOutcome.POLL_NOT_FOUND: texts.poll_not_found,
         }[result.outcome]
-        await message.answer(plain(template, id=poll_id, link=result.link or ""))
+        await message.answer(escaped_html(template, id=poll_id, link=result.link or ""))
 
     return router
 

@@ -11,8 +11,8 @@ from aiogram.types import Message
 from bot.articles.publishing import Publisher, describe_publish
 from bot.articles.withdrawal import Withdrawal, describe_withdrawal
 from bot.settings import Settings
-from bot.text.cleaning import parse_id
-from bot.text.html import plain
+from bot.telegram_text.cleaning import parse_id
+from bot.telegram_text.html import escaped_html
 from bot.texts import Texts
 
 from .replies import answer_long
@@ -34,7 +34,7 @@ def setup() -> Router:
         """``/publish 12``; ``/forcepublish 12`` for an article whose outcome is unknown."""
         article_id = parse_id(command.args)
         if article_id is None:
-            await message.answer(plain(texts.publish_usage))
+            await message.answer(escaped_html(texts.publish_usage))
             return
         if command.command.lower() == "forcepublish":
             result = await publisher.force_publish(article_id)
@@ -54,7 +54,7 @@ def setup() -> Router:
         parts = (command.args or "").split()
         article_id = parse_id(parts[0]) if len(parts) == 2 else None
         if article_id is None:
-            await message.answer(plain(texts.markpublished_usage))
+            await message.answer(escaped_html(texts.markpublished_usage))
             return
         result = await publisher.mark_published(article_id, parts[1])
         await message.answer(describe_publish(result, article_id, settings.channel_id, texts))
@@ -66,7 +66,7 @@ def setup() -> Router:
         """``/delete 12``: take a published article out of the channel, keep it archived."""
         article_id = parse_id(command.args)
         if article_id is None:
-            await message.answer(plain(texts.delete_usage))
+            await message.answer(escaped_html(texts.delete_usage))
             return
         result = await withdrawal.withdraw(article_id)
         await message.answer(describe_withdrawal(result, article_id, texts))
@@ -77,7 +77,7 @@ def setup() -> Router:
     ) -> None:
         published = await publisher.latest(PUBLISHED_LISTED)
         if not published:
-            await message.answer(plain(texts.published_empty))
+            await message.answer(escaped_html(texts.published_empty))
             return
         lines = [texts.published_header]
         lines += [

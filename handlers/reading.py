@@ -18,7 +18,7 @@ from bot.telegram.limits import CALLBACK_ANSWER_LIMIT
 from bot.telegram.links import article_id_from_payload
 from bot.telegram.menu import EDITOR_COMMANDS
 from bot.telegram.reader_chat import ReaderChat
-from bot.text.html import plain
+from bot.telegram_text.html import escaped_html
 from bot.texts import Texts
 
 # A headline on a button: long titles are cut to stay readable on a phone.
@@ -79,29 +79,29 @@ def setup() -> Router:
             texts=texts,
         )
         if outcome is ReadOutcome.NOT_FOUND:
-            await message.answer(plain(texts.article_not_found))
+            await message.answer(escaped_html(texts.article_not_found))
         elif outcome is ReadOutcome.WITHDRAWN:
-            await message.answer(plain(texts.article_withdrawn))
+            await message.answer(escaped_html(texts.article_withdrawn))
 
     @router.message(CommandStart(deep_link=True))
     async def start_unknown_payload(message: Message, texts: Texts) -> None:
         """A deep link that is not ours (forged, truncated, another bot's)."""
-        await message.answer(plain(texts.article_not_found))
+        await message.answer(escaped_html(texts.article_not_found))
 
     @router.message(CommandStart())
     async def start_bare(message: Message, discovery: Discovery, texts: Texts) -> None:
         """The latest headlines, then the week's most read, as buttons that open them."""
         front = await discovery.front_page()
         if not front.latest:
-            await message.answer(plain(texts.greeting + "\n\n" + texts.no_articles_yet))
+            await message.answer(escaped_html(texts.greeting + "\n\n" + texts.no_articles_yet))
             return
         await message.answer(
-            plain(texts.greeting + "\n\n" + texts.latest_headlines),
+            escaped_html(texts.greeting + "\n\n" + texts.latest_headlines),
             reply_markup=headlines_keyboard(front.latest, texts),
         )
         if front.most_read:
             await message.answer(
-                plain(texts.most_read_headlines),
+                escaped_html(texts.most_read_headlines),
                 reply_markup=headlines_keyboard(front.most_read, texts, counts=True),
             )
 
@@ -137,14 +137,14 @@ def setup() -> Router:
     async def reader_help(message: Message, texts: Texts, editors: Editors) -> None:
         user = message.from_user
         is_editor = user is not None and await editors.is_editor(user.id)
-        await message.answer(plain(texts.editor_help if is_editor else texts.reader_help))
+        await message.answer(escaped_html(texts.editor_help if is_editor else texts.reader_help))
 
     @router.message(Command(*EDITOR_COMMANDS))
     async def editors_only(message: Message, texts: Texts) -> None:
-        await message.answer(plain(texts.editors_only))
+        await message.answer(escaped_html(texts.editors_only))
 
     @router.message()
     async def anything_else(message: Message, texts: Texts) -> None:
-        await message.answer(plain(texts.reader_help))
+        await message.answer(escaped_html(texts.reader_help))
 
     return router

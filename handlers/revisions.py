@@ -10,8 +10,8 @@ from bot.articles.drafts import Drafts
 from bot.articles.parsing import ParseError
 from bot.articles.revisions import FIELD_CHANGES, EditOutcome, EditResult, Revisions
 from bot.errors import InputError
-from bot.text.cleaning import parse_id
-from bot.text.html import plain
+from bot.telegram_text.cleaning import parse_id
+from bot.telegram_text.html import escaped_html
 from bot.texts import Texts
 
 from .replies import explain
@@ -31,12 +31,12 @@ def setup() -> Router:
         head, _, raw = (command.args or "").partition("\n")
         article_id = parse_id(head)
         if article_id is None or not raw.strip():
-            await message.answer(plain(texts.edit_usage))
+            await message.answer(escaped_html(texts.edit_usage))
             return
         try:
             result = await revisions.replace_text(article_id, raw)
         except ParseError as exc:
-            await message.answer(plain(texts.import_error(exc.code)))
+            await message.answer(escaped_html(texts.import_error(exc.code)))
             return
         await _answer(message, result, article_id, drafts, texts)
 
@@ -53,7 +53,7 @@ def setup() -> Router:
         head, _, value = (command.args or "").strip().partition(" ")
         article_id = parse_id(head)
         if article_id is None or not value.strip():
-            await message.answer(plain(texts.field_usage, command=name))
+            await message.answer(escaped_html(texts.field_usage, command=name))
             return
         try:
             result = await revisions.set_field(name, article_id, value)
@@ -83,5 +83,7 @@ async def _answer(
         EditOutcome.POST_NOT_UPDATED: texts.edit_post_not_updated,
     }[result.outcome]
     await message.answer(
-        plain(template, id=article_id, link=result.link or "", reason=texts.failure(result.reason))
+        escaped_html(
+            template, id=article_id, link=result.link or "", reason=texts.failure(result.reason)
+        )
     )

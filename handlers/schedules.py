@@ -12,8 +12,8 @@ from bot.articles.drafts import Drafts, describe_action
 from bot.articles.scheduling import Scheduler, UnscheduleOutcome, parse_schedule
 from bot.errors import InputError
 from bot.settings import Settings
-from bot.text.cleaning import parse_id
-from bot.text.html import plain
+from bot.telegram_text.cleaning import parse_id
+from bot.telegram_text.html import escaped_html
 from bot.texts import WHEN_FORMAT, Texts
 
 from .replies import answer_long, explain
@@ -35,7 +35,7 @@ def setup() -> Router:
             article_id, when = parse_schedule(command.args, settings.tz, datetime.now(UTC))
         except InputError as exc:
             await message.answer(
-                plain(texts.schedule_usage, timezone=settings.timezone)
+                escaped_html(texts.schedule_usage, timezone=settings.timezone)
                 if exc.key == "schedule_usage"
                 else explain(exc, texts)
             )
@@ -44,7 +44,7 @@ def setup() -> Router:
             await message.answer(describe_action(await drafts.refusal(article_id), texts, ""))
             return
         await message.answer(
-            plain(
+            escaped_html(
                 texts.scheduled_ok,
                 id=article_id,
                 when=when.strftime(WHEN_FORMAT),
@@ -58,14 +58,14 @@ def setup() -> Router:
     ) -> None:
         article_id = parse_id(command.args)
         if article_id is None:
-            await message.answer(plain(texts.unschedule_usage))
+            await message.answer(escaped_html(texts.unschedule_usage))
             return
         template = {
             UnscheduleOutcome.UNSCHEDULED: texts.unscheduled_ok,
             UnscheduleOutcome.NOT_FOUND: texts.not_found,
             UnscheduleOutcome.NOT_SCHEDULED: texts.not_scheduled,
         }[await scheduler.unschedule(article_id)]
-        await message.answer(plain(template, id=article_id))
+        await message.answer(escaped_html(template, id=article_id))
 
     @router.message(Command("scheduled"))
     async def cmd_scheduled(
@@ -73,7 +73,7 @@ def setup() -> Router:
     ) -> None:
         scheduled = await scheduler.upcoming()
         if not scheduled:
-            await message.answer(plain(texts.scheduled_empty))
+            await message.answer(escaped_html(texts.scheduled_empty))
             return
         lines = [texts.scheduled_header.format(timezone=settings.timezone)]
         lines += [

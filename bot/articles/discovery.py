@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bot.models import Headline
-from bot.repositories import ArticleStats, ArticleStore, SearchIndex
+from bot.repositories import ArticleStore, Readership, SearchIndex
 
 # A query longer than this is cut: no one searches with a paragraph, and it bounds the work.
 MAX_QUERY_CHARS = 256
@@ -35,7 +35,7 @@ class Discovery:
         self,
         articles: ArticleStore,
         index: SearchIndex,
-        stats: ArticleStats,
+        stats: Readership,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:

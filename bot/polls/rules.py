@@ -11,7 +11,7 @@ from aiogram.utils.formatting import Bold, Text, as_line
 
 from bot.errors import InputError
 from bot.models import ArticleContent, Poll, PollSpec
-from bot.text.cleaning import clean_line
+from bot.telegram_text.cleaning import clean_line
 from bot.texts import Texts
 
 MIN_OPTIONS = 2

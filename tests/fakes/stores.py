@@ -349,7 +349,7 @@ class MemoryArticles:
 
 
 class MemorySearch:
-    """SearchIndex and ArticleStats over a MemoryArticles: the same stems as the SQLite
+    """SearchIndex and Readership over a MemoryArticles: the same stems as the SQLite
     index, a plain count of matching stems (title ×4) for the order."""
 
     def __init__(self, articles: MemoryArticles) -> None:

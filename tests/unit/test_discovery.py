@@ -12,7 +12,7 @@ from bot.articles.digest import Digest
 from bot.articles.discovery import MAX_QUERY_CHARS, Discovery
 from bot.articles.reading import Reading
 from bot.models import Article, ArticleContent, Headline
-from bot.repositories import ArticleStats, SearchIndex
+from bot.repositories import Readership, SearchIndex
 from bot.texts import RU
 from tests.fakes.stores import MemoryArticles, MemorySearch
 
@@ -42,7 +42,7 @@ def search(articles: MemoryArticles) -> MemorySearch:
 
 def test_memory_search_implements_the_protocols(search: MemorySearch) -> None:
     index: SearchIndex = search
-    stats: ArticleStats = search
+    stats: Readership = search
     assert isinstance(index, MemorySearch) and isinstance(stats, MemorySearch)
 
 
