@@ -14,7 +14,8 @@ from typing import Any
 from aiogram import Bot, Dispatcher, Router
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.app import App, create_app, start_polling
+from bot.app import App, create_app
+from bot.lifecycle import start_polling
 from bot.settings import Settings
 from tests.e2e.harness import CHANNEL_ID, Newsroom
 from tests.fakes.botapi_server import FakeBotAPI

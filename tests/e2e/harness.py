@@ -8,7 +8,8 @@ import contextlib
 from pathlib import Path
 from typing import Any
 
-from bot.app import App, create_app, start_polling
+from bot.app import App, create_app
+from bot.lifecycle import start_polling
 from bot.models import Article, Poll
 from bot.settings import Settings
 from storage.sqlite.articles import ArticleRepository

@@ -9,7 +9,8 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from bot.app import App, create_app, run_webhook, webhook_handler
+from bot.app import App, create_app
+from bot.lifecycle import run_webhook, webhook_handler
 from bot.settings import Settings
 from bot.telegram.webhook import WebhookHandler
 from tests.e2e.harness import ADMIN_ID, CHANNEL_ID, EDITOR_ID, SECOND_EDITOR_ID, TOKEN
