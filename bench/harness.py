@@ -27,7 +27,7 @@ OPTIONS = ("A", "B", "C")
 async def running_bot(
     server: FakeBotAPI, tmp: Path, **overrides: Any
 ) -> AsyncIterator[tuple[App, Settings]]:
-    """The newsroom bot, polling as ``bot.app.run`` does (``bot.app.start_polling``); the
+    """The newsroom bot, polling as ``bot.app.run`` does (``bot.lifecycle.start_polling``); the
     e2e harness's test settings otherwise."""
     settings = Newsroom(server, tmp, **overrides).settings
     app = await create_app(settings)

@@ -18,7 +18,8 @@ MAX_QUERY_CHARS = 256
 TOP_WINDOW = timedelta(days=7)
 RELATED_LIMIT = 3
 # The week's most read moves slowly, and counting a week of reads costs milliseconds per
-# ten thousand reads (bench/search.py): /top and every bare /start share one count a minute.
+# ten thousand reads (the search benchmark): /top and every bare /start share one count a
+# minute.
 TOP_CACHE = timedelta(seconds=60)
 
 

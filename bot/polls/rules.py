@@ -1,6 +1,6 @@
 """Reader polls, the domain side: what an editor typed, percentages, labels, results.
 
-Plain data in and out; the Telegram side (buttons, edits) is in bot/polls/board.py.
+Plain data in and out; the Telegram side (buttons, edits) is the poll board's.
 """
 
 from __future__ import annotations

@@ -86,7 +86,7 @@ class Newsroom:
             "rate_chat_per_second": 50.0,
             "rate_group_per_minute": 6000.0,
             # The stories written before rich messages read the classic form; the rich
-            # form (the product's default) is tested in test_full_text.py.
+            # form (the product's default) has its own full-text stories.
             "full_text_form": "classic",
         }
         values.update(overrides)

@@ -1,4 +1,4 @@
-"""Runs the real bot in webhook mode (``bot.app.run_webhook``) in-process: the fake Bot API
+"""Runs the real bot in webhook mode (``bot.lifecycle.run_webhook``) in-process: the fake Bot API
 server posts updates to it over real HTTP, like Telegram after ``setWebhook``."""
 
 from __future__ import annotations
