@@ -7,8 +7,8 @@ from aiogram.utils.formatting import Text
 
 from bot.errors import InputError
 from bot.telegram.limits import MESSAGE_LIMIT
-from bot.text.html import plain
-from bot.text.splitting import split_text
+from bot.telegram_text.html import escaped_html
+from bot.telegram_text.splitting import split_text
 from bot.texts import Texts
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -16,7 +16,7 @@ NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 def explain(error: InputError, texts: Texts) -> str:
     """Bad input, explained in the user's words."""
-    return plain(getattr(texts, error.key), **error.params)
+    return escaped_html(getattr(texts, error.key), **error.params)
 
 
 def largest_photo(sizes: list[PhotoSize]) -> str:

@@ -18,11 +18,11 @@ from aiogram.fsm.storage.base import BaseStorage
 from pydantic import SecretStr
 
 from bot.repositories import (
-    ArticleStats,
     ArticleStore,
     EditorStore,
     HistoryStore,
     PollStore,
+    Readership,
     SearchIndex,
     StatsStore,
 )
@@ -62,7 +62,7 @@ class Stores:
     polls: PollStore
     desk: DeskStore
     search: SearchIndex
-    stats: ArticleStats
+    readership: Readership
     dialogs: BaseStorage
 
     async def close(self) -> None:
@@ -91,7 +91,7 @@ def stores_on(db: Database) -> Stores:
         polls=PollRepository(db),
         desk=DeskRepository(db),
         search=FullTextSearch(db),
-        stats=ReadershipRepository(db),
+        readership=ReadershipRepository(db),
         dialogs=DialogStorage(db),
     )
 

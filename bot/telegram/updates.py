@@ -4,8 +4,8 @@ aiogram's polling does not await the update tasks still running when it stops (t
 queued behind an editor's dialog lock included), and keeps its own task set private;
 overriding ``feed_update`` tells us which updates are being handled, so shutdown can
 finish them (or cancel and await them) before the database closes under them.  It is
-also where an update waits for its slot in the desk's or the readers' line
-(bot/telegram/lanes.py), before any middleware runs.
+also where an update waits for its slot in the desk's or the readers' lane, before any
+middleware runs.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ class TrackingDispatcher(Dispatcher):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.in_progress: set[asyncio.Task[Any]] = set()
-        self.lanes: UpdateLanes | None = None  # set by the wiring (bot/app.py)
+        self.lanes: UpdateLanes | None = None  # set by the composition root
 
     async def feed_update(
         self, bot: Bot, update: Update, *, slot_held: bool = False, **kwargs: Any

@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from bot.app import App, create_app, start_polling
+from bot.app import App, create_app
+from bot.lifecycle import start_polling
 from bot.models import Article, Poll
 from bot.settings import Settings
 from storage import StorageSettings, Stores, open_stores
@@ -94,7 +95,7 @@ class Newsroom:
             "rate_chat_per_second": 50.0,
             "rate_group_per_minute": 6000.0,
             # The stories written before rich messages read the classic form; the rich
-            # form (the product's default) is tested in test_full_text.py.
+            # form (the product's default) has its own full-text stories.
             "full_text_form": "classic",
         }
         values.update(overrides)

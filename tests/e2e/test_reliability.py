@@ -241,11 +241,11 @@ async def test_due_schedule_publishes_once_while_running(
     await exchange(telegram, editor, f"/schedule {article_id} {when:%Y-%m-%d %H:%M}")
     await set_scheduled_at(newsroom, article_id, datetime.now(UTC))
     assert newsroom.app is not None
-    newsroom.app.scheduler.wake()
+    newsroom.app.services.scheduler.wake()
     await telegram.wait_for(lambda: "Запланированная статья" in last_text(editor), timeout=10)
     assert "с опозданием" not in last_text(editor)
     await asyncio.sleep(0.5)
-    newsroom.app.scheduler.wake()
+    newsroom.app.services.scheduler.wake()
     await telegram.wait_idle(quiet=0.5)
     assert len(telegram.chat_messages(CHANNEL_ID)) == 1
 

@@ -1,6 +1,6 @@
-"""In-memory implementations of the repository protocols (bot/repositories.py), for unit
-tests of the services with neither a database nor Telegram.  Each method applies its
-condition and its change in one step, as the real statement does."""
+"""In-memory implementations of the repository protocols, for unit tests of the services
+with neither a database nor Telegram.  Each method applies its condition and its change
+in one step, as the real statement does."""
 
 from __future__ import annotations
 

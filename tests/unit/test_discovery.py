@@ -39,7 +39,7 @@ def articles(sqlite_stores: Stores) -> ArticleStore:
 
 @pytest.fixture
 def discovery(sqlite_stores: Stores) -> Discovery:
-    return Discovery(sqlite_stores.articles, sqlite_stores.search, sqlite_stores.stats)
+    return Discovery(sqlite_stores.articles, sqlite_stores.search, sqlite_stores.readership)
 
 
 async def stored_reads(stores: Stores) -> set[tuple[int, int]]:
@@ -137,7 +137,7 @@ async def test_digest_posts_once_a_day_after_its_time(
     def link(item: Headline) -> str:
         return f"https://t.me/c/100/{item.channel_message_id}"
 
-    stats = sqlite_stores.stats
+    stats = sqlite_stores.readership
     digest = Digest(stats, RU, TZ, time(21, 0), send, link, clock=clock)
     assert not await digest.run_due()  # too early
     clock.now = today.replace(hour=21, minute=0)
@@ -158,7 +158,7 @@ async def test_digest_off_or_empty(sqlite_stores: Stores) -> None:
         raise AssertionError("nothing to send")
 
     clock = Clock(datetime.now(TZ).replace(hour=23))
-    stats = sqlite_stores.stats
+    stats = sqlite_stores.readership
     off = Digest(stats, RU, TZ, None, send, lambda h: None, clock=clock)
     assert not await off.run_due()
     empty = Digest(stats, RU, TZ, time(21, 0), send, lambda h: None, clock=clock)
@@ -171,7 +171,7 @@ async def test_top_is_counted_once_a_minute(sqlite_stores: Stores, articles: Art
     article = await publish(articles, "Статья")
     await articles.record_read(article.id, 1)
     clock = Clock(datetime.now(UTC))
-    discovery = Discovery(articles, sqlite_stores.search, sqlite_stores.stats, clock=clock)
+    discovery = Discovery(articles, sqlite_stores.search, sqlite_stores.readership, clock=clock)
     assert [h.count for h in await discovery.top()] == [1]
     await articles.record_read(article.id, 2)
     assert [h.count for h in await discovery.top(5)] == [1]

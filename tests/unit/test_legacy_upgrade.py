@@ -684,8 +684,8 @@ async def check_upgraded(stores: Stores, made: Old) -> None:
     reactions = await stores.desk.reactions(CHANNEL, 501)
     assert reactions is not None
     assert (reactions.counts, reactions.date) == ((("👍", 5), ("🔥", 2)), at(80))
-    assert not await stores.stats.claim_digest(date(2026, 4, 28))  # posted already
-    most_read = await stores.stats.most_read(T0, at(60))
+    assert not await stores.readership.claim_digest(date(2026, 4, 28))  # posted already
+    most_read = await stores.readership.most_read(T0, at(60))
     assert [(h.id, h.count) for h in most_read] == [(arts["published"].id, 3)]
 
 

@@ -122,7 +122,7 @@ async def test_withdrawn_leaves_search_related_and_top(stores: Stores) -> None:
     assert [h.id for h in await stores.search.search("миротворцы")] == [kept.id]
     assert [h.id for h in await stores.search.related(kept.id)] == []
     now = datetime.now(UTC)
-    assert await stores.stats.most_read(now - timedelta(days=1), now + timedelta(seconds=1)) == []
+    assert await stores.readership.most_read(now - timedelta(days=1), now + timedelta(seconds=1)) == []
 
 
 async def test_backfill_of_articles_published_before_the_index(tmp_path: Path) -> None:
@@ -221,7 +221,7 @@ async def test_most_read_in_a_window(stores: Stores) -> None:
     await repo.record_read(quiet.id, 1)
     await repo.record_read(quiet.id, 1)
     now = datetime.now(UTC)
-    stats = stores.stats
+    stats = stores.readership
     top = await stats.most_read(now - timedelta(days=7), now + timedelta(seconds=1))
     assert [(h.id, h.count) for h in top] == [(popular.id, 3), (quiet.id, 1)]
     assert await stats.most_read(now + timedelta(seconds=1), now + timedelta(days=1)) == []

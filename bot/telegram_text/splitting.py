@@ -35,7 +35,7 @@ from aiogram.utils.formatting import (
 )
 
 from bot.telegram.limits import MESSAGE_LIMIT
-from bot.text.cleaning import CLOSERS, SENTENCE_PUNCT
+from bot.telegram_text.cleaning import CLOSERS, SENTENCE_PUNCT
 
 __all__ = [
     "fit_prefix",

@@ -7,6 +7,6 @@ from typing import Any
 from aiogram.utils.formatting import Text
 
 
-def plain(template: str, **values: Any) -> str:
+def escaped_html(template: str, **values: Any) -> str:
     """A user-facing message as HTML: ``template.format(**values)``, escaped."""
     return Text(template.format(**values) if values else template).as_html()
