@@ -14,6 +14,7 @@ from bot.lifecycle import start_polling
 from bot.models import Article, Poll
 from bot.settings import Settings
 from storage import StorageSettings, Stores, open_stores
+from storage.database import Database
 from tests.fakes.botapi_server import FakeBotAPI
 from tests.fakes.rich import rich_plain
 from tests.fakes.users import FakeUser
@@ -164,3 +165,13 @@ class Newsroom:
     async def poll(self, poll_id: int) -> Poll | None:
         async with opened(self.settings) as stores:
             return await stores.polls.get(poll_id)
+
+
+async def set_read_only(db: Database, on: bool) -> None:
+    """Turn a running bot's one writer connection read-only (the disk "fails"), or back:
+    on the driver's connection itself, since no write transaction can even begin while
+    it is read-only."""
+    async with db.writer.connect() as conn:
+        driver = (await conn.get_raw_connection()).driver_connection
+        assert driver is not None
+        await driver.execute(f"PRAGMA query_only = {'ON' if on else 'OFF'}")

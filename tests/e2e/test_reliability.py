@@ -22,6 +22,7 @@ from tests.e2e.harness import (
     expect_answers,
     last_text,
     opened,
+    set_read_only,
 )
 from tests.fakes.botapi_server import FakeBotAPI
 from tests.fakes.users import FakeUser
@@ -340,16 +341,6 @@ async def test_burst_under_enforced_limits_gets_no_429(
         await room.stop()
 
 
-async def set_read_only(room: Newsroom, on: bool) -> None:
-    """Turn the running bot's one writer connection read-only, or back: on the driver's
-    connection itself, since no write transaction can even begin while it is read-only."""
-    assert room.app is not None
-    async with room.app.db.writer.connect() as conn:
-        driver = (await conn.get_raw_connection()).driver_connection
-        assert driver is not None
-        await driver.execute(f"PRAGMA query_only = {'ON' if on else 'OFF'}")
-
-
 async def test_storage_failure_is_answered_and_reported_to_admins(
     newsroom: Newsroom,
     telegram: FakeBotAPI,
@@ -360,7 +351,7 @@ async def test_storage_failure_is_answered_and_reported_to_admins(
     article_id = await draft(telegram, editor)
     assert newsroom.app is not None
     # The disk turns read-only under the running bot.
-    await set_read_only(newsroom, True)
+    await set_read_only(newsroom.app.db, True)
     answer = await exchange(telegram, editor, "/import\nДругой\n\nТекст.")
     assert answer == "База данных сейчас недоступна, действие не выполнено. Попробуйте позже."
     await telegram.wait_for(lambda: "Ошибка при обработке обновления" in last_text(admin))
@@ -373,7 +364,7 @@ async def test_storage_failure_is_answered_and_reported_to_admins(
     await telegram.wait_idle()
     assert len(admin.received()) == reports
     # Reading still works, and nothing half-written was left behind.
-    await set_read_only(newsroom, False)
+    await set_read_only(newsroom.app.db, False)
     assert [a.title for a in await newsroom.articles()] == ["Заголовок"]
 
 

@@ -76,8 +76,8 @@ async def _fill(lite: Stores) -> tuple[list[int], list[int]]:
     await lite.polls.vote(standalone.id, 42, 2, 600)
     await lite.polls.close(standalone.id)
     await lite.dialogs.set_state(StorageKey(bot_id=1, chat_id=1002, user_id=1002), "New:text")
-    assert await lite.stats.claim_digest(DIGEST_DAY)
-    await lite.stats.digest_posted(DIGEST_DAY, "-1001", 700)
+    assert await lite.readership.claim_digest(DIGEST_DAY)
+    await lite.readership.digest_posted(DIGEST_DAY, "-1001", 700)
     return [published.id, draft.id, later.id], [poll.id, standalone.id]
 
 
@@ -115,7 +115,7 @@ async def test_sqlite_newsroom_moves_to_postgres(tmp_path: Path, empty_pg_databa
         key = StorageKey(bot_id=1, chat_id=1002, user_id=1002)
         assert await pg.dialogs.get_state(key) == "New:text"
         # The day's digest stays claimed; the published article is indexed for search.
-        assert await pg.stats.claim_digest(DIGEST_DAY) is False
+        assert await pg.readership.claim_digest(DIGEST_DAY) is False
         assert articles[0] is not None
         found = await pg.search.search(articles[0].content.title)
         assert [h.id for h in found] == [article_ids[0]]

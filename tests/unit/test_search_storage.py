@@ -122,7 +122,10 @@ async def test_withdrawn_leaves_search_related_and_top(stores: Stores) -> None:
     assert [h.id for h in await stores.search.search("миротворцы")] == [kept.id]
     assert [h.id for h in await stores.search.related(kept.id)] == []
     now = datetime.now(UTC)
-    assert await stores.readership.most_read(now - timedelta(days=1), now + timedelta(seconds=1)) == []
+    assert (
+        await stores.readership.most_read(now - timedelta(days=1), now + timedelta(seconds=1))
+        == []
+    )
 
 
 async def test_backfill_of_articles_published_before_the_index(tmp_path: Path) -> None:
@@ -231,10 +234,10 @@ async def test_digest_claimed_once_across_connections(backend: Backend) -> None:
     """Two processes (two connection pools) claim the same day: the database decides."""
     first, second = await backend.open(), await backend.open()
     day = date(2026, 5, 1)
-    claims = [await first.stats.claim_digest(day), await second.stats.claim_digest(day)]
+    claims = [await first.readership.claim_digest(day), await second.readership.claim_digest(day)]
     assert claims == [True, False]
-    assert await second.stats.claim_digest(date(2026, 5, 2))
-    await first.stats.digest_posted(day, "-100", 7)
+    assert await second.readership.claim_digest(date(2026, 5, 2))
+    await first.readership.digest_posted(day, "-100", 7)
     assert await backend.fetch_all(
         first, "SELECT chat_id, message_id FROM digests ORDER BY day"
     ) == [("-100", 7), (None, None)]
