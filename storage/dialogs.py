@@ -88,6 +88,10 @@ class DialogStorage(BaseStorage):
         if cache is not None and name in cache:
             cache.move_to_end(name)
             return cache[name]
+        if cache is not None and self._loaded and name not in self._stored:
+            # A reader who never had a dialog (every voter passes here): no database read.
+            _remember(cache, name, None)
+            return None
         async with self._db.read() as conn:
             if cache is not None and not self._loaded:
                 self._stored.update((await conn.execute(KEYS)).scalars())
