@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -85,6 +86,10 @@ def _why(error: BaseException) -> str:
     cause = error.orig if isinstance(error, exc.DBAPIError) and error.orig else error
     text_ = str(cause).strip() or type(cause).__name__
     return text_.splitlines()[0]
+
+
+def _probe(path: str) -> None:
+    sqlite3.connect(path).close()
 
 
 def _sqlite_engine(
@@ -169,6 +174,10 @@ class Database:
                 raise StorageError(
                     f"cannot create the folder of database {path}: {error.strerror}"
                 ) from error
+            try:  # a file that cannot be opened is one clear line, before any pool exists
+                await asyncio.to_thread(_probe, name)
+            except sqlite3.Error as error:
+                raise StorageError(f"cannot open database {path}: {error}") from error
         writer = _sqlite_engine(
             name, busy_timeout_ms, writer=True, pool_size=1, synchronous=synchronous
         )
