@@ -4,7 +4,6 @@ posts arrive as ``message_reaction_count`` updates."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware, Router
@@ -33,6 +32,7 @@ from bot.desk.stats import (
 from bot.models import EditorSource
 from bot.services import Services
 from bot.settings import Settings
+from bot.telegram.updates import NextHandler
 from bot.telegram_text.cleaning import parse_id
 from bot.telegram_text.html import escaped_html
 from bot.texts import WHEN_FORMAT, Texts
@@ -62,10 +62,7 @@ class ActingEditor(BaseMiddleware):
     articles' history) for the update an editor's handler handles."""
 
     async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
+        self, handler: NextHandler, event: TelegramObject, data: dict[str, Any]
     ) -> Any:
         user = data.get("event_from_user")
         if not isinstance(user, User):
