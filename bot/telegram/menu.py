@@ -65,7 +65,7 @@ EDITOR_UNLISTED: tuple[str, ...] = (
     "tags",
     "credit",
 )
-# The admins' commands (handlers/desk.py): not in the menu.
+# The admins' commands (the desk's admin router): not in the menu.
 EDITOR_UNLISTED += ("editors", "addeditor", "removeeditor")
 # Every command only editors may use: readers who send one are told so.
 EDITOR_COMMANDS = (
