@@ -4,7 +4,6 @@ posts arrive as ``message_reaction_count`` updates."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware, Router
@@ -33,11 +32,11 @@ from bot.desk.stats import (
 from bot.models import EditorSource
 from bot.services import Services
 from bot.settings import Settings
-from bot.telegram_text.cleaning import parse_id
+from bot.telegram.updates import NextHandler
 from bot.telegram_text.html import escaped_html
 from bot.texts import WHEN_FORMAT, Texts
 
-from .replies import answer_long
+from .replies import answer_long, named_id
 
 ADMIN_COMMANDS = ("editors", "addeditor", "removeeditor")
 
@@ -62,10 +61,7 @@ class ActingEditor(BaseMiddleware):
     articles' history) for the update an editor's handler handles."""
 
     async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
+        self, handler: NextHandler, event: TelegramObject, data: dict[str, Any]
     ) -> Any:
         user = data.get("event_from_user")
         if not isinstance(user, User):
@@ -150,9 +146,8 @@ async def cmd_addeditor(
 async def cmd_removeeditor(
     message: Message, command: CommandObject, services: Services, texts: Texts
 ) -> None:
-    target = parse_user_id(command.args)
+    target = await named_id(message, command.args, texts.removeeditor_usage, parse_user_id)
     if target is None:
-        await message.answer(escaped_html(texts.removeeditor_usage))
         return
     template = {
         RemoveOutcome.REMOVED: texts.editor_removed,
@@ -174,9 +169,8 @@ async def _named_article(
     message: Message, command: CommandObject, stats: Stats, texts: Texts, usage: str
 ) -> ArticleStats | None:
     """The article a command names; None once the editor has been told why there is none."""
-    article_id = parse_id(command.args)
+    article_id = await named_id(message, command.args, usage)
     if article_id is None:
-        await message.answer(escaped_html(usage))
         return None
     found = await stats.article(article_id)
     if found is None:
@@ -189,11 +183,7 @@ router = Router(name="desk")
 
 @router.message(Command("history"))
 async def cmd_history(
-    message: Message,
-    command: CommandObject,
-    services: Services,
-    settings: Settings,
-    texts: Texts,
+    message: Message, command: CommandObject, services: Services, settings: Settings, texts: Texts
 ) -> None:
     found = await _named_article(message, command, services.stats, texts, texts.history_usage)
     if found is None:

@@ -25,11 +25,7 @@ router = Router(name="poll_editors")
 
 @router.message(Command("poll"))
 async def cmd_poll(
-    message: Message,
-    command: CommandObject,
-    services: Services,
-    settings: Settings,
-    texts: Texts,
+    message: Message, command: CommandObject, services: Services, settings: Settings, texts: Texts
 ) -> None:
     """``/poll [intro]\\n<question>\\n<option>\\n<option>…``: a standalone poll, now."""
     if not command.args:

@@ -14,7 +14,7 @@ from bot.telegram_text.cleaning import parse_id
 from bot.telegram_text.html import escaped_html
 from bot.texts import Texts
 
-from .replies import answer_long
+from .replies import answer_long, named_id
 
 PUBLISHED_LISTED = 20
 
@@ -23,16 +23,11 @@ router = Router(name="publishing")
 
 @router.message(Command("publish", "forcepublish"))
 async def cmd_publish(
-    message: Message,
-    command: CommandObject,
-    services: Services,
-    settings: Settings,
-    texts: Texts,
+    message: Message, command: CommandObject, services: Services, settings: Settings, texts: Texts
 ) -> None:
     """``/publish 12``; ``/forcepublish 12`` for an article whose outcome is unknown."""
-    article_id = parse_id(command.args)
+    article_id = await named_id(message, command.args, texts.publish_usage)
     if article_id is None:
-        await message.answer(escaped_html(texts.publish_usage))
         return
     if command.command.lower() == "forcepublish":
         result = await services.publisher.force_publish(article_id)
@@ -43,11 +38,7 @@ async def cmd_publish(
 
 @router.message(Command("markpublished"))
 async def cmd_mark_published(
-    message: Message,
-    command: CommandObject,
-    services: Services,
-    settings: Settings,
-    texts: Texts,
+    message: Message, command: CommandObject, services: Services, settings: Settings, texts: Texts
 ) -> None:
     """``/markpublished 12 https://t.me/channel/345``: the editor found the post."""
     parts = (command.args or "").split()

@@ -13,22 +13,17 @@ from bot.articles.scheduling import UnscheduleOutcome, parse_schedule
 from bot.errors import InputError
 from bot.services import Services
 from bot.settings import Settings
-from bot.telegram_text.cleaning import parse_id
 from bot.telegram_text.html import escaped_html
 from bot.texts import WHEN_FORMAT, Texts
 
-from .replies import answer_long, explain
+from .replies import answer_long, explain, named_id
 
 router = Router(name="schedules")
 
 
 @router.message(Command("schedule"))
 async def cmd_schedule(
-    message: Message,
-    command: CommandObject,
-    services: Services,
-    settings: Settings,
-    texts: Texts,
+    message: Message, command: CommandObject, services: Services, settings: Settings, texts: Texts
 ) -> None:
     try:
         article_id, when = parse_schedule(command.args, settings.tz, datetime.now(UTC))
@@ -56,9 +51,8 @@ async def cmd_schedule(
 async def cmd_unschedule(
     message: Message, command: CommandObject, services: Services, texts: Texts
 ) -> None:
-    article_id = parse_id(command.args)
+    article_id = await named_id(message, command.args, texts.unschedule_usage)
     if article_id is None:
-        await message.answer(escaped_html(texts.unschedule_usage))
         return
     template = {
         UnscheduleOutcome.UNSCHEDULED: texts.unscheduled_ok,

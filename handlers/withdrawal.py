@@ -8,9 +8,9 @@ from aiogram.types import Message
 
 from bot.articles.withdrawal import describe_withdrawal
 from bot.services import Services
-from bot.telegram_text.cleaning import parse_id
-from bot.telegram_text.html import escaped_html
 from bot.texts import Texts
+
+from .replies import named_id
 
 router = Router(name="withdrawal")
 
@@ -20,9 +20,8 @@ async def cmd_delete(
     message: Message, command: CommandObject, services: Services, texts: Texts
 ) -> None:
     """``/delete 12``: take a published article out of the channel, keep it archived."""
-    article_id = parse_id(command.args)
+    article_id = await named_id(message, command.args, texts.delete_usage)
     if article_id is None:
-        await message.answer(escaped_html(texts.delete_usage))
         return
     result = await services.withdrawal.withdraw(article_id)
     await message.answer(describe_withdrawal(result, article_id, texts))

@@ -88,7 +88,7 @@ async def _record(
 
 
 class DeskRepository:
-    """Implements EditorStore, HistoryStore and StatsStore (bot/repositories.py)."""
+    """Implements EditorStore, HistoryStore and StatsStore, the desk's repository protocols."""
 
     def __init__(self, db: Database) -> None:
         self._db = db

@@ -15,11 +15,15 @@ import logging
 from typing import Any
 
 from aiogram import Bot, Dispatcher
-from aiogram.types import Update
+from aiogram.dispatcher.event.bases import NextMiddlewareType
+from aiogram.types import TelegramObject, Update
 
 from bot.telegram.lanes import UpdateLanes
 
 logger = logging.getLogger(__name__)
+
+# What an update middleware calls to pass the update on (to the next middleware or the handler).
+NextHandler = NextMiddlewareType[TelegramObject]
 
 
 class TrackingDispatcher(Dispatcher):
