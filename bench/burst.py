@@ -13,7 +13,7 @@ to see how long a publish waits while the bot's budget is full of readers' parts
 channel's own budget (20 posts a minute) may hold it back after the first publish; the
 time it allowed at the earliest is printed beside the delay, and the aim is that the
 publish waits no more than a second beyond it: the editor's update has its own line
-(``bot/telegram/lanes.py``) and the channel send the first place in the global budget.
+(the update lanes) and the channel send the first place in the global budget.
 
 Printed: readers served in full, 429s received (the fake's count and the bot's retries),
 the messages per second over the burst (first to last part) and the most in any one
@@ -42,7 +42,7 @@ from aiogram.filters import CommandStart
 from aiogram.types import Message
 
 from bench.harness import max_window_count, offer_at_pace, percentile, running_bot, running_floor
-from bot.telegram.pacing import SAFETY_MARGIN
+from bot.telegram.pacing.limiter import SAFETY_MARGIN
 from tests.e2e.harness import (
     BOT_USERNAME,
     CHANNEL_ID,

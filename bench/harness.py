@@ -14,7 +14,8 @@ from typing import Any
 from aiogram import Bot, Dispatcher, Router
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.app import App, create_app, start_polling
+from bot.app import App, create_app
+from bot.lifecycle import start_polling
 from bot.settings import Settings
 from tests.e2e.harness import CHANNEL_ID, Newsroom
 from tests.fakes.botapi_server import FakeBotAPI
@@ -26,7 +27,7 @@ OPTIONS = ("A", "B", "C")
 async def running_bot(
     server: FakeBotAPI, tmp: Path, **overrides: Any
 ) -> AsyncIterator[tuple[App, Settings]]:
-    """The newsroom bot, polling as ``bot.app.run`` does (``bot.app.start_polling``); the
+    """The newsroom bot, polling as ``bot.app.run`` does (``bot.lifecycle.start_polling``); the
     e2e harness's test settings otherwise."""
     settings = Newsroom(server, tmp, **overrides).settings
     app = await create_app(settings)

@@ -8,7 +8,7 @@ directly with ``executemany`` in big transactions (not through the bot: that wou
 hours).  Then a *fresh* process (so that the generator's memory is not counted) does
 what the bot does at start-up and under readers and editors:
 
-* start-up: ``Database.open`` (connections, pragmas, migrations) on that file;
+* start-up: ``Database.open_sqlite`` (connections, pragmas, migrations) on that file;
 * p50/p95 of the repository calls behind the commands: ``latest_published(5)`` (the
   reader's menu), ``get(id)`` (a reader opens the full text), ``list_unpublished(50)``
   (/drafts), ``latest_published(20)`` (/published), ``record_read`` (a first read);
@@ -36,8 +36,11 @@ from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from storage.sqlite.articles import ArticleRepository
-from storage.sqlite.db import Database
+from sqlalchemy import func, select
+
+from storage import stores_on
+from storage.database import Database
+from storage.tables import articles as articles_table
 
 ARTICLES = 100_000
 VOTES = 1_000_000
@@ -183,14 +186,15 @@ async def timed(
 
 async def measure(path: Path, rounds: int) -> dict[str, object]:
     began = time.perf_counter()
-    db = await Database.open(path)
+    db = await Database.open_sqlite(path)
     startup = time.perf_counter() - began
     try:
-        repo = ArticleRepository(db)
+        repo = stores_on(db).articles
         rng = random.Random(SEED)
-        row = await db.fetch_one("SELECT MAX(id) FROM articles")
-        assert row is not None
-        top = int(row[0])
+        async with db.read() as conn:
+            highest = await conn.scalar(select(func.max(articles_table.c.id)))
+        assert highest is not None
+        top = int(highest)
         first_reader = 10**9
         results: dict[str, object] = {"startup_s": startup}
         calls: dict[str, Callable[[int], Awaitable[object]]] = {
@@ -275,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
             began = time.perf_counter()
 
             async def create_schema() -> None:
-                await (await Database.open(path)).close()
+                await (await Database.open_sqlite(path)).close()
 
             asyncio.run(create_schema())
             generate(path, articles, votes, reads)

@@ -8,13 +8,13 @@ some words are in most articles and many in a handful) is generated directly wit
 ``executemany``, the FTS5 rows included (stemmed by ``storage/stemming.py``, as the
 bot's indexer does).  Then, through the real repository classes:
 
-* ``/search``: p50/p95 of ``SqliteSearchIndex.search`` over a mix of rare words, common
+* ``/search``: p50/p95 of ``FullTextSearch.search`` over a mix of rare words, common
   words (found in most articles), two-word queries and word forms that are not in any
   article as typed;
-* related articles (the buttons after a full text): ``SqliteSearchIndex.related``;
+* related articles (the buttons after a full text): ``FullTextSearch.related``;
 * opening a full text: ``ArticleRepository.get`` + rendering the reader's messages
   (``Reading.full_text_html``, cache missed);
-* ``/top``: ``SqliteArticleStats.most_read`` over a week of 200,000 reads;
+* ``/top``: ``ReadershipRepository.most_read`` over a week of 200,000 reads;
 * the database size (file + WAL) and the share of the FTS5 index in it.
 
 Aim from the issue: search p95 under 20 ms.  ``python -m bench.search``; ``--quick`` for
@@ -38,10 +38,10 @@ from zoneinfo import ZoneInfo
 
 from bot.articles.reading import Reading
 from bot.texts import RU
-from storage.sqlite.articles import ArticleRepository
-from storage.sqlite.db import Database
-from storage.sqlite.search import SqliteSearchIndex
-from storage.sqlite.stats import SqliteArticleStats
+from storage.articles import ArticleRepository
+from storage.database import Database
+from storage.readership import ReadershipRepository
+from storage.search import FullTextSearch
 from storage.stemming import stemmed
 
 ARTICLES = 100_000
@@ -167,11 +167,11 @@ def line(name: str, samples: list[float]) -> float:
 
 async def measure(path: Path, stems: list[str], count: int) -> bool:
     rng = random.Random(SEED + 1)
-    db = await Database.open(path)
+    db = await Database.open_sqlite(path)
     try:
-        index = SqliteSearchIndex(db)
+        index = FullTextSearch(db)
         articles = ArticleRepository(db)
-        stats = SqliteArticleStats(db)
+        stats = ReadershipRepository(db)
         await index.sync()
         common = stems[:10]
         rare = stems[-5000:]
@@ -243,7 +243,7 @@ def main() -> None:
         path = Path(folder) / "search.sqlite3"
 
         async def migrate() -> None:
-            await (await Database.open(path)).close()
+            await (await Database.open_sqlite(path)).close()
 
         asyncio.run(migrate())
         began = time.perf_counter()

@@ -67,8 +67,8 @@ from aiogram import Dispatcher, Router
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
 
 from bench.harness import history_frozen, running_bot
-from storage.sqlite.db import Database
-from storage.sqlite.polls import PollRepository
+from storage.database import Database
+from storage.polls import PollRepository
 from tests.e2e.harness import (
     BOT_USERNAME,
     CHANNEL_ID,
@@ -228,7 +228,7 @@ async def run_floor(server: FakeBotAPI, workload: Workload, timeout: float) -> R
 
 async def stored_counts(database_path: Path) -> tuple[int, ...] | None:
     """The counts committed in the file, read over a connection of our own."""
-    db = await Database.open(database_path)
+    db = await Database.open_sqlite(database_path)
     try:
         poll = await PollRepository(db).get(1)
     finally:

@@ -1,3 +1,3 @@
-"""The newsroom bot: domain services grouped by what they serve, the wiring (app.py),
-the command line (cli.py), settings, plain data (models.py), the storage protocols the
-services depend on (repositories.py) and every user-facing text (texts.py)."""
+"""The newsroom bot: domain services grouped by what they serve, the composition root
+that builds them (``app``) and runs them (``lifecycle``), the command line, settings,
+plain data, the storage protocols the services depend on and every user-facing text."""

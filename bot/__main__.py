@@ -1,4 +1,4 @@
-"""``python -m bot``: see bot/cli.py."""
+"""``python -m bot``: the command line."""
 
 import sys
 

@@ -13,6 +13,7 @@ from bot.articles.formatting import channel_post, full_text, preview_plain
 from bot.articles.intake import decode_document
 from bot.articles.parsing import ParseError, parse_article
 from bot.errors import InputError
+from bot.telegram.limits import CAPTION_LIMIT, MESSAGE_LIMIT
 from bot.texts import get_texts
 
 
@@ -29,7 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     preview.add_argument("file", type=Path, help="a page dump, e.g. a .txt of an article")
     preview.add_argument(
-        "--photo", action="store_true", help="render the post as a photo caption (1024 limit)"
+        "--photo",
+        action="store_true",
+        help=f"render the post as a photo caption ({CAPTION_LIMIT} limit)",
     )
     migrate = sub.add_parser(
         "migrate-to-postgres",
@@ -57,14 +60,15 @@ def preview(path: Path, *, with_photo: bool) -> int:
         return 2
     rule = "═" * 72
     post = channel_post(content, with_photo=with_photo, texts=texts)
-    print(f"{rule}\nПОСТ В КАНАЛЕ ({len(post)}/{1024 if with_photo else 4096})\n{rule}")
+    limit = CAPTION_LIMIT if with_photo else MESSAGE_LIMIT
+    print(f"{rule}\n{texts.preview_post_heading.format(length=len(post), limit=limit)}\n{rule}")
     print(post.as_html())
     print(f"[ {texts.read_more_button} ]")
     parts = full_text(content, texts=texts, published=datetime.now(UTC))
-    print(f"\n{rule}\nПОЛНЫЙ ТЕКСТ ({len(parts)} сообщ.)\n{rule}")
+    print(f"\n{rule}\n{texts.preview_full_text_heading.format(count=len(parts))}\n{rule}")
     print(preview_plain(parts))
     if content.poll_question:
-        print(f"\n{rule}\nОПРОС НА СТРАНИЦЕ\n{rule}\n{content.poll_question}")
+        print(f"\n{rule}\n{texts.preview_poll_heading}\n{rule}\n{content.poll_question}")
     return 0
 
 

@@ -3,7 +3,7 @@
 Every update and every answer is parsed into pydantic models that live for milliseconds.
 CPython runs a collection of its youngest generation every 700 new container objects,
 which under a vote storm is every press or so (about 800 collections for 2,000 presses in
-``bench/votes.py``).  Nearly all of those objects are freed by reference counting anyway;
+the vote-storm bench).  Nearly all of those objects are freed by reference counting anyway;
 the collector is only needed for cycles, and these can wait a little longer.  So while
 the bot runs, the youngest generation is collected every ``YOUNG_GENERATION`` objects, and
 what start-up built (modules, aiogram's models, routers: most of the heap) is frozen out

@@ -21,7 +21,7 @@ class StorageError(Exception):
 
 # Modules whose exceptions mean a store did not answer (their types are not imported
 # here: bot/ does not depend on a particular database or cache).
-_STORE_MODULES = ("asyncpg", "redis")
+_STORE_MODULES = ("asyncpg", "redis", "sqlalchemy", "aiosqlite")
 
 
 def is_storage_failure(exc: BaseException) -> bool:

@@ -58,3 +58,5 @@ def setup_logging(level: str, secrets: list[str]) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Alembic narrates every plugin it loads at INFO; its warnings and errors still show.
+    logging.getLogger("alembic").setLevel(max(root.level, logging.WARNING))

@@ -93,7 +93,7 @@ class PollStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class PollSpec:
-    """A poll as an editor typed it, validated (see bot/polls/rules.py)."""
+    """A poll as an editor typed it, validated by the poll rules."""
 
     question: str
     options: tuple[str, ...]
@@ -140,7 +140,7 @@ class VoteResult:
     position: int | None = None
 
 
-# --- the editor's desk (bot/desk/) ----------------------------------------------------------
+# --- the editor's desk --------------------------------------------------------------------
 
 
 class EditorSource(StrEnum):

@@ -1,10 +1,10 @@
 """What the domain services need from storage, as protocols.
 
-The services in ``bot/`` depend on these and never on a database: ``storage/sqlite``
-implements them today (and a PostgreSQL backend can implement the same), the unit tests
-implement them in memory.  Every guarantee the newsroom relies on (one post per article,
-one vote per reader, one scheduled publish) is decided by the implementation in a single
-conditional statement, so it holds across connections and processes.
+The services depend on these and never on a database: the SQLite and PostgreSQL
+backends implement them, the unit tests implement them in memory.  Every guarantee the
+newsroom relies on (one post per article, one vote per reader, one scheduled publish) is
+decided by the implementation in a single conditional statement, so it holds across
+connections and processes.
 """
 
 from __future__ import annotations
@@ -163,7 +163,7 @@ class PollStore(Protocol):
         """Polls whose channel post lags behind their counts (e.g. after a restart)."""
 
 
-# --- the editor's desk (bot/desk/) ----------------------------------------------------------
+# --- the editor's desk ---------------------------------------------------------------------
 
 
 class EditorStore(Protocol):
@@ -230,7 +230,7 @@ class SearchIndex(Protocol):
         """Other published articles: those sharing tags first, then similar text."""
 
 
-class ArticleStats(Protocol):
+class Readership(Protocol):
     """Readers' counts over time, and the record of evening digests."""
 
     async def most_read(self, since: datetime, until: datetime, limit: int = 10) -> list[Headline]:
@@ -243,7 +243,7 @@ class ArticleStats(Protocol):
     async def digest_posted(self, day: date, chat_id: str, message_id: int) -> None: ...
 
 
-# --- several instances: updates already handled (bot/telegram/webhook.py) -----------------
+# --- several instances: updates already handled by the webhook ----------------------------
 
 
 class Claim(Enum):
@@ -253,8 +253,8 @@ class Claim(Enum):
 
 
 class UpdateLedger(Protocol):
-    """Which webhook updates were handled, so a redelivery is not handled twice
-    (bot/telegram/webhook.py; in memory there, or in Redis for several instances)."""
+    """Which webhook updates were handled, so a redelivery is not handled twice (in
+    memory, or in Redis for several instances)."""
 
     async def claim(self, update_id: int) -> Claim: ...
 

@@ -96,15 +96,15 @@ class Settings(BaseSettings):
     rate_chat_per_second: float = Field(default=1.0, gt=0)
     rate_group_per_minute: float = Field(default=20.0, gt=0)
     request_retries: int = Field(default=5, ge=0, le=20)
-    # Readers' updates handled at once (bot/telegram/lanes.py).  Under a storm of presses
+    # Readers' updates handled at once (in the readers' update lane).  Under a storm of presses
     # aiogram otherwise starts every fetched update at once and the oldest press waits for
     # the whole backlog; a bound keeps answers in arrival order.  Measured before the
-    # backlog existed (bench/latency.py, presses at half the floor's capacity, all updates
+    # backlog existed (the latency bench, presses at half the floor's capacity, all updates
     # bounded alike): p95 0.12 s with 32, 0.73 s with 64, 2.4 s with 256 running at once;
     # handlers in flight only contend with each other.
     update_concurrency: int = Field(default=32, ge=1, le=1000)
     # Updates taken in beyond those running, waiting for a slot in arrival order
-    # (bot/telegram/lanes.py): an editor's update among them runs at once, in the desk's
+    # (the update lanes): an editor's update among them runs at once, in the desk's
     # own line, instead of after every reader's.  Polling stops fetching past the sum.
     # Polling acknowledges what it takes in: at shutdown, updates not finished within
     # SHUTDOWN_GRACE_SECONDS are dropped, so keep the backlog within what the bot gets

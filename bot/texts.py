@@ -18,7 +18,7 @@ WHEN_FORMAT = "%Y-%m-%d %H:%M"
 
 @dataclass(frozen=True, slots=True)
 class Texts:
-    # --- channel post and full text (bot/articles/formatting.py) ---
+    # --- channel post and full text ---
     read_more_button: str = "Читать полностью"
     source_label: str = "Источник: {source}"
     ellipsis: str = "…"
@@ -161,7 +161,7 @@ class Texts:
         "Укажите номер статьи и ссылку на пост: /markpublished 12 https://t.me/канал/345"
     )
     channel_cannot_post: str = "⚠️ Бот не может публиковать в канале {channel}: {reason}"
-    # {reason} above and below: why a send did not reach the channel (bot/failures.py).
+    # {reason} above and below: why a send did not reach the channel (the kind of failure).
     failure_reasons: tuple[tuple[str, str], ...] = (
         ("telegram", "Telegram ответил: «{detail}»"),
         ("no_rights", "у бота нет прав в канале (Telegram: «{detail}»)"),
@@ -316,7 +316,7 @@ class Texts:
     )
     admin_error_report: str = "⚠️ Ошибка при обработке обновления {update_id}: {error}"
 
-    # --- the editor's desk: editors, history, statistics (bot/desk/, handlers/desk.py) ---
+    # --- the editor's desk: editors, history, statistics ---
     cmd_history: str = "История статьи: /history <номер>"
     cmd_stats: str = "Статистика: /stats или /stats <номер>"
     admins_only: str = "Эта команда доступна только администраторам."
@@ -456,6 +456,13 @@ class Texts:
     cmd_search: str = "поиск по статьям"
     cmd_top: str = "самое читаемое за неделю"
     cmd_digest: str = "превью вечернего дайджеста"
+
+    # --- the offline preview of an article file (python -m bot preview) ---
+    # Headings between the parts: the post with its length and limit, the full text with
+    # its number of messages, the poll found on the page.
+    preview_post_heading: str = "ПОСТ В КАНАЛЕ ({length}/{limit})"
+    preview_full_text_heading: str = "ПОЛНЫЙ ТЕКСТ ({count} сообщ.)"
+    preview_poll_heading: str = "ОПРОС НА СТРАНИЦЕ"
 
     # The bot's status in the channel (Telegram's ChatMember.status), for NOT_ADMIN.
     member_statuses: tuple[tuple[str, str], ...] = (

@@ -1,8 +1,9 @@
-"""The English catalogue: every field of ``Texts`` (bot/texts.py), translated.
+"""The English catalogue: every field of ``Texts``, translated.
 
-Readers and editors whose Telegram language is English get it (bot/telegram/language.py);
-the channel and everything not addressed to one person stay in the newsroom's LANGUAGE.
-tests/unit/test_texts.py checks that every field is translated and keeps its placeholders.
+Readers and editors whose Telegram language is English get it (the per-person language
+choice); the channel and everything not addressed to one person stay in the newsroom's
+LANGUAGE.  A test of the catalogues checks that every field is translated and keeps its
+placeholders.
 """
 
 from __future__ import annotations
@@ -416,4 +417,8 @@ EN = Texts(
     cmd_search="Search the articles",
     cmd_top="Most read this week",
     cmd_digest="Preview of the evening digest",
+    # --- the offline preview of an article file ---
+    preview_post_heading="CHANNEL POST ({length}/{limit})",
+    preview_full_text_heading="FULL TEXT ({count} msg.)",
+    preview_poll_heading="POLL ON THE PAGE",
 )

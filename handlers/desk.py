@@ -4,7 +4,6 @@ posts arrive as ``message_reaction_count`` updates."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware, Router
@@ -20,8 +19,8 @@ from aiogram.types import (
     User,
 )
 
-from bot.desk.editors import AddOutcome, Editors, RemoveOutcome, parse_user_id
-from bot.desk.history import ActionLog, Actor, acting, history_lines
+from bot.desk.editors import AddOutcome, RemoveOutcome, parse_user_id
+from bot.desk.history import Actor, acting, history_lines
 from bot.desk.stats import (
     CUSTOM_PREFIX,
     PAID,
@@ -31,39 +30,38 @@ from bot.desk.stats import (
     overview_report,
 )
 from bot.models import EditorSource
+from bot.services import Services
 from bot.settings import Settings
-from bot.telegram.channel import Channel
-from bot.text.cleaning import parse_id
-from bot.text.html import plain
+from bot.telegram.updates import NextHandler
+from bot.telegram_text.html import escaped_html
 from bot.texts import WHEN_FORMAT, Texts
 
-from .replies import answer_long
+from .replies import answer_long, named_id
 
 ADMIN_COMMANDS = ("editors", "addeditor", "removeeditor")
 
 
 class IsEditor(BaseFilter):
-    """The editor filter of the editors' router: asks the current set (bot/desk/editors.py),
-    so an editor added or removed in chat is one at once."""
+    """The editor filter of the editors' router: asks the current set of editors, so an
+    editor added or removed in chat is one at once."""
 
-    async def __call__(self, message: Message, editors: Editors) -> bool:
-        return message.from_user is not None and await editors.is_editor(message.from_user.id)
+    async def __call__(self, message: Message, services: Services) -> bool:
+        return message.from_user is not None and await services.editors.is_editor(
+            message.from_user.id
+        )
 
 
 class IsAdmin(BaseFilter):
-    async def __call__(self, message: Message, editors: Editors) -> bool:
-        return message.from_user is not None and editors.is_admin(message.from_user.id)
+    async def __call__(self, message: Message, services: Services) -> bool:
+        return message.from_user is not None and services.editors.is_admin(message.from_user.id)
 
 
 class ActingEditor(BaseMiddleware):
-    """Inner middleware of the editors' router: the services record who acts
-    (bot/desk/history.py) for the update an editor's handler handles."""
+    """Inner middleware of the editors' router: the services record who acts (in the
+    articles' history) for the update an editor's handler handles."""
 
     async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
+        self, handler: NextHandler, event: TelegramObject, data: dict[str, Any]
     ) -> Any:
         user = data.get("event_from_user")
         if not isinstance(user, User):
@@ -86,141 +84,132 @@ def _forwarded_user(message: Message, texts: Texts) -> int | str:
     origin = reply.forward_origin if reply is not None else None
     if isinstance(origin, MessageOriginUser):
         if origin.sender_user.is_bot:
-            return plain(texts.addeditor_bot)
+            return escaped_html(texts.addeditor_bot)
         return origin.sender_user.id
     if isinstance(origin, MessageOriginHiddenUser):
-        return plain(texts.addeditor_hidden_forward)
-    return plain(texts.addeditor_usage)
+        return escaped_html(texts.addeditor_hidden_forward)
+    return escaped_html(texts.addeditor_usage)
 
 
-def setup_admins() -> Router:
-    """Under the editors' router; editors who are not admins are told so."""
-    router = Router(name="desk_admins")
-    admins = Router(name="desk_admins_only")
-    admins.message.filter(IsAdmin())
+# Admins only: the router tree puts this router under the admin filter, and the refusal
+# (``not_admins``) after it, so editors who are not admins are told so.
+admins = Router(name="desk_admins_only")
 
-    @admins.message(Command("editors"))
-    async def cmd_editors(
-        message: Message, editors: Editors, settings: Settings, texts: Texts
-    ) -> None:
-        lines = [texts.editors_header]
-        for entry in await editors.listing():
-            if entry.source is EditorSource.ADMIN:
-                lines.append(texts.editors_line_admin.format(id=entry.user_id))
-            elif entry.source is EditorSource.SETTINGS:
-                lines.append(texts.editors_line_settings.format(id=entry.user_id))
-            else:
-                added = entry.added_at
-                when = added.astimezone(settings.tz).strftime(WHEN_FORMAT) if added else ""
 
-                lines.append(
-                    texts.editors_line_database.format(
-                        id=entry.user_id, added_by=entry.added_by, when=when
-                    )
+@admins.message(Command("editors"))
+async def cmd_editors(
+    message: Message, services: Services, settings: Settings, texts: Texts
+) -> None:
+    lines = [texts.editors_header]
+    for entry in await services.editors.listing():
+        if entry.source is EditorSource.ADMIN:
+            lines.append(texts.editors_line_admin.format(id=entry.user_id))
+        elif entry.source is EditorSource.SETTINGS:
+            lines.append(texts.editors_line_settings.format(id=entry.user_id))
+        else:
+            added = entry.added_at
+            when = added.astimezone(settings.tz).strftime(WHEN_FORMAT) if added else ""
+
+            lines.append(
+                texts.editors_line_database.format(
+                    id=entry.user_id, added_by=entry.added_by, when=when
                 )
-        lines += ["", texts.editors_footer]
-        await answer_long(message, "\n".join(lines))
-
-    @admins.message(Command("addeditor"))
-    async def cmd_addeditor(
-        message: Message, command: CommandObject, editors: Editors, texts: Texts
-    ) -> None:
-        """``/addeditor 123``, or ``/addeditor`` in reply to a message forwarded from them."""
-        target: int | str | None = parse_user_id(command.args)
-        if target is None:
-            target = (
-                plain(texts.addeditor_usage) if command.args else _forwarded_user(message, texts)
             )
-        if isinstance(target, str):
-            await message.answer(target)
-            return
-        template = {
-            AddOutcome.ADDED: texts.editor_added,
-            AddOutcome.ALREADY: texts.editor_already,
-            AddOutcome.IN_SETTINGS: texts.editor_in_settings,
-        }[await editors.add(target, *_actor(message))]
-        await message.answer(plain(template, id=target))
+    lines += ["", texts.editors_footer]
+    await answer_long(message, "\n".join(lines))
 
-    @admins.message(Command("removeeditor"))
-    async def cmd_removeeditor(
-        message: Message, command: CommandObject, editors: Editors, texts: Texts
-    ) -> None:
-        target = parse_user_id(command.args)
-        if target is None:
-            await message.answer(plain(texts.removeeditor_usage))
-            return
-        template = {
-            RemoveOutcome.REMOVED: texts.editor_removed,
-            RemoveOutcome.IN_SETTINGS: texts.editor_not_removable,
-            RemoveOutcome.NOT_EDITOR: texts.editor_not_found,
-        }[await editors.remove(target, *_actor(message))]
-        await message.answer(plain(template, id=target))
 
-    # A router's own handlers come before its sub-routers': the refusal gets its own.
-    others = Router(name="desk_not_admins")
+@admins.message(Command("addeditor"))
+async def cmd_addeditor(
+    message: Message, command: CommandObject, services: Services, texts: Texts
+) -> None:
+    """``/addeditor 123``, or ``/addeditor`` in reply to a message forwarded from them."""
+    target: int | str | None = parse_user_id(command.args)
+    if target is None:
+        target = (
+            escaped_html(texts.addeditor_usage)
+            if command.args
+            else _forwarded_user(message, texts)
+        )
+    if isinstance(target, str):
+        await message.answer(target)
+        return
+    template = {
+        AddOutcome.ADDED: texts.editor_added,
+        AddOutcome.ALREADY: texts.editor_already,
+        AddOutcome.IN_SETTINGS: texts.editor_in_settings,
+    }[await services.editors.add(target, *_actor(message))]
+    await message.answer(escaped_html(template, id=target))
 
-    @others.message(Command(*ADMIN_COMMANDS))
-    async def not_admin(message: Message, texts: Texts) -> None:
-        await message.answer(plain(texts.admins_only))
 
-    router.include_routers(admins, others)
-    return router
+@admins.message(Command("removeeditor"))
+async def cmd_removeeditor(
+    message: Message, command: CommandObject, services: Services, texts: Texts
+) -> None:
+    target = await named_id(message, command.args, texts.removeeditor_usage, parse_user_id)
+    if target is None:
+        return
+    template = {
+        RemoveOutcome.REMOVED: texts.editor_removed,
+        RemoveOutcome.IN_SETTINGS: texts.editor_not_removable,
+        RemoveOutcome.NOT_EDITOR: texts.editor_not_found,
+    }[await services.editors.remove(target, *_actor(message))]
+    await message.answer(escaped_html(template, id=target))
+
+
+not_admins = Router(name="desk_not_admins")
+
+
+@not_admins.message(Command(*ADMIN_COMMANDS))
+async def not_admin(message: Message, texts: Texts) -> None:
+    await message.answer(escaped_html(texts.admins_only))
 
 
 async def _named_article(
     message: Message, command: CommandObject, stats: Stats, texts: Texts, usage: str
 ) -> ArticleStats | None:
     """The article a command names; None once the editor has been told why there is none."""
-    article_id = parse_id(command.args)
+    article_id = await named_id(message, command.args, usage)
     if article_id is None:
-        await message.answer(plain(usage))
         return None
     found = await stats.article(article_id)
     if found is None:
-        await message.answer(plain(texts.not_found, id=article_id))
+        await message.answer(escaped_html(texts.not_found, id=article_id))
     return found
 
 
-def setup() -> Router:
-    """Editors' /history and /stats."""
-    router = Router(name="desk")
+router = Router(name="desk")
 
-    @router.message(Command("history"))
-    async def cmd_history(
-        message: Message,
-        command: CommandObject,
-        history: ActionLog,
-        stats: Stats,
-        settings: Settings,
-        texts: Texts,
-    ) -> None:
-        found = await _named_article(message, command, stats, texts, texts.history_usage)
-        if found is None:
-            return
-        article_id = found.article.id
-        actions = await history.article(article_id)
-        if not actions:
-            await message.answer(plain(texts.history_empty, id=article_id))
-            return
-        header = texts.history_header.format(
-            id=article_id, title=found.article.title, timezone=settings.timezone
-        )
-        await answer_long(
-            message, "\n".join([header, *history_lines(actions, settings.tz, texts)])
-        )
 
-    @router.message(Command("stats"))
-    async def cmd_stats(
-        message: Message, command: CommandObject, stats: Stats, texts: Texts
-    ) -> None:
-        if not command.args:
-            await answer_long(message, overview_report(await stats.overview(), texts))
-            return
-        found = await _named_article(message, command, stats, texts, texts.stats_usage)
-        if found is not None:
-            await answer_long(message, article_report(found, texts))
+@router.message(Command("history"))
+async def cmd_history(
+    message: Message, command: CommandObject, services: Services, settings: Settings, texts: Texts
+) -> None:
+    found = await _named_article(message, command, services.stats, texts, texts.history_usage)
+    if found is None:
+        return
+    article_id = found.article.id
+    actions = await services.history.article(article_id)
+    if not actions:
+        await message.answer(escaped_html(texts.history_empty, id=article_id))
+        return
+    header = texts.history_header.format(
+        id=article_id, title=found.article.title, timezone=settings.timezone
+    )
+    await answer_long(message, "\n".join([header, *history_lines(actions, settings.tz, texts)]))
 
-    return router
+
+@router.message(Command("stats"))
+async def cmd_stats(
+    message: Message, command: CommandObject, services: Services, texts: Texts
+) -> None:
+    stats = services.stats
+    if not command.args:
+        await answer_long(message, overview_report(await stats.overview(), texts))
+        return
+    found = await _named_article(message, command, stats, texts, texts.stats_usage)
+    if found is not None:
+        await answer_long(message, article_report(found, texts))
 
 
 def reaction_key(reaction: Any) -> str:
@@ -232,17 +221,13 @@ def reaction_key(reaction: Any) -> str:
     return PAID
 
 
-def setup_reactions() -> Router:
-    router = Router(name="reactions")
+reactions = Router(name="reactions")
 
-    @router.message_reaction_count()
-    async def on_reaction_count(
-        update: MessageReactionCountUpdated, stats: Stats, channel: Channel
-    ) -> None:
-        """Telegram's latest counts for a post; posts of other chats are not ours."""
-        if not channel.is_this_channel(update.chat):
-            return
-        counts = tuple((reaction_key(r.type), r.total_count) for r in update.reactions)
-        await stats.record_reactions(update.message_id, counts, update.date)
 
-    return router
+@reactions.message_reaction_count()
+async def on_reaction_count(update: MessageReactionCountUpdated, services: Services) -> None:
+    """Telegram's latest counts for a post; posts of other chats are not ours."""
+    if not services.channel.is_this_channel(update.chat):
+        return
+    counts = tuple((reaction_key(r.type), r.total_count) for r in update.reactions)
+    await services.stats.record_reactions(update.message_id, counts, update.date)

@@ -1,5 +1,5 @@
 """Finding articles: /search and /top in the bot's chat, search in inline mode
-(``@bot words`` in any chat), and the editors' /digest preview."""
+(``@bot words`` in any chat)."""
 
 from __future__ import annotations
 
@@ -17,11 +17,10 @@ from aiogram.types import (
 from aiogram.utils.deep_linking import create_start_link
 from aiogram.utils.formatting import Bold, Text
 
-from bot.articles.digest import Digest
-from bot.articles.discovery import Discovery
 from bot.models import Headline
+from bot.services import Services
 from bot.telegram.links import article_payload
-from bot.text.html import plain
+from bot.telegram_text.html import escaped_html
 from bot.texts import Texts
 
 from .reading import headlines_keyboard
@@ -63,75 +62,52 @@ async def inline_result(bot: Bot, item: Headline, texts: Texts) -> InlineQueryRe
     )
 
 
-def setup() -> Router:
-    router = Router(name="discovery")
-
-    @router.message(Command("search"), F.chat.type == ChatType.PRIVATE)
-    async def search(
-        message: Message, command: CommandObject, discovery: Discovery, texts: Texts
-    ) -> None:
-        query = discovery.clean_query(command.args)
-        if not query:
-            await message.answer(plain(texts.search_usage))
-            return
-        found = await discovery.search(query, SEARCH_RESULTS)
-        shown = _cut(query, QUOTED_QUERY_CHARS)
-        if not found:
-            await message.answer(plain(texts.search_nothing, query=shown))
-            return
-        await message.answer(
-            plain(texts.search_results, query=shown),
-            reply_markup=headlines_keyboard(found, texts),
-        )
-
-    @router.message(Command("top"), F.chat.type == ChatType.PRIVATE)
-    async def top(message: Message, discovery: Discovery, texts: Texts) -> None:
-        found = await discovery.top()
-        if not found:
-            await message.answer(plain(texts.top_empty))
-            return
-        await message.answer(
-            plain(texts.top_title), reply_markup=headlines_keyboard(found, texts, counts=True)
-        )
-
-    @router.inline_query()
-    async def inline_search(
-        query: InlineQuery, bot: Bot, discovery: Discovery, texts: Texts
-    ) -> None:
-        offset = int(query.offset) if query.offset.isdigit() else 0
-        found = []
-        if offset <= INLINE_MAX_OFFSET:
-            found = await discovery.search(query.query, INLINE_PAGE, offset)
-        results = [await inline_result(bot, item, texts) for item in found]
-        more = len(found) == INLINE_PAGE and bool(discovery.clean_query(query.query))
-        await query.answer(
-            results,  # type: ignore[arg-type]  # a list of one result type is fine
-            cache_time=INLINE_CACHE_SECONDS,
-            is_personal=False,
-            next_offset=str(offset + len(found)) if more else "",
-        )
-
-    return router
+router = Router(name="discovery")
 
 
-def setup_editors() -> Router:
-    router = Router(name="digest")
+@router.message(Command("search"), F.chat.type == ChatType.PRIVATE)
+async def search(
+    message: Message, command: CommandObject, services: Services, texts: Texts
+) -> None:
+    discovery = services.discovery
+    query = discovery.clean_query(command.args)
+    if not query:
+        await message.answer(escaped_html(texts.search_usage))
+        return
+    found = await discovery.search(query, SEARCH_RESULTS)
+    shown = _cut(query, QUOTED_QUERY_CHARS)
+    if not found:
+        await message.answer(escaped_html(texts.search_nothing, query=shown))
+        return
+    await message.answer(
+        escaped_html(texts.search_results, query=shown),
+        reply_markup=headlines_keyboard(found, texts),
+    )
 
-    @router.message(Command("digest"))
-    async def digest_preview(message: Message, digest: Digest, texts: Texts) -> None:
-        """What the evening digest would post now; nothing is posted."""
-        schedule = (
-            plain(texts.digest_schedule, time=digest.at.strftime("%H:%M"))
-            if digest.at is not None
-            else plain(texts.digest_off)
-        )
-        post = await digest.preview()
-        if post is None:
-            await message.answer(plain(texts.digest_empty) + "\n" + schedule)
-            return
-        await message.answer(
-            plain(texts.digest_preview) + "\n\n" + post + "\n\n" + schedule,
-            link_preview_options=NO_PREVIEW,
-        )
 
-    return router
+@router.message(Command("top"), F.chat.type == ChatType.PRIVATE)
+async def top(message: Message, services: Services, texts: Texts) -> None:
+    found = await services.discovery.top()
+    if not found:
+        await message.answer(escaped_html(texts.top_empty))
+        return
+    await message.answer(
+        escaped_html(texts.top_title), reply_markup=headlines_keyboard(found, texts, counts=True)
+    )
+
+
+@router.inline_query()
+async def inline_search(query: InlineQuery, bot: Bot, services: Services, texts: Texts) -> None:
+    discovery = services.discovery
+    offset = int(query.offset) if query.offset.isdigit() else 0
+    found = []
+    if offset <= INLINE_MAX_OFFSET:
+        found = await discovery.search(query.query, INLINE_PAGE, offset)
+    results = [await inline_result(bot, item, texts) for item in found]
+    more = len(found) == INLINE_PAGE and bool(discovery.clean_query(query.query))
+    await query.answer(
+        results,  # type: ignore[arg-type]  # a list of one result type is fine
+        cache_time=INLINE_CACHE_SECONDS,
+        is_personal=False,
+        next_offset=str(offset + len(found)) if more else "",
+    )

@@ -1,8 +1,8 @@
 """The last line of defence: an update that raised is logged, answered, and reported.
 
-The log names the update id and the exception, never the token (the log filter in
-bot/logs.py redacts it anyway).  Admins get a short report in chat, at most one per
-minute so a failing loop cannot flood them (bot/telegram/notices.py).
+The log names the update id and the exception, never the token (the log filter
+redacts it anyway).  Admins get a short report in chat, at most one per minute so a
+failing loop cannot flood them.
 """
 
 from __future__ import annotations
@@ -14,50 +14,47 @@ from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from aiogram.types import ErrorEvent
 
 from bot.errors import is_storage_failure
+from bot.services import Services
 from bot.settings import Settings
 from bot.telegram.limits import CALLBACK_ANSWER_LIMIT
-from bot.telegram.notices import Notifier
-from bot.text.html import plain
+from bot.telegram_text.html import escaped_html
 from bot.texts import Texts
 
 logger = logging.getLogger(__name__)
 
+router = Router(name="errors")
 
-def setup() -> Router:
-    router = Router(name="errors")
 
-    @router.errors()
-    async def on_error(
-        event: ErrorEvent, texts: Texts, notifier: Notifier, settings: Settings
-    ) -> bool:
-        exc = event.exception
-        update = event.update
-        if isinstance(exc, TelegramForbiddenError):
-            # The user blocked the bot or left: nobody is there to tell.
-            logger.info("Update %s: user unreachable (%s)", update.update_id, exc.message)
-            return True
-        storage_down = is_storage_failure(exc)
-        if storage_down and settings.webhook_url is not None:
-            # Nothing half-done is acknowledged: the webhook answers 500 and Telegram
-            # delivers the update again (to this or another instance) once it is back.
-            logger.warning("Update %s not handled, storage unavailable: %s", update.update_id, exc)
-            raise exc
-        logger.error(
-            "Update %s failed: %s: %s", update.update_id, type(exc).__name__, exc, exc_info=exc
-        )
-        answer = texts.storage_unavailable if storage_down else texts.internal_error
-        try:
-            if update.callback_query is not None:
-                await update.callback_query.answer(answer[:CALLBACK_ANSWER_LIMIT], show_alert=True)
-            elif update.message is not None and update.message.chat.type == "private":
-                await update.message.answer(plain(answer))
-        except TelegramAPIError as send_exc:
-            logger.warning("Could not apologise for update %s: %s", update.update_id, send_exc)
-        await notifier.error(
-            texts.admin_error_report.format(
-                update_id=update.update_id, error=f"{type(exc).__name__}: {exc}"
-            )
-        )
+@router.errors()
+async def on_error(
+    event: ErrorEvent, texts: Texts, services: Services, settings: Settings
+) -> bool:
+    exc = event.exception
+    update = event.update
+    if isinstance(exc, TelegramForbiddenError):
+        # The user blocked the bot or left: nobody is there to tell.
+        logger.info("Update %s: user unreachable (%s)", update.update_id, exc.message)
         return True
-
-    return router
+    storage_down = is_storage_failure(exc)
+    if storage_down and settings.webhook_url is not None:
+        # Nothing half-done is acknowledged: the webhook answers 500 and Telegram
+        # delivers the update again (to this or another instance) once it is back.
+        logger.warning("Update %s not handled, storage unavailable: %s", update.update_id, exc)
+        raise exc
+    logger.error(
+        "Update %s failed: %s: %s", update.update_id, type(exc).__name__, exc, exc_info=exc
+    )
+    answer = texts.storage_unavailable if storage_down else texts.internal_error
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(answer[:CALLBACK_ANSWER_LIMIT], show_alert=True)
+        elif update.message is not None and update.message.chat.type == "private":
+            await update.message.answer(escaped_html(answer))
+    except TelegramAPIError as send_exc:
+        logger.warning("Could not apologise for update %s: %s", update.update_id, send_exc)
+    await services.notifier.error(
+        texts.admin_error_report.format(
+            update_id=update.update_id, error=f"{type(exc).__name__}: {exc}"
+        )
+    )
+    return True

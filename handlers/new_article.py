@@ -26,7 +26,8 @@ from bot.articles.intake import (
 from bot.errors import InputError
 from bot.models import PollSpec
 from bot.polls.rules import parse_poll_spec
-from bot.text.html import plain
+from bot.services import Services
+from bot.telegram_text.html import escaped_html
 from bot.texts import Texts
 
 from .replies import explain, largest_photo
@@ -47,7 +48,7 @@ class NewArticle(StatesGroup):
 async def _step(message: Message, state: FSMContext, step: State, prompt: str) -> None:
     """Move the dialog to ``step`` and ask for what it needs."""
     await state.set_state(step)
-    await message.answer(plain(prompt))
+    await message.answer(escaped_html(prompt))
 
 
 async def _take(
@@ -76,102 +77,115 @@ async def _finish(
     await message.answer(await drafts.preview(message.chat.id, article, texts=texts))
 
 
-def setup() -> Router:
-    router = Router(name="new_article")
+router = Router(name="new_article")
 
-    @router.message(Command("new"))
-    async def cmd_new(message: Message, state: FSMContext, texts: Texts) -> None:
-        await state.clear()
-        await _step(message, state, NewArticle.title, texts.new_ask_title)
 
-    @router.message(Command("cancel"))
-    async def cmd_cancel(message: Message, state: FSMContext, texts: Texts) -> None:
-        if await state.get_state() is None:
-            await message.answer(plain(texts.nothing_to_cancel))
-            return
-        await state.clear()
-        await message.answer(plain(texts.cancelled))
+@router.message(Command("new"))
+async def cmd_new(message: Message, state: FSMContext, texts: Texts) -> None:
+    await state.clear()
+    await _step(message, state, NewArticle.title, texts.new_ask_title)
 
-    @router.message(NewArticle.title, _PLAIN_TEXT)
-    async def got_title(message: Message, state: FSMContext, texts: Texts) -> None:
-        if await _take(message, state, texts, title=clean_title):
-            await state.update_data(paragraphs=[])
-            await _step(message, state, NewArticle.text, texts.new_ask_text)
 
-    @router.message(NewArticle.text, Command("done"))
-    async def text_done(message: Message, state: FSMContext, texts: Texts) -> None:
-        if not (await state.get_data()).get("paragraphs"):
-            await message.answer(plain(texts.new_text_empty))
-            return
-        await _step(message, state, NewArticle.photo, texts.new_ask_photo)
+@router.message(Command("cancel"))
+async def cmd_cancel(message: Message, state: FSMContext, texts: Texts) -> None:
+    if await state.get_state() is None:
+        await message.answer(escaped_html(texts.nothing_to_cancel))
+        return
+    await state.clear()
+    await message.answer(escaped_html(texts.cancelled))
 
-    @router.message(NewArticle.text, _PLAIN_TEXT)
-    async def got_text(message: Message, state: FSMContext, texts: Texts) -> None:
-        assert message.text is not None
-        data = await state.get_data()
-        paragraphs = [*data.get("paragraphs", []), *split_paragraphs(message.text)]
-        if sum(len(p) for p in paragraphs) > MAX_ARTICLE_CHARS:
-            await message.answer(plain(texts.new_text_too_long, limit=MAX_ARTICLE_CHARS))
-            return
-        await state.update_data(paragraphs=paragraphs)
-        await message.answer(plain(texts.new_text_added, count=len(paragraphs)))
 
-    @router.message(NewArticle.text, ~F.text)
-    async def not_text(message: Message, texts: Texts) -> None:
-        await message.answer(plain(texts.new_text_not_text))
+@router.message(NewArticle.title, _PLAIN_TEXT)
+async def got_title(message: Message, state: FSMContext, texts: Texts) -> None:
+    if await _take(message, state, texts, title=clean_title):
+        await state.update_data(paragraphs=[])
+        await _step(message, state, NewArticle.text, texts.new_ask_text)
 
-    @router.message(NewArticle.photo, Command("skip"))
-    async def skip_photo(message: Message, state: FSMContext, texts: Texts) -> None:
-        await state.update_data(photo=None)
+
+@router.message(NewArticle.text, Command("done"))
+async def text_done(message: Message, state: FSMContext, texts: Texts) -> None:
+    if not (await state.get_data()).get("paragraphs"):
+        await message.answer(escaped_html(texts.new_text_empty))
+        return
+    await _step(message, state, NewArticle.photo, texts.new_ask_photo)
+
+
+@router.message(NewArticle.text, _PLAIN_TEXT)
+async def got_text(message: Message, state: FSMContext, texts: Texts) -> None:
+    assert message.text is not None
+    data = await state.get_data()
+    paragraphs = [*data.get("paragraphs", []), *split_paragraphs(message.text)]
+    if sum(len(p) for p in paragraphs) > MAX_ARTICLE_CHARS:
+        await message.answer(escaped_html(texts.new_text_too_long, limit=MAX_ARTICLE_CHARS))
+        return
+    await state.update_data(paragraphs=paragraphs)
+    await message.answer(escaped_html(texts.new_text_added, count=len(paragraphs)))
+
+
+@router.message(NewArticle.text, ~F.text)
+async def not_text(message: Message, texts: Texts) -> None:
+    await message.answer(escaped_html(texts.new_text_not_text))
+
+
+@router.message(NewArticle.photo, Command("skip"))
+async def skip_photo(message: Message, state: FSMContext, texts: Texts) -> None:
+    await state.update_data(photo=None)
+    await _step(message, state, NewArticle.tags, texts.new_ask_tags)
+
+
+@router.message(NewArticle.photo, F.photo)
+async def got_photo(message: Message, state: FSMContext, texts: Texts) -> None:
+    assert message.photo
+    await state.update_data(photo=largest_photo(message.photo))
+    await _step(message, state, NewArticle.credit, texts.new_ask_credit)
+
+
+@router.message(NewArticle.photo, ~F.text.startswith("/"))
+async def photo_expected(message: Message, texts: Texts) -> None:
+    await message.answer(escaped_html(texts.new_photo_expected))
+
+
+@router.message(NewArticle.credit, Command("skip"))
+async def skip_credit(message: Message, state: FSMContext, texts: Texts) -> None:
+    await _step(message, state, NewArticle.tags, texts.new_ask_tags)
+
+
+@router.message(NewArticle.credit, _PLAIN_TEXT)
+async def got_credit(message: Message, state: FSMContext, texts: Texts) -> None:
+    if await _take(message, state, texts, credit=clean_credit):
         await _step(message, state, NewArticle.tags, texts.new_ask_tags)
 
-    @router.message(NewArticle.photo, F.photo)
-    async def got_photo(message: Message, state: FSMContext, texts: Texts) -> None:
-        assert message.photo
-        await state.update_data(photo=largest_photo(message.photo))
-        await _step(message, state, NewArticle.credit, texts.new_ask_credit)
 
-    @router.message(NewArticle.photo, ~F.text.startswith("/"))
-    async def photo_expected(message: Message, texts: Texts) -> None:
-        await message.answer(plain(texts.new_photo_expected))
+@router.message(NewArticle.tags, Command("skip"))
+async def skip_tags(message: Message, state: FSMContext, texts: Texts) -> None:
+    await state.update_data(tags=[])
+    await _step(message, state, NewArticle.poll, texts.new_ask_poll)
 
-    @router.message(NewArticle.credit, Command("skip"))
-    async def skip_credit(message: Message, state: FSMContext, texts: Texts) -> None:
-        await _step(message, state, NewArticle.tags, texts.new_ask_tags)
 
-    @router.message(NewArticle.credit, _PLAIN_TEXT)
-    async def got_credit(message: Message, state: FSMContext, texts: Texts) -> None:
-        if await _take(message, state, texts, credit=clean_credit):
-            await _step(message, state, NewArticle.tags, texts.new_ask_tags)
-
-    @router.message(NewArticle.tags, Command("skip"))
-    async def skip_tags(message: Message, state: FSMContext, texts: Texts) -> None:
-        await state.update_data(tags=[])
+@router.message(NewArticle.tags, _PLAIN_TEXT)
+async def got_tags(message: Message, state: FSMContext, texts: Texts) -> None:
+    if await _take(message, state, texts, tags=lambda text: list(parse_tags(text))):
         await _step(message, state, NewArticle.poll, texts.new_ask_poll)
 
-    @router.message(NewArticle.tags, _PLAIN_TEXT)
-    async def got_tags(message: Message, state: FSMContext, texts: Texts) -> None:
-        if await _take(message, state, texts, tags=lambda text: list(parse_tags(text))):
-            await _step(message, state, NewArticle.poll, texts.new_ask_poll)
 
-    @router.message(NewArticle.poll, Command("skip"))
-    async def skip_poll(message: Message, state: FSMContext, drafts: Drafts, texts: Texts) -> None:
-        await _finish(message, state, None, drafts, texts)
+@router.message(NewArticle.poll, Command("skip"))
+async def skip_poll(message: Message, state: FSMContext, services: Services, texts: Texts) -> None:
+    await _finish(message, state, None, services.drafts, texts)
 
-    @router.message(NewArticle.poll, _PLAIN_TEXT)
-    async def got_poll(message: Message, state: FSMContext, drafts: Drafts, texts: Texts) -> None:
-        try:
-            spec = parse_poll_spec(message.text)
-        except InputError as exc:
-            await message.answer(explain(exc, texts))
-            return
-        await _finish(message, state, spec, drafts, texts)
 
-    @router.message(NewArticle.title, ~F.text)
-    @router.message(NewArticle.credit, ~F.text)
-    @router.message(NewArticle.tags, ~F.text)
-    @router.message(NewArticle.poll, ~F.text)
-    async def expected_text(message: Message, texts: Texts) -> None:
-        await message.answer(plain(texts.new_expected_text))
+@router.message(NewArticle.poll, _PLAIN_TEXT)
+async def got_poll(message: Message, state: FSMContext, services: Services, texts: Texts) -> None:
+    try:
+        spec = parse_poll_spec(message.text)
+    except InputError as exc:
+        await message.answer(explain(exc, texts))
+        return
+    await _finish(message, state, spec, services.drafts, texts)
 
-    return router
+
+@router.message(NewArticle.title, ~F.text)
+@router.message(NewArticle.credit, ~F.text)
+@router.message(NewArticle.tags, ~F.text)
+@router.message(NewArticle.poll, ~F.text)
+async def expected_text(message: Message, texts: Texts) -> None:
+    await message.answer(escaped_html(texts.new_expected_text))

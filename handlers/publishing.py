@@ -1,6 +1,5 @@
 """Editors publish: /publish, /forcepublish and /markpublished (settling an article whose
-publication was interrupted), /published (recent posts and their readers), /delete
-(withdraw a published article)."""
+publication was interrupted), /published (recent posts and their readers)."""
 
 from __future__ import annotations
 
@@ -8,90 +7,69 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
-from bot.articles.publishing import Publisher, describe_publish
-from bot.articles.withdrawal import Withdrawal, describe_withdrawal
+from bot.articles.publishing import describe_publish
+from bot.services import Services
 from bot.settings import Settings
-from bot.text.cleaning import parse_id
-from bot.text.html import plain
+from bot.telegram_text.cleaning import parse_id
+from bot.telegram_text.html import escaped_html
 from bot.texts import Texts
 
-from .replies import answer_long
+from .replies import answer_long, named_id
 
 PUBLISHED_LISTED = 20
 
+router = Router(name="publishing")
 
-def setup() -> Router:
-    router = Router(name="publishing")
 
-    @router.message(Command("publish", "forcepublish"))
-    async def cmd_publish(
-        message: Message,
-        command: CommandObject,
-        publisher: Publisher,
-        settings: Settings,
-        texts: Texts,
-    ) -> None:
-        """``/publish 12``; ``/forcepublish 12`` for an article whose outcome is unknown."""
-        article_id = parse_id(command.args)
-        if article_id is None:
-            await message.answer(plain(texts.publish_usage))
-            return
-        if command.command.lower() == "forcepublish":
-            result = await publisher.force_publish(article_id)
-        else:
-            result = await publisher.publish(article_id)
-        await message.answer(describe_publish(result, article_id, settings.channel_id, texts))
+@router.message(Command("publish", "forcepublish"))
+async def cmd_publish(
+    message: Message, command: CommandObject, services: Services, settings: Settings, texts: Texts
+) -> None:
+    """``/publish 12``; ``/forcepublish 12`` for an article whose outcome is unknown."""
+    article_id = await named_id(message, command.args, texts.publish_usage)
+    if article_id is None:
+        return
+    if command.command.lower() == "forcepublish":
+        result = await services.publisher.force_publish(article_id)
+    else:
+        result = await services.publisher.publish(article_id)
+    await message.answer(describe_publish(result, article_id, settings.channel_id, texts))
 
-    @router.message(Command("markpublished"))
-    async def cmd_mark_published(
-        message: Message,
-        command: CommandObject,
-        publisher: Publisher,
-        settings: Settings,
-        texts: Texts,
-    ) -> None:
-        """``/markpublished 12 https://t.me/channel/345``: the editor found the post."""
-        parts = (command.args or "").split()
-        article_id = parse_id(parts[0]) if len(parts) == 2 else None
-        if article_id is None:
-            await message.answer(plain(texts.markpublished_usage))
-            return
-        result = await publisher.mark_published(article_id, parts[1])
-        await message.answer(describe_publish(result, article_id, settings.channel_id, texts))
 
-    @router.message(Command("delete"))
-    async def cmd_delete(
-        message: Message, command: CommandObject, withdrawal: Withdrawal, texts: Texts
-    ) -> None:
-        """``/delete 12``: take a published article out of the channel, keep it archived."""
-        article_id = parse_id(command.args)
-        if article_id is None:
-            await message.answer(plain(texts.delete_usage))
-            return
-        result = await withdrawal.withdraw(article_id)
-        await message.answer(describe_withdrawal(result, article_id, texts))
+@router.message(Command("markpublished"))
+async def cmd_mark_published(
+    message: Message, command: CommandObject, services: Services, settings: Settings, texts: Texts
+) -> None:
+    """``/markpublished 12 https://t.me/channel/345``: the editor found the post."""
+    parts = (command.args or "").split()
+    article_id = parse_id(parts[0]) if len(parts) == 2 else None
+    if article_id is None:
+        await message.answer(escaped_html(texts.markpublished_usage))
+        return
+    result = await services.publisher.mark_published(article_id, parts[1])
+    await message.answer(describe_publish(result, article_id, settings.channel_id, texts))
 
-    @router.message(Command("published"))
-    async def cmd_published(
-        message: Message, publisher: Publisher, settings: Settings, texts: Texts
-    ) -> None:
-        published = await publisher.latest(PUBLISHED_LISTED)
-        if not published:
-            await message.answer(plain(texts.published_empty))
-            return
-        lines = [texts.published_header]
-        lines += [
-            texts.published_line.format(
-                id=a.id,
-                when=a.published_at.astimezone(settings.tz).strftime("%d.%m %H:%M")
-                if a.published_at
-                else "",
-                reads=a.reads,
-                title=a.title,
-                link=publisher.link_for(a) or "",
-            )
-            for a in published
-        ]
-        await answer_long(message, "\n".join(lines))
 
-    return router
+@router.message(Command("published"))
+async def cmd_published(
+    message: Message, services: Services, settings: Settings, texts: Texts
+) -> None:
+    publisher = services.publisher
+    published = await publisher.latest(PUBLISHED_LISTED)
+    if not published:
+        await message.answer(escaped_html(texts.published_empty))
+        return
+    lines = [texts.published_header]
+    lines += [
+        texts.published_line.format(
+            id=a.id,
+            when=a.published_at.astimezone(settings.tz).strftime("%d.%m %H:%M")
+            if a.published_at
+            else "",
+            reads=a.reads,
+            title=a.title,
+            link=publisher.link_for(a) or "",
+        )
+        for a in published
+    ]
+    await answer_long(message, "\n".join(lines))

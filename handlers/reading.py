@@ -1,24 +1,25 @@
-"""Readers in the bot's private chat: deep links to full texts, the latest headlines."""
+"""Readers in the bot's private chat: deep links to full texts, the latest headlines.
+
+The router answers private chats only: the router tree puts it under a filter that says so.
+"""
 
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandStart
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from pydantic import Field
 
-from bot.articles.discovery import Discovery
-from bot.articles.reading import Reading, ReadOutcome
-from bot.desk.editors import Editors
+from bot.articles.reading import ReadOutcome
 from bot.models import Headline
+from bot.services import Services
 from bot.telegram.limits import CALLBACK_ANSWER_LIMIT
 from bot.telegram.links import article_id_from_payload
 from bot.telegram.menu import EDITOR_COMMANDS
 from bot.telegram.reader_chat import ReaderChat
-from bot.text.html import plain
+from bot.telegram_text.html import escaped_html
 from bot.texts import Texts
 
 # A headline on a button: long titles are cut to stay readable on a phone.
@@ -51,100 +52,94 @@ def _button_label(title: str) -> str:
     return title[: BUTTON_TITLE_CHARS - 1].rstrip() + "…"
 
 
-def setup() -> Router:
-    router = Router(name="reading")
-    router.message.filter(F.chat.type == ChatType.PRIVATE)
+router = Router(name="reading")
 
-    @router.message(
-        CommandStart(deep_link=True, magic=F.args.func(article_id_from_payload).as_("article_id"))
+
+@router.message(
+    CommandStart(deep_link=True, magic=F.args.func(article_id_from_payload).as_("article_id"))
+)
+async def start_article(
+    message: Message,
+    article_id: int,
+    services: Services,
+    texts: Texts,
+) -> None:
+    """``/start a12`` from the "Читать полностью" button: the whole article, with
+    related articles as buttons under it."""
+    assert message.from_user is not None and message.bot is not None
+    reader = message.from_user.id
+    outcome = await services.reading.read(
+        article_id,
+        reader,
+        ReaderChat(message.bot, message.chat.id),
+        is_editor=await services.editors.is_editor(reader),
+        keyboard=headlines_keyboard(await services.discovery.related(article_id), texts),
+        texts=texts,
     )
-    async def start_article(
-        message: Message,
-        article_id: int,
-        reading: Reading,
-        discovery: Discovery,
-        texts: Texts,
-        editors: Editors,
-    ) -> None:
-        """``/start a12`` from the "Читать полностью" button: the whole article, with
-        related articles as buttons under it."""
-        assert message.from_user is not None and message.bot is not None
-        reader = message.from_user.id
-        outcome = await reading.read(
-            article_id,
-            reader,
-            ReaderChat(message.bot, message.chat.id),
-            is_editor=await editors.is_editor(reader),
-            keyboard=headlines_keyboard(await discovery.related(article_id), texts),
-            texts=texts,
-        )
-        if outcome is ReadOutcome.NOT_FOUND:
-            await message.answer(plain(texts.article_not_found))
-        elif outcome is ReadOutcome.WITHDRAWN:
-            await message.answer(plain(texts.article_withdrawn))
+    if outcome is ReadOutcome.NOT_FOUND:
+        await message.answer(escaped_html(texts.article_not_found))
+    elif outcome is ReadOutcome.WITHDRAWN:
+        await message.answer(escaped_html(texts.article_withdrawn))
 
-    @router.message(CommandStart(deep_link=True))
-    async def start_unknown_payload(message: Message, texts: Texts) -> None:
-        """A deep link that is not ours (forged, truncated, another bot's)."""
-        await message.answer(plain(texts.article_not_found))
 
-    @router.message(CommandStart())
-    async def start_bare(message: Message, discovery: Discovery, texts: Texts) -> None:
-        """The latest headlines, then the week's most read, as buttons that open them."""
-        front = await discovery.front_page()
-        if not front.latest:
-            await message.answer(plain(texts.greeting + "\n\n" + texts.no_articles_yet))
-            return
+@router.message(CommandStart(deep_link=True))
+async def start_unknown_payload(message: Message, texts: Texts) -> None:
+    """A deep link that is not ours (forged, truncated, another bot's)."""
+    await message.answer(escaped_html(texts.article_not_found))
+
+
+@router.message(CommandStart())
+async def start_bare(message: Message, services: Services, texts: Texts) -> None:
+    """The latest headlines, then the week's most read, as buttons that open them."""
+    front = await services.discovery.front_page()
+    if not front.latest:
+        await message.answer(escaped_html(texts.greeting + "\n\n" + texts.no_articles_yet))
+        return
+    await message.answer(
+        escaped_html(texts.greeting + "\n\n" + texts.latest_headlines),
+        reply_markup=headlines_keyboard(front.latest, texts),
+    )
+    if front.most_read:
         await message.answer(
-            plain(texts.greeting + "\n\n" + texts.latest_headlines),
-            reply_markup=headlines_keyboard(front.latest, texts),
+            escaped_html(texts.most_read_headlines),
+            reply_markup=headlines_keyboard(front.most_read, texts, counts=True),
         )
-        if front.most_read:
-            await message.answer(
-                plain(texts.most_read_headlines),
-                reply_markup=headlines_keyboard(front.most_read, texts, counts=True),
-            )
 
-    @router.callback_query(ReadArticle.filter())
-    async def read_button(
-        callback: CallbackQuery,
-        callback_data: ReadArticle,
-        reading: Reading,
-        discovery: Discovery,
-        texts: Texts,
-        editors: Editors,
-    ) -> None:
-        reader = callback.from_user.id
-        if callback.message is None or callback.bot is None:
-            await callback.answer(texts.article_not_found[:CALLBACK_ANSWER_LIMIT], show_alert=True)
-            return
-        outcome = await reading.read(
-            callback_data.article_id,
-            reader,
-            ReaderChat(callback.bot, callback.message.chat.id),
-            is_editor=await editors.is_editor(reader),
-            keyboard=headlines_keyboard(await discovery.related(callback_data.article_id), texts),
-            texts=texts,
-        )
-        if outcome is ReadOutcome.NOT_FOUND:
-            await callback.answer(texts.article_not_found[:CALLBACK_ANSWER_LIMIT], show_alert=True)
-        elif outcome is ReadOutcome.WITHDRAWN:
-            await callback.answer(texts.article_withdrawn[:CALLBACK_ANSWER_LIMIT], show_alert=True)
-        else:
-            await callback.answer()
 
-    @router.message(Command("help"))
-    async def reader_help(message: Message, texts: Texts, editors: Editors) -> None:
-        user = message.from_user
-        is_editor = user is not None and await editors.is_editor(user.id)
-        await message.answer(plain(texts.editor_help if is_editor else texts.reader_help))
+@router.callback_query(ReadArticle.filter())
+async def read_button(
+    callback: CallbackQuery,
+    callback_data: ReadArticle,
+    services: Services,
+    texts: Texts,
+) -> None:
+    reader = callback.from_user.id
+    if callback.message is None or callback.bot is None:
+        await callback.answer(texts.article_not_found[:CALLBACK_ANSWER_LIMIT], show_alert=True)
+        return
+    outcome = await services.reading.read(
+        callback_data.article_id,
+        reader,
+        ReaderChat(callback.bot, callback.message.chat.id),
+        is_editor=await services.editors.is_editor(reader),
+        keyboard=headlines_keyboard(
+            await services.discovery.related(callback_data.article_id), texts
+        ),
+        texts=texts,
+    )
+    if outcome is ReadOutcome.NOT_FOUND:
+        await callback.answer(texts.article_not_found[:CALLBACK_ANSWER_LIMIT], show_alert=True)
+    elif outcome is ReadOutcome.WITHDRAWN:
+        await callback.answer(texts.article_withdrawn[:CALLBACK_ANSWER_LIMIT], show_alert=True)
+    else:
+        await callback.answer()
 
-    @router.message(Command(*EDITOR_COMMANDS))
-    async def editors_only(message: Message, texts: Texts) -> None:
-        await message.answer(plain(texts.editors_only))
 
-    @router.message()
-    async def anything_else(message: Message, texts: Texts) -> None:
-        await message.answer(plain(texts.reader_help))
+@router.message(Command(*EDITOR_COMMANDS))
+async def editors_only(message: Message, texts: Texts) -> None:
+    await message.answer(escaped_html(texts.editors_only))
 
-    return router
+
+@router.message()
+async def anything_else(message: Message, texts: Texts) -> None:
+    await message.answer(escaped_html(texts.reader_help))

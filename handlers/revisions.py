@@ -8,61 +8,58 @@ from aiogram.types import Message
 
 from bot.articles.drafts import Drafts
 from bot.articles.parsing import ParseError
-from bot.articles.revisions import FIELD_CHANGES, EditOutcome, EditResult, Revisions
+from bot.articles.revisions import FIELD_CHANGES, EditOutcome, EditResult
 from bot.errors import InputError
-from bot.text.cleaning import parse_id
-from bot.text.html import plain
+from bot.services import Services
+from bot.telegram_text.cleaning import parse_id
+from bot.telegram_text.html import escaped_html
 from bot.texts import Texts
 
 from .replies import explain
 
+router = Router(name="revisions")
 
-def setup() -> Router:
-    router = Router(name="revisions")
 
-    @router.message(Command("edit"))
-    async def cmd_edit(
-        message: Message,
-        command: CommandObject,
-        revisions: Revisions,
-        drafts: Drafts,
-        texts: Texts,
-    ) -> None:
-        head, _, raw = (command.args or "").partition("\n")
-        article_id = parse_id(head)
-        if article_id is None or not raw.strip():
-            await message.answer(plain(texts.edit_usage))
-            return
-        try:
-            result = await revisions.replace_text(article_id, raw)
-        except ParseError as exc:
-            await message.answer(plain(texts.import_error(exc.code)))
-            return
-        await _answer(message, result, article_id, drafts, texts)
+@router.message(Command("edit"))
+async def cmd_edit(
+    message: Message,
+    command: CommandObject,
+    services: Services,
+    texts: Texts,
+) -> None:
+    head, _, raw = (command.args or "").partition("\n")
+    article_id = parse_id(head)
+    if article_id is None or not raw.strip():
+        await message.answer(escaped_html(texts.edit_usage))
+        return
+    try:
+        result = await services.revisions.replace_text(article_id, raw)
+    except ParseError as exc:
+        await message.answer(escaped_html(texts.import_error(exc.code)))
+        return
+    await _answer(message, result, article_id, services.drafts, texts)
 
-    @router.message(Command(*FIELD_CHANGES))
-    async def cmd_field(
-        message: Message,
-        command: CommandObject,
-        revisions: Revisions,
-        drafts: Drafts,
-        texts: Texts,
-    ) -> None:
-        """``/summary 12 …``, ``/tags 12 …``, ``/credit 12 …``: one field of an article."""
-        name = command.command.lower()
-        head, _, value = (command.args or "").strip().partition(" ")
-        article_id = parse_id(head)
-        if article_id is None or not value.strip():
-            await message.answer(plain(texts.field_usage, command=name))
-            return
-        try:
-            result = await revisions.set_field(name, article_id, value)
-        except InputError as exc:
-            await message.answer(explain(exc, texts))
-            return
-        await _answer(message, result, article_id, drafts, texts)
 
-    return router
+@router.message(Command(*FIELD_CHANGES))
+async def cmd_field(
+    message: Message,
+    command: CommandObject,
+    services: Services,
+    texts: Texts,
+) -> None:
+    """``/summary 12 …``, ``/tags 12 …``, ``/credit 12 …``: one field of an article."""
+    name = command.command.lower()
+    head, _, value = (command.args or "").strip().partition(" ")
+    article_id = parse_id(head)
+    if article_id is None or not value.strip():
+        await message.answer(escaped_html(texts.field_usage, command=name))
+        return
+    try:
+        result = await services.revisions.set_field(name, article_id, value)
+    except InputError as exc:
+        await message.answer(explain(exc, texts))
+        return
+    await _answer(message, result, article_id, services.drafts, texts)
 
 
 async def _answer(
@@ -83,5 +80,7 @@ async def _answer(
         EditOutcome.POST_NOT_UPDATED: texts.edit_post_not_updated,
     }[result.outcome]
     await message.answer(
-        plain(template, id=article_id, link=result.link or "", reason=texts.failure(result.reason))
+        escaped_html(
+            template, id=article_id, link=result.link or "", reason=texts.failure(result.reason)
+        )
     )

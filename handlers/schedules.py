@@ -8,84 +8,77 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
-from bot.articles.drafts import Drafts, describe_action
-from bot.articles.scheduling import Scheduler, UnscheduleOutcome, parse_schedule
+from bot.articles.drafts import describe_action
+from bot.articles.scheduling import UnscheduleOutcome, parse_schedule
 from bot.errors import InputError
+from bot.services import Services
 from bot.settings import Settings
-from bot.text.cleaning import parse_id
-from bot.text.html import plain
+from bot.telegram_text.html import escaped_html
 from bot.texts import WHEN_FORMAT, Texts
 
-from .replies import answer_long, explain
+from .replies import answer_long, explain, named_id
+
+router = Router(name="schedules")
 
 
-def setup() -> Router:
-    router = Router(name="schedules")
-
-    @router.message(Command("schedule"))
-    async def cmd_schedule(
-        message: Message,
-        command: CommandObject,
-        scheduler: Scheduler,
-        drafts: Drafts,
-        settings: Settings,
-        texts: Texts,
-    ) -> None:
-        try:
-            article_id, when = parse_schedule(command.args, settings.tz, datetime.now(UTC))
-        except InputError as exc:
-            await message.answer(
-                plain(texts.schedule_usage, timezone=settings.timezone)
-                if exc.key == "schedule_usage"
-                else explain(exc, texts)
-            )
-            return
-        if await scheduler.schedule(article_id, when) is None:
-            await message.answer(describe_action(await drafts.refusal(article_id), texts, ""))
-            return
+@router.message(Command("schedule"))
+async def cmd_schedule(
+    message: Message, command: CommandObject, services: Services, settings: Settings, texts: Texts
+) -> None:
+    try:
+        article_id, when = parse_schedule(command.args, settings.tz, datetime.now(UTC))
+    except InputError as exc:
         await message.answer(
-            plain(
-                texts.scheduled_ok,
-                id=article_id,
-                when=when.strftime(WHEN_FORMAT),
-                timezone=settings.timezone,
-            )
+            escaped_html(texts.schedule_usage, timezone=settings.timezone)
+            if exc.key == "schedule_usage"
+            else explain(exc, texts)
         )
+        return
+    if await services.scheduler.schedule(article_id, when) is None:
+        await message.answer(describe_action(await services.drafts.refusal(article_id), texts, ""))
+        return
+    await message.answer(
+        escaped_html(
+            texts.scheduled_ok,
+            id=article_id,
+            when=when.strftime(WHEN_FORMAT),
+            timezone=settings.timezone,
+        )
+    )
 
-    @router.message(Command("unschedule"))
-    async def cmd_unschedule(
-        message: Message, command: CommandObject, scheduler: Scheduler, texts: Texts
-    ) -> None:
-        article_id = parse_id(command.args)
-        if article_id is None:
-            await message.answer(plain(texts.unschedule_usage))
-            return
-        template = {
-            UnscheduleOutcome.UNSCHEDULED: texts.unscheduled_ok,
-            UnscheduleOutcome.NOT_FOUND: texts.not_found,
-            UnscheduleOutcome.NOT_SCHEDULED: texts.not_scheduled,
-        }[await scheduler.unschedule(article_id)]
-        await message.answer(plain(template, id=article_id))
 
-    @router.message(Command("scheduled"))
-    async def cmd_scheduled(
-        message: Message, scheduler: Scheduler, settings: Settings, texts: Texts
-    ) -> None:
-        scheduled = await scheduler.upcoming()
-        if not scheduled:
-            await message.answer(plain(texts.scheduled_empty))
-            return
-        lines = [texts.scheduled_header.format(timezone=settings.timezone)]
-        lines += [
-            texts.scheduled_line.format(
-                id=a.id,
-                when=a.scheduled_at.astimezone(settings.tz).strftime(WHEN_FORMAT)
-                if a.scheduled_at
-                else "?",
-                title=a.title,
-            )
-            for a in scheduled
-        ]
-        await answer_long(message, "\n".join(lines))
+@router.message(Command("unschedule"))
+async def cmd_unschedule(
+    message: Message, command: CommandObject, services: Services, texts: Texts
+) -> None:
+    article_id = await named_id(message, command.args, texts.unschedule_usage)
+    if article_id is None:
+        return
+    template = {
+        UnscheduleOutcome.UNSCHEDULED: texts.unscheduled_ok,
+        UnscheduleOutcome.NOT_FOUND: texts.not_found,
+        UnscheduleOutcome.NOT_SCHEDULED: texts.not_scheduled,
+    }[await services.scheduler.unschedule(article_id)]
+    await message.answer(escaped_html(template, id=article_id))
 
-    return router
+
+@router.message(Command("scheduled"))
+async def cmd_scheduled(
+    message: Message, services: Services, settings: Settings, texts: Texts
+) -> None:
+    scheduled = await services.scheduler.upcoming()
+    if not scheduled:
+        await message.answer(escaped_html(texts.scheduled_empty))
+        return
+    lines = [texts.scheduled_header.format(timezone=settings.timezone)]
+    lines += [
+        texts.scheduled_line.format(
+            id=a.id,
+            when=a.scheduled_at.astimezone(settings.tz).strftime(WHEN_FORMAT)
+            if a.scheduled_at
+            else "?",
+            title=a.title,
+        )
+        for a in scheduled
+    ]
+    await answer_long(message, "\n".join(lines))

@@ -1,44 +1,38 @@
-"""The storage backends, and the one factory the app calls to open the configured one.
+"""Storage: one implementation of the repositories for SQLite and PostgreSQL.
 
 SQLite (``DATABASE_PATH``) is the default; ``DATABASE_URL`` selects PostgreSQL, for
-several instances sharing one database.  Both implement the protocols of
-``bot/repositories.py`` and an aiogram FSM storage for dialogs.
+several instances sharing one database.  The repositories implement the protocols of
+``bot.repositories`` with SQLAlchemy Core statements built from ``storage.tables``;
+the few places where the engines truly differ (the full-text index, the vote batch)
+branch on ``Database.dialect`` inside the repository concerned.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol, TypeAlias
+from typing import Literal, Protocol
 
 from aiogram.fsm.storage.base import BaseStorage
 from pydantic import SecretStr
 
 from bot.repositories import (
-    ArticleStats,
     ArticleStore,
     EditorStore,
     HistoryStore,
     PollStore,
+    Readership,
     SearchIndex,
     StatsStore,
 )
-from storage.postgres import articles as pg_articles
-from storage.postgres import db as pg_db
-from storage.postgres import desk as pg_desk
-from storage.postgres import dialogs as pg_dialogs
-from storage.postgres import polls as pg_polls
-from storage.postgres import search as pg_search
-from storage.postgres import stats as pg_stats
-from storage.sqlite import articles as sqlite_articles
-from storage.sqlite import db as sqlite_db
-from storage.sqlite import desk as sqlite_desk
-from storage.sqlite import dialogs as sqlite_dialogs
-from storage.sqlite import polls as sqlite_polls
-from storage.sqlite import search as sqlite_search
-from storage.sqlite import stats as sqlite_stats
+from storage.articles import ArticleRepository
+from storage.database import Database
+from storage.desk import DeskRepository
+from storage.dialogs import DialogStorage
+from storage.polls import PollRepository
+from storage.readership import ReadershipRepository
+from storage.search import FullTextSearch
 
 logger = logging.getLogger(__name__)
 
@@ -47,11 +41,8 @@ class DeskStore(EditorStore, HistoryStore, StatsStore, Protocol):
     """The editor's desk: one repository implements all three protocols."""
 
 
-AnyDatabase: TypeAlias = sqlite_db.Database | pg_db.Database
-
-
 class StorageSettings(Protocol):
-    """What the factory reads of ``bot.settings.Settings``."""
+    """What the factory reads of the settings."""
 
     @property
     def database_url(self) -> SecretStr | None: ...
@@ -66,54 +57,54 @@ class StorageSettings(Protocol):
 @dataclass
 class Stores:
     backend: Literal["sqlite", "postgresql"]
-    db: AnyDatabase
+    db: Database
     articles: ArticleStore
     polls: PollStore
     desk: DeskStore
     search: SearchIndex
-    stats: ArticleStats
+    readership: Readership
     dialogs: BaseStorage
 
     async def close(self) -> None:
         await self.db.close()
 
 
-async def open_stores(settings: StorageSettings) -> Stores:
+async def open_database(settings: StorageSettings) -> Database:
     """Open (and migrate) the configured database; ``StorageError`` if it cannot be used."""
     if settings.database_url is not None:
-        url = settings.database_url.get_secret_value()
-        pg = await pg_db.Database.open(url)
-        logger.info("Storage: PostgreSQL at %s", pg.where)
-        return Stores(
-            backend="postgresql",
-            db=pg,
-            articles=pg_articles.ArticleRepository(pg),
-            polls=pg_polls.PollRepository(pg),
-            desk=pg_desk.DeskRepository(pg),
-            search=pg_search.PostgresSearchIndex(pg),
-            stats=pg_stats.PostgresArticleStats(pg),
-            dialogs=pg_dialogs.PostgresDialogStorage(pg),
-        )
-    lite = await sqlite_db.Database.open(
+        db = await Database.open_postgres(settings.database_url.get_secret_value())
+        logger.info("Storage: PostgreSQL at %s", db.where)
+        return db
+    db = await Database.open_sqlite(
         settings.database_path, busy_timeout_ms=settings.database_busy_timeout_ms
     )
     logger.info("Storage: SQLite at %s", settings.database_path)
+    return db
+
+
+def stores_on(db: Database) -> Stores:
+    """Every repository on one database."""
     return Stores(
-        backend="sqlite",
-        db=lite,
-        articles=sqlite_articles.ArticleRepository(lite),
-        polls=sqlite_polls.PollRepository(lite),
-        desk=sqlite_desk.DeskRepository(lite),
-        search=sqlite_search.SqliteSearchIndex(lite),
-        stats=sqlite_stats.SqliteArticleStats(lite),
-        dialogs=sqlite_dialogs.SqliteDialogStorage(lite),
+        backend=db.dialect,
+        db=db,
+        articles=ArticleRepository(db),
+        polls=PollRepository(db),
+        desk=DeskRepository(db),
+        search=FullTextSearch(db),
+        readership=ReadershipRepository(db),
+        dialogs=DialogStorage(db),
     )
 
 
-async def database_answers(db: AnyDatabase, timeout: float = 2.0) -> bool:
+async def open_stores(settings: StorageSettings) -> Stores:
+    return stores_on(await open_database(settings))
+
+
+async def database_answers(db: Database, timeout: float = 2.0) -> bool:
     """For /healthz: does the database answer a trivial query within ``timeout`` seconds?"""
+    import asyncio
+
     try:
-        await asyncio.wait_for(db.fetch_one("SELECT 1"), timeout)
-    except Exception:
+        return await asyncio.wait_for(db.answers(), timeout)
+    except TimeoutError:
         return False
-    return True

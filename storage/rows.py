@@ -75,9 +75,7 @@ def article_from_row(row: RowLike, paragraphs: tuple[str, ...], tags: tuple[str,
         id=row["id"],
         content=content,
         author_id=row["author_id"],
-        status=ArticleStatus.WITHDRAWN
-        if row["withdrawn_at"] is not None
-        else ArticleStatus(row["status"]),
+        status=ArticleStatus(row["status"]),
         created_at=_required_time(row["created_at"]),
         updated_at=_required_time(row["updated_at"]),
         photo_file_id=row["photo_file_id"],

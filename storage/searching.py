@@ -1,10 +1,16 @@
-"""Search logic both backends share: the bounds, the headline columns, which stems of a
+"""Search logic both engines share: the bounds, the headline columns, which stems of a
 query count and which words of an article stand for it in "related"."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import CTE, ColumnElement, Label, Select, bindparam, select
+
+from bot.models import ArticleStatus
 from storage.rows import RowLike
 from storage.stemming import stems
+from storage.tables import article_paragraphs, articles
 
 # How many of the newest matches are ranked by relevance.
 CANDIDATES = 1000
@@ -15,12 +21,38 @@ MAX_QUERY_TERMS = 8
 RELATED_TERMS = 8
 RELATED_BODY_TERMS = 300
 
-# The columns storage.rows.headline reads (``a`` is the article).
-HEADLINE_COLUMNS = """
-    a.id, a.title, a.summary, a.published_at, a.channel_chat_id, a.channel_message_id,
-    (SELECT p.body FROM article_paragraphs p
-      WHERE p.article_id = a.id AND p.position = 0) AS first_paragraph
-"""
+# What a reader may be shown.
+PUBLISHED: ColumnElement[bool] = articles.c.status == ArticleStatus.PUBLISHED.value
+
+_first_paragraph: Label[Any] = (
+    select(article_paragraphs.c.body)
+    .where(article_paragraphs.c.article_id == articles.c.id, article_paragraphs.c.position == 0)
+    .scalar_subquery()
+    .label("first_paragraph")
+)
+
+# The columns storage.rows.headline reads; the statement selects from ``articles``.
+HEADLINE: tuple[ColumnElement[Any], ...] = (
+    articles.c.id,
+    articles.c.title,
+    articles.c.summary,
+    articles.c.published_at,
+    articles.c.channel_chat_id,
+    articles.c.channel_message_id,
+    _first_paragraph,
+)
+
+
+def most_first(counted: CTE, *extra: ColumnElement[Any]) -> Select[Any]:
+    """Headlines of the published articles of ``counted`` (``id``, ``n``): the largest
+    ``n`` first, then the newest; ``:limit`` of them."""
+    return (
+        select(*HEADLINE, *extra)
+        .select_from(counted.join(articles, articles.c.id == counted.c.id))
+        .where(PUBLISHED)
+        .order_by(counted.c.n.desc(), articles.c.published_at.desc(), articles.c.id.desc())
+        .limit(bindparam("limit"))
+    )
 
 
 def query_terms(query: str) -> list[str]:

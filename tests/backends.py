@@ -18,7 +18,7 @@ import asyncio
 import os
 import re
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
@@ -29,6 +29,8 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 from pydantic import SecretStr
+from sqlalchemy import TextClause, text
+from sqlalchemy.exc import IntegrityError
 
 from storage import Stores, open_stores
 
@@ -132,34 +134,32 @@ class Backend:
         self.opened.append(stores)
         return stores
 
-    def _sql(self, sql: str) -> str:
-        if not self.is_postgres:
-            return sql
-        numbers = iter(range(1, sql.count("?") + 1))
-        return re.sub(r"\?", lambda _: f"${next(numbers)}", sql)
-
     async def execute(self, stores: Stores, sql: str, *args: Any) -> None:
-        """Raw SQL written with ``?`` placeholders, on either backend."""
-        if stores.backend == "postgresql":
-            await stores.db.execute(self._sql(sql), *args)
-        else:
-            await stores.db.execute(sql, args)
+        """Raw SQL written with ``?`` placeholders, in a write transaction, on either
+        backend."""
+        statement, params = raw(sql, args)
+        async with stores.db.transaction() as conn:
+            await conn.execute(statement, params)
 
     async def fetch_all(self, stores: Stores, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-        if stores.backend == "postgresql":
-            rows: list[Any] = await stores.db.fetch_all(self._sql(sql), *args)
-        else:
-            rows = await stores.db.fetch_all(sql, args)
+        """The rows of a raw query (``?`` placeholders) as tuples, from a read snapshot."""
+        statement, params = raw(sql, args)
+        async with stores.db.read() as conn:
+            rows = (await conn.execute(statement, params)).all()
         return [tuple(row) for row in rows]
 
     @property
     def integrity_error(self) -> type[Exception]:
-        """What a violated constraint raises."""
-        if self.is_postgres:
-            return asyncpg.IntegrityConstraintViolationError
-        import sqlite3
+        """What a violated constraint raises, whatever the engine."""
+        return IntegrityError
 
-        return sqlite3.IntegrityError
+
+def raw(sql: str, args: Sequence[Any]) -> tuple[TextClause, dict[str, Any]]:
+    """SQL written with ``?`` placeholders as a ``text`` clause with named parameters,
+    which SQLAlchemy renders in each driver's own style."""
+    numbers = iter(range(len(args)))
+    statement = re.sub(r"\?", lambda _: f":p{next(numbers)}", sql)
+    return text(statement), {f"p{i}": value for i, value in enumerate(args)}
 
 
 TABLES = (
@@ -167,6 +167,13 @@ TABLES = (
     "polls, poll_options, poll_votes, dialog_states, desk_editors, editor_actions, "
     "post_reactions, article_search, search_terms, search_pending, digests"
 )
+
+
+async def emptied(stores: Stores) -> None:
+    """Every data table of a PostgreSQL database emptied, ids restarted (the migration
+    history, ``alembic_version``, stays)."""
+    async with stores.db.transaction() as conn:
+        await conn.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture(params=BACKENDS)
@@ -184,7 +191,7 @@ async def backend(backend_settings: tuple[str, StoreSettings]) -> AsyncIterator[
     chosen = Backend(*backend_settings)
     if chosen.is_postgres:
         stores = await chosen.open()  # migrates the run's database on first use
-        await stores.db.execute(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
+        await emptied(stores)
     try:
         yield chosen
     finally:

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from aiogram.utils.formatting import Bold, Text, TextLink
 
 from bot.models import Headline
-from bot.repositories import ArticleStats
+from bot.repositories import Readership
 from bot.texts import Texts
 
 logger = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ def digest_text(headlines: list[Headline], texts: Texts, link_for: LinkFor) -> T
 class Digest:
     def __init__(
         self,
-        stats: ArticleStats,
+        stats: Readership,
         texts: Texts,
         tz: tzinfo,
         at: time | None,

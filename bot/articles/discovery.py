@@ -11,14 +11,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bot.models import Headline
-from bot.repositories import ArticleStats, ArticleStore, SearchIndex
+from bot.repositories import ArticleStore, Readership, SearchIndex
 
 # A query longer than this is cut: no one searches with a paragraph, and it bounds the work.
 MAX_QUERY_CHARS = 256
 TOP_WINDOW = timedelta(days=7)
 RELATED_LIMIT = 3
 # The week's most read moves slowly, and counting a week of reads costs milliseconds per
-# ten thousand reads (bench/search.py): /top and every bare /start share one count a minute.
+# ten thousand reads (the search benchmark): /top and every bare /start share one count a
+# minute.
 TOP_CACHE = timedelta(seconds=60)
 
 
@@ -35,7 +36,7 @@ class Discovery:
         self,
         articles: ArticleStore,
         index: SearchIndex,
-        stats: ArticleStats,
+        stats: Readership,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:

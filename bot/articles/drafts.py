@@ -12,7 +12,7 @@ from bot.articles.parsing import parse_article
 from bot.desk.history import NO_HISTORY, ActionLog
 from bot.models import Article, ArticleContent, PollSpec
 from bot.repositories import ArticleStore, PollStore
-from bot.text.html import plain
+from bot.telegram_text.html import escaped_html
 from bot.texts import Texts
 
 
@@ -151,16 +151,16 @@ class Drafts:
             )
         if notice:
             lines.insert(0, notice)
-        return plain("\n\n".join(lines))
+        return escaped_html("\n\n".join(lines))
 
 
 def describe_action(result: ActionResult, texts: Texts, done: str) -> str:
     """The editor's answer to an action on an article (``done`` when it was applied)."""
     if result.outcome is ActionOutcome.DONE:
-        return plain(done, id=result.article_id)
+        return escaped_html(done, id=result.article_id)
     if result.outcome is ActionOutcome.NOT_FOUND or result.article is None:
-        return plain(texts.not_found, id=result.article_id)
-    return plain(
+        return escaped_html(texts.not_found, id=result.article_id)
+    return escaped_html(
         texts.publish_not_allowed,
         id=result.article_id,
         status=texts.status_name(result.article.status),

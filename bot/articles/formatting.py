@@ -15,7 +15,7 @@ from aiogram.utils.formatting import Bold, Italic, Text, as_list, sizeof
 
 from bot.models import ArticleContent
 from bot.telegram.limits import CAPTION_LIMIT, MESSAGE_LIMIT
-from bot.text.splitting import last_sentence_end, plain_text, shorten, split_text
+from bot.telegram_text.splitting import last_sentence_end, plain_text, shorten, split_text
 from bot.texts import RU, Texts
 
 __all__ = [

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from bot.errors import InputError
-from bot.text.cleaning import clean_line
+from bot.telegram_text.cleaning import clean_line
 
 MAX_TITLE_CHARS = 300
 MAX_CREDIT_CHARS = 200

@@ -18,7 +18,7 @@ from datetime import datetime
 
 from bot.articles.intake import MAX_TITLE_CHARS
 from bot.models import ArticleContent
-from bot.text.cleaning import CLOSERS, CONTROL_CHARS_RE, SENTENCE_PUNCT
+from bot.telegram_text.cleaning import CLOSERS, CONTROL_CHARS_RE, SENTENCE_PUNCT
 
 __all__ = ["MAX_RAW_CHARS", "PARSE_ERROR_CODES", "ParseError", "parse_article"]
 

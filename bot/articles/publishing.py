@@ -50,7 +50,7 @@ class ChannelUncertain(Exception):
 
 
 class ChannelPort(Protocol):
-    """What publishing needs from the channel (aiogram side: bot/telegram/channel.py)."""
+    """What publishing needs from the channel (the aiogram side implements it)."""
 
     chat_id: str
 

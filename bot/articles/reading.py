@@ -50,7 +50,7 @@ class RichRefused(Exception):
 
 
 class ReaderChat(Protocol):
-    """A reader's private chat (aiogram side: bot/telegram/reader_chat.py)."""
+    """A reader's private chat (the Telegram reader chat implements it)."""
 
     async def send_rich(
         self, message: InputRichMessage, keyboard: InlineKeyboardMarkup | None

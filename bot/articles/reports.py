@@ -7,7 +7,7 @@ from typing import Protocol
 
 from bot.failures import Failure
 from bot.models import Article
-from bot.text.html import plain
+from bot.telegram_text.html import escaped_html
 from bot.texts import Texts
 
 
@@ -27,7 +27,7 @@ class Reported(Protocol):
 def report(template: str, result: Reported, article_id: int, texts: Texts, **extra: str) -> str:
     """``template`` (HTML-escaped) with {id}, {link}, {reason}, {status} and ``extra``."""
     status = texts.status_name(result.article.status) if result.article else ""
-    return plain(
+    return escaped_html(
         template,
         id=article_id,
         link=result.link or "",

@@ -19,7 +19,7 @@ from bot.errors import InputError
 from bot.failures import Failure, failure_of
 from bot.models import Article, ArticleContent, ArticleStatus
 from bot.repositories import ArticleStore, Change
-from bot.text.cleaning import clean_line
+from bot.telegram_text.cleaning import clean_line
 
 logger = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from bot.desk.history import NO_HISTORY, ActionLog
 from bot.errors import InputError
 from bot.models import Article
 from bot.repositories import ArticleStore
-from bot.text.cleaning import parse_id
+from bot.telegram_text.cleaning import parse_id
 
 logger = logging.getLogger(__name__)
 

@@ -31,7 +31,7 @@ class PostTooOld(Exception):
 
 
 class PostRemover(Protocol):
-    """What withdrawal needs from the channel (aiogram side: bot/telegram/channel.py)."""
+    """What withdrawal needs from the channel (the channel adapter implements it)."""
 
     def post_link(self, message_id: int, chat: str | None = None) -> str: ...
 

@@ -68,7 +68,7 @@ class Editors:
         self._stored: frozenset[int] = frozenset()
         self._loaded_at: float | None = None
         self._reload = asyncio.Lock()
-        # The command menu follows a change (bot/telegram/menu.py, wired in bot/app.py).
+        # The command menu follows a change (the composition root wires it).
         self.on_added = on_added
         self.on_removed = on_removed
 

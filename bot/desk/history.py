@@ -1,8 +1,8 @@
 """The history of what editors did: every action, who and when.
 
-The services record an action where its outcome is known (bot/articles, bot/polls).  Who
+The services record an action where its outcome is known (articles, polls).  Who
 acts reaches them as ambient context rather than as a parameter of every service call:
-the editors' router sets ``acting`` for the update it handles (handlers/desk.py), and
+the editors' router sets ``acting`` for the update it handles, and
 anything the bot does on its own (a scheduled publication) runs outside any update, so it
 is recorded with no editor.
 """

@@ -1,6 +1,6 @@
 """Reader polls, the use cases: posting, attaching to a draft, voting, live counts, closing.
 
-The post under a poll shows the committed counts: ``Refresher`` (bot/polls/refresher.py)
+The post under a poll shows the committed counts: the live-count ``Refresher``
 coalesces the edits, and the database remembers which counts the post shows
 (``rendered_version``), so refreshes left pending at a crash are done after the restart,
 and none is sent when nothing changed.
@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
-from aiogram import Bot
 from aiogram.exceptions import (
     TelegramAPIError,
     TelegramBadRequest,
 )
-from aiogram.types import Chat, InlineKeyboardMarkup, LinkPreviewOptions
+from aiogram.types import Chat, InlineKeyboardMarkup, LinkPreviewOptions, Message
 from aiogram.utils.formatting import Text
 
 from bot.desk.history import NO_HISTORY, ActionLog
@@ -34,8 +35,8 @@ from bot.polls.rules import (
     vote_toast,
 )
 from bot.repositories import ArticleStore, PollStore
-from bot.telegram.channel import Channel, is_not_modified
-from bot.telegram.pacing import Priority, send_priority
+from bot.telegram.channel import RenderedPost, is_not_modified
+from bot.telegram.pacing.priorities import Priority, send_priority
 from bot.texts import Texts
 
 logger = logging.getLogger(__name__)
@@ -72,15 +73,67 @@ class Press:
     carries_button: bool
 
 
+class PollChannel(Protocol):
+    """What polls need from the channel: where it is, its links, its posts' locks, and
+    an article's post as the channel shows it."""
+
+    chat_id: str
+    chat_ref: int | str
+
+    def chat_for(self, stored: str | None) -> int | str: ...
+
+    def post_link(self, message_id: int, chat: str | None = None) -> str: ...
+
+    def is_this_channel(self, chat: Chat) -> bool: ...
+
+    def message_lock(self, message_id: int) -> AbstractAsyncContextManager[None]: ...
+
+    async def render(self, article: Article, *, preview: bool = False) -> RenderedPost: ...
+
+    async def edit_post(self, article: Article) -> None: ...
+
+
+class PollMessages(Protocol):
+    """The Bot API calls polls make themselves: the standalone poll's post, and the edits
+    of a post's text and buttons (aiogram's ``Bot`` is one)."""
+
+    async def send_message(
+        self,
+        chat_id: int | str,
+        text: str,
+        *,
+        reply_markup: InlineKeyboardMarkup | None = ...,
+        link_preview_options: LinkPreviewOptions | None = ...,
+    ) -> Message: ...
+
+    async def edit_message_text(
+        self,
+        text: str,
+        *,
+        chat_id: int | str | None = ...,
+        message_id: int | None = ...,
+        reply_markup: InlineKeyboardMarkup | None = ...,
+        link_preview_options: LinkPreviewOptions | None = ...,
+    ) -> Message | bool: ...
+
+    async def edit_message_reply_markup(
+        self,
+        *,
+        chat_id: int | str | None = ...,
+        message_id: int | None = ...,
+        reply_markup: InlineKeyboardMarkup | None = ...,
+    ) -> Message | bool: ...
+
+
 class PollBoard:
     """Everything editors and readers do with polls."""
 
     def __init__(
         self,
-        bot: Bot,
+        bot: PollMessages,
         polls: PollStore,
         articles: ArticleStore,
-        channel: Channel,
+        channel: PollChannel,
         texts: Texts,
         refresh_interval: float,
         budget_wait: Callable[[], float] | None = None,

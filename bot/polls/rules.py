@@ -1,6 +1,6 @@
 """Reader polls, the domain side: what an editor typed, percentages, labels, results.
 
-Plain data in and out; the Telegram side (buttons, edits) is in bot/polls/board.py.
+Plain data in and out; the Telegram side (buttons, edits) is the poll board's.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from aiogram.utils.formatting import Bold, Text, as_line
 
 from bot.errors import InputError
 from bot.models import ArticleContent, Poll, PollSpec
-from bot.text.cleaning import clean_line
+from bot.telegram_text.cleaning import clean_line
 from bot.texts import Texts
 
 MIN_OPTIONS = 2

@@ -1,6 +1,6 @@
 """The channel, as aiogram sees it: rendering a post, sending it, checking our rights.
 
-This is the adapter behind ``bot.articles.publishing.ChannelPort``: it turns aiogram's
+This is the adapter behind the publisher's ``ChannelPort``: it turns aiogram's
 errors into "certainly not posted" (``ChannelRefused``) or "maybe posted"
 (``ChannelUncertain``).
 """
@@ -51,7 +51,7 @@ from bot.telegram.links import (
     chat_ref,
     message_id_from_link,
 )
-from bot.telegram.pacing import Priority, send_priority
+from bot.telegram.pacing.priorities import Priority, send_priority
 from bot.texts import Texts
 
 logger = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ class SlotWaiter(Protocol):
 
 
 class SharedLocks(Protocol):
-    """A lock per key across every instance (storage/redis ``RedisPostLocks``)."""
+    """A lock per key across every instance (the Redis post locks, ``RedisPostLocks``)."""
 
     def hold(self, key: str) -> contextlib.AbstractAsyncContextManager[None]: ...
 

@@ -5,15 +5,15 @@ Polling takes in at most ``UPDATE_CONCURRENCY + UPDATE_BACKLOG`` updates at a ti
 Of those, at most ``UPDATE_CONCURRENCY`` of the readers' updates run at once; the others
 wait here, oldest first (``asyncio.Semaphore`` serves its waiters in order).  An editor's
 update has its own line, so a ``/publish`` sent while three hundred readers wait for the
-full text of a viral article runs at once instead of after all of them (``bench/burst.py``).
+full text of a viral article runs at once, not after all of them (as the burst bench shows).
 In webhook mode Telegram holds the waiting updates in its own connections (at most 40 at a
 time), and the webhook handler takes the slot itself, so an update that waited until a
-stop began is handed back to Telegram rather than run (bot/telegram/webhook.py).
+stop began is handed back to Telegram rather than run (by the webhook server).
 
 A slot is taken before any of aiogram's middlewares run: the dialog's storage and its
 isolation lock are touched only by updates that run, and the order in which updates reach
 their line is the order they came in.  Being an editor is the desk's rule
-(``bot/desk/editors.py``), asked without a query (``Editors.known``) for the same reason.
+(the editors' registry), asked without a query (``Editors.known``) for the same reason.
 An editor added a moment ago may take the readers' line until the set is reloaded; a line
 is not a right.  Telegram sets the sender, so nobody can put themselves in the desk's line.
 """

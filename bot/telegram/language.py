@@ -5,12 +5,12 @@ posts, reaction counts) keep the newsroom's texts that ``workflow_data`` holds."
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, User
 
+from bot.telegram.updates import NextHandler
 from bot.texts import texts_for_user
 
 
@@ -22,10 +22,7 @@ class UserTexts(BaseMiddleware):
         self.default_language = default_language
 
     async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
+        self, handler: NextHandler, event: TelegramObject, data: dict[str, Any]
     ) -> Any:
         user = data.get("event_from_user")
         if isinstance(user, User):

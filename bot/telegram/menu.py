@@ -8,7 +8,6 @@ who had no chat at start-up get their menu the first time they write.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
@@ -21,6 +20,7 @@ from aiogram.types import (
     TelegramObject,
 )
 
+from bot.telegram.updates import NextHandler
 from bot.texts import Texts
 
 logger = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ EDITOR_UNLISTED: tuple[str, ...] = (
     "tags",
     "credit",
 )
-# The admins' commands (handlers/desk.py): not in the menu.
+# The admins' commands (the desk's admin router): not in the menu.
 EDITOR_UNLISTED += ("editors", "addeditor", "removeeditor")
 # Every command only editors may use: readers who send one are told so.
 EDITOR_COMMANDS = (
@@ -132,10 +132,7 @@ class CommandMenu(BaseMiddleware):
             logger.info("No menu to reset for %s: %s", user_id, exc.message)
 
     async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
+        self, handler: NextHandler, event: TelegramObject, data: dict[str, Any]
     ) -> Any:
         """An editor without a menu writes to the bot: give them their menu now."""
         if isinstance(event, Message) and event.chat.type == "private":

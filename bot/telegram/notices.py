@@ -17,8 +17,8 @@ from bot.articles.publishing import Outcome, PublishResult, describe_publish
 from bot.failures import Failure
 from bot.logs import redact
 from bot.models import Article
-from bot.telegram.pacing import Priority, send_priority
-from bot.text.html import plain
+from bot.telegram.pacing.priorities import Priority, send_priority
+from bot.telegram_text.html import escaped_html
 from bot.texts import WHEN_FORMAT, Texts
 
 logger = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ class Notifier:
         for article in articles:
             await self._send(
                 self.editor_ids,
-                plain(
+                escaped_html(
                     self._texts.publish_uncertain_at_start,
                     id=article.id,
                     title=article.title,
@@ -78,7 +78,7 @@ class Notifier:
         reason = self._texts.failure(problem)
         await self._send(
             self.admin_ids,
-            plain(self._texts.channel_cannot_post, channel=self._channel, reason=reason),
+            escaped_html(self._texts.channel_cannot_post, channel=self._channel, reason=reason),
         )
 
     async def scheduled(
@@ -89,7 +89,7 @@ class Notifier:
         article_id = result.article.id if result.article else 0
         if result.outcome is Outcome.PUBLISHED:
             t = self._texts
-            text = plain(
+            text = escaped_html(
                 t.scheduled_published_late if late else t.scheduled_published,
                 id=article_id,
                 link=result.link or "",
@@ -107,4 +107,4 @@ class Notifier:
             self.suppressed += 1
             return
         self._last_report = now
-        await self._send(self.admin_ids, plain(redact(text, self._secrets)[:REPORT_CHARS]))
+        await self._send(self.admin_ids, escaped_html(redact(text, self._secrets)[:REPORT_CHARS]))

@@ -4,8 +4,8 @@ aiogram's polling does not await the update tasks still running when it stops (t
 queued behind an editor's dialog lock included), and keeps its own task set private;
 overriding ``feed_update`` tells us which updates are being handled, so shutdown can
 finish them (or cancel and await them) before the database closes under them.  It is
-also where an update waits for its slot in the desk's or the readers' line
-(bot/telegram/lanes.py), before any middleware runs.
+also where an update waits for its slot in the desk's or the readers' lane, before any
+middleware runs.
 """
 
 from __future__ import annotations
@@ -15,18 +15,22 @@ import logging
 from typing import Any
 
 from aiogram import Bot, Dispatcher
-from aiogram.types import Update
+from aiogram.dispatcher.event.bases import NextMiddlewareType
+from aiogram.types import TelegramObject, Update
 
 from bot.telegram.lanes import UpdateLanes
 
 logger = logging.getLogger(__name__)
+
+# What an update middleware calls to pass the update on (to the next middleware or the handler).
+NextHandler = NextMiddlewareType[TelegramObject]
 
 
 class TrackingDispatcher(Dispatcher):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.in_progress: set[asyncio.Task[Any]] = set()
-        self.lanes: UpdateLanes | None = None  # set by the wiring (bot/app.py)
+        self.lanes: UpdateLanes | None = None  # set by the composition root
 
     async def feed_update(
         self, bot: Bot, update: Update, *, slot_held: bool = False, **kwargs: Any

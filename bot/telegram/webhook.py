@@ -103,7 +103,7 @@ class WebhookHandler(SimpleRequestHandler):
         self.ready = False  # start-up work done
         self.stopping = False
         # A burst waits for its slots here, in order, the desk's updates in their own
-        # line (bot/telegram/lanes.py); Telegram's connections bound how many wait.
+        # line (the update lanes); Telegram's connections bound how many wait.
         self.lanes = dispatcher.lanes
         self.handled = 0
         self.duplicates = 0

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from bot.app import App, create_app, start_polling
+from bot.app import App, create_app
+from bot.lifecycle import start_polling
 from bot.models import Article, Poll
 from bot.settings import Settings
-from storage.sqlite.articles import ArticleRepository
-from storage.sqlite.db import Database
-from storage.sqlite.polls import PollRepository
+from storage import StorageSettings, Stores, open_stores
+from storage.database import Database
 from tests.fakes.botapi_server import FakeBotAPI
 from tests.fakes.rich import rich_plain
 from tests.fakes.users import FakeUser
@@ -66,6 +67,16 @@ async def answer_to(telegram: FakeBotAPI, press: dict[str, Any]) -> str:
     return str(answer.get("text", ""))
 
 
+@contextlib.asynccontextmanager
+async def opened(settings: StorageSettings) -> AsyncIterator[Stores]:
+    """The bot's database on connections of its own, as an operator's tool opens it."""
+    stores = await open_stores(settings)
+    try:
+        yield stores
+    finally:
+        await stores.close()
+
+
 class Newsroom:
     """The bot process, as a test sees it."""
 
@@ -85,7 +96,7 @@ class Newsroom:
             "rate_chat_per_second": 50.0,
             "rate_group_per_minute": 6000.0,
             # The stories written before rich messages read the classic form; the rich
-            # form (the product's default) is tested in test_full_text.py.
+            # form (the product's default) has its own full-text stories.
             "full_text_form": "classic",
         }
         values.update(overrides)
@@ -141,9 +152,8 @@ class Newsroom:
     # --- looking into the database the way an operator would ---------------------------
 
     async def articles(self) -> list[Article]:
-        db = await Database.open(self.database_path)
-        try:
-            repo = ArticleRepository(db)
+        async with opened(self.settings) as stores:
+            repo = stores.articles
             found = []
             for status_list in [
                 await repo.list_unpublished(1000),
@@ -151,12 +161,17 @@ class Newsroom:
             ]:
                 found.extend(status_list)
             return sorted(found, key=lambda a: a.id)
-        finally:
-            await db.close()
 
     async def poll(self, poll_id: int) -> Poll | None:
-        db = await Database.open(self.database_path)
-        try:
-            return await PollRepository(db).get(poll_id)
-        finally:
-            await db.close()
+        async with opened(self.settings) as stores:
+            return await stores.polls.get(poll_id)
+
+
+async def set_read_only(db: Database, on: bool) -> None:
+    """Turn a running bot's one writer connection read-only (the disk "fails"), or back:
+    on the driver's connection itself, since no write transaction can even begin while
+    it is read-only."""
+    async with db.writer.connect() as conn:
+        driver = (await conn.get_raw_connection()).driver_connection
+        assert driver is not None
+        await driver.execute(f"PRAGMA query_only = {'ON' if on else 'OFF'}")

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from bot.models import Article
 from bot.settings import Settings
-from storage.sqlite.articles import ArticleRepository
-from storage.sqlite.db import Database
+from storage import stores_on
+from storage.database import Database
 from tests.e2e.harness import ADMIN_ID, CHANNEL_ID, EDITOR_ID, SECOND_EDITOR_ID, TOKEN
 from tests.fakes.botapi_server import FakeBotAPI
 
@@ -181,8 +181,8 @@ class BotProcess:
 
 async def stored_article(database_path: Path, article_id: int) -> Article | None:
     """The article as the database has it (read the way an operator would)."""
-    db = await Database.open(database_path)
+    stores = stores_on(await Database.open_sqlite(database_path))
     try:
-        return await ArticleRepository(db).get(article_id)
+        return await stores.articles.get(article_id)
     finally:
-        await db.close()
+        await stores.close()

@@ -163,7 +163,7 @@ async def test_digest_preview_and_the_evening_post(
     try:
         tz = ZoneInfo(room.settings.timezone)
         # Before its time: nothing is posted however often the loop looks.
-        app.digest.clock = lambda: datetime.now(tz).replace(hour=20, minute=59)
+        app.services.digest.clock = lambda: datetime.now(tz).replace(hour=20, minute=59)
         china = await publish(telegram, editor, CHINA)
         await publish(telegram, editor, WEATHER)
         answer = await exchange(telegram, editor, "/digest")
@@ -173,13 +173,13 @@ async def test_digest_preview_and_the_evening_post(
         posts_before = len(telegram.chat_messages(CHANNEL_ID))
         answer = await exchange(telegram, editor, "/digest")
         assert "не отправлен" in answer and "Китай откроет новый консульство · 1 чит." in answer
-        app.digest.wake()
+        app.services.digest.wake()
         await telegram.wait_idle(quiet=0.1)
         assert len(telegram.chat_messages(CHANNEL_ID)) == posts_before  # a preview only
 
         # 21:00: one post with a link to each article's channel post.
-        app.digest.clock = lambda: datetime.now(tz).replace(hour=21, minute=0)
-        app.digest.wake()
+        app.services.digest.clock = lambda: datetime.now(tz).replace(hour=21, minute=0)
+        app.services.digest.wake()
         await telegram.wait_for(lambda: len(telegram.chat_messages(CHANNEL_ID)) > posts_before)
         post = telegram.chat_messages(CHANNEL_ID)[-1]
         assert body_of(post).startswith("Самое читаемое за день\n1. Китай откроет")
@@ -190,11 +190,11 @@ async def test_digest_preview_and_the_evening_post(
         assert links == [f"https://t.me/c/1234567890/{china_post['message_id']}"]
 
         # Later that evening, and after a restart: not again.
-        app.digest.clock = lambda: datetime.now(tz).replace(hour=23, minute=0)
-        app.digest.wake()
+        app.services.digest.clock = lambda: datetime.now(tz).replace(hour=23, minute=0)
+        app.services.digest.wake()
         app = await room.restart()
-        app.digest.clock = lambda: datetime.now(tz).replace(hour=23, minute=30)
-        app.digest.wake()
+        app.services.digest.clock = lambda: datetime.now(tz).replace(hour=23, minute=30)
+        app.services.digest.wake()
         await telegram.wait_idle(quiet=0.2)
         digests = [m for m in telegram.chat_messages(CHANNEL_ID) if body_of(m).startswith("Самое")]
         assert len(digests) == 1

@@ -10,9 +10,7 @@ from typing import Any
 
 from bot.articles.parsing import parse_article
 from bot.models import Article, ArticleStatus
-from storage.sqlite.articles import ArticleRepository
-from storage.sqlite.db import Database
-from tests.e2e.harness import CHANNEL_ID, Newsroom, body_of, exchange
+from tests.e2e.harness import CHANNEL_ID, Newsroom, body_of, exchange, opened
 from tests.e2e.test_articles import SEED_TITLE, import_seed
 from tests.fakes.botapi_server import FakeBotAPI
 from tests.fakes.rich import rich_plain
@@ -39,11 +37,8 @@ async def running(
 
 
 async def stored(room: Newsroom, article_id: int) -> Article | None:
-    db = await Database.open(room.database_path)
-    try:
-        return await ArticleRepository(db).get(article_id)
-    finally:
-        await db.close()
+    async with opened(room.settings) as stores:
+        return await stores.articles.get(article_id)
 
 
 async def publish_seed(

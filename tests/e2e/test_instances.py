@@ -21,9 +21,11 @@ from typing import Any
 
 import pytest
 from pydantic import SecretStr
+from sqlalchemy import func, select
 
 from bot.models import ArticleContent, ArticleStatus
 from storage import open_stores
+from storage.tables import poll_votes
 from tests.backends import StoreSettings
 from tests.e2e.cluster import Cluster
 from tests.e2e.harness import CHANNEL_ID, body_of
@@ -129,8 +131,9 @@ async def test_a_vote_storm_survives_a_killed_instance(
     try:
         poll = await stores.polls.get(1)
         assert poll is not None and poll.counts == (100, 100, 100), cluster.report()
-        votes = await stores.db.fetch_all("SELECT count(*) FROM poll_votes")
-        assert votes[0][0] == READERS
+        async with stores.db.read() as conn:
+            votes = (await conn.execute(select(func.count()).select_from(poll_votes))).scalar()
+        assert votes == READERS
     finally:
         await stores.close()
     assert telegram.throttled == 0, cluster.report()

@@ -194,7 +194,7 @@ async def test_pending_refresh_is_done_after_a_crash(
     post = await post_poll(telegram, editor)
     assert newsroom.app is not None
     # A long refresh interval: the vote is committed, the post not yet edited.
-    newsroom.app.board.refresher.interval = 3600
+    newsroom.app.services.board.refresher.interval = 3600
     first, second = telegram.user(30_001, "A"), telegram.user(30_002, "B")
     first.clicks_data(post, _vote_data(post, "Да"))
     await telegram.wait_idle(quiet=0.3)
@@ -212,7 +212,7 @@ async def test_pending_refresh_is_flushed_on_shutdown(
 ) -> None:
     post = await post_poll(telegram, editor)
     assert newsroom.app is not None
-    newsroom.app.board.refresher.interval = 3600
+    newsroom.app.services.board.refresher.interval = 3600
     a, b = telegram.user(40_001, "A"), telegram.user(40_002, "B")
     a.clicks_data(post, _vote_data(post, "Да"))
     await telegram.wait_idle(quiet=0.3)

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from storage.postgres.articles import ArticleRepository as PostgresArticles
 from tests.e2e.harness import CHANNEL_ID, Newsroom, body_of, exchange
 from tests.fakes.botapi_server import FakeBotAPI
 from tests.fakes.users import FakeUser
@@ -25,7 +24,7 @@ async def pg_newsroom(
 ) -> AsyncIterator[Newsroom]:
     room = Newsroom(telegram, tmp_path, database_url=empty_pg_database)
     app = await room.start()
-    assert isinstance(app.articles, PostgresArticles)
+    assert app.db.dialect == "postgresql"
     try:
         yield room
     finally:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.models import ArticleStatus
-from storage.sqlite.db import Database
+from storage.tables import articles
 from tests.e2e.harness import (
     ADMIN_ID,
     CHANNEL_ID,
@@ -21,6 +21,8 @@ from tests.e2e.harness import (
     exchange,
     expect_answers,
     last_text,
+    opened,
+    set_read_only,
 )
 from tests.fakes.botapi_server import FakeBotAPI
 from tests.fakes.users import FakeUser
@@ -47,16 +49,12 @@ async def draft(telegram: FakeBotAPI, editor: FakeUser, title: str = "Загол
     return int(answer.split("/publish ", 1)[1].split()[0])
 
 
-async def set_scheduled_at(path: Path, article_id: int, when: datetime) -> None:
+async def set_scheduled_at(room: Newsroom, article_id: int, when: datetime) -> None:
     """What the passage of time does to a schedule (tests cannot wait for a minute)."""
-    db = await Database.open(path)
-    try:
-        await db.execute(
-            "UPDATE articles SET scheduled_at = ? WHERE id = ?",
-            (when.astimezone(UTC).isoformat(), article_id),
+    async with opened(room.settings) as stores, stores.db.transaction() as conn:
+        await conn.execute(
+            articles.update().where(articles.c.id == article_id).values(scheduled_at=when)
         )
-    finally:
-        await db.close()
 
 
 async def test_channel_502_leaves_the_article_uncertain_and_never_resends(
@@ -242,13 +240,13 @@ async def test_due_schedule_publishes_once_while_running(
     article_id = await draft(telegram, editor)
     when = (datetime.now(UTC) + timedelta(days=1)).astimezone(newsroom.settings.tz)
     await exchange(telegram, editor, f"/schedule {article_id} {when:%Y-%m-%d %H:%M}")
-    await set_scheduled_at(newsroom.database_path, article_id, datetime.now(UTC))
+    await set_scheduled_at(newsroom, article_id, datetime.now(UTC))
     assert newsroom.app is not None
-    newsroom.app.scheduler.wake()
+    newsroom.app.services.scheduler.wake()
     await telegram.wait_for(lambda: "Запланированная статья" in last_text(editor), timeout=10)
     assert "с опозданием" not in last_text(editor)
     await asyncio.sleep(0.5)
-    newsroom.app.scheduler.wake()
+    newsroom.app.services.scheduler.wake()
     await telegram.wait_idle(quiet=0.5)
     assert len(telegram.chat_messages(CHANNEL_ID)) == 1
 
@@ -263,8 +261,8 @@ async def test_restart_with_scheduled_posts_due(
     await newsroom.stop()
     # The bot was down while two of them fell due; the third is still in the future.
     past = datetime.now(UTC) - timedelta(hours=1)
-    await set_scheduled_at(newsroom.database_path, ids[0], past)
-    await set_scheduled_at(newsroom.database_path, ids[1], past)
+    await set_scheduled_at(newsroom, ids[0], past)
+    await set_scheduled_at(newsroom, ids[1], past)
     await newsroom.start()
     await telegram.wait_for(lambda: len(telegram.chat_messages(CHANNEL_ID)) == 2, timeout=10)
     await telegram.wait_idle(quiet=0.5)
@@ -353,7 +351,7 @@ async def test_storage_failure_is_answered_and_reported_to_admins(
     article_id = await draft(telegram, editor)
     assert newsroom.app is not None
     # The disk turns read-only under the running bot.
-    await newsroom.app.db.execute("PRAGMA query_only = ON")
+    await set_read_only(newsroom.app.db, True)
     answer = await exchange(telegram, editor, "/import\nДругой\n\nТекст.")
     assert answer == "База данных сейчас недоступна, действие не выполнено. Попробуйте позже."
     await telegram.wait_for(lambda: "Ошибка при обработке обновления" in last_text(admin))
@@ -366,7 +364,7 @@ async def test_storage_failure_is_answered_and_reported_to_admins(
     await telegram.wait_idle()
     assert len(admin.received()) == reports
     # Reading still works, and nothing half-written was left behind.
-    await newsroom.app.db.execute("PRAGMA query_only = OFF")
+    await set_read_only(newsroom.app.db, False)
     assert [a.title for a in await newsroom.articles()] == ["Заголовок"]
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.e2e.harness import CHANNEL_ID, body_of
+from tests.e2e.harness import CHANNEL_ID, body_of, set_read_only
 from tests.e2e.test_polls import POLL, shown_counts
 from tests.e2e.webhook_harness import SECRET, WebhookNewsroom
 from tests.fakes.botapi_server import SECRET_HEADER, FakeBotAPI
@@ -215,13 +215,13 @@ async def test_an_update_that_meets_a_broken_database_is_not_acknowledged(
     refuses writes, Telegram delivers again, and the redelivery makes one draft."""
     assert hooked.app is not None
     db = hooked.app.db
-    await db.execute("PRAGMA query_only = ON")  # the disk turns read-only
+    await set_read_only(db, True)  # the disk turns read-only
     update_id = int(editor.sends("/import\n" + seed_text)["update_id"])
     await telegram.wait_for(
         lambda: any(status >= 500 for _, status in telegram.deliveries_of(update_id))
     )
     assert editor.received() == []  # no apology for what is going to be done after all
-    await db.execute("PRAGMA query_only = OFF")
+    await set_read_only(db, False)
     await telegram.wait_for(
         lambda: any(status == 200 for _, status in telegram.deliveries_of(update_id))
     )

@@ -1,4 +1,4 @@
-"""Runs the real bot in webhook mode (``bot.app.run_webhook``) in-process: the fake Bot API
+"""Runs the real bot in webhook mode (``bot.lifecycle.run_webhook``) in-process: the fake Bot API
 server posts updates to it over real HTTP, like Telegram after ``setWebhook``."""
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from bot.app import App, create_app, run_webhook, webhook_handler
+from bot.app import App, create_app
+from bot.lifecycle import run_webhook, webhook_handler
 from bot.settings import Settings
 from bot.telegram.webhook import WebhookHandler
 from tests.e2e.harness import ADMIN_ID, CHANNEL_ID, EDITOR_ID, SECOND_EDITOR_ID, TOKEN

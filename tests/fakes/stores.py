@@ -1,18 +1,17 @@
-"""In-memory implementations of the repository protocols (bot/repositories.py), for unit
-tests of the services with neither a database nor Telegram.  Each method applies its
-condition and its change in one step, as the real statement does."""
+"""In-memory implementations of the repository protocols, for unit tests of the services
+with neither a database nor Telegram.  Each method applies its condition and its change
+in one step, as the real statement does."""
 
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from bot.models import (
     Article,
     ArticleContent,
     ArticleStatus,
     EditorAction,
-    Headline,
     PeriodStats,
     Poll,
     PollSpec,
@@ -23,7 +22,6 @@ from bot.models import (
     VoteResult,
 )
 from bot.repositories import EDITABLE, POLL_ATTACHABLE, PUBLISHABLE, Change
-from storage.stemming import stems
 
 
 def _now() -> datetime:
@@ -346,78 +344,6 @@ class MemoryArticles:
             status=ArticleStatus.WITHDRAWN,
             withdrawn_at=_now(),
         )
-
-
-class MemorySearch:
-    """SearchIndex and ArticleStats over a MemoryArticles: the same stems as the SQLite
-    index, a plain count of matching stems (title ×4) for the order."""
-
-    def __init__(self, articles: MemoryArticles) -> None:
-        self.articles = articles
-        self.digests: dict[date, tuple[str, int] | None] = {}
-
-    def _published(self) -> list[Article]:
-        return [a for a in self.articles.rows.values() if a.status is ArticleStatus.PUBLISHED]
-
-    @staticmethod
-    def _score(article: Article, terms: set[str], every: bool) -> int:
-        content = article.content
-        title = stems(content.title)
-        body = stems(" ".join((content.summary or "", *content.paragraphs, *content.tags)))
-        present = terms & (set(title) | set(body))
-        if not present or (every and present != terms):
-            return 0
-        return sum(4 for t in title if t in terms) + sum(1 for t in body if t in terms)
-
-    def _ranked(self, terms: set[str], every: bool, exclude: set[int]) -> list[Headline]:
-        scored = [
-            (self._score(a, terms, every), a) for a in self._published() if a.id not in exclude
-        ]
-        hits = sorted(((s, a) for s, a in scored if s), key=lambda p: (-p[0], -p[1].id))
-        return [Headline.of(a) for _, a in hits]
-
-    async def sync(self, batch: int = 500) -> int:
-        return 0
-
-    async def search(self, query: str, limit: int = 10, offset: int = 0) -> list[Headline]:
-        terms = set(stems(query))
-        if not terms:
-            return []
-        found = self._ranked(terms, True, set()) or self._ranked(terms, False, set())
-        return found[offset : offset + limit]
-
-    async def related(self, article_id: int, limit: int = 3) -> list[Headline]:
-        article = self.articles.rows.get(article_id)
-        if article is None:
-            return []
-        tags = set(article.content.tags)
-        shared = [
-            (len(tags & set(a.content.tags)), a) for a in self._published() if a.id != article_id
-        ]
-        by_tags = sorted(((n, a) for n, a in shared if n), key=lambda p: (-p[0], -p[1].id))
-        found = [Headline.of(a) for _, a in by_tags][:limit]
-        terms = set(stems(article.content.title + " " + " ".join(article.content.paragraphs)))
-        exclude = {article_id, *(h.id for h in found)}
-        return found + self._ranked(terms, False, exclude)[: limit - len(found)]
-
-    async def most_read(self, since: datetime, until: datetime, limit: int = 10) -> list[Headline]:
-        counts: dict[int, int] = {}
-        for (article_id, _), when in self.articles.read_times.items():
-            if since <= when < until:
-                counts[article_id] = counts.get(article_id, 0) + 1
-        rows = [(n, self.articles.rows[i]) for i, n in counts.items()]
-        rows = [(n, a) for n, a in rows if a.status is ArticleStatus.PUBLISHED]
-        rows.sort(key=lambda p: (-p[0], -p[1].id))
-        return [dataclasses.replace(Headline.of(a), count=n) for n, a in rows[:limit]]
-
-    async def claim_digest(self, day: date) -> bool:
-        if day in self.digests:
-            return False
-        self.digests[day] = None
-        return True
-
-    async def digest_posted(self, day: date, chat_id: str, message_id: int) -> None:
-        self.digests[day] = (chat_id, message_id)
 
 
 def stores() -> tuple[MemoryArticles, MemoryPolls]:

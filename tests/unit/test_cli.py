@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 from bot.articles.parsing import parse_article
+from bot.telegram.limits import CAPTION_LIMIT
+from bot.texts import RU
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "tests" / "fixtures" / "seed_article.txt"
@@ -43,6 +45,10 @@ def test_preview_renders_post_and_full_text_offline(tmp_path: Path) -> None:
     for paragraph in content.paragraphs:
         assert paragraph in out
     assert "Считаете ли Вы необходимым любое переименование проспекта Гагарина?" in out
+    # The headings come from the catalogue, the limit from Telegram's limits.
+    assert f"/{CAPTION_LIMIT})" in out.splitlines()[1]
+    assert RU.preview_full_text_heading.format(count=1) in out
+    assert RU.preview_poll_heading in out
 
 
 def test_preview_of_a_missing_or_bad_file_is_one_line(tmp_path: Path) -> None:

@@ -1,14 +1,13 @@
 """The editor's desk: the editors' set, the history the services record, statistics;
-services with in-memory stores, then the SQLite store itself."""
+services with in-memory stores, then the store itself on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
 from bot.articles.drafts import DialogDraft, Drafts
 from bot.articles.publishing import Outcome, Publisher
@@ -16,13 +15,11 @@ from bot.articles.scheduling import Scheduler, UnscheduleOutcome
 from bot.desk.editors import AddOutcome, Editors, RemoveOutcome, parse_user_id
 from bot.desk.history import ActionLog, Actor, acting
 from bot.desk.stats import Stats, period_starts
-from bot.models import ArticleContent, EditorSource, PeriodStats, PollSpec
+from bot.models import ArticleContent, ArticleStatus, EditorSource, PeriodStats, PollSpec
 from bot.repositories import EditorStore, HistoryStore, StatsStore
 from bot.texts import RU
-from storage.sqlite.articles import ArticleRepository
-from storage.sqlite.db import Database
-from storage.sqlite.desk import DeskRepository
-from storage.sqlite.polls import PollRepository
+from storage import Stores
+from storage.tables import editor_actions
 from tests.fakes.stores import MemoryDesk, stores
 from tests.unit.test_services import FakeChannel
 
@@ -220,37 +217,33 @@ async def test_article_stats_and_reactions_keep_the_newest() -> None:
     assert await stats.article(999) is None
 
 
-# --- SQLite -----------------------------------------------------------------------------
+# --- the store, on both engines -------------------------------------------------------
 
 
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "desk.sqlite3")
-    try:
-        yield database
-    finally:
-        await database.close()
-
-
-async def test_sqlite_editors_and_their_history_in_one_transaction(db: Database) -> None:
-    desk = DeskRepository(db)
+async def test_store_editors_and_their_history_in_one_transaction(stores: Stores) -> None:
+    desk = stores.desk
     assert await desk.add_editor(70, 3, "Admin")
     assert not await desk.add_editor(70, 4)  # the key decides: recorded once
     assert await desk.editor_ids() == {70}
     assert [(e.user_id, e.added_by) for e in await desk.list_editors()] == [(70, 3)]
     assert await desk.remove_editor(70, 3)
     assert not await desk.remove_editor(70, 3)
-    rows = await db.fetch_all("SELECT action, editor_id, editor_name, detail FROM editor_actions")
+    lines = select(
+        editor_actions.c.action,
+        editor_actions.c.editor_id,
+        editor_actions.c.editor_name,
+        editor_actions.c.detail,
+    ).order_by(editor_actions.c.id)
+    async with stores.db.read() as conn:
+        rows = (await conn.execute(lines)).all()
     assert [tuple(r) for r in rows] == [
         ("addeditor", 3, "Admin", "70"),
         ("removeeditor", 3, None, "70"),
     ]
 
 
-async def test_sqlite_history_reactions_and_period(db: Database) -> None:
-    desk = DeskRepository(db)
-    articles = ArticleRepository(db)
-    polls = PollRepository(db)
+async def test_store_history_reactions_and_period(stores: Stores) -> None:
+    desk, articles, polls = stores.desk, stores.articles, stores.polls
     article = await articles.create(CONTENT, 1, poll=PollSpec("Вопрос?", ("Да", "Нет")))
     await desk.record_action("import", 1, editor_name="Айгерим", article_id=article.id)
     await desk.record_action("publish", None, article_id=article.id, detail="published")
@@ -284,3 +277,8 @@ async def test_sqlite_history_reactions_and_period(db: Database) -> None:
     assert [(t.article_id, t.readers) for t in period.top] == [(article.id, 2)]
     earlier = await desk.period_stats(now - timedelta(days=2), now - timedelta(days=1), 5)
     assert earlier == PeriodStats(published=0, readers=0, votes=0)
+    # A withdrawn article is no longer counted as published; its readers and votes stay.
+    withdrawn = await articles.withdraw(article.id)
+    assert withdrawn is not None and withdrawn.status is ArticleStatus.WITHDRAWN
+    period = await desk.period_stats(now - timedelta(hours=1), now + timedelta(hours=1), 5)
+    assert (period.published, period.readers, period.votes) == (0, 2, 1)

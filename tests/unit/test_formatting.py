@@ -21,7 +21,7 @@ from bot.articles.formatting import (
 from bot.articles.parsing import parse_article
 from bot.models import ArticleContent
 from bot.telegram.limits import CAPTION_LIMIT, MESSAGE_LIMIT
-from bot.text.splitting import plain_text
+from bot.telegram_text.splitting import plain_text
 from bot.texts import RU
 from tests.fakes.telegram_html import parse_html
 

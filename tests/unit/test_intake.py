@@ -13,7 +13,7 @@ from bot.articles.intake import (
     split_paragraphs,
 )
 from bot.errors import InputError
-from bot.text.cleaning import parse_id
+from bot.telegram_text.cleaning import parse_id
 from bot.texts import RU
 
 

@@ -1,10 +1,8 @@
 """The architecture, kept by a test: who may import whom.
 
-- ``bot/`` never imports ``handlers`` (handlers depend on services, not the reverse):
-  the wiring finds the router tree through the ``newsroom.routers`` entry point that
-  pyproject.toml declares;
-- ``bot/`` imports ``storage`` only in ``bot/app.py``, the wiring: services depend on the
-  protocols in ``bot/repositories.py``, so another backend can implement them;
+- ``bot/`` imports ``handlers`` and ``storage`` only in ``bot/app.py``, the composition
+  root: services depend on the protocols in ``bot/repositories.py``, so another backend
+  can implement them, and handlers depend on services, not the reverse;
 - ``storage/`` never imports ``handlers``, nor the services (only plain data, protocols
   and errors from ``bot``).
 """
@@ -12,13 +10,14 @@
 from __future__ import annotations
 
 import ast
-from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
+from aiogram import Dispatcher, Router
 
 ROOT = Path(__file__).resolve().parents[2]
 # What storage/ may take from bot/: plain data, protocols, errors.
+COMPOSITION_ROOT = ROOT / "bot" / "app.py"
 STORAGE_MAY_USE = {"bot.models", "bot.repositories", "bot.errors", "bot.settings"}
 
 
@@ -43,18 +42,28 @@ def _is_in(module: str, package: str) -> bool:
 
 @pytest.mark.parametrize("path", _modules("bot"), ids=lambda p: str(p.relative_to(ROOT)))
 def test_bot_does_not_import_handlers_or_storage(path: Path) -> None:
+    if path == COMPOSITION_ROOT:
+        return
     imports = _imports(path)
-    assert not [m for m in imports if _is_in(m, "handlers")]
-    if path != ROOT / "bot" / "app.py":
-        assert not [m for m in imports if _is_in(m, "storage")], "only bot/app.py wires storage"
+    assert not [m for m in imports if _is_in(m, "handlers")], "only bot/app.py wires handlers"
+    assert not [m for m in imports if _is_in(m, "storage")], "only bot/app.py wires storage"
 
 
-def test_the_routers_plug_in_through_the_entry_point() -> None:
-    from bot.app import ROUTERS_GROUP, load_routers
+def _handlers(router: Router) -> int:
+    own = sum(len(observer.handlers) for observer in router.observers.values())
+    return own + sum(_handlers(sub) for sub in router.sub_routers)
 
-    [point] = entry_points(group=ROUTERS_GROUP)
-    assert point.value == "handlers:setup_routers"
-    assert [router.name for router in load_routers()] == ["root"]
+
+def test_the_router_tree_attaches_to_any_number_of_dispatchers() -> None:
+    """The handler modules' routers are templates: every dispatcher gets its own copy."""
+    from handlers import router_tree
+
+    trees = [router_tree() for _ in range(3)]
+    for tree in trees:
+        Dispatcher().include_router(tree)
+    assert [tree.name for tree in trees] == ["root"] * 3
+    assert len({_handlers(tree) for tree in trees}) == 1
+    assert _handlers(trees[0]) > 50
 
 
 @pytest.mark.parametrize("path", _modules("storage"), ids=lambda p: str(p.relative_to(ROOT)))
@@ -69,3 +78,4 @@ def test_the_contract_sees_real_imports() -> None:
     """The checks above would pass vacuously if the parser saw nothing."""
     assert "storage" in _imports(ROOT / "bot" / "app.py")
     assert "bot.repositories" in _imports(ROOT / "bot" / "articles" / "publishing.py")
+    assert "handlers" in _imports(ROOT / "bot" / "app.py")

@@ -2,11 +2,14 @@
 article published, votes, reads, previews, a schedule and a dialog is copied into an
 empty PostgreSQL database by the real command; the counts it prints match, every article
 and poll reads back equal from PostgreSQL, new rows get fresh ids, and a second copy
-is refused by the now non-empty target."""
+is refused by the now non-empty target.  A file made before Alembic is brought up to
+date on the way: its withdrawn articles arrive withdrawn, and only what is still
+published is queued for the search index."""
 
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
@@ -18,13 +21,14 @@ from pydantic import SecretStr
 
 from bot.articles.parsing import parse_article
 from bot.cli import main
-from bot.models import ArticleContent, PollSpec
+from bot.models import ArticleContent, ArticleStatus, PollSpec
 from storage import Stores, open_stores
 from storage.transfer import TransferError, copy_sqlite_to_postgres
 from tests.backends import StoreSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "tests" / "fixtures" / "seed_article.txt"
+LEGACY_SQLITE = ROOT / "tests" / "data" / "legacy_schema" / "sqlite"
 
 
 def run_cli(*args: str, cwd: Path, database_url: str) -> subprocess.CompletedProcess[str]:
@@ -72,8 +76,8 @@ async def _fill(lite: Stores) -> tuple[list[int], list[int]]:
     await lite.polls.vote(standalone.id, 42, 2, 600)
     await lite.polls.close(standalone.id)
     await lite.dialogs.set_state(StorageKey(bot_id=1, chat_id=1002, user_id=1002), "New:text")
-    assert await lite.stats.claim_digest(DIGEST_DAY)
-    await lite.stats.digest_posted(DIGEST_DAY, "-1001", 700)
+    assert await lite.readership.claim_digest(DIGEST_DAY)
+    await lite.readership.digest_posted(DIGEST_DAY, "-1001", 700)
     return [published.id, draft.id, later.id], [poll.id, standalone.id]
 
 
@@ -111,7 +115,7 @@ async def test_sqlite_newsroom_moves_to_postgres(tmp_path: Path, empty_pg_databa
         key = StorageKey(bot_id=1, chat_id=1002, user_id=1002)
         assert await pg.dialogs.get_state(key) == "New:text"
         # The day's digest stays claimed; the published article is indexed for search.
-        assert await pg.stats.claim_digest(DIGEST_DAY) is False
+        assert await pg.readership.claim_digest(DIGEST_DAY) is False
         assert articles[0] is not None
         found = await pg.search.search(articles[0].content.title)
         assert [h.id for h in found] == [article_ids[0]]
@@ -149,3 +153,69 @@ def test_missing_sqlite_file_or_url_is_one_line(
     assert code == 2 and "DATABASE_URL is not set" in err
     code, err = run("mysql://u:secret-pw@h/db")
     assert code == 2 and "DATABASE_URL is invalid" in err and "secret-pw" not in err
+
+
+def _legacy_newsroom(path: Path) -> None:
+    """A file as the release before Alembic left it (its nine scripts): a published
+    article, a withdrawn one (still 'published', with withdrawn_at) and a draft."""
+    conn = sqlite3.connect(path)
+    try:
+        for script in sorted(LEGACY_SQLITE.glob("*.sql")):
+            conn.executescript(script.read_text(encoding="utf-8"))
+        at = "2026-03-03T10:00:00+00:00"
+        conn.executemany(
+            "INSERT INTO articles (id, title, author_id, status, channel_chat_id, "
+            "channel_message_id, published_at, withdrawn_at, created_at, updated_at) "
+            "VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (1, "Уголь подорожал", "published", "-1001", 11, at, None, at, at),
+                (2, "Снятая статья", "published", "-1001", 12, at, at, at, at),
+                (4, "Черновик", "draft", None, None, None, None, at, at),
+            ],
+        )
+        conn.executemany(
+            "INSERT INTO article_paragraphs (article_id, position, body) VALUES (?, 0, ?)",
+            [(1, "Цены на уголь выросли."), (2, "Текст снят."), (4, "Пока пусто.")],
+        )
+        conn.executemany(
+            "INSERT INTO article_reads (article_id, reader_id, first_read_at) VALUES (?, ?, ?)",
+            [(1, 7, at), (1, 8, at), (2, 7, at)],
+        )
+        conn.execute("UPDATE articles SET reads = 2 WHERE id = 1")
+        conn.execute("UPDATE articles SET reads = 1 WHERE id = 2")
+        conn.commit()
+    finally:
+        conn.close()
+
+
+async def test_a_file_made_before_alembic_moves_too(
+    tmp_path: Path, empty_pg_database: str
+) -> None:
+    path = tmp_path / "old.sqlite3"
+    _legacy_newsroom(path)
+
+    counts = await copy_sqlite_to_postgres(path, empty_pg_database)
+    assert all(count.equal for count in counts), counts
+    by_table = {count.table: count.target for count in counts}
+    assert (by_table["articles"], by_table["article_reads"]) == (3, 3)
+    assert by_table["articles.reads (sum)"] == 3
+
+    pg = await open_stores(
+        StoreSettings(database_path=path, database_url=SecretStr(empty_pg_database))
+    )
+    try:
+        statuses = {i: a.status for i in (1, 2, 4) if (a := await pg.articles.get(i))}
+        assert statuses == {
+            1: ArticleStatus.PUBLISHED,
+            2: ArticleStatus.WITHDRAWN,
+            4: ArticleStatus.DRAFT,
+        }
+        withdrawn = await pg.articles.get(2)
+        assert withdrawn is not None and withdrawn.reads == 1
+        assert withdrawn.withdrawn_at == datetime(2026, 3, 3, 10, tzinfo=UTC)
+        assert [h.id for h in await pg.search.search("уголь")] == [1]
+        assert await pg.search.search("снятая") == []
+        fresh = await pg.articles.create(ArticleContent("Новая", ("Текст.",)), 1)
+        assert fresh.id == 5
+    finally:
+        await pg.close()

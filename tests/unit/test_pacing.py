@@ -28,18 +28,11 @@ from aiogram.methods import (
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.telegram.pacing import (
-    Budget,
-    PacingRetryMiddleware,
-    Priority,
-    RateLimiter,
-    RateLimits,
-    _Ticket,
-    is_safe_to_repeat,
-    may_repeat,
-    never_reached_telegram,
-    send_priority,
-)
+from bot.telegram.pacing.budgets import Budget, _Ticket
+from bot.telegram.pacing.limiter import RateLimiter, RateLimits
+from bot.telegram.pacing.middleware import PacingRetryMiddleware
+from bot.telegram.pacing.priorities import Priority, send_priority
+from bot.telegram.pacing.retries import is_safe_to_repeat, may_repeat, never_reached_telegram
 
 CHANNEL = -1001234567890
 READER = 12345

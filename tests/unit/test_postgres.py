@@ -14,14 +14,18 @@ import asyncpg
 import pytest
 from aiogram.fsm.storage.base import StorageKey
 from pydantic import SecretStr
+from sqlalchemy import inspect, text
 
 from bot.errors import StorageError
 from bot.models import ArticleContent
 from bot.repositories import Change
 from bot.settings import SettingsError, load_settings
-from storage.postgres.db import MIGRATION_LOCK, Database, _migrations, apply_migrations, redact
-from storage.postgres.dialogs import PostgresDialogStorage
-from tests.backends import TABLES, Backend, StoreSettings
+from storage import migrations
+from storage.database import Database, redact, where
+from storage.dialogs import DialogStorage
+from storage.migrations import MIGRATION_LOCK
+from storage.tables import metadata
+from tests.backends import Backend, StoreSettings, emptied
 
 TOKEN = "123456:ABCdefGHIjklMNOpqrSTUvwxYZ-secret"
 CONTENT = ArticleContent(title="Заголовок", paragraphs=("Абзац.",))
@@ -31,37 +35,58 @@ async def _connect(url: str) -> asyncpg.Connection[asyncpg.Record]:
     return await asyncpg.connect(url, timeout=10)
 
 
-async def test_migrations_run_once_and_record_each_script(empty_pg_database: str) -> None:
-    db = await Database.open(empty_pg_database)
+async def _stamped(url: str) -> list[str]:
+    conn = await _connect(url)
     try:
-        rows = await db.fetch_all("SELECT version, name FROM schema_migrations ORDER BY version")
-        assert [(r["version"], r["name"]) for r in rows] == [
-            (n, name) for n, name, _ in _migrations()
-        ]
-        assert await db.migrate() == _migrations()[-1][0]  # nothing left to do
-        assert await db.fetch_value("SELECT count(*) FROM schema_migrations") == len(rows)
+        return [row[0] for row in await conn.fetch("SELECT version_num FROM alembic_version")]
+    finally:
+        await conn.close()
+
+
+async def test_a_fresh_database_is_built_and_stamped_at_the_head(empty_pg_database: str) -> None:
+    db = await Database.open_postgres(empty_pg_database)
+    try:
+        async with db.read() as conn:
+            tables = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+            functions = set(
+                (
+                    await conn.execute(
+                        text("SELECT proname FROM pg_proc WHERE proname LIKE ANY (:names)"),
+                        {"names": ["poll_votes_count", "article_reads_count", "search_%"]},
+                    )
+                ).scalars()
+            )
+        assert set(metadata.tables) | {"article_search", "search_terms"} <= tables
+        assert "schema_migrations" not in tables  # the numbered scripts' record is gone
+        assert functions == {
+            "poll_votes_count",
+            "article_reads_count",
+            "search_queue_article",
+            "search_any",
+        }
     finally:
         await db.close()
+    assert await _stamped(empty_pg_database) == [migrations.head()]
+    again = await Database.open_postgres(empty_pg_database)  # nothing left to do
+    await again.close()
+    assert await _stamped(empty_pg_database) == [migrations.head()]
 
 
-async def test_two_instances_migrating_together_migrate_once(empty_pg_database: str) -> None:
+async def test_two_instances_opening_a_fresh_database_together_migrate_once(
+    empty_pg_database: str,
+) -> None:
     # Without the lock both would CREATE TABLE articles and one would fail.
-    first, second = await _connect(empty_pg_database), await _connect(empty_pg_database)
-    try:
-        versions = await asyncio.gather(apply_migrations(first), apply_migrations(second))
-        latest = _migrations()[-1][0]
-        assert list(versions) == [latest, latest]
-        assert await first.fetchval("SELECT count(*) FROM schema_migrations") == len(_migrations())
-    finally:
-        await first.close()
-        await second.close()
+    both = await asyncio.gather(*(Database.open_postgres(empty_pg_database) for _ in range(2)))
+    for db in both:
+        await db.close()
+    assert await _stamped(empty_pg_database) == [migrations.head()]
 
 
 async def test_a_migration_waits_for_the_instance_holding_the_lock(empty_pg_database: str) -> None:
-    holder, migrator = await _connect(empty_pg_database), await _connect(empty_pg_database)
+    holder = await _connect(empty_pg_database)
     try:
         await holder.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
-        task = asyncio.create_task(apply_migrations(migrator))
+        task = asyncio.create_task(Database.open_postgres(empty_pg_database))
         # Wait for the event itself: the migrator's lock request is queued in pg_locks.
         while not await holder.fetchval(
             "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
@@ -70,21 +95,43 @@ async def test_a_migration_waits_for_the_instance_holding_the_lock(empty_pg_data
             await asyncio.sleep(0.01)
         assert await holder.fetchval("SELECT to_regclass('articles') IS NULL")
         await holder.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
-        assert await task == _migrations()[-1][0]
+        db = await task
+        await db.close()
         assert await holder.fetchval("SELECT to_regclass('articles') IS NOT NULL")
     finally:
         await holder.close()
-        await migrator.close()
 
 
 async def test_unreachable_server_is_a_storage_error_without_the_password() -> None:
     url = "postgresql://newsroom:s3cret-pass@127.0.0.1:1/newsroom"
     with pytest.raises(StorageError) as info:
-        await Database.open(url, timeout=5)
+        await Database.open_postgres(url)
     message = str(info.value)
     assert "127.0.0.1:1/newsroom" in message
-    assert "s3cret" not in message
+    assert "s3cret" not in message and "\n" not in message
     assert redact(url) == "postgresql://newsroom:***@127.0.0.1:1/newsroom"
+    assert where(url) == "127.0.0.1:1/newsroom"
+    assert redact("postgresql://newsroom@db/news") == "postgresql://newsroom@db/news"
+    assert where("postgresql://newsroom:s3cret@db/news") == "db:5432/news"
+
+
+async def test_a_server_that_goes_away_is_a_storage_error(empty_pg_database: str) -> None:
+    db = await Database.open_postgres(empty_pg_database)
+    try:
+        admin = await _connect(empty_pg_database)
+        try:
+            await admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        finally:
+            await admin.close()
+        with pytest.raises(StorageError) as info:
+            async with db.transaction() as conn:
+                await conn.execute(text("SELECT 1"))
+        assert "\n" not in str(info.value) and db.where in str(info.value)
+    finally:
+        await db.close()
 
 
 def test_database_url_setting(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -113,8 +160,7 @@ async def pg(pg_database: str, tmp_path: Path) -> AsyncIterator[Backend]:
     path = tmp_path / "unused.sqlite3"
     settings = StoreSettings(database_path=path, database_url=SecretStr(pg_database))
     backend = Backend("postgres", settings)
-    first = await backend.open()
-    await first.db.execute(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
+    await emptied(await backend.open())
     try:
         yield backend
     finally:
@@ -124,7 +170,7 @@ async def pg(pg_database: str, tmp_path: Path) -> AsyncIterator[Backend]:
 
 async def test_dialogs_are_shared_by_instances(pg: Backend) -> None:
     one, two = await pg.open(), await pg.open()
-    assert isinstance(one.dialogs, PostgresDialogStorage)
+    assert isinstance(one.dialogs, DialogStorage)
     key = StorageKey(bot_id=1, chat_id=2, user_id=3)
     await one.dialogs.set_state(key, "NewArticle:text")
     await one.dialogs.set_data(key, {"title": "Заголовок", "paragraphs": ["а", "б"]})

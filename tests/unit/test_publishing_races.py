@@ -1,5 +1,7 @@
 """Publishing races decided by the database: two Publishers, each with its own connection
-to one SQLite file (as two processes would have), act on one article at the same moment.
+pool to one database (two ``Database`` objects on one SQLite file, or on one PostgreSQL
+database, as two processes would have), act on one article at the same moment.  Every
+test runs on both backends (tests/backends.py).
 
 The channel holds every send until both sides have made their claim, so the two really
 overlap; whatever the interleaving, the database lets exactly one of them post.
@@ -8,8 +10,6 @@ overlap; whatever the interleaving, the database lets exactly one of them post.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,8 +18,8 @@ from bot.articles.publishing import ChannelUncertain, Outcome, Publisher, Publis
 from bot.failures import Failure, FailureKind
 from bot.models import Article, ArticleContent, ArticleStatus
 from bot.telegram.links import channel_post_link, message_id_from_link
-from storage.sqlite.articles import ArticleRepository
-from storage.sqlite.db import Database
+from storage.articles import ArticleRepository
+from tests.backends import Backend
 
 CHANNEL = "-1001234567890"
 CONTENT = ArticleContent(title="Заголовок", paragraphs=("Текст.",))
@@ -70,14 +70,11 @@ class Interleaved(ArticleRepository):
 
 
 @pytest.fixture
-async def two(tmp_path: Path) -> AsyncIterator[tuple[Interleaved, Interleaved]]:
-    first = await Database.open(tmp_path / "db.sqlite3")
-    second = await Database.open(tmp_path / "db.sqlite3")
-    try:
-        yield Interleaved(first), Interleaved(second)
-    finally:
-        await first.close()
-        await second.close()
+async def two(backend: Backend) -> tuple[Interleaved, Interleaved]:
+    """Closed by the ``backend`` fixture."""
+    first, second = await backend.open(), await backend.open()
+    assert first.db is not second.db
+    return Interleaved(first.db), Interleaved(second.db)
 
 
 async def _uncertain(repo: ArticleRepository) -> Article:

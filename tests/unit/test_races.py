@@ -1,6 +1,6 @@
 """Races decided by the database: two sets of stores on one database, each with its own
-connections (two ``Database`` objects on one SQLite file, or two asyncpg pools on one
-PostgreSQL database, as two processes would have), so nothing in Python serialises them.
+connection pool (two ``Database`` objects on one SQLite file, or on one PostgreSQL
+database, as two processes would have), so nothing in Python serialises them.
 Every test runs on both backends (tests/backends.py).
 
 Each test fails if the guarantee is moved out of the SQL: drop ``status IN (…)`` from the

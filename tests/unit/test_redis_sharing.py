@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import itertools
 import time
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from aiogram import Bot
@@ -16,23 +16,24 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bot.polls.refresher import Refresher
-from bot.repositories import Claim
+from bot.repositories import Claim, PollStore
 from bot.telegram.channel import Channel
-from bot.telegram.pacing import SAFETY_MARGIN, Priority, RateLimits, SharedRateLimiter
+from bot.telegram.pacing.limiter import SAFETY_MARGIN, RateLimits
+from bot.telegram.pacing.priorities import Priority
+from bot.telegram.pacing.shared import SharedRateLimiter
 from bot.texts import RU
-from storage.redis import (
-    RedisBuckets,
-    RedisPostLocks,
-    RedisRefreshGate,
-    RedisUpdateLedger,
-    redis_answers,
-)
-from tests.fakes.stores import MemoryPolls
+from storage.redis.connection import redis_answers
+from storage.redis.gates import RedisRefreshGate
+from storage.redis.ledger import RedisUpdateLedger
+from storage.redis.limits import RedisBuckets
+from storage.redis.locks import RedisPostLocks
 from tests.redis_support import RedisSpace, closed_port_url
 
 TOKEN = "123456:ABCdefGHIjklMNOpqrSTUvwxYZ-secret"
 RATE = 100.0  # global requests per second for the limiter tests
 INTERVAL = SAFETY_MARGIN / RATE
+# The channels here only take their posts' locks: one that looked a poll up would fail.
+NO_POLLS = cast(PollStore, object())
 
 
 def limiter(space: RedisSpace, client: Redis) -> SharedRateLimiter:
@@ -216,7 +217,7 @@ def instance_channel(space: RedisSpace, client: Redis, lease: float = 30.0) -> C
     """A ``Channel`` as one instance wires it (only its post locks are used here)."""
     bot = Bot(TOKEN)
     locks = RedisPostLocks(client, space.prefix, lease=lease)
-    return Channel(bot, "@news_channel", RU, MemoryPolls(), shared_locks=locks)
+    return Channel(bot, "@news_channel", RU, NO_POLLS, shared_locks=locks)
 
 
 async def test_edits_of_one_post_never_overlap_across_instances(redis: RedisSpace) -> None:
@@ -336,7 +337,7 @@ async def test_a_hold_taken_on_the_server_but_not_here_is_freed(
 
 
 def test_a_channel_forgets_the_locks_of_posts_no_one_edits() -> None:
-    channel = Channel(Bot(TOKEN), "@news_channel", RU, MemoryPolls())
+    channel = Channel(Bot(TOKEN), "@news_channel", RU, NO_POLLS)
 
     async def edit_many() -> None:
         async def edit(message_id: int) -> None:

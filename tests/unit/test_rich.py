@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,8 +31,7 @@ from bot.articles.withdrawal import PostTooOld, Withdrawal, WithdrawOutcome
 from bot.failures import Failure, FailureKind
 from bot.models import Article, ArticleContent, ArticleStatus
 from bot.texts import RU
-from storage.sqlite.articles import ArticleRepository
-from storage.sqlite.db import Database
+from tests.backends import Backend
 from tests.fakes.rich import check_rich_message, rich_plain
 from tests.fakes.stores import MemoryArticles, stores
 from tests.fakes.validation import validate
@@ -360,23 +358,21 @@ async def test_withdraw_refuses_drafts_and_unknown_ids() -> None:
 # --- storage -------------------------------------------------------------------------------
 
 
-async def test_sqlite_withdraw_is_decided_once_across_connections(tmp_path: Path) -> None:
-    path = tmp_path / "news.sqlite3"
-    first, second = await Database.open(path), await Database.open(path)
-    try:
-        repo, other = ArticleRepository(first), ArticleRepository(second)
-        article = await repo.create(content(), author_id=1)
-        assert await repo.withdraw(article.id) is None  # a draft
-        claimed = await repo.claim(article.id)
-        assert claimed is not None
-        await repo.mark_published(article.id, claimed.publish_attempt, "@news", 7)
-        results = await asyncio.gather(repo.withdraw(article.id), other.withdraw(article.id))
-        [won] = [r for r in results if r is not None]
-        assert won.status is ArticleStatus.WITHDRAWN and won.withdrawn_at is not None
-        assert await repo.latest_published(10) == []
-        assert await repo.revise(article.id, lambda c: c, allow_published=True) is None
-        row = await first.fetch_one("SELECT status FROM articles WHERE id = ?", (article.id,))
-        assert row is not None and row["status"] == "published"  # the archive keeps it
-    finally:
-        await first.close()
-        await second.close()
+async def test_withdraw_is_decided_once_across_connections(backend: Backend) -> None:
+    """Two processes (two connection pools on one database) withdraw at once."""
+    first, second = await backend.open(), await backend.open()
+    repo, other = first.articles, second.articles
+    article = await repo.create(content(), author_id=1)
+    assert await repo.withdraw(article.id) is None  # a draft
+    claimed = await repo.claim(article.id)
+    assert claimed is not None
+    await repo.mark_published(article.id, claimed.publish_attempt, "@news", 7)
+    results = await asyncio.gather(repo.withdraw(article.id), other.withdraw(article.id))
+    [won] = [r for r in results if r is not None]
+    assert won.status is ArticleStatus.WITHDRAWN and won.withdrawn_at is not None
+    assert await repo.latest_published(10) == []
+    assert await repo.revise(article.id, lambda c: c, allow_published=True) is None
+    rows = await backend.fetch_all(
+        first, "SELECT status, channel_message_id FROM articles WHERE id = ?", article.id
+    )
+    assert rows == [("withdrawn", 7)]  # the archive keeps it, as withdrawn

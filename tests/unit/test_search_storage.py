@@ -8,19 +8,20 @@ import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import asyncpg
 import pytest
+from sqlalchemy import text
 
 from bot.models import Article, ArticleContent
 from bot.repositories import ArticleStore
-from storage import Stores
-from storage.postgres import db as pg_db
-from storage.postgres.articles import ArticleRepository as PgArticles
-from storage.postgres.search import PostgresSearchIndex
-from storage.sqlite.articles import ArticleRepository
-from storage.sqlite.db import Database
-from storage.sqlite.search import SqliteSearchIndex
+from storage import Stores, stores_on
+from storage.database import Database
+from storage.migrations import head
+from storage.search import FullTextSearch
 from storage.stemming import stemmed
 from tests.backends import Backend
+
+LEGACY_POSTGRES = Path(__file__).parents[1] / "data" / "legacy_schema" / "postgres"
 
 
 async def publish(
@@ -111,7 +112,7 @@ async def test_leaves_index_when_no_longer_published(backend: Backend, stores: S
 
 
 async def test_withdrawn_leaves_search_related_and_top(stores: Stores) -> None:
-    """/delete keeps the status "published" (withdrawn_at says it is gone): still gone."""
+    """/delete makes the status "withdrawn": gone from search, related and the top."""
     repo = stores.articles
     gone = await publish(repo, "Снятая статья", "Текст про миротворцев.", tags=("Китай",))
     kept = await publish(repo, "Другая статья", "Текст про миротворцев.", tags=("Китай",))
@@ -121,48 +122,80 @@ async def test_withdrawn_leaves_search_related_and_top(stores: Stores) -> None:
     assert [h.id for h in await stores.search.search("миротворцы")] == [kept.id]
     assert [h.id for h in await stores.search.related(kept.id)] == []
     now = datetime.now(UTC)
-    assert await stores.stats.most_read(now - timedelta(days=1), now + timedelta(seconds=1)) == []
+    assert (
+        await stores.readership.most_read(now - timedelta(days=1), now + timedelta(seconds=1))
+        == []
+    )
 
 
 async def test_backfill_of_articles_published_before_the_index(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite3"
-    db = await Database.open(path)
-    published = await publish(ArticleRepository(db), "Архивная статья", "Текст.")
+    db = await Database.open_sqlite(path)
+    published = await publish(stores_on(db).articles, "Архивная статья", "Текст.")
     await db.close()
-    # As if it predated migration 0008: not in the index, queued for it.
+    # As if it predated the index: not in it, queued for it.
     conn = sqlite3.connect(path)
     conn.execute("DELETE FROM article_search")
     conn.execute("INSERT OR IGNORE INTO search_pending VALUES (?)", (published.id,))
     conn.commit()
     conn.close()
-    db = await Database.open(path)
+    db = await Database.open_sqlite(path)
     try:
-        index = SqliteSearchIndex(db)
+        index = FullTextSearch(db)
         assert await index.sync() == 1
         assert [h.id for h in await index.search("архивной")] == [published.id]
     finally:
         await db.close()
 
 
-async def test_postgres_search_added_after_the_desk(
-    empty_pg_database: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A database that got 0009 (the desk) before 0008 (search) existed still gets 0008,
-    and what was published before it is indexed."""
-    shipped = pg_db._migrations()
-    monkeypatch.setattr(pg_db, "_migrations", lambda: [m for m in shipped if m[0] != 8])
-    db = await pg_db.Database.open(empty_pg_database)
+async def legacy_desk_before_search(url: str) -> int:
+    """A database as the numbered scripts before Alembic left it when 0009 (the desk)
+    came before 0008 (search), with an article published in between; its id."""
+    scripts = sorted(LEGACY_POSTGRES.glob("*.sql"), key=lambda p: (p.name[:4] == "0008", p.name))
+    conn = await asyncpg.connect(url)
     try:
-        published = await publish(PgArticles(db), "Архивная статья", "Текст.")
+        await conn.execute(
+            "CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL,"
+            " applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        article_id: int = 0
+        for script in scripts:
+            if script.name.startswith("0008"):
+                article_id = await conn.fetchval(
+                    "INSERT INTO articles (title, author_id, status, channel_chat_id,"
+                    " channel_message_id, published_at, created_at, updated_at)"
+                    " VALUES ('Архивная статья', 1, 'published', '-100', 1, now(), now(), now())"
+                    " RETURNING id"
+                )
+                await conn.execute(
+                    "INSERT INTO article_paragraphs VALUES ($1, 0, 'Текст.')", article_id
+                )
+            async with conn.transaction():
+                await conn.execute(script.read_text(encoding="utf-8"))
+                await conn.execute(
+                    "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                    int(script.name[:4]),
+                    script.name,
+                )
+        return article_id
     finally:
-        await db.close()
-    monkeypatch.setattr(pg_db, "_migrations", lambda: shipped)
-    db = await pg_db.Database.open(empty_pg_database)
+        await conn.close()
+
+
+async def test_postgres_search_added_after_the_desk(empty_pg_database: str) -> None:
+    """A database that got 0009 (the desk) before 0008 (search) existed is adopted, and
+    what was published before the index is indexed."""
+    published = await legacy_desk_before_search(empty_pg_database)
+    db = await Database.open_postgres(empty_pg_database)
     try:
-        assert await db.fetch_value("SELECT count(*) FROM schema_migrations") == len(shipped)
-        index = PostgresSearchIndex(db)
+        async with db.read() as conn:
+            stamp = await conn.execute(text("SELECT version_num FROM alembic_version"))
+            assert stamp.scalars().all() == [head()]
+            legacy = await conn.execute(text("SELECT count(*) FROM schema_migrations"))
+            assert legacy.scalar_one() == len(list(LEGACY_POSTGRES.glob("*.sql")))
+        index = FullTextSearch(db)
         assert await index.sync() == 1
-        assert [h.id for h in await index.search("архивной")] == [published.id]
+        assert [h.id for h in await index.search("архивной")] == [published]
     finally:
         await db.close()
 
@@ -191,7 +224,7 @@ async def test_most_read_in_a_window(stores: Stores) -> None:
     await repo.record_read(quiet.id, 1)
     await repo.record_read(quiet.id, 1)
     now = datetime.now(UTC)
-    stats = stores.stats
+    stats = stores.readership
     top = await stats.most_read(now - timedelta(days=7), now + timedelta(seconds=1))
     assert [(h.id, h.count) for h in top] == [(popular.id, 3), (quiet.id, 1)]
     assert await stats.most_read(now + timedelta(seconds=1), now + timedelta(days=1)) == []
@@ -201,10 +234,10 @@ async def test_digest_claimed_once_across_connections(backend: Backend) -> None:
     """Two processes (two connection pools) claim the same day: the database decides."""
     first, second = await backend.open(), await backend.open()
     day = date(2026, 5, 1)
-    claims = [await first.stats.claim_digest(day), await second.stats.claim_digest(day)]
+    claims = [await first.readership.claim_digest(day), await second.readership.claim_digest(day)]
     assert claims == [True, False]
-    assert await second.stats.claim_digest(date(2026, 5, 2))
-    await first.stats.digest_posted(day, "-100", 7)
+    assert await second.readership.claim_digest(date(2026, 5, 2))
+    await first.readership.digest_posted(day, "-100", 7)
     assert await backend.fetch_all(
         first, "SELECT chat_id, message_id FROM digests ORDER BY day"
     ) == [("-100", 7), (None, None)]

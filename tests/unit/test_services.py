@@ -1,4 +1,5 @@
-"""The domain services with in-memory stores and a fake channel: no database, no Telegram."""
+"""The domain services on the real repositories (a SQLite of their own) and a fake channel:
+no Telegram."""
 
 from __future__ import annotations
 
@@ -15,19 +16,14 @@ from bot.articles.scheduling import Scheduler, UnscheduleOutcome
 from bot.errors import InputError
 from bot.failures import Failure, FailureKind
 from bot.models import Article, ArticleContent, ArticleStatus, PollSpec
-from bot.repositories import ArticleStore, PollStore
+from bot.repositories import ArticleStore
 from bot.telegram.links import channel_post_link, message_id_from_link
 from bot.texts import RU
-from tests.fakes.stores import MemoryArticles, MemoryPolls, stores
+from storage import Stores
+from storage.articles import ArticleRepository
 
 CONTENT = ArticleContent(title="Заголовок", paragraphs=("Первый абзац.", "Второй."))
 CHANNEL = "-1001234567890"
-
-
-def test_memory_stores_implement_the_protocols() -> None:
-    articles: ArticleStore = MemoryArticles()
-    polls: PollStore = MemoryPolls()
-    assert articles is not None and polls is not None
 
 
 class FakeChannel:
@@ -79,12 +75,12 @@ def channel() -> FakeChannel:
 
 
 @pytest.fixture
-def articles() -> MemoryArticles:
-    return stores()[0]
+def articles(sqlite_stores: Stores) -> ArticleStore:
+    return sqlite_stores.articles
 
 
 async def test_publish_once_then_already_published(
-    articles: MemoryArticles, channel: FakeChannel
+    articles: ArticleStore, channel: FakeChannel
 ) -> None:
     publisher = Publisher(articles, channel)
     draft = await articles.create(CONTENT, 1)
@@ -111,7 +107,7 @@ async def test_publish_once_then_already_published(
     ],
 )
 async def test_a_refused_send_fails_and_an_unknown_one_is_left_to_the_editor(
-    articles: MemoryArticles,
+    articles: ArticleStore,
     channel: FakeChannel,
     error: Exception,
     outcome: Outcome,
@@ -127,7 +123,7 @@ async def test_a_refused_send_fails_and_an_unknown_one_is_left_to_the_editor(
 
 
 async def test_cancelled_while_waiting_for_the_send_slot_goes_back_to_draft(
-    articles: MemoryArticles, channel: FakeChannel
+    articles: ArticleStore, channel: FakeChannel
 ) -> None:
     publisher = Publisher(articles, channel)
     draft = await articles.create(CONTENT, 1)
@@ -143,7 +139,7 @@ async def test_cancelled_while_waiting_for_the_send_slot_goes_back_to_draft(
 
 
 async def test_cancelled_mid_send_is_uncertain(
-    articles: MemoryArticles, channel: FakeChannel
+    articles: ArticleStore, channel: FakeChannel
 ) -> None:
     publisher = Publisher(articles, channel)
     draft = await articles.create(CONTENT, 1)
@@ -157,7 +153,7 @@ async def test_cancelled_mid_send_is_uncertain(
     assert stored is not None and stored.status is ArticleStatus.UNCERTAIN
 
 
-async def _uncertain(articles: MemoryArticles, channel: FakeChannel) -> Article:
+async def _uncertain(articles: ArticleStore, channel: FakeChannel) -> Article:
     draft = await articles.create(CONTENT, 1)
     channel.fail = ChannelUncertain(Failure(FailureKind.NO_ANSWER, "timeout"))
     await Publisher(articles, channel).publish(draft.id)
@@ -169,7 +165,7 @@ async def _uncertain(articles: MemoryArticles, channel: FakeChannel) -> Article:
 
 
 async def test_two_editors_force_publishing_at_once_post_once(
-    articles: MemoryArticles, channel: FakeChannel
+    articles: ArticleStore, channel: FakeChannel
 ) -> None:
     article = await _uncertain(articles, channel)
     publisher = Publisher(articles, channel)
@@ -184,7 +180,7 @@ async def test_two_editors_force_publishing_at_once_post_once(
 
 
 async def test_markpublished_racing_forcepublish_does_not_record_the_wrong_post(
-    articles: MemoryArticles, channel: FakeChannel
+    articles: ArticleStore, channel: FakeChannel
 ) -> None:
     article = await _uncertain(articles, channel)
     publisher = Publisher(articles, channel)
@@ -201,7 +197,7 @@ async def test_markpublished_racing_forcepublish_does_not_record_the_wrong_post(
 
 
 async def test_markpublished_takes_only_a_link_into_the_channel(
-    articles: MemoryArticles, channel: FakeChannel
+    articles: ArticleStore, channel: FakeChannel
 ) -> None:
     article = await _uncertain(articles, channel)
     publisher = Publisher(articles, channel)
@@ -213,7 +209,7 @@ async def test_markpublished_takes_only_a_link_into_the_channel(
 
 
 async def test_restart_settles_only_claims_older_than_the_cut_off(
-    articles: MemoryArticles, channel: FakeChannel
+    articles: ArticleStore, channel: FakeChannel
 ) -> None:
     draft = await articles.create(CONTENT, 1)
     await articles.claim(draft.id)
@@ -225,9 +221,7 @@ async def test_restart_settles_only_claims_older_than_the_cut_off(
 # --- scheduling ----------------------------------------------------------------------
 
 
-async def test_unschedule_says_what_happened(
-    articles: MemoryArticles, channel: FakeChannel
-) -> None:
+async def test_unschedule_says_what_happened(articles: ArticleStore, channel: FakeChannel) -> None:
     scheduler = Scheduler(articles, Publisher(articles, channel), report=_no_report)
     draft = await articles.create(CONTENT, 1)
     assert await scheduler.unschedule(99) is UnscheduleOutcome.NOT_FOUND
@@ -241,7 +235,7 @@ async def _no_report(*_: object) -> None:
 
 
 async def test_a_scheduled_article_published_by_hand_is_not_reported_again(
-    articles: MemoryArticles, channel: FakeChannel
+    sqlite_stores: Stores, articles: ArticleStore, channel: FakeChannel
 ) -> None:
     reports: list[Outcome] = []
 
@@ -256,12 +250,11 @@ async def test_a_scheduled_article_published_by_hand_is_not_reported_again(
     due = await articles.due_scheduled(now)
     await publisher.publish(draft.id)  # an editor, at the scheduled minute
 
-    class Stale(MemoryArticles):
+    class Stale(ArticleRepository):
         async def due_scheduled(self, now: datetime) -> list[Article]:
             return due  # what the scheduler read just before the editor acted
 
-    stale = Stale()
-    stale.rows = articles.rows
+    stale = Stale(sqlite_stores.db)
     await Scheduler(stale, publisher, report=report, clock=lambda: now).run_due()
     assert reports == []
     assert channel.sent == [draft.id]
@@ -269,20 +262,19 @@ async def test_a_scheduled_article_published_by_hand_is_not_reported_again(
 
 
 async def test_a_schedule_set_during_the_schedulers_read_is_not_lost(
-    articles: MemoryArticles, channel: FakeChannel
+    sqlite_stores: Stores, channel: FakeChannel
 ) -> None:
     """The wake-up of a schedule set while a pass reads the database is kept."""
     reading = asyncio.Event()
     proceed = asyncio.Event()
 
-    class SlowRead(MemoryArticles):
+    class SlowRead(ArticleRepository):
         async def next_scheduled_at(self) -> datetime | None:
             reading.set()
             await proceed.wait()
             return await super().next_scheduled_at()
 
-    store = SlowRead()
-    store.rows = articles.rows
+    store = SlowRead(sqlite_stores.db)
     scheduler = Scheduler(store, Publisher(store, channel), report=_no_report, max_sleep=3600)
     scheduler.start()
     try:
@@ -305,8 +297,10 @@ async def _until(condition: Any) -> None:
 # --- drafts and revisions ------------------------------------------------------------
 
 
-async def test_dialog_draft_and_its_poll_are_stored_together(channel: FakeChannel) -> None:
-    articles, polls = stores()
+async def test_dialog_draft_and_its_poll_are_stored_together(
+    sqlite_stores: Stores, channel: FakeChannel
+) -> None:
+    articles, polls = sqlite_stores.articles, sqlite_stores.polls
     drafts = Drafts(articles, polls, channel, RU)
     draft = DialogDraft(title="Заголовок", paragraphs=("Текст.",), tags=("Казахстан",))
     spec = PollSpec(question="Да или нет?", options=("Да", "Нет"))
@@ -320,10 +314,9 @@ async def test_dialog_draft_and_its_poll_are_stored_together(channel: FakeChanne
 
 
 async def test_photo_on_a_published_article_is_refused_with_its_status(
-    articles: MemoryArticles, channel: FakeChannel
+    sqlite_stores: Stores, articles: ArticleStore, channel: FakeChannel
 ) -> None:
-    _, polls = stores()
-    drafts = Drafts(articles, polls, channel, RU)
+    drafts = Drafts(articles, sqlite_stores.polls, channel, RU)
     draft = await articles.create(CONTENT, 1)
     await Publisher(articles, channel).publish(draft.id)
     refused = await drafts.attach_photo(draft.id, "photo")
@@ -347,7 +340,7 @@ class Editor:
 
 
 async def test_revising_a_published_article_edits_its_post(
-    articles: MemoryArticles, channel: FakeChannel
+    articles: ArticleStore, channel: FakeChannel
 ) -> None:
     editor = Editor()
     revisions = Revisions(articles, editor)
@@ -364,7 +357,7 @@ async def test_revising_a_published_article_edits_its_post(
 
 
 async def test_a_send_that_outlives_another_instances_restart_check_is_still_recorded(
-    articles: MemoryArticles, channel: FakeChannel
+    articles: ArticleStore, channel: FakeChannel
 ) -> None:
     """Another instance's start-up settled the claim as uncertain while the send was
     waiting out flood control; the send then succeeded: its own attempt records it."""
@@ -384,7 +377,7 @@ async def test_a_send_that_outlives_another_instances_restart_check_is_still_rec
 
 
 async def test_a_send_overtaken_by_a_forced_one_is_reported_not_recorded(
-    articles: MemoryArticles, channel: FakeChannel
+    articles: ArticleStore, channel: FakeChannel
 ) -> None:
     publisher = Publisher(articles, channel)
     draft = await articles.create(CONTENT, 1)

@@ -1,4 +1,4 @@
-"""Unit tests for ``bot.text.splitting``: cutting formatted text to Telegram's limits."""
+"""Unit tests for ``bot.telegram_text.splitting``: cutting formatted text to Telegram's limits."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from aiogram.utils.formatting import Bold, HashTag, Italic, Text, Underline, siz
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.text.splitting import (
+from bot.telegram_text.splitting import (
     fit_prefix,
     last_sentence_end,
     plain_text,

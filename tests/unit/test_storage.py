@@ -1,21 +1,22 @@
-"""Storage: SQLite's migrations and pragmas; and, on both backends (the ``stores``
-fixture, tests/backends.py), the publishing state machine, reads, schedules, previews,
-and a batch of votes that one bad vote cannot spoil."""
+"""Storage: reopening a SQLite file, an unusable file; and, on both backends (the
+``stores`` fixture, tests/backends.py), the publishing state machine, reads, schedules,
+previews, rollbacks, and a batch of votes that one bad vote cannot spoil."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from bot.errors import StorageError
 from bot.models import ArticleContent, ArticleStatus, PollSpec, VoteOutcome
-from storage import Stores
-from storage.sqlite.articles import ArticleRepository
-from storage.sqlite.db import Database, _migrations
+from storage import Stores, migrations
+from storage.articles import ArticleRepository
+from storage.database import Database
+from storage.tables import articles
 from tests.backends import Backend
 
 CONTENT = ArticleContent(
@@ -32,31 +33,22 @@ CONTENT = ArticleContent(
 )
 
 
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "news.sqlite3")
-    yield database
-    await database.close()
-
-
-async def test_migrations_set_user_version_and_pragmas(db: Database) -> None:
-    latest = max(number for number, _, _ in _migrations())
-    row = await db.fetch_one("PRAGMA user_version")
-    assert row is not None and row[0] == latest
-    assert (await db.fetch_one("PRAGMA journal_mode"))[0] == "wal"  # type: ignore[index]
-    assert (await db.fetch_one("PRAGMA foreign_keys"))[0] == 1  # type: ignore[index]
-    assert (await db.fetch_one("PRAGMA busy_timeout"))[0] == 5000  # type: ignore[index]
-
-
-async def test_reopening_does_not_reapply_migrations(tmp_path: Path) -> None:
+async def test_reopening_keeps_the_data_and_migrates_nothing(tmp_path: Path) -> None:
     path = tmp_path / "news.sqlite3"
-    first = await Database.open(path)
+    first = await Database.open_sqlite(path)
     await ArticleRepository(first).create(CONTENT, 1)
     await first.close()
-    second = await Database.open(path)
+    second = await Database.open_sqlite(path)
     try:
-        assert await second.migrate() == max(n for n, _, _ in _migrations())
-        assert len(await ArticleRepository(second).list_unpublished()) == 1
+        async with second.read() as conn:
+            stamped = (
+                (await conn.execute(text("SELECT version_num FROM alembic_version")))
+                .scalars()
+                .all()
+            )
+        assert stamped == [migrations.head()]
+        [kept] = await ArticleRepository(second).list_unpublished()
+        assert kept.content == CONTENT
     finally:
         await second.close()
 
@@ -64,8 +56,9 @@ async def test_reopening_does_not_reapply_migrations(tmp_path: Path) -> None:
 async def test_unusable_database_is_a_storage_error(tmp_path: Path) -> None:
     path = tmp_path / "not-a-db.sqlite3"
     path.write_bytes(b"this is not a database" * 100)
-    with pytest.raises(StorageError):
-        await Database.open(path)
+    with pytest.raises(StorageError) as raised:
+        await Database.open_sqlite(path)
+    assert "\n" not in str(raised.value) and str(path) in str(raised.value)
 
 
 async def test_article_round_trips_every_field(stores: Stores) -> None:
@@ -166,16 +159,15 @@ async def test_schedule_and_due(stores: Stores) -> None:
     assert await repo.due_scheduled(now + timedelta(hours=2)) == []
 
 
-async def test_transaction_rolls_back_on_error(db: Database) -> None:
-    repo = ArticleRepository(db)
+async def test_transaction_rolls_back_on_error(stores: Stores) -> None:
     with pytest.raises(RuntimeError):
-        async with db.transaction() as tx:
-            await tx.execute(
-                "INSERT INTO articles (title, author_id, created_at, updated_at) "
-                "VALUES ('x', 1, 'now', 'now')"
+        async with stores.db.transaction() as conn:
+            now = datetime.now(UTC)
+            await conn.execute(
+                articles.insert().values(title="x", author_id=1, created_at=now, updated_at=now)
             )
             raise RuntimeError("boom")
-    assert await repo.list_unpublished() == []
+    assert await stores.articles.list_unpublished() == []
 
 
 async def test_previews_map_messages_to_drafts(stores: Stores) -> None:

@@ -14,7 +14,7 @@ from aiogram import Bot, Router
 from aiogram.types import Message
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import create_app, health
+from bot.app import create_app
 from bot.repositories import Claim
 from bot.settings import Settings
 from bot.telegram.lanes import UpdateLanes
@@ -212,7 +212,7 @@ async def test_health_of_the_real_app(tmp_path: Path, redis: RedisSpace, redis_u
     url = redis.url if redis_up else closed_port_url()
     app = await create_app(settings_for(tmp_path, redis_url=url, redis_prefix=redis.prefix))
     try:
-        assert await health(app) == {"database": True, "redis": redis_up}
+        assert await app.health() == {"database": True, "redis": redis_up}
     finally:
         await app.bot.session.close()
         await app.db.close()

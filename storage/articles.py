@@ -1,0 +1,411 @@
+"""Articles: drafts, the publishing state machine, schedules, reads and previews.
+
+State changes that decide who may publish are single conditional ``UPDATE … WHERE status
+IN (…) [AND publish_attempt = …]`` statements: when two editors, two processes or two
+instances claim one draft, exactly one gets the row back (on PostgreSQL the second
+``UPDATE`` waits for the first row lock, re-reads the committed row and no longer
+matches).  ``revise`` reads the current content under a row lock (PostgreSQL; SQLite's
+write transaction is exclusive already), so two editors changing different fields at
+once both keep their change.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    bindparam,
+    delete,
+    func,
+    literal_column,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.models import Article, ArticleContent, ArticleStatus, PollSpec
+from bot.repositories import EDITABLE, PUBLISHABLE, Change
+from storage.database import Database
+from storage.polls import insert_poll
+from storage.rows import RowLike, article_from_row, utc_now
+from storage.tables import (
+    article_paragraphs,
+    article_reads,
+    article_tags,
+    articles,
+    draft_previews,
+)
+
+a = articles
+# What an editor still has to act on.
+UNSETTLED = (*EDITABLE, ArticleStatus.UNCERTAIN, ArticleStatus.PUBLISHING)
+# The content columns an editor changes (``revise``).
+_CONTENT = (
+    "title",
+    "summary",
+    "dateline",
+    "source",
+    "original_published_at",
+    "views",
+    "photo_credit",
+    "poll_question",
+    "poll_intro",
+)
+
+
+def _values(statuses: Iterable[ArticleStatus]) -> list[str]:
+    return [s.value for s in statuses]
+
+
+def _content_values(content: ArticleContent) -> dict[str, Any]:
+    return {name: getattr(content, name) for name in _CONTENT}
+
+
+class _Children:
+    """An article's paragraphs and tags in the same statement as its row: one ordered
+    array per article, built the engine's way (SQLite has no arrays: JSON pairs of
+    position and text, sorted here, so nothing relies on an aggregate's order)."""
+
+    def __init__(self, dialect: str) -> None:
+        self.dialect = dialect
+
+    def column(self, table: Any, text_column: str) -> ColumnElement[Any]:
+        owned = table.c.article_id == a.c.id
+        aggregate: ColumnElement[Any]
+        if self.dialect == "postgresql":
+            aggregate = func.coalesce(
+                func.array_agg(aggregate_order_by(table.c[text_column], table.c.position)),
+                literal_column("ARRAY[]::text[]"),
+            )
+        else:
+            aggregate = func.json_group_array(
+                func.json_array(table.c.position, table.c[text_column])
+            )
+        return select(aggregate).where(owned).scalar_subquery()
+
+    def decode(self, value: Any) -> tuple[str, ...]:
+        if self.dialect == "postgresql":
+            return tuple(value)
+        return tuple(text for _, text in sorted(json.loads(value)))
+
+
+class ArticleRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._children = _Children(db.dialect)
+        self._columns = (
+            a,
+            self._children.column(article_paragraphs, "body").label("paragraphs"),
+            self._children.column(article_tags, "tag").label("tags"),
+        )
+        self._by_id = select(*self._columns).where(a.c.id == bindparam("id"))
+
+    def _hydrate(self, row: RowLike) -> Article:
+        return article_from_row(
+            row, self._children.decode(row["paragraphs"]), self._children.decode(row["tags"])
+        )
+
+    # --- reading -------------------------------------------------------------------
+
+    async def get(self, article_id: int) -> Article | None:
+        async with self._db.read() as conn:
+            return await self._get(conn, article_id)
+
+    async def _get(self, conn: AsyncConnection, article_id: int) -> Article | None:
+        row = (await conn.execute(self._by_id, {"id": article_id})).mappings().first()
+        return self._hydrate(row) if row is not None else None
+
+    async def _list(
+        self, where: ColumnElement[bool], order: Sequence[Any], limit: int = 1000
+    ) -> list[Article]:
+        """One statement: the page of ids is chosen first (an index scan and a sort of
+        bare rows), so the paragraphs and tags are gathered for its rows only."""
+        page = (select(a.c.id).where(where).order_by(*order).limit(limit).cte("page")).prefix_with(
+            "MATERIALIZED"
+        )
+        statement: Select[Any] = (
+            select(*self._columns).join(page, page.c.id == a.c.id).order_by(*order)
+        )
+        async with self._db.read() as conn:
+            rows = (await conn.execute(statement)).mappings().all()
+        return [self._hydrate(row) for row in rows]
+
+    async def list_unpublished(self, limit: int = 50) -> list[Article]:
+        """Drafts and everything an editor still has to act on, newest first."""
+        return await self._list(
+            a.c.status.in_(_values(UNSETTLED)), (a.c.updated_at.desc(), a.c.id.desc()), limit
+        )
+
+    async def latest_published(self, limit: int = 5) -> list[Article]:
+        return await self._list(
+            a.c.status == ArticleStatus.PUBLISHED.value,
+            (a.c.published_at.desc(), a.c.id.desc()),
+            limit,
+        )
+
+    async def list_scheduled(self) -> list[Article]:
+        return await self._list(
+            a.c.status == ArticleStatus.SCHEDULED.value, (a.c.scheduled_at, a.c.id)
+        )
+
+    async def due_scheduled(self, now: datetime) -> list[Article]:
+        return await self._list(
+            (a.c.status == ArticleStatus.SCHEDULED.value) & (a.c.scheduled_at <= now),
+            (a.c.scheduled_at, a.c.id),
+        )
+
+    async def next_scheduled_at(self) -> datetime | None:
+        statement = select(func.min(a.c.scheduled_at)).where(
+            a.c.status == ArticleStatus.SCHEDULED.value
+        )
+        async with self._db.read() as conn:
+            value: datetime | None = (await conn.execute(statement)).scalar()
+        return value
+
+    async def article_for_preview(self, chat_id: int, message_id: int) -> int | None:
+        statement = select(draft_previews.c.article_id).where(
+            (draft_previews.c.chat_id == chat_id) & (draft_previews.c.message_id == message_id)
+        )
+        async with self._db.read() as conn:
+            value = (await conn.execute(statement)).scalar()
+        return int(value) if value is not None else None
+
+    # --- writing -------------------------------------------------------------------
+
+    async def create(
+        self,
+        content: ArticleContent,
+        author_id: int,
+        *,
+        photo_file_id: str | None = None,
+        poll: PollSpec | None = None,
+    ) -> Article:
+        """A new draft, and its poll when given, in one transaction."""
+        now = utc_now()
+        async with self._db.transaction() as conn:
+            article_id = (
+                await conn.execute(
+                    a.insert()
+                    .values(
+                        **_content_values(content),
+                        author_id=author_id,
+                        status=ArticleStatus.DRAFT.value,
+                        created_at=now,
+                        updated_at=now,
+                        photo_file_id=photo_file_id,
+                    )
+                    .returning(a.c.id)
+                )
+            ).scalar_one()
+            await self._write_children(conn, article_id, content)
+            if poll is not None:
+                await insert_poll(conn, self._db, poll, author_id, article_id=article_id)
+            article = await self._get(conn, article_id)
+        assert article is not None
+        return article
+
+    @staticmethod
+    async def _write_children(
+        conn: AsyncConnection, article_id: int, content: ArticleContent
+    ) -> None:
+        for table, key, values in (
+            (article_paragraphs, "body", content.paragraphs),
+            (article_tags, "tag", content.tags),
+        ):
+            await conn.execute(delete(table).where(table.c.article_id == article_id))
+            if values:
+                await conn.execute(
+                    table.insert(),
+                    [
+                        {"article_id": article_id, "position": i, key: value}
+                        for i, value in enumerate(values)
+                    ],
+                )
+
+    async def revise(
+        self, article_id: int, change: Change, *, allow_published: bool = False
+    ) -> Article | None:
+        """Apply ``change`` to the current content, read under a row lock, in one
+        transaction: a concurrent revision waits and then builds on this one."""
+        allowed = (*EDITABLE, ArticleStatus.PUBLISHED) if allow_published else EDITABLE
+        async with self._db.transaction() as conn:
+            # A statement of its own: the read after it takes a new snapshot (READ
+            # COMMITTED), which includes what the transaction we waited for committed.
+            await conn.execute(select(a.c.id).where(a.c.id == article_id).with_for_update())
+            current = await self._get(conn, article_id)
+            if current is None or current.status not in allowed:
+                return None
+            content = change(current.content)
+            updated = await conn.execute(
+                update(a)
+                .where((a.c.id == article_id) & a.c.status.in_(_values(allowed)))
+                .values(**_content_values(content), updated_at=utc_now())
+                .returning(a.c.id)
+            )
+            if updated.first() is None:
+                return None
+            await self._write_children(conn, article_id, content)
+            return await self._get(conn, article_id)
+
+    async def _set(
+        self,
+        article_id: int,
+        values: dict[str, Any],
+        allowed: Iterable[ArticleStatus],
+        *conditions: ColumnElement[bool],
+        attempt: int | None = None,
+    ) -> Article | None:
+        """One conditional ``UPDATE``: ``values`` apply only if the article is in one of
+        ``allowed``, at ``attempt`` when given, and every extra condition holds."""
+        where = (a.c.id == article_id) & a.c.status.in_(_values(allowed))
+        if attempt is not None:
+            where &= a.c.publish_attempt == attempt
+        for condition in conditions:
+            where &= condition
+        statement = update(a).where(where).values(**values, updated_at=utc_now())
+        async with self._db.transaction() as conn:
+            if (await conn.execute(statement.returning(a.c.id))).first() is None:
+                return None
+            return await self._get(conn, article_id)
+
+    async def set_photo(self, article_id: int, file_id: str) -> Article | None:
+        return await self._set(article_id, {"photo_file_id": file_id}, EDITABLE)
+
+    async def schedule(self, article_id: int, when: datetime) -> Article | None:
+        return await self._set(
+            article_id,
+            {"status": ArticleStatus.SCHEDULED.value, "scheduled_at": when},
+            (ArticleStatus.DRAFT, ArticleStatus.SCHEDULED, ArticleStatus.FAILED),
+        )
+
+    async def unschedule(self, article_id: int) -> Article | None:
+        return await self._set(
+            article_id,
+            {"status": ArticleStatus.DRAFT.value, "scheduled_at": None},
+            (ArticleStatus.SCHEDULED,),
+        )
+
+    async def record_read(self, article_id: int, reader_id: int) -> bool:
+        """Count a reader once per article; True when this is their first read."""
+        statement = (
+            self._db.insert(article_reads)
+            .values(article_id=article_id, reader_id=reader_id, first_read_at=utc_now())
+            .on_conflict_do_nothing(index_elements=["article_id", "reader_id"])
+        )
+        async with self._db.transaction() as conn:
+            return (await conn.execute(statement)).rowcount > 0
+
+    async def remember_preview(self, chat_id: int, message_id: int, article_id: int) -> None:
+        insert = self._db.insert(draft_previews).values(
+            chat_id=chat_id, message_id=message_id, article_id=article_id
+        )
+        statement = insert.on_conflict_do_update(
+            index_elements=["chat_id", "message_id"],
+            set_={"article_id": insert.excluded.article_id},
+        )
+        async with self._db.transaction() as conn:
+            await conn.execute(statement)
+
+    # --- the publishing state machine -------------------------------------------------
+
+    @staticmethod
+    def _claim() -> dict[str, Any]:
+        return {
+            "status": ArticleStatus.PUBLISHING.value,
+            "failure_reason": None,
+            "publish_attempt": a.c.publish_attempt + 1,
+            "claimed_at": utc_now(),
+        }
+
+    async def claim(
+        self,
+        article_id: int,
+        *,
+        from_statuses: tuple[ArticleStatus, ...] = PUBLISHABLE,
+        attempt: int | None = None,
+    ) -> Article | None:
+        return await self._set(article_id, self._claim(), from_statuses, attempt=attempt)
+
+    async def claim_scheduled(self, article_id: int, due_by: datetime) -> Article | None:
+        """Only if still scheduled, and for no later than ``due_by`` (an editor may have
+        unscheduled or moved it since the scheduler looked)."""
+        return await self._set(
+            article_id, self._claim(), (ArticleStatus.SCHEDULED,), a.c.scheduled_at <= due_by
+        )
+
+    async def mark_published(
+        self,
+        article_id: int,
+        attempt: int,
+        chat_id: str,
+        message_id: int,
+        *,
+        from_statuses: tuple[ArticleStatus, ...] = (ArticleStatus.PUBLISHING,),
+    ) -> Article | None:
+        return await self._set(
+            article_id,
+            {
+                "status": ArticleStatus.PUBLISHED.value,
+                "channel_chat_id": chat_id,
+                "channel_message_id": message_id,
+                "published_at": utc_now(),
+                "scheduled_at": None,
+                "failure_reason": None,
+            },
+            from_statuses,
+            attempt=attempt,
+        )
+
+    async def _end_attempt(
+        self, article_id: int, attempt: int, status: ArticleStatus, reason: str | None
+    ) -> Article | None:
+        """End publishing attempt ``attempt`` in ``status``, if it is still the current one."""
+        values: dict[str, Any] = {"status": status.value}
+        if reason is not None:
+            values["failure_reason"] = reason
+        return await self._set(article_id, values, (ArticleStatus.PUBLISHING,), attempt=attempt)
+
+    async def mark_failed(self, article_id: int, attempt: int, reason: str) -> Article | None:
+        return await self._end_attempt(article_id, attempt, ArticleStatus.FAILED, reason)
+
+    async def mark_uncertain(self, article_id: int, attempt: int, reason: str) -> Article | None:
+        return await self._end_attempt(article_id, attempt, ArticleStatus.UNCERTAIN, reason)
+
+    async def release(self, article_id: int, attempt: int, to: ArticleStatus) -> Article | None:
+        return await self._end_attempt(article_id, attempt, to, None)
+
+    async def settle_interrupted(self, reason: str, claimed_before: datetime) -> list[Article]:
+        """Each article left "publishing" since before ``claimed_before`` becomes
+        "uncertain", by one statement per article that names the attempt it saw."""
+        statement = (
+            select(a.c.id, a.c.publish_attempt)
+            .where(
+                (a.c.status == ArticleStatus.PUBLISHING.value)
+                & (a.c.claimed_at.is_(None) | (a.c.claimed_at < claimed_before))
+            )
+            .order_by(a.c.id)
+        )
+        async with self._db.read() as conn:
+            rows = (await conn.execute(statement)).all()
+        settled = []
+        for article_id, attempt in rows:
+            article = await self.mark_uncertain(article_id, attempt, reason)
+            if article is not None:
+                settled.append(article)
+        return settled
+
+    # --- withdrawal ----------------------------------------------------------------------
+
+    async def withdraw(self, article_id: int) -> Article | None:
+        """Published -> withdrawn, once: two /delete at once, one gets the row."""
+        return await self._set(
+            article_id,
+            {"status": ArticleStatus.WITHDRAWN.value, "withdrawn_at": utc_now()},
+            (ArticleStatus.PUBLISHED,),
+        )

@@ -1,1 +1,0 @@
-"""PostgreSQL schema scripts, numbered like the SQLite ones (storage/postgres/db.py runs them)."""

@@ -1,1 +1,0 @@
-"""SQLite migrations: NNNN_name.sql, each one transaction ending in PRAGMA user_version."""

@@ -1,1 +1,0 @@
-"""PostgreSQL implementation of the stores in bot/repositories.py (asyncpg)."""

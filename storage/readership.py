@@ -1,0 +1,55 @@
+"""Readers over time (the week's most read, the day's digest) and the digest record."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import bindparam, func, select, update
+
+from bot.models import Headline
+from storage.database import Database
+from storage.rows import headline, utc_now
+from storage.searching import most_first
+from storage.tables import article_reads, digests
+
+# Counted from the reads in the window (index article_reads_by_time), so an old article
+# read a lot this week is there, and a week-old burst is not.
+_counted = (
+    select(article_reads.c.article_id.label("id"), func.count().label("n"))
+    .where(
+        article_reads.c.first_read_at >= bindparam("since"),
+        article_reads.c.first_read_at < bindparam("until"),
+    )
+    .group_by(article_reads.c.article_id)
+    .cte("counted")
+    .prefix_with("MATERIALIZED")
+)
+_MOST_READ = most_first(_counted, _counted.c.n)
+_DIGEST_POSTED = update(digests).where(digests.c.day == bindparam("on_day"))
+
+
+class ReadershipRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        # The primary key decides: of two instances inserting the same day, one inserts.
+        self._claim = (
+            db.insert(digests)
+            .on_conflict_do_nothing(index_elements=[digests.c.day])
+            .returning(digests.c.day)
+        )
+
+    async def most_read(self, since: datetime, until: datetime, limit: int = 10) -> list[Headline]:
+        async with self._db.read() as conn:
+            rows = await conn.execute(_MOST_READ, {"since": since, "until": until, "limit": limit})
+            return [headline(row, row["n"]) for row in rows.mappings()]
+
+    async def claim_digest(self, day: date) -> bool:
+        async with self._db.transaction() as conn:
+            claimed = await conn.execute(self._claim, {"day": day, "claimed_at": utc_now()})
+            return claimed.first() is not None
+
+    async def digest_posted(self, day: date, chat_id: str, message_id: int) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                _DIGEST_POSTED, {"on_day": day, "chat_id": chat_id, "message_id": message_id}
+            )

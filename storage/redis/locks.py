@@ -1,0 +1,92 @@
+"""One edit of a channel post at a time across instances, so a slow edit never lands
+after a newer one."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import uuid
+from collections.abc import AsyncIterator
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from storage.redis.leases import RELEASE, RENEW
+
+logger = logging.getLogger(__name__)
+
+
+class RedisPostLocks:
+    """The channel's ``SharedLocks``: one holder per post across instances.
+
+    ``SET NX PX`` with a token of this hold; the holder renews it every third of the lease
+    while it works (an edit can wait long for the channel's budget), and frees it only if
+    the token is still its own.  An instance that dies holding it holds the post's edits
+    up for at most ``lease`` seconds.  If taking it fails half-way (the answer lost, or the
+    holder cancelled after Redis set the key), the token is deleted again, so no hold is
+    left behind that nobody can free.  With Redis away, the edit goes ahead without it:
+    better an edit, ordered within its own process, than none.
+    """
+
+    POLL_SECONDS = 0.05  # how often a waiting instance tries again
+
+    def __init__(self, redis: Redis, prefix: str, *, lease: float) -> None:
+        self.redis = redis
+        self.prefix = f"{prefix}:post:"
+        self.lease = lease
+        self.lease_ms = max(1, math.ceil(lease * 1000))
+        self._release = redis.register_script(RELEASE)
+        self._renew = redis.register_script(RENEW)
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        name = f"{self.prefix}{key}"
+        token = uuid.uuid4().hex
+        try:
+            held = await self._take(name, token)
+        except BaseException:
+            await self._free(name, token, quiet=True)
+            raise
+        renewing = asyncio.create_task(self._renewing(name, token)) if held else None
+        try:
+            yield
+        finally:
+            try:
+                if renewing is not None:
+                    renewing.cancel()
+                    # Not ``await renewing``: a cancel of this task arriving meanwhile
+                    # would be spent on the renewal and lost.
+                    await asyncio.wait([renewing])
+            finally:
+                await self._free(name, token, quiet=not held)
+
+    async def _take(self, name: str, token: str) -> bool:
+        while True:
+            try:
+                if await self.redis.set(name, token, nx=True, px=self.lease_ms):
+                    return True
+            except RedisError as exc:
+                logger.warning("Post lock unavailable (%s): editing %s without it", exc, name)
+                return False
+            await asyncio.sleep(self.POLL_SECONDS)
+
+    async def _renewing(self, name: str, token: str) -> None:
+        while True:
+            await asyncio.sleep(self.lease / 3)
+            try:
+                if not await self._renew(keys=[name], args=[self.lease_ms, token]):
+                    logger.warning("%s: the lease ran out before the edit was done", name)
+                    return
+            except Exception as exc:  # Redis away for a moment: the next try may do
+                logger.warning("Could not renew %s: %s", name, exc)
+
+    async def _free(self, name: str, token: str, *, quiet: bool = False) -> None:
+        """Delete the key if it is this hold's; shielded, so a cancel does not skip it.
+        ``quiet``: it was perhaps never taken (Redis failed or the taking was cancelled)."""
+        try:
+            await asyncio.shield(self._release(keys=[name], args=[token]))
+        except RedisError as exc:
+            log = logger.debug if quiet else logger.warning
+            log("Could not free %s (%s): it expires after its lease", name, exc)

@@ -1,1 +1,0 @@
-"""The SQLite backend: the database with its own threads, repositories, dialog storage."""

@@ -1,0 +1,259 @@
+"""The schema as it stands, written once for both engines (SQLAlchemy Core).
+
+Every statement of the repositories is built from these tables.  What the engines do
+differently (triggers, the full-text index) is in ``storage.ddl``; how an existing
+database reaches this schema is in ``storage.migrations``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+from bot.models import ArticleStatus
+from storage.types import Day, Id, Json, LocalTime, UtcTime
+
+metadata = MetaData()
+
+STATUSES = ", ".join(f"'{status.value}'" for status in ArticleStatus)
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", Id, Identity(), primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("summary", Text),
+    Column("dateline", Text),
+    Column("source", Text),
+    Column("original_published_at", LocalTime),
+    Column("views", BigInteger),
+    Column("photo_file_id", Text),
+    Column("photo_credit", Text),
+    Column("poll_question", Text),
+    Column("poll_intro", Text),
+    Column("author_id", BigInteger, nullable=False),
+    Column("status", Text, nullable=False, server_default=ArticleStatus.DRAFT.value),
+    Column("channel_chat_id", Text),
+    Column("channel_message_id", BigInteger),
+    Column("published_at", UtcTime),
+    Column("scheduled_at", UtcTime),
+    Column("failure_reason", Text),
+    Column("created_at", UtcTime, nullable=False),
+    Column("updated_at", UtcTime, nullable=False),
+    # Bumped by every claim for publishing; each later step names the attempt it belongs to.
+    Column("publish_attempt", Integer, nullable=False, server_default="0"),
+    Column("claimed_at", UtcTime),
+    # Distinct readers, kept by a trigger on article_reads.
+    Column("reads", Integer, nullable=False, server_default="0"),
+    Column("withdrawn_at", UtcTime),
+    CheckConstraint("length(title) > 0", name="articles_title_check"),
+    CheckConstraint("views IS NULL OR views >= 0", name="articles_views_check"),
+    CheckConstraint(f"status IN ({STATUSES})", name="articles_status_check"),
+    CheckConstraint(
+        "status NOT IN ('published', 'withdrawn') OR channel_message_id IS NOT NULL",
+        name="articles_posted_check",
+    ),
+    CheckConstraint("reads >= 0", name="articles_reads_check"),
+    CheckConstraint(
+        "(withdrawn_at IS NULL) = (status <> 'withdrawn')", name="articles_withdrawn_at_check"
+    ),
+    Index("articles_by_status", "status", "updated_at"),
+    Index("articles_by_publication", "status", "published_at", "id"),
+    sqlite_autoincrement=True,
+)
+
+article_paragraphs = Table(
+    "article_paragraphs",
+    metadata,
+    Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+    PrimaryKeyConstraint("article_id", "position"),
+)
+
+article_tags = Table(
+    "article_tags",
+    metadata,
+    Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("tag", Text, nullable=False),
+    PrimaryKeyConstraint("article_id", "position"),
+    Index("article_tags_by_tag", "tag", "article_id"),
+)
+
+# One row per distinct reader: the primary key is what makes a reader count once.
+article_reads = Table(
+    "article_reads",
+    metadata,
+    Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    Column("reader_id", BigInteger, nullable=False),
+    Column("first_read_at", UtcTime, nullable=False),
+    PrimaryKeyConstraint("article_id", "reader_id"),
+    Index("article_reads_by_time", "first_read_at", "article_id"),
+)
+
+# Which message in an editor's chat previews which draft (a photo sent as a reply to it
+# is attached to that draft).
+draft_previews = Table(
+    "draft_previews",
+    metadata,
+    Column("chat_id", BigInteger, nullable=False),
+    Column("message_id", BigInteger, nullable=False),
+    Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    PrimaryKeyConstraint("chat_id", "message_id"),
+)
+
+polls = Table(
+    "polls",
+    metadata,
+    Column("id", Id, Identity(), primary_key=True),
+    Column("question", Text, nullable=False),
+    Column("intro", Text),
+    Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), unique=True),
+    Column("status", Text, nullable=False, server_default="pending"),
+    Column("channel_chat_id", Text),
+    Column("channel_message_id", BigInteger),
+    # Bumped by every vote that changes a count; the channel post shows rendered_version.
+    Column("counts_version", BigInteger, nullable=False, server_default="0"),
+    Column("rendered_version", BigInteger, nullable=False, server_default="0"),
+    Column("created_by", BigInteger, nullable=False),
+    Column("created_at", UtcTime, nullable=False),
+    Column("closed_at", UtcTime),
+    # Its channel send has an unknown outcome (status stays 'pending').
+    Column(
+        "send_uncertain",
+        Boolean(create_constraint=False),
+        nullable=False,
+        server_default=text("false"),
+    ),
+    CheckConstraint("length(question) > 0", name="polls_question_check"),
+    CheckConstraint(
+        "status IN ('pending', 'open', 'closed', 'failed')", name="polls_status_check"
+    ),
+    Index("polls_to_render", "status", "counts_version", "rendered_version"),
+    sqlite_autoincrement=True,
+)
+
+poll_options = Table(
+    "poll_options",
+    metadata,
+    Column("poll_id", Id, ForeignKey("polls.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("label", Text, nullable=False),
+    # Kept by triggers on poll_votes, inside the voting transaction.
+    Column("votes", Integer, nullable=False, server_default="0"),
+    PrimaryKeyConstraint("poll_id", "position"),
+    UniqueConstraint("poll_id", "label"),
+    CheckConstraint("position >= 0 AND position < 10", name="poll_options_position_check"),
+    CheckConstraint("length(label) > 0", name="poll_options_label_check"),
+    CheckConstraint("votes >= 0", name="poll_options_votes_check"),
+)
+
+# One current vote per (poll, reader), by primary key.
+poll_votes = Table(
+    "poll_votes",
+    metadata,
+    Column("poll_id", Id, nullable=False),
+    Column("reader_id", BigInteger, nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("voted_at", UtcTime, nullable=False),
+    PrimaryKeyConstraint("poll_id", "reader_id"),
+    ForeignKeyConstraint(
+        ["poll_id", "position"],
+        ["poll_options.poll_id", "poll_options.position"],
+        ondelete="CASCADE",
+    ),
+    Index("poll_votes_by_option", "poll_id", "position"),
+    Index("poll_votes_by_time", "voted_at"),
+)
+
+# Editors' dialog state (aiogram FSM); the key is aiogram's StorageKey as its
+# DefaultKeyBuilder renders it.
+dialog_states = Table(
+    "dialog_states",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("state", Text),
+    Column("data", Json, nullable=False, server_default="{}"),
+    Column("updated_at", UtcTime, nullable=False),
+)
+
+# Articles whose search entry is due: filled by triggers, emptied by the indexer.
+search_pending = Table(
+    "search_pending",
+    metadata,
+    Column("article_id", Id, primary_key=True, autoincrement=False),
+)
+
+# One evening digest per day: the primary key is the claim.
+digests = Table(
+    "digests",
+    metadata,
+    Column("day", Day, primary_key=True),
+    Column("claimed_at", UtcTime, nullable=False),
+    Column("chat_id", Text),
+    Column("message_id", BigInteger),
+)
+
+# Editors added by an admin in chat (those in the settings are not stored).
+desk_editors = Table(
+    "desk_editors",
+    metadata,
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("added_by", BigInteger, nullable=False),
+    Column("added_at", UtcTime, nullable=False),
+    CheckConstraint("user_id > 0", name="desk_editors_user_id_check"),
+)
+
+# Who did what, when; no foreign keys: the history outlives what it talks about.
+# editor_id is NULL for what the bot did by itself (a scheduled publication).
+editor_actions = Table(
+    "editor_actions",
+    metadata,
+    Column("id", Id, Identity(), primary_key=True),
+    Column("article_id", BigInteger),
+    Column("poll_id", BigInteger),
+    Column("editor_id", BigInteger),
+    Column("editor_name", Text),
+    Column("action", Text, nullable=False),
+    Column("detail", Text),
+    Column("at", UtcTime, nullable=False),
+    CheckConstraint("length(action) > 0", name="editor_actions_action_check"),
+    Index(
+        "editor_actions_by_article",
+        "article_id",
+        "id",
+        sqlite_where=text("article_id IS NOT NULL"),
+        postgresql_where=text("article_id IS NOT NULL"),
+    ),
+    sqlite_autoincrement=True,
+)
+
+# The latest reaction counts Telegram reported for a channel post; ``date`` is the
+# update's own time, so an older update arriving late never overwrites a newer one.
+post_reactions = Table(
+    "post_reactions",
+    metadata,
+    Column("chat", Text, nullable=False),
+    Column("message_id", BigInteger, nullable=False),
+    Column("reactions", Json, nullable=False),  # [[label, count], …], largest first
+    Column("total", Integer, nullable=False),
+    Column("date", UtcTime, nullable=False),
+    PrimaryKeyConstraint("chat", "message_id"),
+    CheckConstraint("total >= 0", name="post_reactions_total_check"),
+)
