@@ -161,17 +161,24 @@ class StoredEditor:
 
 
 @dataclass(frozen=True, slots=True)
-class EditorAction:
-    """One line of an article's history; ``editor_id`` None: the bot itself."""
+class ActionRecord:
+    """What a line of the history says: the action, who did it (``editor_id`` None: the
+    bot itself) and what it was done to."""
 
-    id: int
     action: str
-    at: datetime
-    editor_id: int | None = None
+    editor_id: int | None
     editor_name: str | None = None
     article_id: int | None = None
     poll_id: int | None = None
     detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EditorAction(ActionRecord):
+    """One line of an article's history as stored."""
+
+    id: int
+    at: datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from enum import Enum
 from typing import Protocol
 
 from bot.models import (
+    ActionRecord,
     Article,
     ArticleContent,
     ArticleStatus,
@@ -186,16 +187,7 @@ class EditorStore(Protocol):
 
 
 class HistoryStore(Protocol):
-    async def record_action(
-        self,
-        action: str,
-        editor_id: int | None,
-        *,
-        editor_name: str | None = None,
-        article_id: int | None = None,
-        poll_id: int | None = None,
-        detail: str | None = None,
-    ) -> None: ...
+    async def record_action(self, record: ActionRecord) -> None: ...
 
     async def article_history(self, article_id: int) -> list[EditorAction]:
         """Every action on the article and on its poll, oldest first."""

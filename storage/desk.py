@@ -9,13 +9,21 @@ update by its own date, in the upsert, whatever order updates arrive in.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, bindparam, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.models import ArticleStatus, EditorAction, PeriodStats, PostReactions, StoredEditor
+from bot.models import (
+    ActionRecord,
+    ArticleStatus,
+    EditorAction,
+    PeriodStats,
+    PostReactions,
+    StoredEditor,
+)
 from storage.database import Database
 from storage.rows import editor_action_from_row, editor_from_row, top_articles, utc_now
 from storage.tables import article_reads, articles, desk_editors, editor_actions, post_reactions
@@ -64,27 +72,8 @@ TOP = (
 )
 
 
-async def _record(
-    conn: AsyncConnection,
-    action: str,
-    editor_id: int | None,
-    editor_name: str | None = None,
-    article_id: int | None = None,
-    poll_id: int | None = None,
-    detail: str | None = None,
-) -> None:
-    await conn.execute(
-        RECORD,
-        {
-            "article_id": article_id,
-            "poll_id": poll_id,
-            "editor_id": editor_id,
-            "editor_name": editor_name,
-            "action": action,
-            "detail": detail,
-            "at": utc_now(),
-        },
-    )
+async def _record(conn: AsyncConnection, record: ActionRecord) -> None:
+    await conn.execute(RECORD, {**dataclasses.asdict(record), "at": utc_now()})
 
 
 class DeskRepository:
@@ -124,7 +113,9 @@ class DeskRepository:
         async with self._db.transaction() as conn:
             added = (await conn.execute(self._add_editor, values)).first() is not None
             if added:
-                await _record(conn, "addeditor", added_by, added_by_name, detail=str(user_id))
+                await _record(
+                    conn, ActionRecord("addeditor", added_by, added_by_name, detail=str(user_id))
+                )
         return added
 
     async def remove_editor(
@@ -133,25 +124,17 @@ class DeskRepository:
         async with self._db.transaction() as conn:
             removed = (await conn.execute(REMOVE_EDITOR, {"user_id": user_id})).first()
             if removed is not None:
-                await _record(
-                    conn, "removeeditor", removed_by, removed_by_name, detail=str(user_id)
+                record = ActionRecord(
+                    "removeeditor", removed_by, removed_by_name, detail=str(user_id)
                 )
+                await _record(conn, record)
         return removed is not None
 
     # --- history ---------------------------------------------------------------------
 
-    async def record_action(
-        self,
-        action: str,
-        editor_id: int | None,
-        *,
-        editor_name: str | None = None,
-        article_id: int | None = None,
-        poll_id: int | None = None,
-        detail: str | None = None,
-    ) -> None:
+    async def record_action(self, record: ActionRecord) -> None:
         async with self._db.transaction() as conn:
-            await _record(conn, action, editor_id, editor_name, article_id, poll_id, detail)
+            await _record(conn, record)
 
     async def article_history(self, article_id: int) -> list[EditorAction]:
         async with self._db.read() as conn:

@@ -7,6 +7,8 @@ database reaches this schema is in ``storage.migrations``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -24,6 +26,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.schema import SchemaItem
 
 from bot.models import ArticleStatus
 from storage.types import Day, Id, Json, LocalTime, UtcTime
@@ -77,30 +80,36 @@ articles = Table(
     sqlite_autoincrement=True,
 )
 
-article_paragraphs = Table(
-    "article_paragraphs",
-    metadata,
-    Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
-    Column("position", Integer, nullable=False),
-    Column("body", Text, nullable=False),
-    PrimaryKeyConstraint("article_id", "position"),
-)
 
-article_tags = Table(
-    "article_tags",
-    metadata,
-    Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
-    Column("position", Integer, nullable=False),
-    Column("tag", Text, nullable=False),
-    PrimaryKeyConstraint("article_id", "position"),
-    Index("article_tags_by_tag", "tag", "article_id"),
+def article_ref(**options: Any) -> Column[int]:
+    """The article a row belongs to: deleting the article deletes the row."""
+    options.setdefault("nullable", False)
+    return Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), **options)
+
+
+def article_list(name: str, item: str, *extra: SchemaItem) -> Table:
+    """A list of texts an article holds in order (its paragraphs, its tags)."""
+    return Table(
+        name,
+        metadata,
+        article_ref(),
+        Column("position", Integer, nullable=False),
+        Column(item, Text, nullable=False),
+        PrimaryKeyConstraint("article_id", "position"),
+        *extra,
+    )
+
+
+article_paragraphs = article_list("article_paragraphs", "body")
+article_tags = article_list(
+    "article_tags", "tag", Index("article_tags_by_tag", "tag", "article_id")
 )
 
 # One row per distinct reader: the primary key is what makes a reader count once.
 article_reads = Table(
     "article_reads",
     metadata,
-    Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    article_ref(),
     Column("reader_id", BigInteger, nullable=False),
     Column("first_read_at", UtcTime, nullable=False),
     PrimaryKeyConstraint("article_id", "reader_id"),
@@ -114,7 +123,7 @@ draft_previews = Table(
     metadata,
     Column("chat_id", BigInteger, nullable=False),
     Column("message_id", BigInteger, nullable=False),
-    Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    article_ref(),
     PrimaryKeyConstraint("chat_id", "message_id"),
 )
 
@@ -124,7 +133,7 @@ polls = Table(
     Column("id", Id, Identity(), primary_key=True),
     Column("question", Text, nullable=False),
     Column("intro", Text),
-    Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), unique=True),
+    article_ref(nullable=True, unique=True),
     Column("status", Text, nullable=False, server_default="pending"),
     Column("channel_chat_id", Text),
     Column("channel_message_id", BigInteger),

@@ -23,6 +23,7 @@ from bot.articles.reports import report
 from bot.desk.history import NO_HISTORY, ActionLog
 from bot.failures import Failure, FailureKind, failure_of
 from bot.models import Article, ArticleStatus
+from bot.outcomes import Result
 from bot.repositories import ArticleStore
 from bot.texts import Texts
 
@@ -81,11 +82,7 @@ class Outcome(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class PublishResult:
-    outcome: Outcome
-    article: Article | None
-    link: str | None = None
-    reason: Failure | None = None
+class PublishResult(Result[Outcome]):
     no_rights: bool = False
     # False when this call did not claim the article (someone else had it, or it is
     # not publishable): the outcome then describes the article as it is.

@@ -17,8 +17,9 @@ from enum import StrEnum
 from typing import Protocol
 
 from bot.articles.reports import report
-from bot.failures import Failure, failure_of
+from bot.failures import failure_of
 from bot.models import Article, ArticleStatus
+from bot.outcomes import Result
 from bot.repositories import ArticleStore
 from bot.telegram.limits import DELETE_WINDOW_HOURS
 from bot.texts import Texts
@@ -55,11 +56,8 @@ class WithdrawOutcome(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class WithdrawResult:
-    outcome: WithdrawOutcome
-    article: Article | None
-    link: str | None = None
-    reason: Failure | None = None
+class WithdrawResult(Result[WithdrawOutcome]):
+    """What a withdrawal did; it has nothing to add to the common record."""
 
 
 class Withdrawal:

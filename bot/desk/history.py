@@ -14,7 +14,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from bot.models import EditorAction
+from bot.models import ActionRecord, EditorAction
 from bot.repositories import HistoryStore
 from bot.texts import WHEN_FORMAT, Texts
 
@@ -55,12 +55,14 @@ class ActionLog:
         actor = acting.get()
         try:
             await self._store.record_action(
-                action,
-                actor.user_id if actor else None,
-                editor_name=actor.name if actor else None,
-                article_id=article_id,
-                poll_id=poll_id,
-                detail=detail,
+                ActionRecord(
+                    action,
+                    actor.user_id if actor else None,
+                    editor_name=actor.name if actor else None,
+                    article_id=article_id,
+                    poll_id=poll_id,
+                    detail=detail,
+                )
             )
         except Exception:
             logger.exception(

@@ -23,8 +23,9 @@ from aiogram.types import Chat, InlineKeyboardMarkup, LinkPreviewOptions, Messag
 from aiogram.utils.formatting import Text
 
 from bot.desk.history import NO_HISTORY, ActionLog
-from bot.failures import REQUEST_ERRORS, Failure, failure_of, refused
+from bot.failures import REQUEST_ERRORS, failure_of, refused
 from bot.models import Article, ArticleStatus, Poll, PollStatus, VoteOutcome
+from bot.outcomes import Result
 from bot.polls.callbacks import vote_rows
 from bot.polls.refresher import Refresher, RefreshGate
 from bot.polls.rules import (
@@ -55,12 +56,8 @@ class PollOutcome(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class PollResult:
-    outcome: PollOutcome
+class PollResult(Result[PollOutcome]):
     poll: Poll | None = None
-    article: Article | None = None
-    link: str | None = None
-    reason: Failure | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,19 +168,21 @@ class PollBoard:
             if refused(exc):
                 await self.polls.mark_failed(poll.id)
                 return await self._record(
-                    "poll", PollResult(PollOutcome.FAILED, poll, reason=failure_of(exc))
+                    "poll", PollResult(PollOutcome.FAILED, poll=poll, reason=failure_of(exc))
                 )
             # It may be in the channel: its buttons work if it is (the first press
             # records where), and the editor is asked to look.
             await self.polls.mark_uncertain(poll.id)
             return await self._record(
-                "poll", PollResult(PollOutcome.UNCERTAIN, poll, reason=failure_of(exc))
+                "poll", PollResult(PollOutcome.UNCERTAIN, poll=poll, reason=failure_of(exc))
             )
         posted = await self.polls.mark_posted(poll.id, self.channel.chat_id, message.message_id)
         return await self._record(
             "poll",
             PollResult(
-                PollOutcome.POSTED, posted or poll, link=self.channel.post_link(message.message_id)
+                PollOutcome.POSTED,
+                poll=posted or poll,
+                link=self.channel.post_link(message.message_id),
             ),
         )
 
@@ -211,7 +210,7 @@ class PollBoard:
                 return PollResult(PollOutcome.NOT_FOUND)
             return PollResult(PollOutcome.NOT_ALLOWED, article=current)
         return await self._record(
-            "addpoll", PollResult(PollOutcome.ATTACHED, poll, article=article)
+            "addpoll", PollResult(PollOutcome.ATTACHED, poll=poll, article=article)
         )
 
     async def close(self, poll_id: int) -> PollResult:
@@ -220,7 +219,7 @@ class PollBoard:
         if poll is None:
             return PollResult(PollOutcome.POLL_NOT_FOUND)
         if not closed:
-            return PollResult(PollOutcome.ALREADY_CLOSED, poll)
+            return PollResult(PollOutcome.ALREADY_CLOSED, poll=poll)
         try:
             await self.render(poll_id)
         except TelegramAPIError as exc:
@@ -232,7 +231,9 @@ class PollBoard:
             if poll.channel_message_id is not None
             else None
         )
-        return await self._record("closepoll", PollResult(PollOutcome.CLOSED, poll, link=link))
+        return await self._record(
+            "closepoll", PollResult(PollOutcome.CLOSED, poll=poll, link=link)
+        )
 
     async def results(self, poll_id: int) -> Poll | None:
         return await self.polls.get(poll_id)

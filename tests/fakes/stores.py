@@ -8,6 +8,7 @@ import dataclasses
 from datetime import UTC, datetime
 
 from bot.models import (
+    ActionRecord,
     Article,
     ArticleContent,
     ArticleStatus,
@@ -380,7 +381,7 @@ class MemoryDesk:
             return False
         self.editors[user_id] = StoredEditor(user_id, added_by, _now())
         await self.record_action(
-            "addeditor", added_by, editor_name=added_by_name, detail=str(user_id)
+            ActionRecord("addeditor", added_by, added_by_name, detail=str(user_id))
         )
         return True
 
@@ -390,31 +391,13 @@ class MemoryDesk:
         if self.editors.pop(user_id, None) is None:
             return False
         await self.record_action(
-            "removeeditor", removed_by, editor_name=removed_by_name, detail=str(user_id)
+            ActionRecord("removeeditor", removed_by, removed_by_name, detail=str(user_id))
         )
         return True
 
-    async def record_action(
-        self,
-        action: str,
-        editor_id: int | None,
-        *,
-        editor_name: str | None = None,
-        article_id: int | None = None,
-        poll_id: int | None = None,
-        detail: str | None = None,
-    ) -> None:
+    async def record_action(self, record: ActionRecord) -> None:
         self.actions.append(
-            EditorAction(
-                id=len(self.actions) + 1,
-                action=action,
-                at=_now(),
-                editor_id=editor_id,
-                editor_name=editor_name,
-                article_id=article_id,
-                poll_id=poll_id,
-                detail=detail,
-            )
+            EditorAction(id=len(self.actions) + 1, at=_now(), **dataclasses.asdict(record))
         )
 
     async def article_history(self, article_id: int) -> list[EditorAction]:

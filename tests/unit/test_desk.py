@@ -15,7 +15,14 @@ from bot.articles.scheduling import Scheduler, UnscheduleOutcome
 from bot.desk.editors import AddOutcome, Editors, RemoveOutcome, parse_user_id
 from bot.desk.history import ActionLog, Actor, acting
 from bot.desk.stats import Stats, period_starts
-from bot.models import ArticleContent, ArticleStatus, EditorSource, PeriodStats, PollSpec
+from bot.models import (
+    ActionRecord,
+    ArticleContent,
+    ArticleStatus,
+    EditorSource,
+    PeriodStats,
+    PollSpec,
+)
 from bot.repositories import EditorStore, HistoryStore, StatsStore
 from bot.texts import RU
 from storage import Stores
@@ -245,9 +252,13 @@ async def test_store_editors_and_their_history_in_one_transaction(stores: Stores
 async def test_store_history_reactions_and_period(stores: Stores) -> None:
     desk, articles, polls = stores.desk, stores.articles, stores.polls
     article = await articles.create(CONTENT, 1, poll=PollSpec("Вопрос?", ("Да", "Нет")))
-    await desk.record_action("import", 1, editor_name="Айгерим", article_id=article.id)
-    await desk.record_action("publish", None, article_id=article.id, detail="published")
-    await desk.record_action("poll", 1, poll_id=9)
+    await desk.record_action(
+        ActionRecord("import", 1, editor_name="Айгерим", article_id=article.id)
+    )
+    await desk.record_action(
+        ActionRecord("publish", None, article_id=article.id, detail="published")
+    )
+    await desk.record_action(ActionRecord("poll", 1, poll_id=9))
     history = await desk.article_history(article.id)
     assert [(h.action, h.editor_id, h.detail) for h in history] == [
         ("import", 1, None),

@@ -25,6 +25,7 @@ from pydantic import SecretStr
 
 from bot.errors import StorageError
 from bot.models import (
+    ActionRecord,
     Article,
     ArticleContent,
     ArticleStatus,
@@ -717,7 +718,9 @@ async def check_still_working(stores: Stores, made: Old) -> None:
     assert created.id > max(a.id for a in arts.values())
     fresh = await stores.polls.create_standalone(PollSpec("Новый?", ("Да", "Нет")), created_by=7)
     assert fresh.id > max(made.poll, made.closed_poll, made.uncertain_poll, made.deleted_poll)
-    await stores.desk.record_action("after the upgrade", 7, article_id=arts["published"].id)
+    await stores.desk.record_action(
+        ActionRecord("after the upgrade", 7, article_id=arts["published"].id)
+    )
     history = await stores.desk.article_history(arts["published"].id)
     assert history[:-1] == made.actions
     assert history[-1].id > max(a.id for a in made.actions) + 1  # the withdrawal's too
