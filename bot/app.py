@@ -285,7 +285,7 @@ def create_ledger(settings: Settings, redis: Redis | None) -> UpdateLedger:
 async def create_app(settings: Settings) -> App:
     """Build everything, collaborators through constructors, nothing started."""
     stores = await open_stores(settings)  # SQLite, or PostgreSQL when DATABASE_URL is set
-    redis = open_redis(settings.redis_url) if settings.redis_url else None
+    redis = open_redis(settings.redis_url.get_secret_value()) if settings.redis_url else None
     bot, requests = create_bot(settings, redis)
     menu = create_menu(settings)
     services = create_services(settings, stores, bot, requests, menu, redis)
