@@ -237,5 +237,5 @@ def test_a_short_webhook_secret_says_how_to_make_one(monkeypatch: pytest.MonkeyP
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("WEBHOOK_URL", "https://bot.example.org/hook")
     monkeypatch.setenv("WEBHOOK_SECRET", "x" * 31)
-    with pytest.raises(SettingsError, match="secrets.token_urlsafe"):
+    with pytest.raises(SettingsError, match=r"secrets\.token_urlsafe"):
         load_settings()

@@ -140,12 +140,15 @@ async def test_a_secret_header_that_is_not_ascii_gets_401(rig: Rig, header: byte
     server = rig.client.server
     reader, writer = await asyncio.open_connection(server.host, server.port)
     body = json.dumps(update(3)).encode()
-    writer.write(
-        b"POST " + PATH.encode() + b" HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-        + SECRET_HEADER.encode() + b": " + header + b"\r\n"
-        + b"Content-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n"
-        + body
-    )
+    head = [
+        f"POST {PATH} HTTP/1.1".encode(),
+        b"Host: x",
+        b"Content-Type: application/json",
+        SECRET_HEADER.encode() + b": " + header,
+        f"Content-Length: {len(body)}".encode(),
+        b"Connection: close",
+    ]
+    writer.write(b"\r\n".join(head) + b"\r\n\r\n" + body)
     await writer.drain()
     status_line = await reader.readline()
     writer.close()
