@@ -38,6 +38,7 @@ from bot.repositories import ArticleStore, PollStore, SearchIndex, UpdateLedger
 from bot.services import Services
 from bot.settings import Settings
 from bot.telegram.channel import Channel
+from bot.telegram.forwards import ForwardedAreNotCommands
 from bot.telegram.lanes import UpdateLanes
 from bot.telegram.language import UserTexts
 from bot.telegram.menu import CommandMenu
@@ -262,6 +263,7 @@ def create_dispatcher(
     dispatcher = TrackingDispatcher(storage=dialogs, events_isolation=isolation)
     dispatcher.update.outer_middleware(UserTexts(settings.language))
     dispatcher.lanes = UpdateLanes(services.editors.known, settings.update_concurrency)
+    dispatcher.message.outer_middleware(ForwardedAreNotCommands())
     dispatcher.message.outer_middleware(menu)
     dispatcher.include_router(router_tree())
     dispatcher.workflow_data.update(

@@ -31,6 +31,11 @@ EN = Texts(
     ),
     # --- access ---
     editors_only="This command is for editors only.",
+    forwarded_not_command=(
+        "Commands in forwarded messages are not run. To make the author an editor, "
+        "reply to the forwarded message with /addeditor."
+    ),
+    article_open_in_bot="The full text is in your private chat with the bot.",
     private_only="Write to me in a private chat: I do not take commands in groups and channels.",
     # --- editors: help and menu ---
     editor_help=(
