@@ -320,6 +320,7 @@ class Texts:
         "База данных сейчас недоступна, действие не выполнено. Попробуйте позже."
     )
     admin_error_report: str = "⚠️ Ошибка при обработке обновления {update_id}: {error}"
+    admin_errors_held_back: str = "С прошлого отчёта таких ошибок было ещё: {count}."
 
     # --- the editor's desk: editors, history, statistics ---
     cmd_history: str = "История статьи: /history <номер>"

@@ -297,6 +297,7 @@ EN = Texts(
     internal_error="Something went wrong. We know about the error, please try again later.",
     storage_unavailable="The database is unavailable right now, nothing was done. Try later.",
     admin_error_report="⚠️ Error while handling update {update_id}: {error}",
+    admin_errors_held_back="Since the last report, {count} more errors of this kind.",
     # --- the editor's desk ---
     cmd_history="Article history: /history <number>",
     cmd_stats="Statistics: /stats or /stats <number>",

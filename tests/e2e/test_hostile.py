@@ -3,12 +3,16 @@ forwarded commands, guessed article ids, forged inline offsets."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
+
+import pytest
 
 from bot.models import ArticleStatus
 from tests.e2e.harness import CHANNEL_ID, Newsroom, body_of, exchange, opened
 from tests.e2e.test_articles import SEED_TITLE, import_seed
 from tests.e2e.test_full_text import article_sends, publish_seed
+from tests.e2e.test_polls import post_poll
 from tests.fakes.botapi_server import FakeBotAPI
 from tests.fakes.users import FakeUser
 
@@ -81,3 +85,48 @@ async def test_a_forged_inline_offset_is_answered_without_an_error(
     await telegram.wait_for(lambda: all(telegram.inline_answer(i) for i in ids))
     await telegram.wait_idle(quiet=0.05)
     assert admin.received() == []  # no error report
+
+
+async def test_a_query_too_old_to_answer_is_one_quiet_line(
+    newsroom: Newsroom,
+    telegram: FakeBotAPI,
+    editor: FakeUser,
+    admin: FakeUser,
+    reader: FakeUser,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A press redelivered after a restart: Telegram refuses the late answer.  The vote
+    counts; no traceback, no ERROR, no report to the admins."""
+    post = await post_poll(telegram, editor)
+    telegram.fail_next(
+        "answerCallbackQuery",
+        status=400,
+        description="Bad Request: query is too old and response timeout expired or query ID "
+        "is invalid",
+    )
+    with caplog.at_level(logging.INFO):
+        press = reader.clicks(post, "Да · 0")
+        await telegram.wait_for(lambda: "Update" in caplog.text and "refused" in caplog.text)
+        await telegram.wait_idle(quiet=0.05)
+    assert telegram.callback_answer(press["callback_query"]["id"]) is None
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    assert "query_too_old" in caplog.text
+    assert admin.received() == []
+    async with opened(newsroom.settings) as stores:
+        poll = await stores.polls.get(1)
+    assert poll is not None and poll.counts[0] == 1
+
+
+async def test_error_reports_are_limited_per_kind_and_say_what_was_held_back(
+    newsroom: Newsroom, telegram: FakeBotAPI, admin: FakeUser
+) -> None:
+    assert newsroom.app is not None
+    notifier = newsroom.app.services.notifier
+    for kind in ("RuntimeError", "RuntimeError", "RuntimeError", "KeyError"):
+        await notifier.error(kind, f"⚠️ {kind}")
+    await telegram.wait_idle(quiet=0.05)
+    assert [body_of(m) for m in admin.received()] == ["⚠️ RuntimeError", "⚠️ KeyError"]
+    notifier.report_interval = 0  # the limit lets the next one through
+    await notifier.error("RuntimeError", "⚠️ RuntimeError")
+    await telegram.wait_idle(quiet=0.05)
+    assert body_of(admin.received()[-1]).endswith("таких ошибок было ещё: 2.")
