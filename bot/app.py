@@ -38,6 +38,7 @@ from bot.repositories import ArticleStore, PollStore, SearchIndex, UpdateLedger
 from bot.services import Services
 from bot.settings import Settings
 from bot.telegram.channel import Channel
+from bot.telegram.forwards import ForwardedAreNotCommands
 from bot.telegram.lanes import UpdateLanes
 from bot.telegram.language import UserTexts
 from bot.telegram.menu import CommandMenu
@@ -262,6 +263,7 @@ def create_dispatcher(
     dispatcher = TrackingDispatcher(storage=dialogs, events_isolation=isolation)
     dispatcher.update.outer_middleware(UserTexts(settings.language))
     dispatcher.lanes = UpdateLanes(services.editors.known, settings.update_concurrency)
+    dispatcher.message.outer_middleware(ForwardedAreNotCommands())
     dispatcher.message.outer_middleware(menu)
     dispatcher.include_router(router_tree())
     dispatcher.workflow_data.update(
@@ -285,7 +287,7 @@ def create_ledger(settings: Settings, redis: Redis | None) -> UpdateLedger:
 async def create_app(settings: Settings) -> App:
     """Build everything, collaborators through constructors, nothing started."""
     stores = await open_stores(settings)  # SQLite, or PostgreSQL when DATABASE_URL is set
-    redis = open_redis(settings.redis_url) if settings.redis_url else None
+    redis = open_redis(settings.redis_url.get_secret_value()) if settings.redis_url else None
     bot, requests = create_bot(settings, redis)
     menu = create_menu(settings)
     services = create_services(settings, stores, bot, requests, menu, redis)

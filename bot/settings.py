@@ -25,6 +25,8 @@ _CHANNEL_RE = re.compile(r"^(@[A-Za-z][A-Za-z0-9_]{3,31}|-100\d{5,20})$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # Telegram's rule for setWebhook's secret_token.
 _WEBHOOK_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+# Anything shorter can be guessed by someone who knows the webhook's URL.
+WEBHOOK_SECRET_MIN_CHARS = 32
 _REDIS_URL_RE = re.compile(r"^(redis|rediss|unix)://\S+$")
 
 
@@ -122,7 +124,8 @@ class Settings(BaseSettings):
 
     # --- several instances: webhook and Redis ---------------------------------------------
     # Shared dialogs, event isolation, Telegram's limits and live-count gates.
-    redis_url: str | None = None
+    # A secret like the others: it may hold a password.
+    redis_url: SecretStr | None = None
     # Keys in Redis start with this, so several bots (or tests) can share one server.
     redis_prefix: str = Field(default="newsroom", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
     # Set: the bot receives updates at this URL (webhook mode); unset: long polling.
@@ -186,17 +189,20 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL such as http://127.0.0.1:8081")
         return value
 
-    @field_validator("redis_url", "webhook_url")
+    @field_validator("webhook_url")
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value.strip() or None if value is not None else None
 
-    @field_validator("redis_url")
+    @field_validator("redis_url", mode="before")
     @classmethod
-    def _check_redis_url(cls, value: str | None) -> str | None:
-        if value is not None and not _REDIS_URL_RE.match(value):
+    def _check_redis_url(cls, value: Any) -> Any:
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if raw is None or not str(raw).strip():
+            return None
+        if not _REDIS_URL_RE.match(str(raw).strip()):
             raise ValueError("must be a Redis URL such as redis://host:6379/0")
-        return value
+        return SecretStr(str(raw).strip())
 
     @field_validator("webhook_secret")
     @classmethod
@@ -204,8 +210,11 @@ class Settings(BaseSettings):
         if value is None or not value.get_secret_value().strip():
             return None
         secret = value.get_secret_value().strip()
-        if not _WEBHOOK_SECRET_RE.match(secret):
-            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        if not _WEBHOOK_SECRET_RE.match(secret) or len(secret) < WEBHOOK_SECRET_MIN_CHARS:
+            raise ValueError(
+                f"must be {WEBHOOK_SECRET_MIN_CHARS}-256 characters of A-Z, a-z, 0-9, _ and -; "
+                "make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
         return SecretStr(secret)
 
     @model_validator(mode="after")
@@ -269,7 +278,7 @@ class Settings(BaseSettings):
         found = [self.bot_token.get_secret_value()]
         if self.webhook_secret is not None:
             found.append(self.webhook_secret.get_secret_value())
-        urls = [self.redis_url or ""]
+        urls = [self.redis_url.get_secret_value() if self.redis_url else ""]
         if self.database_url is not None:
             urls.append(self.database_url.get_secret_value())
         found += [password for url in urls if (password := urlsplit(url).password)]

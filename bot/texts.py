@@ -41,6 +41,11 @@ class Texts:
 
     # --- access ---
     editors_only: str = "Эта команда доступна только редакторам."
+    forwarded_not_command: str = (
+        "Команды из пересланных сообщений не выполняются. Чтобы добавить автора "
+        "в редакторы, ответьте на пересланное сообщение командой /addeditor."
+    )
+    article_open_in_bot: str = "Полный текст — в личном чате с ботом."
     private_only: str = (
         "Напишите мне в личные сообщения: в группах и каналах я не принимаю команды."
     )
@@ -315,6 +320,7 @@ class Texts:
         "База данных сейчас недоступна, действие не выполнено. Попробуйте позже."
     )
     admin_error_report: str = "⚠️ Ошибка при обработке обновления {update_id}: {error}"
+    admin_errors_held_back: str = "С прошлого отчёта таких ошибок было ещё: {count}."
 
     # --- the editor's desk: editors, history, statistics ---
     cmd_history: str = "История статьи: /history <номер>"

@@ -31,6 +31,11 @@ EN = Texts(
     ),
     # --- access ---
     editors_only="This command is for editors only.",
+    forwarded_not_command=(
+        "Commands in forwarded messages are not run. To make the author an editor, "
+        "reply to the forwarded message with /addeditor."
+    ),
+    article_open_in_bot="The full text is in your private chat with the bot.",
     private_only="Write to me in a private chat: I do not take commands in groups and channels.",
     # --- editors: help and menu ---
     editor_help=(
@@ -292,6 +297,7 @@ EN = Texts(
     internal_error="Something went wrong. We know about the error, please try again later.",
     storage_unavailable="The database is unavailable right now, nothing was done. Try later.",
     admin_error_report="⚠️ Error while handling update {update_id}: {error}",
+    admin_errors_held_back="Since the last report, {count} more errors of this kind.",
     # --- the editor's desk ---
     cmd_history="Article history: /history <number>",
     cmd_stats="Statistics: /stats or /stats <number>",

@@ -20,6 +20,7 @@ from aiogram.utils.formatting import Bold, Text
 from bot.models import Headline
 from bot.services import Services
 from bot.telegram.links import article_payload
+from bot.telegram_text.cleaning import parse_offset
 from bot.telegram_text.html import escaped_html
 from bot.texts import Texts
 
@@ -99,7 +100,7 @@ async def top(message: Message, services: Services, texts: Texts) -> None:
 @router.inline_query()
 async def inline_search(query: InlineQuery, bot: Bot, services: Services, texts: Texts) -> None:
     discovery = services.discovery
-    offset = int(query.offset) if query.offset.isdigit() else 0
+    offset = parse_offset(query.offset)
     found = []
     if offset <= INLINE_MAX_OFFSET:
         found = await discovery.search(query.query, INLINE_PAGE, offset)

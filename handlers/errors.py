@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 
 from aiogram import Router
-from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
+from aiogram.exceptions import TelegramAPIError
 from aiogram.types import ErrorEvent
 
 from bot.errors import is_storage_failure
 from bot.services import Services
 from bot.settings import Settings
 from bot.telegram.limits import CALLBACK_ANSWER_LIMIT
+from bot.telegram.refusals import count, expected_refusal
 from bot.telegram_text.html import escaped_html
 from bot.texts import Texts
 
@@ -31,9 +32,17 @@ async def on_error(
 ) -> bool:
     exc = event.exception
     update = event.update
-    if isinstance(exc, TelegramForbiddenError):
-        # The user blocked the bot or left: nobody is there to tell.
-        logger.info("Update %s: user unreachable (%s)", update.update_id, exc.message)
+    refusal = expected_refusal(exc)
+    if refusal is not None:
+        # Telegram said no to something fine to try (a query too old to answer, a user
+        # who blocked the bot): nobody to apologise to, nothing to report.
+        logger.info(
+            "Update %s: Telegram refused (%s, %d so far): %s",
+            update.update_id,
+            refusal,
+            count(refusal),
+            exc,
+        )
         return True
     storage_down = is_storage_failure(exc)
     if storage_down and settings.webhook_url is not None:
@@ -53,8 +62,9 @@ async def on_error(
     except TelegramAPIError as send_exc:
         logger.warning("Could not apologise for update %s: %s", update.update_id, send_exc)
     await services.notifier.error(
+        type(exc).__name__,
         texts.admin_error_report.format(
             update_id=update.update_id, error=f"{type(exc).__name__}: {exc}"
-        )
+        ),
     )
     return True

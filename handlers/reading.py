@@ -9,6 +9,7 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandStart
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.deep_linking import create_start_link
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from pydantic import Field
 
@@ -16,7 +17,7 @@ from bot.articles.reading import ReadOutcome
 from bot.models import Headline
 from bot.services import Services
 from bot.telegram.limits import CALLBACK_ANSWER_LIMIT
-from bot.telegram.links import article_id_from_payload
+from bot.telegram.links import article_id_from_payload, article_payload
 from bot.telegram.menu import EDITOR_COMMANDS
 from bot.telegram.reader_chat import ReaderChat
 from bot.telegram_text.html import escaped_html
@@ -114,13 +115,20 @@ async def read_button(
     texts: Texts,
 ) -> None:
     reader = callback.from_user.id
-    if callback.message is None or callback.bot is None:
+    if callback.bot is None:
         await callback.answer(texts.article_not_found[:CALLBACK_ANSWER_LIMIT], show_alert=True)
+        return
+    if callback.message is None or callback.message.chat.id != reader:
+        # Pressed anywhere but the reader's own chat with the bot (a button forged under
+        # a channel post, an inline message): the text never goes there; Telegram opens
+        # the bot on the article's deep link instead.
+        link = await create_start_link(callback.bot, article_payload(callback_data.article_id))
+        await callback.answer(texts.article_open_in_bot[:CALLBACK_ANSWER_LIMIT], url=link)
         return
     outcome = await services.reading.read(
         callback_data.article_id,
         reader,
-        ReaderChat(callback.bot, callback.message.chat.id),
+        ReaderChat(callback.bot, reader),
         is_editor=await services.editors.is_editor(reader),
         keyboard=headlines_keyboard(
             await services.discovery.related(callback_data.article_id), texts

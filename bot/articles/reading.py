@@ -183,7 +183,8 @@ class Reading:
     async def open(self, article_id: int, reader_id: int, *, is_editor: bool) -> Article | None:
         """The article if this reader may read it; a first read of a published one counts.
 
-        Editors may also read drafts (to proof the full text); no read of an editor counts,
+        Readers see published articles only.  Editors may also read the others (to proof
+        the full text); no read of an editor counts,
         so the newsroom proofing its own articles does not move /top or the digest.
         A withdrawn article is returned as it is (status WITHDRAWN), uncounted: the reader
         is told it was withdrawn; an editor may still read it.
@@ -197,9 +198,8 @@ class Reading:
             if not is_editor:
                 await self._articles.record_read(article_id, reader_id)
             return article
-        if article.status in (ArticleStatus.UNCERTAIN, ArticleStatus.PUBLISHING):
-            # Its post may already be in the channel: a reader who tapped it gets the text.
-            return article
+        # Anything else never reached the channel, or may not have (uncertain, still
+        # publishing): ids are sequential, so readers could guess them.
         return article if is_editor else None
 
     async def latest(self, limit: int = 5) -> list[Article]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime, tzinfo
 
@@ -49,8 +50,9 @@ class Notifier:
         # Exception texts can carry URLs with the token in them (file downloads).
         self._secrets = [s for s in secrets if s]
         self.report_interval = report_interval
-        self._last_report = float("-inf")
-        self.suppressed = 0
+        # Per kind of error: when its last report went out, and how many were held back.
+        self._last_report: dict[str, float] = {}
+        self.held_back: Counter[str] = Counter()
 
     async def _send(self, chat_ids: Iterable[int], html: str) -> None:
         for chat_id in sorted(chat_ids):
@@ -100,11 +102,15 @@ class Notifier:
         recipients = {author_id} if author_id in self.editor_ids else self.editor_ids
         await self._send(recipients, text)
 
-    async def error(self, text: str) -> None:
-        """An update failed: tell the admins, at most once per ``report_interval``."""
+    async def error(self, kind: str, text: str) -> None:
+        """An update failed: tell the admins, at most once per ``report_interval`` for
+        each kind of error; the next report of a kind says how many were held back."""
         now = time.monotonic()
-        if now - self._last_report < self.report_interval:
-            self.suppressed += 1
+        if now - self._last_report.get(kind, float("-inf")) < self.report_interval:
+            self.held_back[kind] += 1
             return
-        self._last_report = now
+        self._last_report[kind] = now
+        held = self.held_back.pop(kind, 0)
+        if held:
+            text += "\n" + self._texts.admin_errors_held_back.format(count=held)
         await self._send(self.admin_ids, escaped_html(redact(text, self._secrets)[:REPORT_CHARS]))

@@ -110,8 +110,12 @@ class WebhookHandler(SimpleRequestHandler):
 
     def verify_secret(self, telegram_secret_token: str, bot: Bot) -> bool:
         # The base class accepts anything when no secret is set; webhook mode requires one.
+        try:
+            given = telegram_secret_token.encode("ascii")
+        except UnicodeEncodeError:  # a header no secret of ours can match
+            return False
         return bool(self.secret_token) and secrets.compare_digest(
-            telegram_secret_token.encode(), str(self.secret_token).encode()
+            given, str(self.secret_token).encode()
         )
 
     async def handle(self, request: web.Request) -> web.Response:

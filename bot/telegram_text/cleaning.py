@@ -15,6 +15,8 @@ CLOSERS = "\"'»”“’)]"
 CONTROL_CHARS_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u2028\u2029\ufeff\ud800-\udfff]")
 
 _ID_RE = re.compile(r"^\s*(?:№|#)?\s*([0-9]{1,9})\s*$")
+# Only ASCII digits: "²".isdigit() is True, and int("²") raises.
+_OFFSET_RE = re.compile(r"[0-9]{1,9}")
 
 
 def clean_line(text: str) -> str:
@@ -29,3 +31,8 @@ def parse_id(args: str | None) -> int | None:
         return None
     match = _ID_RE.match(args)
     return int(match.group(1)) if match else None
+
+
+def parse_offset(text: str) -> int:
+    """An inline query's offset as the bot set it; anything a client forged reads as 0."""
+    return int(text) if _OFFSET_RE.fullmatch(text) else 0

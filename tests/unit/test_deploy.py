@@ -22,7 +22,7 @@ OPERATOR_ENV = {
     "ADMIN_IDS": "111",
     "POSTGRES_PASSWORD": "pw",
     "PUBLIC_HOST": "bot.example.org",
-    "WEBHOOK_SECRET": "0123456789abcdef_-",
+    "WEBHOOK_SECRET": "0123456789abcdef_-0123456789abcdef",
 }
 
 

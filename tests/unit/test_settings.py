@@ -105,7 +105,7 @@ def test_process_exits_with_one_line_and_no_token(tmp_path: Path) -> None:
 
 
 BASE = {"BOT_TOKEN": TOKEN, "CHANNEL_ID": "@news_channel"}
-SECRET = "s3cret_webhook-token"
+SECRET = "s3cret_webhook-token-0123456789abcdef"
 
 
 def test_long_polling_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -171,6 +171,10 @@ def test_plain_http_webhook_only_with_own_api_server(monkeypatch: pytest.MonkeyP
             "REDIS_URL is not set",
         ),
         ({"REDIS_URL": "localhost:6379"}, "REDIS_URL is invalid"),
+        (
+            {"WEBHOOK_URL": "https://bot.example.org/hook", "WEBHOOK_SECRET": "short_secret"},
+            "WEBHOOK_SECRET is invalid: must be 32-256 characters",
+        ),
         ({"WEB_SERVER_PORT": "70000"}, "WEB_SERVER_PORT is invalid"),
     ],
 )
@@ -215,7 +219,23 @@ def test_every_secret_a_setting_holds_is_known_for_redaction() -> None:
         database_url="postgresql://bot:pg-Pa55word@db:5432/newsroom",
         redis_url="redis://:redis-Pa55word@cache:6379/0",
         webhook_url="https://news.example.com/tg",
-        webhook_secret="hook_secret-1",
+        webhook_secret="hook_secret-1-0123456789abcdefghijkl",
         _env_file=None,
     )
-    assert set(settings.secrets) >= {TOKEN, "pg-Pa55word", "redis-Pa55word", "hook_secret-1"}
+    assert set(settings.secrets) >= {
+        TOKEN,
+        "pg-Pa55word",
+        "redis-Pa55word",
+        "hook_secret-1-0123456789abcdefghijkl",
+    }
+    for secret in settings.secrets:
+        assert secret not in repr(settings)
+
+
+def test_a_short_webhook_secret_says_how_to_make_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in BASE.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("WEBHOOK_URL", "https://bot.example.org/hook")
+    monkeypatch.setenv("WEBHOOK_SECRET", "x" * 31)
+    with pytest.raises(SettingsError, match=r"secrets\.token_urlsafe"):
+        load_settings()

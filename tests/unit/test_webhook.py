@@ -4,6 +4,7 @@ without the secret, 503 while starting or stopping; /healthz reports the stores.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +30,7 @@ from tests.fakes.botapi_server import SECRET_HEADER, FakeBotAPI
 from tests.redis_support import RedisSpace, closed_port_url
 
 TOKEN = "123456:TEST-token-abcdefghijklmnopqrstuvwxyz"
-SECRET = "the-secret_1"
+SECRET = "the-secret_1-of-the-webhook-0123456789"
 PATH = "/hook"
 HOOK = "https://x.example/hook"
 
@@ -130,6 +131,29 @@ async def test_wrong_or_missing_secret_gets_401_and_changes_nothing(rig: Rig) ->
     assert rig.effects == []
     assert await rig.post(update(2)) == 200  # not remembered as handled
     assert rig.effects == [2]
+
+
+@pytest.mark.parametrize("header", ["пароль".encode(), b"\xe9t\xe9", b"\xff" * 40])
+async def test_a_secret_header_that_is_not_ascii_gets_401(rig: Rig, header: bytes) -> None:
+    """Raw bytes on the wire, as a client may send them (aiohttp's own client would
+    encode them): never a 500 with a traceback."""
+    server = rig.client.server
+    reader, writer = await asyncio.open_connection(server.host, server.port)
+    body = json.dumps(update(3)).encode()
+    head = [
+        f"POST {PATH} HTTP/1.1".encode(),
+        b"Host: x",
+        b"Content-Type: application/json",
+        SECRET_HEADER.encode() + b": " + header,
+        f"Content-Length: {len(body)}".encode(),
+        b"Connection: close",
+    ]
+    writer.write(b"\r\n".join(head) + b"\r\n\r\n" + body)
+    await writer.drain()
+    status_line = await reader.readline()
+    writer.close()
+    assert status_line.split()[1] == b"401"
+    assert rig.effects == []
 
 
 async def test_a_failed_update_is_not_marked_handled(rig: Rig) -> None:

@@ -1,0 +1,132 @@
+"""Hostile readers and careless editors, through the real dispatcher: forged buttons,
+forwarded commands, guessed article ids, forged inline offsets."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+
+from bot.models import ArticleStatus
+from tests.e2e.harness import CHANNEL_ID, Newsroom, body_of, exchange, opened
+from tests.e2e.test_articles import SEED_TITLE, import_seed
+from tests.e2e.test_full_text import article_sends, publish_seed
+from tests.e2e.test_polls import post_poll
+from tests.fakes.botapi_server import FakeBotAPI
+from tests.fakes.users import FakeUser
+
+
+async def test_a_forged_read_button_under_a_channel_post_posts_nothing_there(
+    newsroom: Newsroom, telegram: FakeBotAPI, editor: FakeUser, reader: FakeUser, seed_text: str
+) -> None:
+    article_id, post = await publish_seed(telegram, editor, seed_text, photo=False)
+    in_channel = len(telegram.chat_messages(CHANNEL_ID))
+    presses = [reader.clicks_data(post, f"read:{article_id}") for _ in range(3)]
+    ids = [str(press["callback_query"]["id"]) for press in presses]
+    await telegram.wait_for(lambda: all(telegram.callback_answer(i) for i in ids))
+    answers: list[dict[str, Any]] = [telegram.callback_answer(i) or {} for i in ids]
+    await telegram.wait_idle(quiet=0.05)
+    assert len(telegram.chat_messages(CHANNEL_ID)) == in_channel  # nothing new there
+    assert article_sends(telegram, reader) == []  # nor anywhere else, unasked
+    # Telegram opens the bot on the article's deep link: the reader's own chat.
+    me = telegram.bot_user["username"]
+    assert {answer["url"] for answer in answers} == {f"https://t.me/{me}?start=a{article_id}"}
+
+
+async def test_the_read_button_in_the_readers_chat_still_sends_the_text(
+    newsroom: Newsroom, telegram: FakeBotAPI, editor: FakeUser, reader: FakeUser, seed_text: str
+) -> None:
+    article_id, _ = await publish_seed(telegram, editor, seed_text, photo=False)
+    await exchange(telegram, reader, "/start")
+    menu = reader.received()[-1]
+    press = reader.clicks_data(menu, f"read:{article_id}")
+    await telegram.wait_for(lambda: telegram.callback_answer(press["callback_query"]["id"]))
+    await telegram.wait_for(lambda: article_sends(telegram, reader) != [])
+
+
+async def test_a_forwarded_command_is_never_run(
+    newsroom: Newsroom, telegram: FakeBotAPI, editor: FakeUser, reader: FakeUser, seed_text: str
+) -> None:
+    article_id, _ = await publish_seed(telegram, editor, seed_text, photo=False)
+    before = len(editor.received())
+    editor.forwards(f"/delete {article_id}", origin=reader)
+    await telegram.wait_for(lambda: len(editor.received()) > before)
+    await telegram.wait_idle(quiet=0.05)
+    assert "пересланных сообщений не выполняются" in body_of(editor.received()[-1])
+    async with opened(newsroom.settings) as stores:
+        article = await stores.articles.get(article_id)
+    assert article is not None and article.status is ArticleStatus.PUBLISHED
+
+
+async def test_readers_never_open_an_article_that_did_not_reach_the_channel(
+    newsroom: Newsroom, telegram: FakeBotAPI, editor: FakeUser, reader: FakeUser, seed_text: str
+) -> None:
+    draft_id = await import_seed(telegram, editor, seed_text)
+    telegram.fail_next("sendMessage", status=502, description="Bad Gateway", chat_id=CHANNEL_ID)
+    assert "Неизвестно" in await exchange(telegram, editor, f"/publish {draft_id}")
+    for guessed in (draft_id, draft_id + 1):
+        answer = await exchange(telegram, reader, f"/start a{guessed}")
+        assert answer.startswith("Не удалось найти эту статью"), answer
+    assert not any(SEED_TITLE in body_of(message) for message in reader.received())
+    # An editor still proofs it.
+    await exchange(telegram, editor, f"/start a{draft_id}")
+    assert any(SEED_TITLE in body_of(message) for message in editor.received()[-3:])
+
+
+async def test_a_forged_inline_offset_is_answered_without_an_error(
+    newsroom: Newsroom, telegram: FakeBotAPI, admin: FakeUser, reader: FakeUser
+) -> None:
+    telegram.enable_inline_mode()
+    ids = [
+        str(reader.types_inline("новости", offset=offset)["inline_query"]["id"])
+        for offset in ("²", "-5", "1e3", "٣")
+    ]
+    await telegram.wait_for(lambda: all(telegram.inline_answer(i) for i in ids))
+    await telegram.wait_idle(quiet=0.05)
+    assert admin.received() == []  # no error report
+
+
+async def test_a_query_too_old_to_answer_is_one_quiet_line(
+    newsroom: Newsroom,
+    telegram: FakeBotAPI,
+    editor: FakeUser,
+    admin: FakeUser,
+    reader: FakeUser,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A press redelivered after a restart: Telegram refuses the late answer.  The vote
+    counts; no traceback, no ERROR, no report to the admins."""
+    post = await post_poll(telegram, editor)
+    telegram.fail_next(
+        "answerCallbackQuery",
+        status=400,
+        description="Bad Request: query is too old and response timeout expired or query ID "
+        "is invalid",
+    )
+    with caplog.at_level(logging.INFO):
+        press = reader.clicks(post, "Да · 0")
+        await telegram.wait_for(lambda: "Update" in caplog.text and "refused" in caplog.text)
+        await telegram.wait_idle(quiet=0.05)
+    assert telegram.callback_answer(press["callback_query"]["id"]) is None
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    assert "query_too_old" in caplog.text
+    assert admin.received() == []
+    async with opened(newsroom.settings) as stores:
+        poll = await stores.polls.get(1)
+    assert poll is not None and poll.counts[0] == 1
+
+
+async def test_error_reports_are_limited_per_kind_and_say_what_was_held_back(
+    newsroom: Newsroom, telegram: FakeBotAPI, admin: FakeUser
+) -> None:
+    assert newsroom.app is not None
+    notifier = newsroom.app.services.notifier
+    for kind in ("RuntimeError", "RuntimeError", "RuntimeError", "KeyError"):
+        await notifier.error(kind, f"⚠️ {kind}")
+    await telegram.wait_idle(quiet=0.05)
+    assert [body_of(m) for m in admin.received()] == ["⚠️ RuntimeError", "⚠️ KeyError"]
+    notifier.report_interval = 0  # the limit lets the next one through
+    await notifier.error("RuntimeError", "⚠️ RuntimeError")
+    await telegram.wait_idle(quiet=0.05)
+    assert body_of(admin.received()[-1]).endswith("таких ошибок было ещё: 2.")
