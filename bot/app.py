@@ -193,10 +193,17 @@ def create_services(
     publisher = Publisher(
         articles, channel, after_publish=board.article_published, history=history
     )
+    editors = Editors(
+        desk,
+        frozenset(settings.editor_ids),
+        frozenset(settings.admin_ids),
+        on_added=lambda user_id: menu.grant(bot, user_id),
+        on_removed=lambda user_id: menu.revoke(bot, user_id),
+    )
     notifier = Notifier(
         bot,
         texts,
-        editor_ids=settings.all_editor_ids,
+        editor_ids=editors.current,
         admin_ids=frozenset(settings.admin_ids),
         channel=settings.channel_id,
         tz=settings.tz,
@@ -227,13 +234,7 @@ def create_services(
             channel.link_to,
         ),
         board=board,
-        editors=Editors(
-            desk,
-            frozenset(settings.editor_ids),
-            frozenset(settings.admin_ids),
-            on_added=lambda user_id: menu.grant(bot, user_id),
-            on_removed=lambda user_id: menu.revoke(bot, user_id),
-        ),
+        editors=editors,
         history=history,
         stats=Stats(articles, polls, desk, channel.chat_id, settings.tz),
         notifier=notifier,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, tzinfo
 
 from aiogram import Bot
@@ -34,7 +34,7 @@ class Notifier:
         bot: Bot,
         texts: Texts,
         *,
-        editor_ids: frozenset[int],
+        editor_ids: Callable[[], Awaitable[frozenset[int]]],
         admin_ids: frozenset[int],
         channel: str,
         tz: tzinfo,
@@ -43,7 +43,8 @@ class Notifier:
     ) -> None:
         self._bot = bot
         self._texts = texts
-        self.editor_ids = editor_ids
+        # Asked each time: editors added in chat get what those in the settings get.
+        self._editor_ids = editor_ids
         self.admin_ids = admin_ids
         self._channel = channel
         self._tz = tz
@@ -64,9 +65,10 @@ class Notifier:
 
     async def interrupted_publications(self, articles: list[Article]) -> None:
         """At start-up: articles whose publication a crash interrupted."""
+        editors = await self._editor_ids()
         for article in articles:
             await self._send(
-                self.editor_ids,
+                editors,
                 escaped_html(
                     self._texts.publish_uncertain_at_start,
                     id=article.id,
@@ -99,7 +101,8 @@ class Notifier:
             )
         else:
             text = describe_publish(result, article_id, self._channel, self._texts)
-        recipients = {author_id} if author_id in self.editor_ids else self.editor_ids
+        editors = await self._editor_ids()
+        recipients = {author_id} if author_id in editors else editors
         await self._send(recipients, text)
 
     async def error(self, kind: str, text: str) -> None:

@@ -130,3 +130,17 @@ async def test_error_reports_are_limited_per_kind_and_say_what_was_held_back(
     await notifier.error("RuntimeError", "⚠️ RuntimeError")
     await telegram.wait_idle(quiet=0.05)
     assert body_of(admin.received()[-1]).endswith("таких ошибок было ещё: 2.")
+
+
+async def test_editors_added_in_chat_get_the_editors_notices(
+    newsroom: Newsroom, telegram: FakeBotAPI, admin: FakeUser, editor: FakeUser, seed_text: str
+) -> None:
+    newcomer = telegram.user(7001, "Асель", "asel", started=True)
+    assert "теперь редактор" in await exchange(telegram, admin, "/addeditor 7001")
+    draft_id = await import_seed(telegram, editor, seed_text)
+    async with opened(newsroom.settings) as stores:
+        assert await stores.articles.claim(draft_id) is not None  # a publish a crash cut
+    await newsroom.restart()
+    await telegram.wait_for(
+        lambda: any("После перезапуска" in body_of(m) for m in newcomer.received())
+    )
