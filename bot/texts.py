@@ -155,7 +155,11 @@ class Texts:
     )
     publish_uncertain: str = (
         "Неизвестно, дошла ли статья №{id} до канала ({reason}). Проверьте канал {channel}: "
-        "если поста нет — /forcepublish {id}, если есть — /markpublished {id} <ссылка на пост>."
+        "если поста нет — /forcepublish {id} (или /notposted {id}, чтобы вернуть её "
+        "в черновики), если есть — /markpublished {id} <ссылка на пост>."
+    )
+    not_posted_settled: str = (
+        "Статья №{id} отмечена как не опубликованная и снова в черновиках: /publish {id}."
     )
     publish_uncertain_at_start: str = (
         "После перезапуска неизвестно, опубликована ли статья №{id} «{title}». Проверьте канал "
@@ -370,6 +374,7 @@ class Texts:
         ("publish", "публикация"),
         ("forcepublish", "повторная публикация"),
         ("markpublished", "отмечена опубликованной"),
+        ("notposted", "отмечена не опубликованной"),
         ("schedule", "запланирована на {when}"),
         ("unschedule", "отмена расписания"),
         ("poll", "опрос"),

@@ -139,9 +139,10 @@ EN = Texts(
     ),
     publish_uncertain=(
         "It is unknown whether article #{id} reached the channel ({reason}). Check the "
-        "channel {channel}: if the post is not there — /forcepublish {id}, if it is — "
-        "/markpublished {id} <link to the post>."
+        "channel {channel}: if the post is not there — /forcepublish {id} (or /notposted "
+        "{id} to take it back to drafts), if it is — /markpublished {id} <link to the post>."
     ),
+    not_posted_settled="Article #{id} is marked as not posted and back in drafts: /publish {id}.",
     publish_uncertain_at_start=(
         "After a restart it is unknown whether article #{id} “{title}” was published. "
         "Check the channel {channel}: if the post is not there — /forcepublish {id}, if it "
@@ -347,6 +348,7 @@ EN = Texts(
         ("publish", "publication"),
         ("forcepublish", "publication retried"),
         ("markpublished", "marked as published"),
+        ("notposted", "marked as not posted"),
         ("schedule", "scheduled for {when}"),
         ("unschedule", "schedule cancelled"),
         ("poll", "poll"),

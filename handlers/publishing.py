@@ -1,5 +1,5 @@
-"""Editors publish: /publish, /forcepublish and /markpublished (settling an article whose
-publication was interrupted), /published (recent posts and their readers)."""
+"""Editors publish: /publish; /forcepublish, /markpublished and /notposted (settling an
+article whose publication was interrupted), /published (recent posts and their readers)."""
 
 from __future__ import annotations
 
@@ -21,18 +21,18 @@ PUBLISHED_LISTED = 20
 router = Router(name="publishing")
 
 
-@router.message(Command("publish", "forcepublish"))
+@router.message(Command("publish", "forcepublish", "notposted"))
 async def cmd_publish(
     message: Message, command: CommandObject, services: Services, settings: Settings, texts: Texts
 ) -> None:
-    """``/publish 12``; ``/forcepublish 12`` for an article whose outcome is unknown."""
+    """``/publish 12``; for an article whose outcome is unknown, ``/forcepublish 12``
+    (the post is not in the channel: send it) or ``/notposted 12`` (back to draft)."""
     article_id = await named_id(message, command.args, texts.publish_usage)
     if article_id is None:
         return
-    if command.command.lower() == "forcepublish":
-        result = await services.publisher.force_publish(article_id)
-    else:
-        result = await services.publisher.publish(article_id)
+    publisher = services.publisher
+    actions = {"forcepublish": publisher.force_publish, "notposted": publisher.not_posted}
+    result = await actions.get(command.command.lower(), publisher.publish)(article_id)
     await message.answer(describe_publish(result, article_id, settings.channel_id, texts))
 
 

@@ -79,6 +79,7 @@ class Outcome(StrEnum):
     NOT_FOUND = "not_found"
     NOT_PUBLISHABLE = "not_publishable"
     BAD_LINK = "bad_link"
+    NOT_POSTED = "not_posted"  # an editor settled an uncertain article: back to draft
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +177,26 @@ class Publisher:
         await self._published(done)
         result = PublishResult(Outcome.PUBLISHED, done, self.link_for(done))
         return await self._record("markpublished", result, article_id)
+
+    async def not_posted(self, article_id: int) -> PublishResult:
+        """An editor checked the channel and found no post of an "uncertain" article: back
+        to draft, for the attempt they were looking at (a claim and a release, each one
+        conditional statement; a crash between them leaves it uncertain again)."""
+        current = await self._articles.get(article_id)
+        if current is None or current.status is not ArticleStatus.UNCERTAIN:
+            return await self._why_not(article_id)
+        claimed = await self._articles.claim(
+            article_id,
+            from_statuses=(ArticleStatus.UNCERTAIN,),
+            attempt=current.publish_attempt,
+        )
+        if claimed is None:
+            return await self._why_not(article_id)
+        released = await self._articles.release(
+            article_id, claimed.publish_attempt, ArticleStatus.DRAFT
+        )
+        result = PublishResult(Outcome.NOT_POSTED, released or claimed)
+        return await self._record("notposted", result, article_id)
 
     async def _send(self, claimed: Article, *, release_to: ArticleStatus) -> PublishResult:
         article_id, attempt = claimed.id, claimed.publish_attempt
@@ -303,5 +324,6 @@ def describe_publish(result: PublishResult, article_id: int, channel: str, texts
         Outcome.NOT_FOUND: texts.not_found,
         Outcome.NOT_PUBLISHABLE: texts.publish_not_allowed,
         Outcome.BAD_LINK: texts.markpublished_usage,
+        Outcome.NOT_POSTED: texts.not_posted_settled,
     }
     return report(messages[result.outcome], result, article_id, texts, channel=channel)

@@ -59,6 +59,7 @@ EDITOR_MENU = (
 EDITOR_UNLISTED: tuple[str, ...] = (
     "forcepublish",
     "markpublished",
+    "notposted",
     "done",
     "skip",
     "summary",

@@ -144,3 +144,21 @@ async def test_editors_added_in_chat_get_the_editors_notices(
     await telegram.wait_for(
         lambda: any("После перезапуска" in body_of(m) for m in newcomer.received())
     )
+
+
+async def test_an_editor_settles_an_uncertain_article_as_not_posted(
+    newsroom: Newsroom, telegram: FakeBotAPI, editor: FakeUser, reader: FakeUser, seed_text: str
+) -> None:
+    draft_id = await import_seed(telegram, editor, seed_text)
+    telegram.fail_next("sendMessage", status=502, description="Bad Gateway", chat_id=CHANNEL_ID)
+    answer = await exchange(telegram, editor, f"/publish {draft_id}")
+    assert f"/notposted {draft_id}" in answer
+    assert "снова в черновиках" in await exchange(telegram, editor, f"/notposted {draft_id}")
+    async with opened(newsroom.settings) as stores:
+        article = await stores.articles.get(draft_id)
+    assert article is not None and article.status is ArticleStatus.DRAFT
+    # Twice, or for a draft: nothing changes.
+    assert "снова в черновиках" not in await exchange(telegram, editor, f"/notposted {draft_id}")
+    assert "только редакторам" in await exchange(telegram, reader, f"/notposted {draft_id}")
+    assert "Опубликовано" in await exchange(telegram, editor, f"/publish {draft_id}")
+    assert "отмечена не опубликованной" in await exchange(telegram, editor, f"/history {draft_id}")
