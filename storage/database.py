@@ -285,7 +285,7 @@ class Database:
         try:
             async with engine.begin() if begin else engine.connect() as conn:
                 yield conn
-        except (exc.OperationalError, exc.InterfaceError, OSError) as error:
+        except (exc.OperationalError, exc.InterfaceError, exc.InternalError, OSError) as error:
             if self._is_lost(error):
                 raise StorageError(self._cannot("reach", error)) from error
             raise
@@ -300,7 +300,11 @@ class Database:
             return True
         if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
             return True
-        return self.dialect == "postgresql" and isinstance(error, exc.InterfaceError)
+        # A dropped PostgreSQL connection shows as an interface error, or as asyncpg's
+        # "another operation is in progress" when the drop lands mid-operation.
+        return self.dialect == "postgresql" and isinstance(
+            error, exc.InterfaceError | exc.InternalError
+        )
 
     def insert(self, table: Table) -> postgresql.Insert | sqlite.Insert:
         """The engine's ``INSERT``, with ``on_conflict_do_nothing``/``_do_update``: the two
