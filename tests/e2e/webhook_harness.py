@@ -16,7 +16,7 @@ from bot.telegram.webhook import WebhookHandler
 from tests.e2e.harness import ADMIN_ID, CHANNEL_ID, EDITOR_ID, SECOND_EDITOR_ID, TOKEN
 from tests.fakes.botapi_server import FakeBotAPI
 
-SECRET = "test_webhook-secret_0123456789"
+SECRET = "test_webhook-secret_0123456789-abcdefghij"
 WEBHOOK_PATH = "/telegram/webhook"
 
 
