@@ -20,6 +20,7 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 from redis.asyncio import Redis
 
+from bot.articles.claims import ClaimWatch
 from bot.articles.digest import Digest
 from bot.articles.discovery import Discovery
 from bot.articles.drafts import Drafts
@@ -32,7 +33,8 @@ from bot.collector import Collector
 from bot.desk.editors import Editors
 from bot.desk.history import ActionLog
 from bot.desk.stats import Stats
-from bot.lifecycle import on_shutdown, on_startup, run_webhook, start_polling
+from bot.lifecycle import longest_publish, on_shutdown, on_startup, run_webhook, start_polling
+from bot.models import Article
 from bot.polls.board import PollBoard
 from bot.repositories import ArticleStore, PollStore, SearchIndex, UpdateLedger
 from bot.services import Services
@@ -87,6 +89,8 @@ class App:
     articles: ArticleStore
     polls: PollStore
     search_index: SearchIndex
+    # Settles publishing claims a database failure left behind, while the bot runs.
+    claims: ClaimWatch
     # Several instances: shared dialogs, limits, live-count gates and handled updates.
     redis: Redis | None = None
     # Webhook mode: ids of handled updates (in Redis when REDIS_URL is set).
@@ -285,6 +289,17 @@ def create_ledger(settings: Settings, redis: Redis | None) -> UpdateLedger:
     )
 
 
+def create_claim_watch(settings: Settings, stores: Stores, services: Services) -> ClaimWatch:
+    longest = longest_publish(settings)
+
+    async def notify(articles: list[Article]) -> None:
+        await services.notifier.interrupted_publications(articles, while_running=True)
+
+    # Looked at a few times within the longest publication, at least once a minute.
+    every = min(max(longest.total_seconds() / 4, 0.2), 60.0)
+    return ClaimWatch(stores.articles, notify, older_than=longest, every=every)
+
+
 async def create_app(settings: Settings) -> App:
     """Build everything, collaborators through constructors, nothing started."""
     stores = await open_stores(settings)  # SQLite, or PostgreSQL when DATABASE_URL is set
@@ -303,6 +318,7 @@ async def create_app(settings: Settings) -> App:
         articles=stores.articles,
         polls=stores.polls,
         search_index=stores.search,
+        claims=create_claim_watch(settings, stores, services),
         redis=redis,
         ledger=create_ledger(settings, redis),
     )

@@ -23,18 +23,23 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+def longest_publish(settings: Settings) -> timedelta:
+    """The longest a publication can take: every try of the send may time out, every
+    429 in between may be waited out, then the shutdown grace."""
+    longest = settings.request_timeout_seconds * (settings.request_retries + 1)
+    longest += MAX_RETRY_AFTER_SECONDS * settings.request_retries
+    return timedelta(seconds=longest + settings.shutdown_grace_seconds)
+
+
 def interrupted_before(settings: Settings) -> datetime:
     """Claims older than this were interrupted.  One process owns a SQLite file, so at
     its start everything left "publishing" was; on a shared PostgreSQL database another
     instance may be publishing right now, so only claims older than the longest a
-    publication can take (every retry of its send, then the shutdown grace) count."""
+    publication can take count."""
     now = datetime.now(UTC)
     if settings.database_url is None:
         return now
-    # Every try of the send may time out, and every 429 in between may be waited out.
-    longest = settings.request_timeout_seconds * (settings.request_retries + 1)
-    longest += MAX_RETRY_AFTER_SECONDS * settings.request_retries
-    return now - timedelta(seconds=longest + settings.shutdown_grace_seconds)
+    return now - longest_publish(settings)
 
 
 async def on_startup(app: App) -> None:
@@ -56,6 +61,7 @@ async def on_startup(app: App) -> None:
     await services.notifier.interrupted_publications(settled)
     # Only after interrupted publications are settled: the scheduler publishes too.
     services.scheduler.start()
+    app.claims.start()
     # Articles published before the search index existed (or changed while it was down).
     indexed = await app.search_index.sync()
     if indexed:
@@ -68,6 +74,7 @@ async def on_shutdown(app: App) -> None:
     services = app.services
     await services.scheduler.stop()
     await services.digest.stop()
+    await app.claims.stop()
     await app.dispatcher.drain(app.settings.shutdown_grace_seconds)
     logger.info(
         "Shutting down: flushing %d pending poll refreshes", services.board.refresher.pending

@@ -166,6 +166,12 @@ class Texts:
         "{channel}: если поста нет — /forcepublish {id}, если есть — "
         "/markpublished {id} <ссылка на пост>."
     )
+    publish_not_saved: str = (
+        "Публикация статьи №{id} «{title}» не завершилась: база данных не приняла её итог, "
+        "и пост, возможно, уже в канале {channel}. Проверьте: если поста нет — "
+        "/forcepublish {id} (или /notposted {id}), если есть — /markpublished {id} "
+        "<ссылка на пост>."
+    )
     markpublished_usage: str = (
         "Укажите номер статьи и ссылку на пост: /markpublished 12 https://t.me/канал/345"
     )

@@ -148,6 +148,12 @@ EN = Texts(
         "Check the channel {channel}: if the post is not there — /forcepublish {id}, if it "
         "is — /markpublished {id} <link to the post>."
     ),
+    publish_not_saved=(
+        "The publication of article #{id} “{title}” did not finish: the database did not "
+        "take its outcome, and the post may already be in the channel {channel}. Check: if "
+        "it is not there — /forcepublish {id} (or /notposted {id}), if it is — "
+        "/markpublished {id} <link to the post>."
+    ),
     markpublished_usage=(
         "Give the article's number and the link to the post: "
         "/markpublished 12 https://t.me/channel/345"

@@ -241,23 +241,22 @@ class Publisher:
                 message_id,
                 from_statuses=(ArticleStatus.PUBLISHING, ArticleStatus.UNCERTAIN),
             )
-        except BaseException:
-            # The post is out but could not be recorded: leave a trail for the editors.
+        except BaseException as exc:
+            # The post is out but could not be recorded: leave a trail for the editors
+            # (if the database takes even that; if not, the claim watch settles it).
             logger.exception(
                 "Article %s posted as message %s but not recorded", article_id, message_id
             )
+            link = self._channel.post_link(message_id, self._channel_chat(claimed))
+            not_saved = Failure(FailureKind.NOT_SAVED, link)
             with contextlib.suppress(Exception):
                 await asyncio.shield(
-                    self._articles.mark_uncertain(
-                        article_id,
-                        attempt,
-                        Failure(
-                            FailureKind.NOT_SAVED,
-                            self._channel.post_link(message_id, self._channel_chat(claimed)),
-                        ).stored,
-                    )
+                    self._articles.mark_uncertain(article_id, attempt, not_saved.stored)
                 )
-            raise
+            if not isinstance(exc, Exception):
+                raise
+            # The truth for the editor: the post may well be in the channel.
+            return PublishResult(Outcome.UNCERTAIN, claimed, link, reason=not_saved)
         if published is None:
             # A newer attempt (an editor's /forcepublish) or a withdrawal got there first:
             # this post is in the channel but not the one on record.  Editors decide.

@@ -63,14 +63,19 @@ class Notifier:
             except TelegramAPIError as exc:
                 logger.info("Could not notify %s: %s", chat_id, exc.message)
 
-    async def interrupted_publications(self, articles: list[Article]) -> None:
-        """At start-up: articles whose publication a crash interrupted."""
+    async def interrupted_publications(
+        self, articles: list[Article], *, while_running: bool = False
+    ) -> None:
+        """Articles whose publication a crash interrupted (found at start-up), or whose
+        outcome the database could not take (found while running)."""
         editors = await self._editor_ids()
+        texts = self._texts
+        template = texts.publish_not_saved if while_running else texts.publish_uncertain_at_start
         for article in articles:
             await self._send(
                 editors,
                 escaped_html(
-                    self._texts.publish_uncertain_at_start,
+                    template,
                     id=article.id,
                     title=article.title,
                     channel=self._channel,

@@ -3,13 +3,16 @@ forwarded commands, guessed article ids, forged inline offsets."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.models import ArticleStatus
-from tests.e2e.harness import CHANNEL_ID, Newsroom, body_of, exchange, opened
+from tests.e2e.harness import CHANNEL_ID, Newsroom, body_of, exchange, opened, set_read_only
 from tests.e2e.test_articles import SEED_TITLE, import_seed
 from tests.e2e.test_full_text import article_sends, publish_seed
 from tests.e2e.test_polls import post_poll
@@ -162,3 +165,55 @@ async def test_an_editor_settles_an_uncertain_article_as_not_posted(
     assert "только редакторам" in await exchange(telegram, reader, f"/notposted {draft_id}")
     assert "Опубликовано" in await exchange(telegram, editor, f"/publish {draft_id}")
     assert "отмечена не опубликованной" in await exchange(telegram, editor, f"/history {draft_id}")
+
+
+async def claimed(room: Newsroom, article_id: int) -> None:
+    """Until the article is claimed for publishing (checked every 10 ms, for 5 s)."""
+    for _ in range(500):
+        async with opened(room.settings) as stores:
+            article = await stores.articles.get(article_id)
+        if article is not None and article.status is ArticleStatus.PUBLISHING:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"article {article_id} was never claimed")
+
+
+async def test_a_database_failing_after_the_send_is_told_and_settled_while_running(
+    telegram: FakeBotAPI, tmp_path: Path, editor: FakeUser, seed_text: str
+) -> None:
+    """The post goes out, then the database refuses to record it (and to record
+    "uncertain"): the editor is told the post may be in the channel, and once the disk is
+    back the bot settles the stuck claim by itself, without a restart."""
+    room = Newsroom(telegram, tmp_path)
+    await room.start()
+    try:
+        assert room.app is not None
+        # As if the longest a publication can take were half a second.
+        watch = room.app.claims
+        await watch.stop()
+        watch.older_than, watch.every = timedelta(seconds=0.5), 0.1
+        watch.start()
+        draft_id = await import_seed(telegram, editor, seed_text)
+        telegram.slow_next("sendMessage", 0.3)  # time to break the disk meanwhile
+        before = len(editor.received())
+        editor.sends(f"/publish {draft_id}")
+        await claimed(room, draft_id)  # the send is on its way now, for 0.3 s
+        await set_read_only(room.app.db, True)
+        await telegram.wait_for(lambda: len(editor.received()) > before)
+        answer = body_of(editor.received()[-1])
+        assert "Неизвестно, дошла ли статья" in answer, answer
+        assert f"/markpublished {draft_id}" in answer
+        assert len(telegram.chat_messages(CHANNEL_ID)) == 1  # it is there indeed
+        await set_read_only(room.app.db, False)
+        # Still "publishing" in the database; the claim watch settles it, unasked.
+        await telegram.wait_for(
+            lambda: any("не завершилась" in body_of(m) for m in editor.received())
+        )
+        async with opened(room.settings) as stores:
+            article = await stores.articles.get(draft_id)
+        assert article is not None and article.status is ArticleStatus.UNCERTAIN
+        assert "уже опубликована" not in await exchange(
+            telegram, editor, f"/markpublished {draft_id} https://t.me/c/1234567890/1"
+        )
+    finally:
+        await room.stop()
