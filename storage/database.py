@@ -13,7 +13,10 @@ SQLite
     with ``BEGIN IMMEDIATE``: the write lock is taken up front, so a transaction that
     reads and then writes never meets a stale snapshot.  Readers run ``query_only``, so a
     write sent to one fails loudly instead of racing.  SQLite's own transaction handling
-    in the driver is off; SQLAlchemy's ``begin`` event emits ours.
+    in the driver is off; SQLAlchemy's ``begin`` event emits ours.  ``synchronous=FULL``:
+    a commit is on disk before it is acknowledged, so a vote answered or a post recorded
+    survives a power cut (measured: the vote capacity's share of the floor went from 0.98
+    to 0.93 with it, group commit sharing one sync among the presses of a batch).
 
 PostgreSQL
     One pool for everything, at the default READ COMMITTED: a conditional ``UPDATE``
@@ -160,7 +163,7 @@ class Database:
         *,
         busy_timeout_ms: int = 5000,
         readers: int = SQLITE_READERS,
-        synchronous: str = "NORMAL",
+        synchronous: str = "FULL",
         migrate: bool = True,
     ) -> Database:
         """Open (creating the file and its folder if needed) and bring the schema up to
