@@ -48,7 +48,8 @@ async def on_error(
     if storage_down and settings.webhook_url is not None:
         # Nothing half-done is acknowledged: the webhook answers 500 and Telegram
         # delivers the update again (to this or another instance) once it is back.
-        logger.warning("Update %s not handled, storage unavailable: %s", update.update_id, exc)
+        # The webhook logs the outage once, not once per update.
+        logger.debug("Update %s not handled, storage unavailable: %s", update.update_id, exc)
         raise exc
     logger.error(
         "Update %s failed: %s: %s", update.update_id, type(exc).__name__, exc, exc_info=exc

@@ -32,7 +32,9 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 from pydantic import ValidationError
 
+from bot.errors import is_storage_failure
 from bot.repositories import Claim, UpdateLedger
+from bot.telegram.outages import OutageLog
 from bot.telegram.updates import TrackingDispatcher
 
 logger = logging.getLogger(__name__)
@@ -107,6 +109,7 @@ class WebhookHandler(SimpleRequestHandler):
         self.lanes = dispatcher.lanes
         self.handled = 0
         self.duplicates = 0
+        self.outage = OutageLog()
 
     def verify_secret(self, telegram_secret_token: str, bot: Bot) -> bool:
         # The base class accepts anything when no secret is set; webhook mode requires one.
@@ -128,6 +131,18 @@ class WebhookHandler(SimpleRequestHandler):
             update = Update.model_validate(await request.json(), context={"bot": bot})
         except (ValueError, ValidationError):
             return web.Response(text="Bad Request", status=400)
+        try:
+            return await self._handle(bot, update)
+        except Exception as exc:
+            if not is_storage_failure(exc):
+                raise
+            # Telegram delivers it again, here or to another instance, once it answers.
+            self.outage.refused_one(exc)
+            with contextlib.suppress(Exception):
+                await self.ledger.release(update.update_id)
+            return _unavailable()
+
+    async def _handle(self, bot: Bot, update: Update) -> web.Response:
         claim = await self.ledger.claim(update.update_id)
         if claim is Claim.DONE:
             self.duplicates += 1
@@ -153,6 +168,7 @@ class WebhookHandler(SimpleRequestHandler):
             raise
         await self.ledger.done(update.update_id)
         self.handled += 1
+        self.outage.answered()
         return web.json_response({})
 
     def _slot(self, update: Update) -> contextlib.AbstractAsyncContextManager[None]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,8 @@ from bot.telegram.webhook import (
     build_web_app,
     ensure_webhook,
 )
+from storage.redis.connection import open_redis
+from storage.redis.ledger import RedisUpdateLedger
 from tests.fakes.botapi_server import SECRET_HEADER, FakeBotAPI
 from tests.redis_support import RedisSpace, closed_port_url
 
@@ -262,3 +265,26 @@ async def test_set_webhook_survives_429_from_instances_starting_together() -> No
             assert len(server.calls("setWebhook")) == 2  # the 429 and the one that took
         finally:
             await bot.session.close()
+
+
+async def test_a_redis_outage_is_two_log_lines_not_a_traceback_per_update(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Redis stops answering during a burst: every update gets 503 (Telegram delivers it
+    again), one line says the outage began, one that it ended, with the count."""
+    working = rig.handler.ledger
+    down = RedisUpdateLedger(open_redis(closed_port_url()), "t", ttl=60, lease=5)
+    rig.handler.ledger = down
+    try:
+        with caplog.at_level(logging.DEBUG):
+            statuses = [await rig.post(update(100 + i)) for i in range(20)]
+            rig.handler.ledger = working  # Redis is back
+            assert await rig.post(update(200)) == 200
+    finally:
+        await down.redis.aclose()
+    assert set(statuses) == {503}
+    assert rig.effects == [200]  # nothing half-done while it was away
+    loud = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.exc_info for r in loud] == [None, None]
+    assert "Redis does not answer" in loud[0].getMessage()
+    assert "20 updates were refused meanwhile" in loud[1].getMessage()
