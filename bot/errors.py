@@ -24,8 +24,24 @@ class StorageError(Exception):
 _STORE_MODULES = ("asyncpg", "redis", "sqlalchemy", "aiosqlite")
 
 
+# A statement's own fault (a constraint, a bad value, a bug): the store answered.
+_STATEMENT_ERRORS = frozenset(
+    {
+        "IntegrityError",
+        "DataError",
+        "ProgrammingError",
+        "NotSupportedError",
+        "IntegrityConstraintViolationError",
+    }
+)
+
+
 def is_storage_failure(exc: BaseException) -> bool:
     """Did ``exc`` come from a database or Redis that is (for now) unusable?"""
-    if isinstance(exc, StorageError | sqlite3.Error | OSError | TimeoutError):
+    if isinstance(exc, StorageError | OSError | TimeoutError):
+        return True
+    if {kind.__name__ for kind in type(exc).__mro__} & _STATEMENT_ERRORS:
+        return False
+    if isinstance(exc, sqlite3.Error):
         return True
     return type(exc).__module__.split(".", 1)[0] in _STORE_MODULES

@@ -101,6 +101,8 @@ class DialogStorage(BaseStorage):
             else:
                 value = None
         if cache is not None:
+            if name in cache:  # a write of the same key landed meanwhile: it is newer
+                return cache[name]
             _remember(cache, name, value)
         return value
 

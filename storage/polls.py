@@ -61,6 +61,7 @@ from sqlalchemy import (
     bindparam,
     cast,
     event,
+    exc,
     exists,
     func,
     insert,
@@ -75,6 +76,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.sql import ClauseElement
 
+from bot.errors import StorageError
 from bot.models import ArticleStatus, Poll, PollSpec, VoteOutcome, VoteResult
 from bot.repositories import POLL_ATTACHABLE
 from storage.batching import GroupCommit
@@ -395,6 +397,22 @@ def _finish_now(work: Coroutine[Any, Any, T]) -> T:
     raise RuntimeError("the fast path must not wait for anything")
 
 
+def _one_vote_may_be_at_fault(error: Exception) -> bool:
+    """A statement's error that one press's values may have caused, so the others are
+    worth trying alone; not the database being away, locked or closed (then every press
+    fails alike, and trying each alone only makes them all wait)."""
+    away = (
+        StorageError,
+        exc.OperationalError,
+        exc.InterfaceError,
+        exc.InternalError,
+        sqlite3.OperationalError,
+        OSError,
+        TimeoutError,
+    )
+    return not isinstance(error, away)
+
+
 class _FastPath:
     """A plain ``sqlite3`` connection of the repository's own on the database file, used
     on the event loop's thread only, for vote batches, while nobody holds the write lock.
@@ -465,11 +483,14 @@ class _VoteBatcher(GroupCommit[VoteArgs, VoteRow]):
         try:
             results = await self._commit([args for args, _ in batch])
         except Exception as error:
-            if len(batch) == 1:
-                results = [error]
+            if len(batch) == 1 or not _one_vote_may_be_at_fault(error):
+                # The database itself is away or locked: every press fails alike, at once.
+                results = [error] * len(batch)
             else:
                 # Nothing of the batch was committed: each press again, alone.
-                results = [await self._alone(args) for args, _ in batch]
+                results = [
+                    error if future.done() else await self._alone(args) for args, future in batch
+                ]
         for (_, future), result in zip(batch, results, strict=True):
             if future.done():  # its caller gave up
                 continue

@@ -88,7 +88,7 @@ async def copy_sqlite_to_postgres(sqlite_path: Path, url: str) -> list[TableCoun
 
 
 async def _copy(source: Database, target: Database) -> None:
-    async with source.read() as reading, target.transaction() as writing:
+    async with source.snapshot() as reading, target.transaction() as writing:
         for table in TABLES:
             if (await writing.execute(ANY_ROW[table.name])).first() is not None:
                 raise TransferError(
@@ -118,7 +118,7 @@ async def _copy_table(name: str, reading: AsyncConnection, writing: AsyncConnect
 
 
 async def _verify(source: Database, target: Database) -> list[TableCount]:
-    async with source.read() as before, target.read() as after:
+    async with source.snapshot() as before, target.read() as after:
         return [
             TableCount(
                 name,
