@@ -139,18 +139,23 @@ class Publisher:
     async def force_publish(self, article_id: int) -> PublishResult:
         """Publish an "uncertain" article anyway: the editor checked the channel and found
         the post missing.  Two editors doing it at once: one claim wins."""
-        current = await self._articles.get(article_id)
-        if current is None or current.status is not ArticleStatus.UNCERTAIN:
-            return await self._why_not(article_id)
-        claimed = await self._articles.claim(
-            article_id,
-            from_statuses=(ArticleStatus.UNCERTAIN,),
-            attempt=current.publish_attempt,
-        )
+        claimed = await self._claim_uncertain(article_id)
         if claimed is None:
             return await self._why_not(article_id)
         result = await self._send(claimed, release_to=ArticleStatus.UNCERTAIN)
         return await self._record("forcepublish", result, article_id)
+
+    async def _claim_uncertain(self, article_id: int) -> Article | None:
+        """Claim an "uncertain" article at the attempt the editor saw (settling it), or
+        None when it is not uncertain (any more)."""
+        current = await self._articles.get(article_id)
+        if current is None or current.status is not ArticleStatus.UNCERTAIN:
+            return None
+        return await self._articles.claim(
+            article_id,
+            from_statuses=(ArticleStatus.UNCERTAIN,),
+            attempt=current.publish_attempt,
+        )
 
     async def mark_published(self, article_id: int, link: str) -> PublishResult:
         """An editor found the "uncertain" post in the channel: record it as published.
@@ -182,14 +187,7 @@ class Publisher:
         """An editor checked the channel and found no post of an "uncertain" article: back
         to draft, for the attempt they were looking at (a claim and a release, each one
         conditional statement; a crash between them leaves it uncertain again)."""
-        current = await self._articles.get(article_id)
-        if current is None or current.status is not ArticleStatus.UNCERTAIN:
-            return await self._why_not(article_id)
-        claimed = await self._articles.claim(
-            article_id,
-            from_statuses=(ArticleStatus.UNCERTAIN,),
-            attempt=current.publish_attempt,
-        )
+        claimed = await self._claim_uncertain(article_id)
         if claimed is None:
             return await self._why_not(article_id)
         released = await self._articles.release(
