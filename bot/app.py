@@ -36,7 +36,7 @@ from bot.desk.stats import Stats
 from bot.lifecycle import longest_publish, on_shutdown, on_startup, run_webhook, start_polling
 from bot.models import Article
 from bot.polls.board import PollBoard
-from bot.repositories import ArticleStore, PollStore, SearchIndex, UpdateLedger
+from bot.repositories import ArticleStore, PollStore, UpdateLedger
 from bot.services import Services
 from bot.settings import Settings
 from bot.telegram.channel import Channel
@@ -85,10 +85,7 @@ class App:
     services: Services
     requests: PacingRetryMiddleware
     menu: CommandMenu
-    db: Database
-    articles: ArticleStore
-    polls: PollStore
-    search_index: SearchIndex
+    stores: Stores
     # Settles publishing claims a database failure left behind, while the bot runs.
     claims: ClaimWatch
     # Several instances: shared dialogs, limits, live-count gates and handled updates.
@@ -96,6 +93,18 @@ class App:
     # Webhook mode: ids of handled updates (in Redis when REDIS_URL is set).
     ledger: UpdateLedger | None = None
     collector: Collector = field(default_factory=Collector)
+
+    @property
+    def db(self) -> Database:
+        return self.stores.db
+
+    @property
+    def articles(self) -> ArticleStore:
+        return self.stores.articles
+
+    @property
+    def polls(self) -> PollStore:
+        return self.stores.polls
 
     async def health(self) -> dict[str, bool]:
         """What ``GET /healthz`` reports: does each store this instance needs answer?"""
@@ -314,10 +323,7 @@ async def create_app(settings: Settings) -> App:
         services=services,
         requests=requests,
         menu=menu,
-        db=stores.db,
-        articles=stores.articles,
-        polls=stores.polls,
-        search_index=stores.search,
+        stores=stores,
         claims=create_claim_watch(settings, stores, services),
         redis=redis,
         ledger=create_ledger(settings, redis),

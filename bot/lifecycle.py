@@ -63,7 +63,7 @@ async def on_startup(app: App) -> None:
     services.scheduler.start()
     app.claims.start()
     # Articles published before the search index existed (or changed while it was down).
-    indexed = await app.search_index.sync()
+    indexed = await app.stores.search.sync()
     if indexed:
         logger.info("Search index: %d articles (re)indexed", indexed)
     services.digest.start()
