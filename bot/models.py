@@ -25,9 +25,13 @@ class ArticleStatus(StrEnum):
     PUBLISHED = "published"
     FAILED = "failed"
     UNCERTAIN = "uncertain"
-    # Published, then taken down by /delete: stored as "published" with ``withdrawn_at``
-    # (the table's CHECK predates it); it stays in the archive.
+    # Published, then taken down by /delete; it stays in the archive.
     WITHDRAWN = "withdrawn"
+    # A draft an editor turned down (a feed's item): it never comes back.
+    REJECTED = "rejected"
+    # Published on the outlet's site before the bot (an imported archive): readable,
+    # searchable and counted, never posted to the channel.
+    ARCHIVED = "archived"
 
 
 @dataclass(frozen=True, slots=True)

@@ -110,6 +110,8 @@ class Texts:
         ("failed", "ошибка публикации"),
         ("uncertain", "статус неизвестен"),
         ("withdrawn", "снят с публикации"),
+        ("rejected", "отклонён"),
+        ("archived", "из архива сайта"),
     )
 
     # --- editors: import ---

@@ -97,6 +97,8 @@ EN = Texts(
         ("failed", "publishing failed"),
         ("uncertain", "status unknown"),
         ("withdrawn", "withdrawn"),
+        ("rejected", "rejected"),
+        ("archived", "from the site's archive"),
     ),
     # --- editors: import ---
     import_usage=(

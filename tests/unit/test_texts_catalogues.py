@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import string
 
+from bot.models import ArticleStatus
 from bot.texts import RU, Texts, get_texts, texts_for_user
 from bot.texts_en import EN
 
@@ -59,3 +60,9 @@ def test_language_choice() -> None:
     assert texts_for_user(None, "ru") is RU
     assert get_texts("en") is EN
     assert get_texts("xx") is RU
+
+
+def test_every_article_status_has_a_name_in_each_language() -> None:
+    for texts in (RU, EN):
+        named = dict(texts.status_names)
+        assert {status.value for status in ArticleStatus} <= set(named)
