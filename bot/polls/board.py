@@ -23,6 +23,7 @@ from aiogram.types import Chat, InlineKeyboardMarkup, LinkPreviewOptions, Messag
 from aiogram.utils.formatting import Text
 
 from bot.desk.history import NO_HISTORY, ActionLog
+from bot.errors import MessageTaken
 from bot.failures import REQUEST_ERRORS, failure_of, refused
 from bot.models import Article, ArticleStatus, Poll, PollStatus, VoteOutcome
 from bot.outcomes import Result
@@ -176,7 +177,15 @@ class PollBoard:
             return await self._record(
                 "poll", PollResult(PollOutcome.UNCERTAIN, poll=poll, reason=failure_of(exc))
             )
-        posted = await self.polls.mark_posted(poll.id, self.channel.chat_id, message.message_id)
+        try:
+            posted = await self.polls.mark_posted(
+                poll.id, self.channel.chat_id, message.message_id
+            )
+        except MessageTaken:
+            # A new message on record for another (an editor named a post that did not
+            # exist yet): the poll stays pending, its post is not recorded.
+            logger.error("Poll %s: its post %s is another's", poll.id, message.message_id)
+            posted = None
         return await self._record(
             "poll",
             PollResult(
@@ -281,7 +290,10 @@ class PollBoard:
             and result.poll.status is PollStatus.UNCERTAIN
             and press.carries_button
         ):
-            await self.polls.mark_posted(poll_id, self.channel.chat_id, press.message_id)
+            try:
+                await self.polls.mark_posted(poll_id, self.channel.chat_id, press.message_id)
+            except MessageTaken:
+                return t.vote_unknown  # that post is another article's or poll's
             result = await self.polls.vote(poll_id, reader_id, option, press.message_id)
         if result.outcome in (VoteOutcome.UNKNOWN, VoteOutcome.NOT_HERE) or result.poll is None:
             return t.vote_unknown
