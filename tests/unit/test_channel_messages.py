@@ -34,7 +34,9 @@ async def published(stores: Stores, message_id: int, title: str = "Заголо�
     draft = await stores.articles.create(ArticleContent(title=title, paragraphs=("Т.",)), 1)
     claimed = await stores.articles.claim(draft.id)
     assert claimed is not None
-    done = await stores.articles.mark_published(draft.id, claimed.publish_attempt, CHAT, message_id)
+    done = await stores.articles.mark_published(
+        draft.id, claimed.publish_attempt, CHAT, message_id
+    )
     assert done is not None
     return done
 
