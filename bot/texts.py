@@ -387,7 +387,8 @@ class Texts:
     history_bot: str = "бот"
     history_poll: str = "опрос №{poll_id}"
     versions_header: str = "Прежние версии (вернуть: /restore {id} <версия>):"
-    version_line: str = "{number} · {when} · {who} · «{title}»"
+    # When and by whom the version was replaced (by an edit or a restore).
+    version_line: str = "{number} · «{title}» · заменена {when} · {who}"
     history_actions: tuple[tuple[str, str], ...] = (
         ("import", "импорт"),
         ("new", "создание (/new)"),

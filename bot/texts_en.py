@@ -362,7 +362,7 @@ EN = Texts(
     history_bot="the bot",
     history_poll="poll #{poll_id}",
     versions_header="Earlier versions (to bring one back: /restore {id} <version>):",
-    version_line="{number} · {when} · {who} · “{title}”",
+    version_line="{number} · “{title}” · replaced {when} · {who}",
     history_actions=(
         ("import", "imported"),
         ("new", "created (/new)"),

@@ -415,8 +415,8 @@ async def test_an_edit_keeps_the_previous_version_and_restore_brings_it_back(
     assert telegram.current(post)["text"].startswith("Второй заголовок")
     history = await exchange(telegram, editor, "/history 1")
     assert "Прежние версии (вернуть: /restore 1 <версия>):" in history
-    assert history.splitlines()[-1].endswith("· Айгерим (1001) · «Первый заголовок»")
-    assert history.splitlines()[-1].startswith("1 · ")
+    assert history.splitlines()[-1].startswith("1 · «Первый заголовок» · заменена ")
+    assert history.splitlines()[-1].endswith(" · Айгерим (1001)")
     answer = await exchange(telegram, editor, "/restore 1 1")
     assert "Статья №1 обновлена, пост в канале исправлен" in answer, answer
     assert telegram.current(post)["text"].startswith("Первый заголовок")
@@ -426,8 +426,7 @@ async def test_an_edit_keeps_the_previous_version_and_restore_brings_it_back(
     history = await exchange(telegram, editor, "/history 1")
     assert "Айгерим (1001) · возвращена версия (1)" in history
     # The text the restore replaced is a version too: the restore can be undone.
-    assert history.splitlines()[-1].startswith("2 · ")
-    assert history.splitlines()[-1].endswith("«Второй заголовок»")
+    assert history.splitlines()[-1].startswith("2 · «Второй заголовок» · заменена ")
     for text, expected in [
         ("/restore", "Укажите номер статьи и номер версии"),
         ("/restore 1", "Укажите номер статьи и номер версии"),

@@ -41,7 +41,8 @@ async def test_each_change_keeps_the_version_it_replaced(sqlite_stores: Stores) 
     assert versions[1].content.title == "Новый заголовок" and versions[1].content.summary is None
     assert {(v.editor_id, v.editor_name) for v in versions} == {(7, "Анна")}
     lines = version_lines(versions, ZoneInfo("Asia/Almaty"), RU)
-    assert lines[0].startswith("1 · ") and lines[0].endswith("· Анна (7) · «Заголовок»")
+    assert lines[0].startswith("1 · «Заголовок» · заменена ")
+    assert lines[0].endswith(" · Анна (7)")
 
 
 async def test_every_field_survives_the_round_trip(stores: Stores) -> None:
