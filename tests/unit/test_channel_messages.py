@@ -9,11 +9,14 @@ import asyncio
 import pytest
 from sqlalchemy import select, text
 
+from bot.articles.publishing import Outcome, Publisher
 from bot.errors import MessageTaken
+from bot.failures import FailureKind
 from bot.models import Article, ArticleContent, ArticleStatus, PollSpec, PollStatus
 from storage import Stores
 from storage.tables import articles, channel_messages, polls
 from tests.backends import Backend
+from tests.unit.test_services import FakeChannel
 
 CHAT = "-1001234567890"
 CONTENT = ArticleContent(title="Заголовок", paragraphs=("Текст.",))
@@ -174,3 +177,20 @@ async def test_the_upgrade_gives_each_recorded_post_to_its_first_owner(
         assert stored.failure_reason is not None and stored.failure_reason.startswith("taken:")
     kept = await upgraded.articles.get(first.id)
     assert kept is not None and kept.status is ArticleStatus.PUBLISHED
+
+
+async def test_a_send_given_a_message_on_record_for_another_is_left_to_the_editors(
+    stores: Stores,
+) -> None:
+    """An editor marked an article at a post that did not exist yet (a link is not
+    checked against the channel); the next send gets that very message: it is not
+    recorded for the new article, which becomes uncertain for an editor to settle."""
+    squatter = await uncertain(stores)
+    await mark(stores, squatter, 101)  # FakeChannel's first send is message 101
+    draft = await stores.articles.create(CONTENT, 1)
+    result = await Publisher(stores.articles, FakeChannel()).publish(draft.id)
+    assert result.outcome is Outcome.UNCERTAIN
+    assert result.reason is not None and result.reason.kind is FailureKind.NOT_RECORDED
+    stored = await stores.articles.get(draft.id)
+    assert stored is not None and stored.status is ArticleStatus.UNCERTAIN
+    assert stored.channel_message_id is None
