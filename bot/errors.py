@@ -19,6 +19,16 @@ class StorageError(Exception):
     """The database cannot be used (read-only, locked for too long, corrupt, gone)."""
 
 
+class MessageTaken(Exception):
+    """A channel message is recorded for another article or poll than the one asking:
+    a message belongs to one of them (the database's key decides).  Nothing changed."""
+
+    def __init__(self, article_id: int | None, poll_id: int | None) -> None:
+        super().__init__(f"the message belongs to article {article_id} / poll {poll_id}")
+        self.article_id = article_id
+        self.poll_id = poll_id
+
+
 # Modules whose exceptions mean a store did not answer (their types are not imported
 # here: bot/ does not depend on a particular database or cache).
 _STORE_MODULES = ("asyncpg", "redis", "sqlalchemy", "aiosqlite")

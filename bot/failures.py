@@ -62,6 +62,7 @@ class FailureKind(StrEnum):
     RESTART = "restart"  # the bot was restarted in the middle
     NOT_RECORDED = "not_recorded"  # posted, but another attempt is on record; detail: link
     NOT_SAVED = "not_saved"  # posted, but the database did not take it; detail: link
+    TAKEN = "taken"  # the post on record is another article's or poll's; detail: its number
     ERROR = "error"  # a fault of ours; detail: the exception
 
 

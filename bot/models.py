@@ -186,6 +186,20 @@ class EditorAction(ActionRecord):
 
 
 @dataclass(frozen=True, slots=True)
+class ArticleVersion:
+    """An article's content as it was before a change the desk made: ``number`` counts
+    from 1 per article; who made the change that replaced it, and when (``editor_id``
+    None: the bot itself)."""
+
+    article_id: int
+    number: int
+    content: ArticleContent
+    saved_at: datetime
+    editor_id: int | None = None
+    editor_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PostReactions:
     """The latest reaction counts of a channel post, largest first."""
 

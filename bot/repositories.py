@@ -19,6 +19,7 @@ from bot.models import (
     Article,
     ArticleContent,
     ArticleStatus,
+    ArticleVersion,
     EditorAction,
     Headline,
     PeriodStats,
@@ -70,10 +71,22 @@ class ArticleStore(Protocol):
         """A new draft, and its poll when given, in one transaction."""
 
     async def revise(
-        self, article_id: int, change: Change, *, allow_published: bool = False
+        self,
+        article_id: int,
+        change: Change,
+        *,
+        allow_published: bool = False,
+        editor_id: int | None = None,
+        editor_name: str | None = None,
     ) -> Article | None:
         """Apply ``change`` to the current content in one transaction; None when the
-        article is missing or not in an editable state."""
+        article is missing or not in an editable state.  The content it replaces, when
+        it differs, becomes the article's next version, made by ``editor_id``."""
+
+    async def versions(self, article_id: int) -> list[ArticleVersion]:
+        """The article's earlier versions, oldest first."""
+
+    async def version(self, article_id: int, number: int) -> ArticleVersion | None: ...
 
     async def set_photo(self, article_id: int, file_id: str) -> Article | None: ...
 
@@ -111,7 +124,10 @@ class ArticleStore(Protocol):
         message_id: int,
         *,
         from_statuses: tuple[ArticleStatus, ...] = (ArticleStatus.PUBLISHING,),
-    ) -> Article | None: ...
+    ) -> Article | None:
+        """Published at ``message_id``, if still at ``attempt`` in ``from_statuses``;
+        raises ``MessageTaken`` (nothing changed) when that message is recorded for
+        another article or poll: a channel message belongs to one of them."""
 
     async def mark_failed(self, article_id: int, attempt: int, reason: str) -> Article | None:
         """The channel refused the post: back to an editable state with the reason."""
@@ -149,7 +165,9 @@ class PollStore(Protocol):
         """Record a press under channel message ``message_id``; counted only when that is
         the poll's own post and the poll is open.  Returns once the vote is committed."""
 
-    async def mark_posted(self, poll_id: int, chat_id: str, message_id: int) -> Poll | None: ...
+    async def mark_posted(self, poll_id: int, chat_id: str, message_id: int) -> Poll | None:
+        """Open a pending poll at its post; an article's poll shares the article's post,
+        any other message must be nobody else's (``MessageTaken``, nothing changed)."""
 
     async def mark_failed(self, poll_id: int) -> None: ...
 

@@ -58,7 +58,8 @@ class Texts:
         "сообщение с текстом или .txt-файлом с подписью /import)\n"
         "/drafts — черновики, /published — опубликованные и число читателей\n"
         "/edit <номер> — заменить текст (новый текст на следующих строках); "
-        "/summary, /tags, /credit <номер> <значение> — отдельные поля\n"
+        "/summary, /tags, /credit <номер> <значение> — отдельные поля; "
+        "/restore <номер> <версия> — вернуть прежнюю версию (версии — в /history)\n"
         "/photo <номер> — подпись к фото: прикрепить его к черновику\n"
         "/publish <номер> — опубликовать в канале\n"
         "/schedule <номер> <ГГГГ-ММ-ДД ЧЧ:ММ> — запланировать, /unschedule <номер> — отменить, "
@@ -84,6 +85,7 @@ class Texts:
     cmd_poll: str = "Опрос в канале"
     cmd_addpoll: str = "Опрос под постом черновика: /addpoll <номер>"
     cmd_edit: str = "Изменить статью: /edit <номер> и новый текст"
+    cmd_restore: str = "Вернуть версию статьи: /restore <номер> <версия>"
     cmd_unschedule: str = "Отменить запланированную публикацию"
     cmd_closepoll: str = "Завершить опрос: /closepoll <номер>"
     cmd_results: str = "Итоги опроса: /results <номер>"
@@ -177,6 +179,12 @@ class Texts:
     markpublished_usage: str = (
         "Укажите номер статьи и ссылку на пост: /markpublished 12 https://t.me/канал/345"
     )
+    markpublished_taken: str = (
+        "Пост {link} уже записан за {owner}, статья №{id} не изменилась. Укажите пост "
+        "этой статьи (или /forcepublish {id}, если его нет в канале)."
+    )
+    owner_article: str = "статьёй №{id}"
+    owner_poll: str = "опросом №{id}"
     channel_cannot_post: str = "⚠️ Бот не может публиковать в канале {channel}: {reason}"
     # {reason} above and below: why a send did not reach the channel (the kind of failure).
     failure_reasons: tuple[tuple[str, str], ...] = (
@@ -189,6 +197,7 @@ class Texts:
         ("restart", "бот перезапустился во время публикации"),
         ("not_recorded", "пост {detail} опубликован, но записан другой"),
         ("not_saved", "пост {detail} опубликован, но не записан в базе бота"),
+        ("taken", "записанный пост (сообщение {detail}) принадлежит другой статье или опросу"),
         ("error", "внутренняя ошибка бота ({detail})"),
     )
 
@@ -207,6 +216,11 @@ class Texts:
         "удалось: {reason}. Пост: {link}"
     )
     edit_busy: str = "Статья №{id} сейчас публикуется, попробуйте через минуту."
+    restore_usage: str = (
+        "Укажите номер статьи и номер версии: /restore 12 3. Версии статьи — в /history 12."
+    )
+    restore_no_version: str = "У статьи №{id} нет версии {version}. Версии — в /history {id}."
+    restore_draft_updated: str = "Черновик №{id}: возвращена версия {version}."
 
     # --- scheduling ---
     schedule_usage: str = (
@@ -383,6 +397,9 @@ class Texts:
     history_detail: str = "{line} ({detail})"
     history_bot: str = "бот"
     history_poll: str = "опрос №{poll_id}"
+    versions_header: str = "Прежние версии (вернуть: /restore {id} <версия>):"
+    # When and by whom the version was replaced (by an edit or a restore).
+    version_line: str = "{number} · «{title}» · заменена {when} · {who}"
     history_actions: tuple[tuple[str, str], ...] = (
         ("import", "импорт"),
         ("new", "создание (/new)"),
@@ -392,6 +409,7 @@ class Texts:
         ("forcepublish", "повторная публикация"),
         ("markpublished", "отмечена опубликованной"),
         ("notposted", "отмечена не опубликованной"),
+        ("restore", "возвращена версия"),
         ("schedule", "запланирована на {when}"),
         ("unschedule", "отмена расписания"),
         ("poll", "опрос"),

@@ -45,7 +45,8 @@ EN = Texts(
         "message with the text, or a .txt file with the caption /import)\n"
         "/drafts — drafts, /published — published articles and their readers\n"
         "/edit <number> — replace the text (the new text on the next lines); "
-        "/summary, /tags, /credit <number> <value> — single fields\n"
+        "/summary, /tags, /credit <number> <value> — single fields; "
+        "/restore <number> <version> — bring back an earlier version (listed by /history)\n"
         "/photo <number> — as a photo caption: attach the photo to the draft\n"
         "/publish <number> — publish to the channel\n"
         "/schedule <number> <YYYY-MM-DD HH:MM> — schedule, /unschedule <number> — cancel, "
@@ -71,6 +72,7 @@ EN = Texts(
     cmd_poll="Poll in the channel",
     cmd_addpoll="Poll under a draft's post: /addpoll <number>",
     cmd_edit="Edit an article: /edit <number> and the new text",
+    cmd_restore="Bring back a version: /restore <number> <version>",
     cmd_unschedule="Cancel a scheduled publication",
     cmd_closepoll="Close a poll: /closepoll <number>",
     cmd_results="Poll results: /results <number>",
@@ -160,6 +162,12 @@ EN = Texts(
         "Give the article's number and the link to the post: "
         "/markpublished 12 https://t.me/channel/345"
     ),
+    markpublished_taken=(
+        "The post {link} is already recorded for {owner}; article #{id} is unchanged. "
+        "Give this article's post (or /forcepublish {id} if it is not in the channel)."
+    ),
+    owner_article="article #{id}",
+    owner_poll="poll #{id}",
     channel_cannot_post="⚠️ The bot cannot post in the channel {channel}: {reason}",
     member_statuses=(
         ("creator", "owner"),
@@ -179,6 +187,7 @@ EN = Texts(
         ("restart", "the bot restarted during the publication"),
         ("not_recorded", "post {detail} went out, but another one is on record"),
         ("not_saved", "post {detail} went out but is not saved in the bot's database"),
+        ("taken", "the post on record (message {detail}) belongs to another article or poll"),
         ("error", "an internal error of the bot ({detail})"),
     ),
     # --- editing ---
@@ -196,6 +205,12 @@ EN = Texts(
         "not be changed: {reason}. The post: {link}"
     ),
     edit_busy="Article #{id} is being published right now, try again in a minute.",
+    restore_usage=(
+        "Give the article's number and the version's: /restore 12 3. "
+        "The article's versions: /history 12."
+    ),
+    restore_no_version="Article #{id} has no version {version}. Its versions: /history {id}.",
+    restore_draft_updated="Draft #{id}: version {version} is back.",
     # --- scheduling ---
     schedule_usage=(
         "Give the draft's number, the date and the time: /schedule 12 2026-12-01 09:30 "
@@ -356,6 +371,8 @@ EN = Texts(
     history_detail="{line} ({detail})",
     history_bot="the bot",
     history_poll="poll #{poll_id}",
+    versions_header="Earlier versions (to bring one back: /restore {id} <version>):",
+    version_line="{number} · “{title}” · replaced {when} · {who}",
     history_actions=(
         ("import", "imported"),
         ("new", "created (/new)"),
@@ -365,6 +382,7 @@ EN = Texts(
         ("forcepublish", "publication retried"),
         ("markpublished", "marked as published"),
         ("notposted", "marked as not posted"),
+        ("restore", "version brought back"),
         ("schedule", "scheduled for {when}"),
         ("unschedule", "schedule cancelled"),
         ("poll", "poll"),

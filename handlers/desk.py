@@ -20,7 +20,7 @@ from aiogram.types import (
 )
 
 from bot.desk.editors import parse_user_id
-from bot.desk.history import Actor, acting, history_lines
+from bot.desk.history import Actor, acting, history_lines, version_lines
 from bot.desk.stats import (
     CUSTOM_PREFIX,
     PAID,
@@ -184,13 +184,18 @@ async def cmd_history(
         return
     article_id = found.article.id
     actions = await services.history.article(article_id)
-    if not actions:
+    versions = await services.revisions.versions(article_id)
+    if not actions and not versions:
         await message.answer(escaped_html(texts.history_empty, id=article_id))
         return
     header = texts.history_header.format(
         id=article_id, title=found.article.title, timezone=settings.timezone
     )
-    await answer_long(message, "\n".join([header, *history_lines(actions, settings.tz, texts)]))
+    lines = [header, *history_lines(actions, settings.tz, texts)]
+    if versions:
+        lines += ["", texts.versions_header.format(id=article_id)]
+        lines += version_lines(versions, settings.tz, texts)
+    await answer_long(message, "\n".join(lines))
 
 
 @router.message(Command("stats"))

@@ -1,4 +1,5 @@
-"""Editors revise articles: /edit (the whole text), /summary, /tags, /credit."""
+"""Editors revise articles: /edit (the whole text), /summary, /tags, /credit, and
+/restore (an earlier version back)."""
 
 from __future__ import annotations
 
@@ -62,12 +63,39 @@ async def cmd_field(
     await _answer(message, result, article_id, services.drafts, texts)
 
 
-async def _answer(
-    message: Message, result: EditResult, article_id: int, drafts: Drafts, texts: Texts
+@router.message(Command("restore"))
+async def cmd_restore(
+    message: Message,
+    command: CommandObject,
+    services: Services,
+    texts: Texts,
 ) -> None:
-    """A revised draft is shown as its new preview; anything else, in words."""
+    """``/restore 12 3``: version 3 of article 12 becomes its content again."""
+    parts = (command.args or "").split()
+    ids = [parse_id(part) for part in parts]
+    if len(ids) != 2 or None in ids:
+        await message.answer(escaped_html(texts.restore_usage))
+        return
+    article_id, number = (value for value in ids if value is not None)
+    result = await services.revisions.restore(article_id, number)
+    notice = texts.restore_draft_updated.format(id=article_id, version=number)
+    await _answer(message, result, article_id, services.drafts, texts, notice, version=number)
+
+
+async def _answer(
+    message: Message,
+    result: EditResult,
+    article_id: int,
+    drafts: Drafts,
+    texts: Texts,
+    notice: str | None = None,
+    *,
+    version: int = 0,
+) -> None:
+    """A revised draft is shown as its new preview (with ``notice``, or the edit's);
+    anything else, in words."""
     if result.outcome is EditOutcome.DRAFT_UPDATED and result.article is not None:
-        notice = texts.edit_draft_updated.format(id=article_id)
+        notice = notice or texts.edit_draft_updated.format(id=article_id)
         await message.answer(
             await drafts.preview(message.chat.id, result.article, notice, texts=texts)
         )
@@ -78,9 +106,14 @@ async def _answer(
         EditOutcome.WITHDRAWN: texts.edit_withdrawn,
         EditOutcome.POST_UPDATED: texts.edit_post_updated,
         EditOutcome.POST_NOT_UPDATED: texts.edit_post_not_updated,
+        EditOutcome.NO_VERSION: texts.restore_no_version,
     }[result.outcome]
     await message.answer(
         escaped_html(
-            template, id=article_id, link=result.link or "", reason=texts.failure(result.reason)
+            template,
+            id=article_id,
+            link=result.link or "",
+            reason=texts.failure(result.reason),
+            version=version,
         )
     )

@@ -22,6 +22,7 @@ from sqlalchemy import (
     bindparam,
     delete,
     func,
+    insert,
     literal_column,
     select,
     update,
@@ -29,15 +30,17 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.models import Article, ArticleContent, ArticleStatus, PollSpec
+from bot.models import Article, ArticleContent, ArticleStatus, ArticleVersion, PollSpec
 from bot.repositories import EDITABLE, PUBLISHABLE, Change
 from storage.database import Database
+from storage.ownership import claim_message
 from storage.polls import insert_poll
-from storage.rows import RowLike, article_from_row, utc_now
+from storage.rows import RowLike, article_from_row, content_json, utc_now, version_from_row
 from storage.tables import (
     article_paragraphs,
     article_reads,
     article_tags,
+    article_versions,
     articles,
     draft_previews,
 )
@@ -59,12 +62,55 @@ _CONTENT = (
 )
 
 
+v = article_versions
+# The next number of an article's versions, in the statement that stores one.
+_SAVE_VERSION = insert(v).from_select(
+    ["article_id", "version", "title", "content", "editor_id", "editor_name", "saved_at"],
+    select(
+        bindparam("article_id", type_=v.c.article_id.type),
+        select(func.coalesce(func.max(v.c.version), 0) + 1)
+        .where(v.c.article_id == bindparam("article_id"))
+        .scalar_subquery(),
+        bindparam("title", type_=v.c.title.type),
+        bindparam("content", type_=v.c.content.type),
+        bindparam("editor_id", type_=v.c.editor_id.type),
+        bindparam("editor_name", type_=v.c.editor_name.type),
+        bindparam("saved_at", type_=v.c.saved_at.type),
+    ),
+)
+_VERSIONS = select(v).where(v.c.article_id == bindparam("article_id")).order_by(v.c.version)
+_VERSION = select(v).where(
+    (v.c.article_id == bindparam("article_id")) & (v.c.version == bindparam("number"))
+)
+# Version numbers are 32-bit integers on both engines.
+_INT32 = range(1, 2**31)
+
+
 def _values(statuses: Iterable[ArticleStatus]) -> list[str]:
     return [s.value for s in statuses]
 
 
 def _content_values(content: ArticleContent) -> dict[str, Any]:
     return {name: getattr(content, name) for name in _CONTENT}
+
+
+async def _update(
+    conn: AsyncConnection,
+    article_id: int,
+    values: dict[str, Any],
+    allowed: Iterable[ArticleStatus],
+    *conditions: ColumnElement[bool],
+    attempt: int | None = None,
+) -> bool:
+    """``ArticleRepository._set``'s statement inside the caller's transaction; True when
+    it changed the row."""
+    where = (a.c.id == article_id) & a.c.status.in_(_values(allowed))
+    if attempt is not None:
+        where &= a.c.publish_attempt == attempt
+    for condition in conditions:
+        where &= condition
+    statement = update(a).where(where).values(**values, updated_at=utc_now())
+    return (await conn.execute(statement.returning(a.c.id))).first() is not None
 
 
 class _Children:
@@ -229,10 +275,18 @@ class ArticleRepository:
                 )
 
     async def revise(
-        self, article_id: int, change: Change, *, allow_published: bool = False
+        self,
+        article_id: int,
+        change: Change,
+        *,
+        allow_published: bool = False,
+        editor_id: int | None = None,
+        editor_name: str | None = None,
     ) -> Article | None:
         """Apply ``change`` to the current content, read under a row lock, in one
-        transaction: a concurrent revision waits and then builds on this one."""
+        transaction: a concurrent revision waits and then builds on this one.  The
+        content it replaces becomes the article's next version (numbered under the same
+        lock; the primary key would refuse a number given twice)."""
         allowed = (*EDITABLE, ArticleStatus.PUBLISHED) if allow_published else EDITABLE
         async with self._db.transaction() as conn:
             # A statement of its own: the read after it takes a new snapshot (READ
@@ -250,8 +304,36 @@ class ArticleRepository:
             )
             if updated.first() is None:
                 return None
+            if content != current.content:
+                await conn.execute(
+                    _SAVE_VERSION,
+                    {
+                        "article_id": article_id,
+                        "title": current.content.title,
+                        "content": content_json(current.content),
+                        "editor_id": editor_id,
+                        "editor_name": editor_name,
+                        "saved_at": utc_now(),
+                    },
+                )
             await self._write_children(conn, article_id, content)
             return await self._get(conn, article_id)
+
+    async def versions(self, article_id: int) -> list[ArticleVersion]:
+        async with self._db.read() as conn:
+            rows = (await conn.execute(_VERSIONS, {"article_id": article_id})).mappings()
+            return [version_from_row(row) for row in rows]
+
+    async def version(self, article_id: int, number: int) -> ArticleVersion | None:
+        if number not in _INT32:
+            return None
+        async with self._db.read() as conn:
+            row = (
+                (await conn.execute(_VERSION, {"article_id": article_id, "number": number}))
+                .mappings()
+                .first()
+            )
+        return None if row is None else version_from_row(row)
 
     async def _set(
         self,
@@ -263,14 +345,8 @@ class ArticleRepository:
     ) -> Article | None:
         """One conditional ``UPDATE``: ``values`` apply only if the article is in one of
         ``allowed``, at ``attempt`` when given, and every extra condition holds."""
-        where = (a.c.id == article_id) & a.c.status.in_(_values(allowed))
-        if attempt is not None:
-            where &= a.c.publish_attempt == attempt
-        for condition in conditions:
-            where &= condition
-        statement = update(a).where(where).values(**values, updated_at=utc_now())
         async with self._db.transaction() as conn:
-            if (await conn.execute(statement.returning(a.c.id))).first() is None:
+            if not await _update(conn, article_id, values, allowed, *conditions, attempt=attempt):
                 return None
             return await self._get(conn, article_id)
 
@@ -348,19 +424,21 @@ class ArticleRepository:
         *,
         from_statuses: tuple[ArticleStatus, ...] = (ArticleStatus.PUBLISHING,),
     ) -> Article | None:
-        return await self._set(
-            article_id,
-            {
-                "status": ArticleStatus.PUBLISHED.value,
-                "channel_chat_id": chat_id,
-                "channel_message_id": message_id,
-                "published_at": utc_now(),
-                "scheduled_at": None,
-                "failure_reason": None,
-            },
-            from_statuses,
-            attempt=attempt,
-        )
+        """Recorded with the message's claim in one transaction: ``MessageTaken`` (and
+        nothing changed) when the message is another article's or poll's."""
+        values = {
+            "status": ArticleStatus.PUBLISHED.value,
+            "channel_chat_id": chat_id,
+            "channel_message_id": message_id,
+            "published_at": utc_now(),
+            "scheduled_at": None,
+            "failure_reason": None,
+        }
+        async with self._db.transaction() as conn:
+            if not await _update(conn, article_id, values, from_statuses, attempt=attempt):
+                return None
+            await claim_message(conn, self._db, chat_id, message_id, article_id=article_id)
+            return await self._get(conn, article_id)
 
     async def _end_attempt(
         self, article_id: int, attempt: int, status: ArticleStatus, reason: str | None

@@ -81,6 +81,7 @@ from bot.models import ArticleStatus, Poll, PollSpec, VoteOutcome, VoteResult
 from bot.repositories import POLL_ATTACHABLE
 from storage.batching import GroupCommit
 from storage.database import Database, Dialect
+from storage.ownership import claim_message
 from storage.rows import RowLike, iso_utc, poll_from_row, utc_now, vote_result
 from storage.tables import articles, poll_options, poll_votes, polls
 
@@ -135,6 +136,7 @@ _MARK_POSTED = (
         channel_chat_id=bindparam("chat_id"),
         channel_message_id=bindparam("message_id"),
     )
+    .returning(polls.c.article_id)
 )
 _MARK_FAILED = (
     update(polls).where(polls.c.id == bindparam("poll_id"), _PENDING).values(status="failed")
@@ -595,10 +597,24 @@ class PollRepository:
         return vote_result(changed, poll, position, message_id)
 
     async def mark_posted(self, poll_id: int, chat_id: str, message_id: int) -> Poll | None:
+        """Only a pending poll, with the message's claim in the same transaction: an
+        article's poll shares its article's post, a poll of its own needs a message
+        nobody else has (``MessageTaken`` otherwise, and nothing changed)."""
         async with self._db.transaction() as conn:
-            await conn.execute(
+            posted = await conn.execute(
                 _MARK_POSTED, {"poll_id": poll_id, "chat_id": chat_id, "message_id": message_id}
             )
+            row = posted.first()
+            if row is not None:
+                article_id = row.article_id
+                await claim_message(
+                    conn,
+                    self._db,
+                    chat_id,
+                    message_id,
+                    article_id=article_id,
+                    poll_id=None if article_id is not None else poll_id,
+                )
             return await _get(conn, poll_id)
 
     async def mark_failed(self, poll_id: int) -> None:

@@ -8,6 +8,7 @@ stays in each backend: the placeholders differ.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from bot.models import (
     Article,
     ArticleContent,
     ArticleStatus,
+    ArticleVersion,
     EditorAction,
     Headline,
     Poll,
@@ -55,25 +57,54 @@ def _required_time(value: str | datetime) -> datetime:
     return parsed
 
 
-def article_from_row(row: RowLike, paragraphs: tuple[str, ...], tags: tuple[str, ...]) -> Article:
-    """An article row with its paragraphs and tags (each backend gathers them its way)."""
+def content_from_row(
+    row: RowLike, paragraphs: Iterable[str], tags: Iterable[str]
+) -> ArticleContent:
+    """An article's content from anything holding its fields by name: an article row
+    (with its paragraphs and tags, each backend gathers them its way) or a stored
+    version (``content_json``)."""
     original = parse_time(row["original_published_at"])
-    content = ArticleContent(
+    return ArticleContent(
         title=row["title"],
-        paragraphs=paragraphs,
+        paragraphs=tuple(paragraphs),
         summary=row["summary"],
         dateline=row["dateline"],
         source=row["source"],
         original_published_at=original.replace(tzinfo=None) if original else None,
         views=row["views"],
         photo_credit=row["photo_credit"],
-        tags=tags,
+        tags=tuple(tags),
         poll_question=row["poll_question"],
         poll_intro=row["poll_intro"],
     )
+
+
+def content_json(content: ArticleContent) -> dict[str, Any]:
+    """An article's content as the JSON of a stored version (times as ISO text)."""
+    fields = {f.name: getattr(content, f.name) for f in dataclasses.fields(content)}
+    original = content.original_published_at
+    fields["original_published_at"] = original.isoformat() if original else None
+    fields["paragraphs"], fields["tags"] = list(content.paragraphs), list(content.tags)
+    return fields
+
+
+def version_from_row(row: RowLike) -> ArticleVersion:
+    stored = row["content"]
+    return ArticleVersion(
+        article_id=row["article_id"],
+        number=row["version"],
+        content=content_from_row(stored, stored["paragraphs"], stored["tags"]),
+        saved_at=_required_time(row["saved_at"]),
+        editor_id=row["editor_id"],
+        editor_name=row["editor_name"],
+    )
+
+
+def article_from_row(row: RowLike, paragraphs: tuple[str, ...], tags: tuple[str, ...]) -> Article:
+    """An article row with its paragraphs and tags (each backend gathers them its way)."""
     return Article(
         id=row["id"],
-        content=content,
+        content=content_from_row(row, paragraphs, tags),
         author_id=row["author_id"],
         status=ArticleStatus(row["status"]),
         created_at=_required_time(row["created_at"]),

@@ -126,6 +126,24 @@ article_reads = Table(
     Index("article_reads_by_time", "first_read_at", "article_id"),
 )
 
+# What an article's content was before each change the desk made to it (/edit,
+# /summary, /tags, /credit, /restore): numbered from 1 per article, by primary key.
+# ``content`` holds every field an editor writes (storage.rows.content_json); the title
+# has a column of its own for the listing.  editor_id is NULL for what the bot did itself.
+article_versions = Table(
+    "article_versions",
+    metadata,
+    article_ref(),
+    Column("version", Integer, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("content", Json, nullable=False),
+    Column("editor_id", BigInteger),
+    Column("editor_name", Text),
+    Column("saved_at", UtcTime, nullable=False),
+    PrimaryKeyConstraint("article_id", "version"),
+    CheckConstraint("version > 0", name="article_versions_version_check"),
+)
+
 # Which message in an editor's chat previews which draft (a photo sent as a reply to it
 # is attached to that draft).
 draft_previews = Table(
@@ -163,6 +181,23 @@ polls = numbered(
         "status IN ('pending', 'open', 'closed', 'failed')", name="polls_status_check"
     ),
     Index("polls_to_render", "status", "counts_version", "rendered_version"),
+)
+
+# Which article or poll each channel message belongs to: the primary key makes a message
+# belong to one of them, whoever records it (a publish, /markpublished, a poll's post).
+# An article's own poll is shown on the article's post, so such a message names the
+# article only (its poll is allowed there); a poll of its own names the poll.
+channel_messages = Table(
+    "channel_messages",
+    metadata,
+    Column("chat", Text, nullable=False),
+    Column("message_id", BigInteger, nullable=False),
+    article_ref(nullable=True),
+    Column("poll_id", Id, ForeignKey("polls.id", ondelete="CASCADE")),
+    PrimaryKeyConstraint("chat", "message_id"),
+    CheckConstraint(
+        "(article_id IS NULL) <> (poll_id IS NULL)", name="channel_messages_owner_check"
+    ),
 )
 
 poll_options = Table(

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from bot.articles.reports import report
 from bot.desk.history import NO_HISTORY, ActionLog
+from bot.errors import MessageTaken
 from bot.failures import Failure, FailureKind, failure_of
 from bot.models import Article, ArticleStatus
 from bot.outcomes import Result
@@ -80,6 +81,7 @@ class Outcome(StrEnum):
     NOT_PUBLISHABLE = "not_publishable"
     BAD_LINK = "bad_link"
     NOT_POSTED = "not_posted"  # an editor settled an uncertain article: back to draft
+    TAKEN = "taken"  # /markpublished named a post that is another article's or poll's
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +90,8 @@ class PublishResult(Result[Outcome]):
     # False when this call did not claim the article (someone else had it, or it is
     # not publishable): the outcome then describes the article as it is.
     claimed: bool = True
+    # Outcome.TAKEN: whose the post is.
+    owner: MessageTaken | None = None
 
 
 class Publisher:
@@ -170,13 +174,18 @@ class Publisher:
         current = await self._articles.get(article_id)
         if current is None or current.status is not ArticleStatus.UNCERTAIN:
             return await self._why_not(article_id)
-        done = await self._articles.mark_published(
-            article_id,
-            current.publish_attempt,
-            self._channel_chat(current),
-            message_id,
-            from_statuses=(ArticleStatus.UNCERTAIN,),
-        )
+        chat = self._channel_chat(current)
+        try:
+            done = await self._articles.mark_published(
+                article_id,
+                current.publish_attempt,
+                chat,
+                message_id,
+                from_statuses=(ArticleStatus.UNCERTAIN,),
+            )
+        except MessageTaken as taken:
+            link = self._channel.post_link(message_id, chat)
+            return PublishResult(Outcome.TAKEN, current, link, claimed=False, owner=taken)
         if done is None:
             return await self._why_not(article_id)
         await self._published(done)
@@ -239,6 +248,10 @@ class Publisher:
                 message_id,
                 from_statuses=(ArticleStatus.PUBLISHING, ArticleStatus.UNCERTAIN),
             )
+        except MessageTaken:
+            # A message id Telegram just gave us is on record for another article or poll
+            # (an editor named a post that did not exist yet): editors decide.
+            return await self._not_recorded(claimed, message_id, claimed_now=True)
         except BaseException as exc:
             # The post is out but could not be recorded: leave a trail for the editors
             # (if the database takes even that; if not, the claim watch settles it).
@@ -258,22 +271,27 @@ class Publisher:
         if published is None:
             # A newer attempt (an editor's /forcepublish) or a withdrawal got there first:
             # this post is in the channel but not the one on record.  Editors decide.
-            logger.error(
-                "Article %s: attempt %s posted message %s, but the article has moved on",
-                article_id,
-                attempt,
-                message_id,
-            )
-            link = self._channel.post_link(message_id, self._channel_chat(claimed))
-            return PublishResult(
-                Outcome.UNCERTAIN,
-                claimed,
-                link,
-                reason=Failure(FailureKind.NOT_RECORDED, link),
-                claimed=False,
-            )
+            return await self._not_recorded(claimed, message_id, claimed_now=False)
         await self._published(published)
         return PublishResult(Outcome.PUBLISHED, published, self.link_for(published))
+
+    async def _not_recorded(
+        self, claimed: Article, message_id: int, *, claimed_now: bool
+    ) -> PublishResult:
+        """The attempt's post is in the channel but not the one on record: a newer attempt
+        or a withdrawal got there first, or (``claimed_now``: the article is still this
+        attempt's) its message is another's.  The latter becomes uncertain."""
+        logger.error(
+            "Article %s: attempt %s posted message %s, which is not recorded for it",
+            claimed.id,
+            claimed.publish_attempt,
+            message_id,
+        )
+        link = self._channel.post_link(message_id, self._channel_chat(claimed))
+        reason = Failure(FailureKind.NOT_RECORDED, link)
+        if claimed_now:
+            await self._articles.mark_uncertain(claimed.id, claimed.publish_attempt, reason.stored)
+        return PublishResult(Outcome.UNCERTAIN, claimed, link, reason=reason, claimed=claimed_now)
 
     async def _release(self, claimed: Article, to: ArticleStatus, exc: BaseException) -> None:
         if isinstance(exc, Exception):
@@ -322,5 +340,15 @@ def describe_publish(result: PublishResult, article_id: int, channel: str, texts
         Outcome.NOT_PUBLISHABLE: texts.publish_not_allowed,
         Outcome.BAD_LINK: texts.markpublished_usage,
         Outcome.NOT_POSTED: texts.not_posted_settled,
+        Outcome.TAKEN: texts.markpublished_taken,
     }
-    return report(messages[result.outcome], result, article_id, texts, channel=channel)
+    owner = ""
+    if result.owner is not None:
+        owner = (
+            texts.owner_article.format(id=result.owner.article_id)
+            if result.owner.article_id is not None
+            else texts.owner_poll.format(id=result.owner.poll_id)
+        )
+    return report(
+        messages[result.outcome], result, article_id, texts, channel=channel, owner=owner
+    )

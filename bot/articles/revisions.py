@@ -1,6 +1,8 @@
 """Revising an article after it was submitted: a draft is simply replaced; a published
 article is updated in the database (readers get the new full text) and its channel post
-is edited to match."""
+is edited to match.  Every change keeps the content it replaced as a numbered version
+(stored in the same transaction), and ``/restore`` brings one back the same way, so
+that a restore is a change like any other and can itself be undone."""
 
 from __future__ import annotations
 
@@ -14,10 +16,10 @@ from typing import Protocol
 
 from bot.articles.intake import clean_credit, parse_tags
 from bot.articles.parsing import parse_article
-from bot.desk.history import NO_HISTORY, ActionLog
+from bot.desk.history import NO_HISTORY, ActionLog, acting
 from bot.errors import InputError
 from bot.failures import Failure, failure_of
-from bot.models import Article, ArticleContent, ArticleStatus
+from bot.models import Article, ArticleContent, ArticleStatus, ArticleVersion
 from bot.repositories import ArticleStore, Change
 from bot.telegram_text.cleaning import clean_line
 
@@ -39,6 +41,7 @@ class EditOutcome(StrEnum):
     NOT_FOUND = "not_found"
     BUSY = "busy"
     WITHDRAWN = "withdrawn"  # taken down by /delete: its post is gone or a stub
+    NO_VERSION = "no_version"  # /restore: the article has no such version
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,10 +118,31 @@ class Revisions:
         result = await self.revise(article_id, FIELD_CHANGES[name](value))
         return await self._record(result, article_id, name)
 
-    async def _record(self, result: EditResult, article_id: int, what: str) -> EditResult:
-        changed = result.outcome not in (EditOutcome.NOT_FOUND, EditOutcome.BUSY)
+    async def restore(self, article_id: int, number: int) -> EditResult:
+        """``/restore``: version ``number`` becomes the content again; the content it
+        replaces becomes a version too."""
+        version = await self._articles.version(article_id, number)
+        if version is None:
+            current = await self._articles.get(article_id)
+            outcome = EditOutcome.NOT_FOUND if current is None else EditOutcome.NO_VERSION
+            return EditResult(outcome, current)
+        result = await self.revise(article_id, lambda _: version.content)
+        return await self._record(result, article_id, str(number), action="restore")
+
+    async def versions(self, article_id: int) -> list[ArticleVersion]:
+        """The article's earlier versions, oldest first."""
+        return await self._articles.versions(article_id)
+
+    async def _record(
+        self, result: EditResult, article_id: int, what: str, *, action: str = "edit"
+    ) -> EditResult:
+        changed = result.outcome not in (
+            EditOutcome.NOT_FOUND,
+            EditOutcome.BUSY,
+            EditOutcome.NO_VERSION,
+        )
         if changed:
-            await self._history.record("edit", article_id=article_id, detail=what)
+            await self._history.record(action, article_id=article_id, detail=what)
         return result
 
     async def revise(self, article_id: int, change: Change) -> EditResult:
@@ -129,7 +153,14 @@ class Revisions:
             return EditResult(EditOutcome.BUSY, current)
         if current.status is ArticleStatus.WITHDRAWN:
             return EditResult(EditOutcome.WITHDRAWN, current)
-        updated = await self._articles.revise(article_id, change, allow_published=True)
+        actor = acting.get()
+        updated = await self._articles.revise(
+            article_id,
+            change,
+            allow_published=True,
+            editor_id=actor.user_id if actor else None,
+            editor_name=actor.name if actor else None,
+        )
         if updated is None:  # it changed state under us
             return EditResult(EditOutcome.BUSY, current)
         if updated.status is not ArticleStatus.PUBLISHED or updated.channel_message_id is None:

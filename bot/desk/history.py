@@ -14,7 +14,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from bot.models import ActionRecord, EditorAction
+from bot.models import ActionRecord, ArticleVersion, EditorAction
 from bot.repositories import HistoryStore
 from bot.texts import WHEN_FORMAT, Texts
 
@@ -76,17 +76,30 @@ class ActionLog:
 NO_HISTORY = ActionLog(None)
 
 
+def who(editor_id: int | None, editor_name: str | None, texts: Texts) -> str:
+    """An editor as the history names them (None: the bot itself)."""
+    if editor_id is None:
+        return texts.history_bot
+    return f"{editor_name} ({editor_id})" if editor_name else str(editor_id)
+
+
+def version_lines(versions: list[ArticleVersion], tz: tzinfo, texts: Texts) -> list[str]:
+    """``/history``'s list of an article's earlier versions, oldest first."""
+    return [
+        texts.version_line.format(
+            number=version.number,
+            when=version.saved_at.astimezone(tz).strftime(WHEN_FORMAT),
+            who=who(version.editor_id, version.editor_name, texts),
+            title=version.content.title,
+        )
+        for version in versions
+    ]
+
+
 def history_lines(actions: list[EditorAction], tz: tzinfo, texts: Texts) -> list[str]:
     """The lines of ``/history``, times in the newsroom's zone."""
     lines = []
     for action in actions:
-        who = (
-            f"{action.editor_name} ({action.editor_id})"
-            if action.editor_name and action.editor_id is not None
-            else str(action.editor_id)
-            if action.editor_id is not None
-            else texts.history_bot
-        )
         detail = action.detail
         when = ""
         if action.action == "schedule" and detail:
@@ -94,7 +107,7 @@ def history_lines(actions: list[EditorAction], tz: tzinfo, texts: Texts) -> list
             detail = None
         line = texts.history_line.format(
             when=action.at.astimezone(tz).strftime(WHEN_FORMAT),
-            who=who,
+            who=who(action.editor_id, action.editor_name, texts),
             action=texts.history_action(action.action).format(when=when),
         )
         details = [texts.history_detail_name(detail)] if detail else []

@@ -23,7 +23,8 @@ from aiogram.types import Chat, InlineKeyboardMarkup, LinkPreviewOptions, Messag
 from aiogram.utils.formatting import Text
 
 from bot.desk.history import NO_HISTORY, ActionLog
-from bot.failures import REQUEST_ERRORS, failure_of, refused
+from bot.errors import MessageTaken
+from bot.failures import REQUEST_ERRORS, Failure, FailureKind, failure_of, refused
 from bot.models import Article, ArticleStatus, Poll, PollStatus, VoteOutcome
 from bot.outcomes import Result
 from bot.polls.callbacks import vote_rows
@@ -172,11 +173,17 @@ class PollBoard:
                 )
             # It may be in the channel: its buttons work if it is (the first press
             # records where), and the editor is asked to look.
-            await self.polls.mark_uncertain(poll.id)
-            return await self._record(
-                "poll", PollResult(PollOutcome.UNCERTAIN, poll=poll, reason=failure_of(exc))
+            return await self._uncertain(poll, failure_of(exc))
+        try:
+            posted = await self.polls.mark_posted(
+                poll.id, self.channel.chat_id, message.message_id
             )
-        posted = await self.polls.mark_posted(poll.id, self.channel.chat_id, message.message_id)
+        except MessageTaken:
+            # A new message on record for another (an editor named a post that did not
+            # exist yet): its post cannot be this poll's, the editor is asked to look.
+            logger.error("Poll %s: its post %s is another's", poll.id, message.message_id)
+            link = self.channel.post_link(message.message_id)
+            return await self._uncertain(poll, Failure(FailureKind.NOT_RECORDED, link))
         return await self._record(
             "poll",
             PollResult(
@@ -184,6 +191,13 @@ class PollBoard:
                 poll=posted or poll,
                 link=self.channel.post_link(message.message_id),
             ),
+        )
+
+    async def _uncertain(self, poll: Poll, reason: Failure) -> PollResult:
+        """A standalone poll whose post is not known to be its own: the editor looks."""
+        await self.polls.mark_uncertain(poll.id)
+        return await self._record(
+            "poll", PollResult(PollOutcome.UNCERTAIN, poll=poll, reason=reason)
         )
 
     async def _record(self, action: str, result: PollResult) -> PollResult:
@@ -281,7 +295,10 @@ class PollBoard:
             and result.poll.status is PollStatus.UNCERTAIN
             and press.carries_button
         ):
-            await self.polls.mark_posted(poll_id, self.channel.chat_id, press.message_id)
+            try:
+                await self.polls.mark_posted(poll_id, self.channel.chat_id, press.message_id)
+            except MessageTaken:
+                return t.vote_unknown  # that post is another article's or poll's
             result = await self.polls.vote(poll_id, reader_id, option, press.message_id)
         if result.outcome in (VoteOutcome.UNKNOWN, VoteOutcome.NOT_HERE) or result.poll is None:
             return t.vote_unknown

@@ -40,6 +40,7 @@ EDITOR_MENU = (
     ("drafts", "cmd_drafts"),
     ("published", "cmd_published"),
     ("edit", "cmd_edit"),
+    ("restore", "cmd_restore"),
     ("publish", "cmd_publish"),
     ("delete", "cmd_delete"),
     ("photo", "cmd_photo"),

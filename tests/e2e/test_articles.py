@@ -403,6 +403,45 @@ async def test_editing_drafts_and_published_posts(
     assert len(telegram.chat_messages(CHANNEL_ID)) == 1
 
 
+async def test_an_edit_keeps_the_previous_version_and_restore_brings_it_back(
+    newsroom: Newsroom, telegram: FakeBotAPI, editor: FakeUser, reader: FakeUser
+) -> None:
+    await exchange(telegram, editor, "/import\nПервый заголовок\n\nПервый абзац. Ещё.")
+    answer = await exchange(telegram, editor, "/publish 1")
+    assert "Опубликовано" in answer, answer
+    [post] = telegram.chat_messages(CHANNEL_ID)
+    answer = await exchange(telegram, editor, "/edit 1\nВторой заголовок\n\nВторой абзац.")
+    assert "пост в канале исправлен" in answer
+    assert telegram.current(post)["text"].startswith("Второй заголовок")
+    history = await exchange(telegram, editor, "/history 1")
+    assert "Прежние версии (вернуть: /restore 1 <версия>):" in history
+    assert history.splitlines()[-1].startswith("1 · «Первый заголовок» · заменена ")
+    assert history.splitlines()[-1].endswith(" · Айгерим (1001)")
+    answer = await exchange(telegram, editor, "/restore 1 1")
+    assert "Статья №1 обновлена, пост в канале исправлен" in answer, answer
+    assert telegram.current(post)["text"].startswith("Первый заголовок")
+    reader.sends("/start a1")
+    await telegram.wait_for(lambda: reader.received())
+    assert "Первый абзац." in body_of(reader.last())
+    history = await exchange(telegram, editor, "/history 1")
+    assert "Айгерим (1001) · возвращена версия (1)" in history
+    # The text the restore replaced is a version too: the restore can be undone.
+    assert history.splitlines()[-1].startswith("2 · «Второй заголовок» · заменена ")
+    for text, expected in [
+        ("/restore", "Укажите номер статьи и номер версии"),
+        ("/restore 1", "Укажите номер статьи и номер версии"),
+        ("/restore 1 x", "Укажите номер статьи и номер версии"),
+        ("/restore 1 2 3", "Укажите номер статьи и номер версии"),
+        ("/restore 1 7", "У статьи №1 нет версии 7"),
+        ("/restore 9 1", "Статьи №9 нет"),
+    ]:
+        answer = await exchange(telegram, editor, text)
+        assert expected in answer, (text, answer)
+    assert "только редакторам" in await exchange(telegram, reader, "/restore 1 2")
+    assert telegram.current(post)["text"].startswith("Первый заголовок")
+    assert len(telegram.chat_messages(CHANNEL_ID)) == 1
+
+
 async def test_an_editor_who_opens_the_bot_later_gets_the_menu(
     newsroom: Newsroom, telegram: FakeBotAPI
 ) -> None:

@@ -3,6 +3,8 @@ statistics of an article (with reactions from the channel), English for English 
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.e2e.harness import (
     ADMIN_ID,
     CHANNEL_ID,
@@ -58,14 +60,22 @@ async def test_admin_adds_an_editor_who_can_work_at_once_and_removes_them(
     assert "только редакторам" in await exchange(telegram, newcomer, "/new")
 
 
+async def forward_answered(
+    telegram: FakeBotAPI, user: FakeUser, text: str, **origin: Any
+) -> dict[str, Any]:
+    """``user`` forwards ``text``; returns once the bot has answered it (a forward is no
+    command: the bot answers it as a message to read)."""
+    answered = len(user.received())
+    forwarded = user.forwards(text, **origin)
+    await telegram.wait_for(lambda: len(user.received()) > answered)
+    return forwarded
+
+
 async def test_addeditor_by_reply_to_a_forward(
     newsroom: Newsroom, telegram: FakeBotAPI, admin: FakeUser, editor: FakeUser
 ) -> None:
     person = telegram.user(NEWCOMER_ID, "Асель", "asel")  # has never opened the bot
-    answered = len(admin.received())
-    forwarded = admin.forwards("Привет из редакции", origin=person)
-    # A forward is no command: the bot answers it as a message to read.
-    await telegram.wait_for(lambda: len(admin.received()) > answered)
+    forwarded = await forward_answered(telegram, admin, "Привет из редакции", origin=person)
     before = len(admin.received())
     admin.replies(forwarded["message"], "/addeditor")
     await telegram.wait_for(lambda: len(admin.received()) > before)
@@ -75,8 +85,7 @@ async def test_addeditor_by_reply_to_a_forward(
     assert "Пришлите заголовок" in await exchange(telegram, person, "/new")
     assert "new" in [c["command"] for c in telegram.my_commands(chat_scope(NEWCOMER_ID))]
 
-    hidden = admin.forwards("Анонимно", hidden_name="Аноним")
-    await telegram.wait_idle(quiet=0.05)
+    hidden = await forward_answered(telegram, admin, "Анонимно", hidden_name="Аноним")
     before = len(admin.received())
     admin.replies(hidden["message"], "/addeditor")
     await telegram.wait_for(lambda: len(admin.received()) > before)

@@ -217,3 +217,49 @@ async def test_a_database_failing_after_the_send_is_told_and_settled_while_runni
         )
     finally:
         await room.stop()
+
+
+def touching(telegram: FakeBotAPI, message_id: int) -> list[str]:
+    """Every edit or deletion the bot asked for of channel message ``message_id``."""
+    methods = (
+        "editMessageText",
+        "editMessageCaption",
+        "editMessageMedia",
+        "editMessageReplyMarkup",
+        "deleteMessage",
+    )
+    return [
+        r.method
+        for method in methods
+        for r in telegram.calls(method)
+        if r.params.get("chat_id") == CHANNEL_ID and r.params.get("message_id") == message_id
+    ]
+
+
+@pytest.mark.parametrize("owner", ["article", "poll"])
+async def test_markpublished_with_another_articles_or_a_polls_post_is_refused(
+    newsroom: Newsroom, telegram: FakeBotAPI, editor: FakeUser, seed_text: str, owner: str
+) -> None:
+    if owner == "article":
+        owner_id, post = await publish_seed(telegram, editor, seed_text, photo=False)
+        named = f"статьёй №{owner_id}"
+    else:
+        post = await post_poll(telegram, editor)
+        named = "опросом №1"
+    draft_id = await import_seed(telegram, editor, seed_text)
+    telegram.fail_next("sendMessage", status=502, description="Bad Gateway", chat_id=CHANNEL_ID)
+    assert f"/markpublished {draft_id}" in await exchange(telegram, editor, f"/publish {draft_id}")
+    link = f"https://t.me/c/1234567890/{post['message_id']}"
+    answer = await exchange(telegram, editor, f"/markpublished {draft_id} {link}")
+    assert f"Пост {link} уже записан за {named}" in answer, answer
+    assert f"статья №{draft_id} не изменилась" in answer
+    # Nothing changed, so what the editor does to this article next leaves the post alone.
+    await exchange(telegram, editor, f"/edit {draft_id}\nЧужой заголовок\n\nЧужой текст.")
+    await exchange(telegram, editor, f"/delete {draft_id}")
+    assert touching(telegram, post["message_id"]) == []
+    async with opened(newsroom.settings) as stores:
+        article = await stores.articles.get(draft_id)
+    assert article is not None and article.status is ArticleStatus.UNCERTAIN
+    assert article.channel_message_id is None
+    # Its own post is still for the editor to settle.
+    assert "Опубликовано" in await exchange(telegram, editor, f"/forcepublish {draft_id}")

@@ -12,6 +12,7 @@ from bot.models import (
     Article,
     ArticleContent,
     ArticleStatus,
+    ArticleVersion,
     EditorAction,
     PeriodStats,
     Poll,
@@ -147,6 +148,7 @@ class MemoryArticles:
         self.reads: set[tuple[int, int]] = set()
         self.read_times: dict[tuple[int, int], datetime] = {}
         self.claimed_at: dict[int, datetime] = {}
+        self.versions_of: dict[int, list[ArticleVersion]] = {}
         self.polls = polls
 
     # --- reading ---------------------------------------------------------------------
@@ -222,13 +224,35 @@ class MemoryArticles:
         return article
 
     async def revise(
-        self, article_id: int, change: Change, *, allow_published: bool = False
+        self,
+        article_id: int,
+        change: Change,
+        *,
+        allow_published: bool = False,
+        editor_id: int | None = None,
+        editor_name: str | None = None,
     ) -> Article | None:
         allowed = (*EDITABLE, ArticleStatus.PUBLISHED) if allow_published else EDITABLE
         current = self.rows.get(article_id)
         if current is None:
             return None
-        return self._update(article_id, allowed, content=change(current.content))
+        content = change(current.content)
+        updated = self._update(article_id, allowed, content=content)
+        if updated is not None and content != current.content:
+            versions = self.versions_of.setdefault(article_id, [])
+            versions.append(
+                ArticleVersion(
+                    article_id, len(versions) + 1, current.content, _now(), editor_id, editor_name
+                )
+            )
+        return updated
+
+    async def versions(self, article_id: int) -> list[ArticleVersion]:
+        return list(self.versions_of.get(article_id, []))
+
+    async def version(self, article_id: int, number: int) -> ArticleVersion | None:
+        versions = self.versions_of.get(article_id, [])
+        return versions[number - 1] if 0 < number <= len(versions) else None
 
     async def set_photo(self, article_id: int, file_id: str) -> Article | None:
         return self._update(article_id, EDITABLE, photo_file_id=file_id)

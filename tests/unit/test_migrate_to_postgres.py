@@ -8,6 +8,7 @@ published is queued for the search index."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sqlite3
 import subprocess
@@ -69,6 +70,9 @@ async def _fill(lite: Stores) -> tuple[list[int], list[int]]:
         await lite.articles.record_read(published.id, 5000 + reader % 7)
     draft = await lite.articles.create(ArticleContent("Черновик", ("Один.", "Два.")), 1002)
     await lite.articles.remember_preview(1002, 77, draft.id)
+    await lite.articles.revise(
+        draft.id, lambda old: dataclasses.replace(old, title="Черновик, правка"), editor_id=1002
+    )
     later = await lite.articles.create(ArticleContent("Позже", ("Текст.",), tags=("А",)), 1001)
     await lite.articles.schedule(later.id, datetime.now(UTC) + timedelta(days=1))
     standalone = await lite.polls.create_standalone(PollSpec("Вопрос?", ("А", "Б", "В")), 1003)
@@ -103,6 +107,8 @@ async def test_sqlite_newsroom_moves_to_postgres(tmp_path: Path, empty_pg_databa
     assert printed["draft_previews"] == ["1", "1"]
     assert printed["dialog_states"] == ["1", "1"]
     assert printed["digests"] == ["1", "1"]
+    assert printed["channel_messages"] == ["3", "3"]
+    assert printed["article_versions"] == ["1", "1"]
     assert "every count matches" in result.stdout
 
     pg = await open_stores(
@@ -112,6 +118,9 @@ async def test_sqlite_newsroom_moves_to_postgres(tmp_path: Path, empty_pg_databa
         assert [await pg.articles.get(i) for i in article_ids] == articles
         assert [await pg.polls.get(i) for i in poll_ids] == polls
         assert await pg.articles.article_for_preview(1002, 77) == article_ids[1]
+        [version] = await pg.articles.versions(article_ids[1])
+        assert version.content == ArticleContent("Черновик", ("Один.", "Два."))
+        assert version.editor_id == 1002
         key = StorageKey(bot_id=1, chat_id=1002, user_id=1002)
         assert await pg.dialogs.get_state(key) == "New:text"
         # The day's digest stays claimed; the published article is indexed for search.
