@@ -137,8 +137,10 @@ class PollBoard:
         *,
         history: ActionLog = NO_HISTORY,
         refresh_gate: RefreshGate | None = None,
+        counted: Callable[[VoteOutcome], None] | None = None,
     ) -> None:
         self.history = history
+        self._counted = counted  # each press's outcome, for the metrics
         self.bot = bot
         self.polls = polls
         self.articles = articles
@@ -273,6 +275,7 @@ class PollBoard:
         """
         t = texts or self.texts  # the reader's language; the post keeps the channel's
         if press is None or not self.channel.is_this_channel(press.chat):
+            self._count(VoteOutcome.NOT_HERE)
             return t.vote_unknown
         result = await self.polls.vote(poll_id, reader_id, option, press.message_id)
         if (
@@ -283,6 +286,7 @@ class PollBoard:
         ):
             await self.polls.mark_posted(poll_id, self.channel.chat_id, press.message_id)
             result = await self.polls.vote(poll_id, reader_id, option, press.message_id)
+        self._count(result.outcome)
         if result.outcome in (VoteOutcome.UNKNOWN, VoteOutcome.NOT_HERE) or result.poll is None:
             return t.vote_unknown
         if result.outcome is VoteOutcome.CLOSED:
@@ -296,6 +300,10 @@ class PollBoard:
             changed=result.outcome is VoteOutcome.RECORDED,
             texts=t,
         )
+
+    def _count(self, outcome: VoteOutcome) -> None:
+        if self._counted is not None:
+            self._counted(outcome)
 
     # --- the channel post --------------------------------------------------------------
 
