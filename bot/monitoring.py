@@ -13,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
 from bot.metrics import Metrics
 
@@ -46,8 +46,10 @@ class MonitoringServer:
 
     def web_app(self) -> web.Application:
         async def metrics(request: web.Request) -> web.Response:
+            # Text format 0.0.4: every Prometheus reads it, and our names need nothing newer.
             return web.Response(
-                body=self.metrics.exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST}
+                body=self.metrics.exposition(),
+                headers={"Content-Type": CONTENT_TYPE_PLAIN_0_0_4},
             )
 
         async def healthz(request: web.Request) -> web.Response:
