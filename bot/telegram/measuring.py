@@ -29,7 +29,7 @@ from aiogram.types import TelegramObject, Update
 from aiogram.types.update import UpdateTypeLookupError
 
 from bot.errors import is_storage_failure
-from bot.metrics import Metrics
+from bot.metrics import Children, Metrics
 from bot.telegram.refusals import expected_refusal
 
 
@@ -55,8 +55,8 @@ class RequestMetrics(BaseRequestMiddleware):
     """
 
     def __init__(self, metrics: Metrics) -> None:
-        self.requests = metrics.telegram_requests
-        self.seconds = metrics.telegram_seconds
+        self.counted = Children(metrics.telegram_requests)
+        self.timed = Children(metrics.telegram_seconds)
 
     async def __call__(
         self,
@@ -75,8 +75,8 @@ class RequestMetrics(BaseRequestMiddleware):
             failure = exc
             raise
         finally:
-            self.seconds.labels(api_method).observe(time.perf_counter() - started)
-            self.requests.labels(api_method, request_outcome(failure)).inc()
+            self.timed.of(api_method).observe(time.perf_counter() - started)
+            self.counted.of(api_method, request_outcome(failure)).inc()
 
 
 def update_kind(event: TelegramObject) -> str:
@@ -101,8 +101,8 @@ class UpdateMetrics(BaseMiddleware):
     """
 
     def __init__(self, metrics: Metrics) -> None:
-        self.updates = metrics.updates
-        self.seconds = metrics.handler_seconds
+        self.counted = Children(metrics.updates)
+        self.timed = Children(metrics.handler_seconds)
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         kind = update_kind(event)
@@ -119,5 +119,5 @@ class UpdateMetrics(BaseMiddleware):
                 outcome = "unavailable"
             raise
         finally:
-            self.seconds.labels(kind).observe(time.perf_counter() - started)
-            self.updates.labels(kind, outcome).inc()
+            self.timed.of(kind).observe(time.perf_counter() - started)
+            self.counted.of(kind, outcome).inc()
