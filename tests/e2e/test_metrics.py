@@ -3,6 +3,7 @@ webhook) after a small storm: the counters must say what the fake Telegram saw."
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -212,3 +213,39 @@ async def test_without_metrics_port_nothing_is_measured(newsroom: Newsroom) -> N
     assert newsroom.app is not None
     assert newsroom.app.metrics is None and newsroom.app.monitoring is None
     assert type(newsroom.app.polls).__name__ == "PollRepository"  # not wrapped
+
+
+async def test_the_lanes_gauges_show_updates_running_and_waiting(
+    telegram: FakeBotAPI, editor: FakeUser, tmp_path: Path
+) -> None:
+    port = free_port()
+    room = Newsroom(telegram, tmp_path, metrics_port=port, update_concurrency=1)
+    await room.start()
+    try:
+        post = await post_poll(telegram, editor)
+        data = button_data(post, OPTIONS[0])
+        telegram.slow_next("answerCallbackQuery", 1.5)  # the first press holds the one slot
+        for i in range(3):
+            telegram.user(5200 + i, f"Reader {i}").clicks_data(post, data)
+
+        async def lanes() -> dict[str, float]:
+            scrape = Scrape((await get(f"http://127.0.0.1:{port}/metrics"))[1])
+            return {
+                state: scrape.total("newsroom_lane_updates", lane="readers", state=state)
+                for state in ("running", "waiting")
+            }
+
+        seen: list[dict[str, float]] = []
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 5
+        while loop.time() < deadline and (not seen or seen[-1] != BUSY):
+            seen.append(await lanes())
+        assert seen[-1] == BUSY, seen
+        await telegram.wait_for(lambda: len(telegram.calls("answerCallbackQuery")) == 3)
+        await telegram.wait_idle(quiet=0.1)
+        assert await lanes() == {"running": 0, "waiting": 0}
+    finally:
+        await room.stop()
+
+
+BUSY = {"running": 1, "waiting": 2}
