@@ -25,9 +25,15 @@ rounds (floor, bot, floor, bot, …) so that drifts of the machine hit both alik
   vote to SQLite (``BEGIN IMMEDIATE … COMMIT``) *before* answering, computes the toast
   from the committed counts, and coalesces live counts into a few channel edits.
 
+* **the bot with metrics** — the same bot with ``METRICS_PORT`` set: every update,
+  Telegram request, send-slot wait, vote and repository call is measured into its
+  Prometheus registry.  After the last answer ``/metrics`` is scraped once and must count
+  every press (``newsroom_votes_total``) and every answer.
+
 The ratio bot time / floor time is the bot's own cost per press in units of the
 framework's; its inverse is the bot's capacity as a share of the floor's.  The aim from
-issue 9: at least 0.85 of the floor's clicks per second, with every vote durable.
+issue 9: at least 0.85 of the floor's clicks per second, with every vote durable; from
+issue 18: the capacity with metrics on within 5 % of the capacity with them off.
 "Durable" is checked, not assumed: right after the last answer — before the bot is
 stopped, so no shutdown flush can help — a second SQLite connection opens the database
 file and the stored counts must equal, option by option, each reader's last press.  If
@@ -63,8 +69,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from aiogram import Dispatcher, Router
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
+from prometheus_client.parser import text_string_to_metric_families
 
 from bench.harness import history_frozen, running_bot
 from storage.database import Database
@@ -77,12 +85,14 @@ from tests.e2e.harness import (
     TOKEN,
     exchange,
 )
+from tests.e2e.webhook_harness import free_port
 from tests.fakes.botapi_server import FakeBotAPI
 
 OPTIONS = ("A", "B", "C")
 POLL_COMMAND = "/poll Question?\n" + "\n".join(OPTIONS)
 FIRST_READER_ID = 100_000
 AIM = 0.85  # the bot's clicks per second as a share of the floor's (issue 9)
+METRICS_AIM = 0.95  # capacity with metrics on as a share of that with them off (issue 18)
 SEED = 2026
 
 # Which toasts count as a vote answer (the bot's texts; see bot/texts.py).
@@ -94,6 +104,7 @@ class Config:
     readers: int
     clicks: int
     rounds: int
+    metrics: bool = True  # also run the bot with metrics on
 
     @property
     def presses(self) -> int:
@@ -236,10 +247,32 @@ async def stored_counts(database_path: Path) -> tuple[int, ...] | None:
     return None if poll is None else poll.counts
 
 
+async def scraped_total(port: int, name: str) -> float:
+    """The sum of a metric's samples in the bot's ``/metrics``, parsed as Prometheus would."""
+    async with (
+        aiohttp.ClientSession() as client,
+        client.get(f"http://127.0.0.1:{port}/metrics") as answer,
+    ):
+        text = await answer.text()
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == name
+    )
+
+
 async def run_bot(
-    server: FakeBotAPI, workload: Workload, timeout: float, concurrency: int | None = None
+    server: FakeBotAPI,
+    workload: Workload,
+    timeout: float,
+    concurrency: int | None = None,
+    *,
+    metrics: bool = False,
 ) -> Result:
     overrides: dict[str, Any] = {} if concurrency is None else {"update_concurrency": concurrency}
+    if metrics:
+        overrides["metrics_port"] = free_port()
     editor = server.user(EDITOR_ID, "Editor", "editor", started=True)
     with tempfile.TemporaryDirectory(prefix="bench-votes-") as tmp:
         # The harness's overrides: generous pacing (answerCallbackQuery is not paced
@@ -254,6 +287,11 @@ async def run_bot(
             seconds, ids = await press_all(server, post, workload, timeout)
             # Before stopping (no shutdown flush can help): is every vote in the file?
             counts = await stored_counts(Path(tmp) / "newsroom.sqlite3")
+            votes_counted = (
+                await scraped_total(settings.metrics_port, "newsroom_votes_total")
+                if settings.metrics_port is not None
+                else None
+            )
             # Let the last coalesced refresh land, so the edit count is that of a run.
             await server.wait_idle(quiet=3 * settings.poll_refresh_seconds)
         edits = server.edits(post)
@@ -264,6 +302,11 @@ async def run_bot(
         result.problems.append(f"bot: {wrong} presses not answered with a vote toast")
     if counts != workload.expected:
         result.problems.append(f"bot: stored counts {counts}, expected {workload.expected}")
+    if votes_counted is not None and votes_counted != len(workload.presses):
+        result.problems.append(
+            f"bot with metrics: newsroom_votes_total {votes_counted:g}, "
+            f"expected {len(workload.presses)}"
+        )
     return result
 
 
@@ -288,17 +331,22 @@ async def main_async(config: Config) -> int:
     )
     floor: list[Result] = []
     bots: list[Result] = []
+    measured: list[Result] = []
     try:
         for round_no in range(1, config.rounds + 1):
             floor.append(await run_floor(server, workload, timeout))
             bots.append(await run_bot(server, workload, timeout))
-            print(
+            line = (
                 f"  round {round_no}: floor {floor[-1].seconds:.3f} s, "
                 f"bot {bots[-1].seconds:.3f} s ({bots[-1].edits} channel edits)"
             )
+            if config.metrics:
+                measured.append(await run_bot(server, workload, timeout, metrics=True))
+                line += f", bot with metrics {measured[-1].seconds:.3f} s"
+            print(line)
     finally:
         await server.stop()
-    return report(config, workload, floor, bots, server)
+    return report(config, workload, floor, bots, server, measured)
 
 
 def report(
@@ -307,12 +355,13 @@ def report(
     floor: Sequence[Result],
     bots: Sequence[Result],
     server: FakeBotAPI,
+    measured: Sequence[Result] = (),
 ) -> int:
     floor_s = statistics.median(r.seconds for r in floor)
     bot_s = statistics.median(r.seconds for r in bots)
     ratio = bot_s / floor_s
     edits = statistics.median(r.edits for r in bots)
-    problems = [p for r in [*floor, *bots] for p in r.problems]
+    problems = [p for r in [*floor, *bots, *measured] for p in r.problems]
     problems += [f"fake server: {e}" for e in server.errors]
     problems += [f"fake server: {e}" for e in server.api_errors if "answerCallbackQuery" in e]
     exact = not any(p.startswith("bot: stored counts") for p in problems)
@@ -322,6 +371,17 @@ def report(
     share = floor_s / bot_s
     print(f"capacity, bot/floor clicks per second: {share:.2f}")
     print(f"aim: ≥ {AIM} — {'met' if share >= AIM else 'not met'}")
+    if measured:
+        measured_s = statistics.median(r.seconds for r in measured)
+        kept = bot_s / measured_s
+        print(
+            f"bot with metrics:     {measured_s:.3f} s median, {rate(config.presses, measured_s)}"
+        )
+        print(
+            f"capacity, metrics on/off: {kept:.3f} "
+            f"(bot with metrics/floor: {floor_s / measured_s:.2f})"
+        )
+        print(f"aim: ≥ {METRICS_AIM} — {'met' if kept >= METRICS_AIM else 'not met'}")
     print(f"channel edits by the bot: {edits:g} for {config.presses} clicks (median per round)")
     expected = dict(zip(OPTIONS, workload.expected, strict=True))
     print(f"votes exact: {'yes' if exact else 'no'} (expected {expected})")
@@ -341,13 +401,19 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
     parser.add_argument(
         "--quick", action="store_true", help="smoke run: 100 readers × 2 clicks, 1 round"
     )
+    parser.add_argument(
+        "--no-metrics",
+        action="store_true",
+        help="leave out the third contender, the bot with METRICS_PORT set",
+    )
     args = parser.parse_args(argv)
+    metrics = not args.no_metrics
     if args.quick:
-        return Config(readers=100, clicks=2, rounds=1)
+        return Config(readers=100, clicks=2, rounds=1, metrics=metrics)
     for name in ("readers", "clicks", "rounds"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1")
-    return Config(readers=args.readers, clicks=args.clicks, rounds=args.rounds)
+    return Config(readers=args.readers, clicks=args.clicks, rounds=args.rounds, metrics=metrics)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,7 +8,7 @@ dispatcher against a fake Bot API server exactly as ``python -m bot`` runs it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
@@ -34,7 +34,9 @@ from bot.desk.editors import Editors
 from bot.desk.history import ActionLog
 from bot.desk.stats import Stats
 from bot.lifecycle import longest_publish, on_shutdown, on_startup, run_webhook, start_polling
+from bot.metrics import Metrics
 from bot.models import Article
+from bot.monitoring import MonitoringServer
 from bot.polls.board import PollBoard
 from bot.repositories import ArticleStore, PollStore, UpdateLedger
 from bot.services import Services
@@ -43,6 +45,7 @@ from bot.telegram.channel import Channel
 from bot.telegram.forwards import ForwardedAreNotCommands
 from bot.telegram.lanes import UpdateLanes
 from bot.telegram.language import UserTexts
+from bot.telegram.measuring import RequestMetrics, UpdateMetrics
 from bot.telegram.menu import CommandMenu
 from bot.telegram.notices import Notifier
 from bot.telegram.pacing.limiter import RateLimiter, RateLimits
@@ -93,6 +96,9 @@ class App:
     # Webhook mode: ids of handled updates (in Redis when REDIS_URL is set).
     ledger: UpdateLedger | None = None
     collector: Collector = field(default_factory=Collector)
+    # METRICS_PORT set: what this instance measures, and the port that serves it.
+    metrics: Metrics | None = None
+    monitoring: MonitoringServer | None = None
 
     @property
     def db(self) -> Database:
@@ -116,6 +122,8 @@ class App:
     async def close(self) -> None:
         """Release the connections (aiogram closes its own session only after a
         successful start-up)."""
+        if self.monitoring is not None:
+            await self.monitoring.stop()
         await self.bot.session.close()
         await self.db.close()
         if self.redis is not None:
@@ -129,9 +137,10 @@ def lease_seconds(settings: Settings) -> float:
 
 
 def create_bot(
-    settings: Settings, redis: Redis | None = None
+    settings: Settings, redis: Redis | None = None, metrics: Metrics | None = None
 ) -> tuple[Bot, PacingRetryMiddleware]:
-    """The Bot API client, paced and retried (across instances when Redis is shared)."""
+    """The Bot API client, paced and retried (across instances when Redis is shared), and
+    measured when metrics are on."""
     timeout = settings.request_timeout_seconds
     session = (
         AiohttpSession(
@@ -156,6 +165,10 @@ def create_bot(
     requests = PacingRetryMiddleware(limiter, max_retries=settings.request_retries)
     session.middleware(ResponseModels())
     session.middleware(requests)
+    if metrics is not None:
+        # Inside the pacing: each try is counted (a 429 waited out too), slots not timed.
+        session.middleware(RequestMetrics(metrics))
+        requests.slot_waits = metrics.slot_waited
     bot = Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,
@@ -177,6 +190,7 @@ def create_services(
     requests: PacingRetryMiddleware,
     menu: CommandMenu,
     redis: Redis | None,
+    metrics: Metrics | None = None,
 ) -> Services:
     """The domain services, each given its collaborators."""
     texts = get_texts(settings.language)
@@ -202,9 +216,14 @@ def create_services(
         budget_wait=lambda: requests.limiter.estimated_wait(channel.chat_ref, Priority.LIVE),
         history=history,
         refresh_gate=RedisRefreshGate(redis, settings.redis_prefix) if redis else None,
+        counted=metrics.vote if metrics else None,
     )
     publisher = Publisher(
-        articles, channel, after_publish=board.article_published, history=history
+        articles,
+        channel,
+        after_publish=board.article_published,
+        history=history,
+        counted=metrics.publication if metrics else None,
     )
     editors = Editors(
         desk,
@@ -261,6 +280,7 @@ def create_dispatcher(
     services: Services,
     menu: CommandMenu,
     redis: Redis | None,
+    metrics: Metrics | None = None,
 ) -> TrackingDispatcher:
     """The dispatcher with its dialogs, middlewares and router tree; the handlers get
     ``services``, ``settings`` and ``texts`` (see ``Services``)."""
@@ -277,6 +297,9 @@ def create_dispatcher(
     dispatcher = TrackingDispatcher(storage=dialogs, events_isolation=isolation)
     dispatcher.update.outer_middleware(UserTexts(settings.language))
     dispatcher.lanes = UpdateLanes(services.editors.known, settings.update_concurrency)
+    if metrics is not None:
+        dispatcher.update.outer_middleware(UpdateMetrics(metrics))
+        metrics.watch_lanes(dispatcher.lanes)
     dispatcher.message.outer_middleware(ForwardedAreNotCommands())
     dispatcher.message.outer_middleware(menu)
     dispatcher.include_router(router_tree())
@@ -309,17 +332,32 @@ def create_claim_watch(settings: Settings, stores: Stores, services: Services) -
     return ClaimWatch(stores.articles, notify, older_than=longest, every=every)
 
 
+def timed_stores(stores: Stores, metrics: Metrics) -> Stores:
+    """The same stores, each repository call timed (``newsroom_database_seconds``)."""
+    return replace(
+        stores,
+        articles=metrics.timed("articles", stores.articles),
+        polls=metrics.timed("polls", stores.polls),
+        desk=metrics.timed("desk", stores.desk),
+        search=metrics.timed("search", stores.search),
+        readership=metrics.timed("readership", stores.readership),
+    )
+
+
 async def create_app(settings: Settings) -> App:
     """Build everything, collaborators through constructors, nothing started."""
+    metrics = Metrics() if settings.metrics_port is not None else None
     stores = await open_stores(settings)  # SQLite, or PostgreSQL when DATABASE_URL is set
+    if metrics is not None:
+        stores = timed_stores(stores, metrics)
     redis = open_redis(settings.redis_url.get_secret_value()) if settings.redis_url else None
-    bot, requests = create_bot(settings, redis)
+    bot, requests = create_bot(settings, redis, metrics)
     menu = create_menu(settings)
-    services = create_services(settings, stores, bot, requests, menu, redis)
+    services = create_services(settings, stores, bot, requests, menu, redis, metrics)
     app = App(
         settings=settings,
         bot=bot,
-        dispatcher=create_dispatcher(settings, stores, services, menu, redis),
+        dispatcher=create_dispatcher(settings, stores, services, menu, redis, metrics),
         services=services,
         requests=requests,
         menu=menu,
@@ -327,7 +365,12 @@ async def create_app(settings: Settings) -> App:
         claims=create_claim_watch(settings, stores, services),
         redis=redis,
         ledger=create_ledger(settings, redis),
+        metrics=metrics,
     )
+    if metrics is not None and settings.metrics_port is not None:
+        app.monitoring = MonitoringServer(
+            metrics, app.health, host=settings.metrics_host, port=settings.metrics_port
+        )
 
     async def startup() -> None:
         await on_startup(app)

@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
     secrets = settings.secrets
-    setup_logging(settings.log_level, secrets)
+    setup_logging(settings.log_level, secrets, settings.log_format)
     try:
         asyncio.run(run(settings))
     except StorageError as exc:

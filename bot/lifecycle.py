@@ -44,6 +44,8 @@ def interrupted_before(settings: Settings) -> datetime:
 
 async def on_startup(app: App) -> None:
     services = app.services
+    if app.monitoring is not None:
+        await app.monitoring.start()  # first: /healthz answers while the rest starts
     app.collector.tune()
     me = await app.bot.me()
     logger.info("Bot @%s started; channel %s", me.username, app.settings.channel_id)
@@ -81,6 +83,8 @@ async def on_shutdown(app: App) -> None:
     )
     await services.board.refresher.flush()
     app.collector.restore()
+    if app.monitoring is not None:
+        await app.monitoring.stop()
 
 
 async def start_polling(

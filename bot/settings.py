@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.logs import TOKEN_PATTERN
+from bot.logs import TOKEN_PATTERN, LogFormat
 
 _TOKEN_RE = re.compile(rf"^{TOKEN_PATTERN.pattern}$")
 _CHANNEL_RE = re.compile(r"^(@[A-Za-z][A-Za-z0-9_]{3,31}|-100\d{5,20})$")
@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     telegram_api_local: bool = False
     timezone: str = "Asia/Almaty"
     log_level: str = "INFO"
+    # "json": one JSON object per log line (for a log collector); "text": for people.
+    log_format: LogFormat = "text"
     language: str = "ru"
     poll_refresh_seconds: float = Field(default=3.0, gt=0, le=600)
     # Telegram's limits, kept as settings so a newsroom with a raised limit can use it.
@@ -138,6 +140,12 @@ class Settings(BaseSettings):
     webhook_dedupe_seconds: int = Field(default=86_400, ge=60, le=7 * 86_400)
     # The evening digest of the day's most read articles: HH:MM in TIMEZONE; off if unset.
     digest_time: time | None = None
+
+    # --- monitoring ------------------------------------------------------------------------
+    # Set: GET /metrics (Prometheus) and GET /healthz on METRICS_HOST:METRICS_PORT, in
+    # polling and webhook mode alike; unset: no metrics are kept.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = "127.0.0.1"
 
     @field_validator("bot_token")
     @classmethod
@@ -189,6 +197,11 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL such as http://127.0.0.1:8081")
         return value
 
+    @field_validator("metrics_port", mode="before")
+    @classmethod
+    def _blank_port_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("webhook_url")
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
@@ -216,6 +229,16 @@ class Settings(BaseSettings):
                 "make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
             )
         return SecretStr(secret)
+
+    @model_validator(mode="after")
+    def _check_metrics_port(self) -> Settings:
+        """Webhook mode serves on WEB_SERVER_PORT already: the metrics need a port of
+        their own."""
+        if self.webhook_url is not None and self.metrics_port == self.web_server_port:
+            raise _setting_error(
+                "metrics_port", "must differ from WEB_SERVER_PORT (the webhook listens there)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _check_webhook(self) -> Settings:

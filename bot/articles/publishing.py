@@ -102,15 +102,19 @@ class Publisher:
         after_publish: Callable[[Article], Awaitable[None]] | None = None,
         *,
         history: ActionLog = NO_HISTORY,
+        counted: Callable[[Outcome], None] | None = None,
     ) -> None:
         self._articles = articles
         self._channel = channel
         self._after_publish = after_publish
         self._history = history
+        self._counted = counted  # each attempt's outcome, for the metrics
 
     async def _record(self, action: str, result: PublishResult, article_id: int) -> PublishResult:
         """A history line for an attempt this call made (refusals changed nothing)."""
         if result.claimed:
+            if self._counted is not None:
+                self._counted(result.outcome)
             await self._history.record(action, article_id=article_id, detail=result.outcome)
         return result
 

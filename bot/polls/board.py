@@ -138,8 +138,10 @@ class PollBoard:
         *,
         history: ActionLog = NO_HISTORY,
         refresh_gate: RefreshGate | None = None,
+        counted: Callable[[VoteOutcome], None] | None = None,
     ) -> None:
         self.history = history
+        self._counted = counted  # each press's outcome, for the metrics
         self.bot = bot
         self.polls = polls
         self.articles = articles
@@ -287,6 +289,7 @@ class PollBoard:
         """
         t = texts or self.texts  # the reader's language; the post keeps the channel's
         if press is None or not self.channel.is_this_channel(press.chat):
+            self._count(VoteOutcome.NOT_HERE)
             return t.vote_unknown
         result = await self.polls.vote(poll_id, reader_id, option, press.message_id)
         if (
@@ -300,6 +303,7 @@ class PollBoard:
             except MessageTaken:
                 return t.vote_unknown  # that post is another article's or poll's
             result = await self.polls.vote(poll_id, reader_id, option, press.message_id)
+        self._count(result.outcome)
         if result.outcome in (VoteOutcome.UNKNOWN, VoteOutcome.NOT_HERE) or result.poll is None:
             return t.vote_unknown
         if result.outcome is VoteOutcome.CLOSED:
@@ -313,6 +317,10 @@ class PollBoard:
             changed=result.outcome is VoteOutcome.RECORDED,
             texts=t,
         )
+
+    def _count(self, outcome: VoteOutcome) -> None:
+        if self._counted is not None:
+            self._counted(outcome)
 
     # --- the channel post --------------------------------------------------------------
 

@@ -34,7 +34,13 @@ IsEditor = Callable[[int], bool]
 
 
 class UpdateLanes:
-    """The desk's line and the readers' line, each a bounded first-come-first-served one."""
+    """The desk's line and the readers' line, each a bounded first-come-first-served one.
+
+    Each line counts the updates running in it and those waiting for a slot, for the
+    metrics (read at a scrape, so counting costs two additions per update).
+    """
+
+    names = ("desk", "readers")
 
     def __init__(
         self, is_editor: IsEditor, reader_slots: int, desk_slots: int = DESK_SLOTS
@@ -42,15 +48,34 @@ class UpdateLanes:
         self._is_editor = is_editor
         self.readers = asyncio.Semaphore(reader_slots)
         self.desk = asyncio.Semaphore(desk_slots)
+        self._running = dict.fromkeys(self.names, 0)
+        self._waiting = dict.fromkeys(self.names, 0)
 
-    def lane_of(self, update: Update) -> asyncio.Semaphore:
+    def lane_of(self, update: Update) -> str:
         user = UserContextMiddleware.resolve_event_context(update).user
         if user is not None and self._is_editor(user.id):
-            return self.desk
-        return self.readers
+            return "desk"
+        return "readers"
+
+    def running(self, lane: str) -> int:
+        return self._running[lane]
+
+    def waiting(self, lane: str) -> int:
+        return self._waiting[lane]
 
     @contextlib.asynccontextmanager
     async def slot(self, update: Update) -> AsyncIterator[None]:
         """Wait for a slot in ``update``'s line and hold it."""
-        async with self.lane_of(update):
+        lane = self.lane_of(update)
+        line = self.desk if lane == "desk" else self.readers
+        self._waiting[lane] += 1
+        try:
+            await line.acquire()
+        finally:
+            self._waiting[lane] -= 1
+        self._running[lane] += 1
+        try:
             yield
+        finally:
+            self._running[lane] -= 1
+            line.release()

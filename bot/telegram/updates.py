@@ -18,6 +18,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.dispatcher.event.bases import NextMiddlewareType
 from aiogram.types import TelegramObject, Update
 
+from bot.logs import current_update_id
 from bot.telegram.lanes import UpdateLanes
 
 logger = logging.getLogger(__name__)
@@ -40,12 +41,15 @@ class TrackingDispatcher(Dispatcher):
         task = asyncio.current_task()
         if task is not None:
             self.in_progress.add(task)
+        # Every line logged while this update is handled names it (the JSON log format).
+        naming = current_update_id.set(update.update_id)
         try:
             if self.lanes is None or slot_held:
                 return await super().feed_update(bot, update, **kwargs)
             async with self.lanes.slot(update):
                 return await super().feed_update(bot, update, **kwargs)
         finally:
+            current_update_id.reset(naming)
             if task is not None:
                 self.in_progress.discard(task)
 

@@ -33,6 +33,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from bot.errors import is_storage_failure
+from bot.monitoring import HEALTH_PATH, HealthCheck, health_response
 from bot.repositories import Claim, UpdateLedger
 from bot.telegram.outages import OutageLog
 from bot.telegram.updates import TrackingDispatcher
@@ -40,7 +41,6 @@ from bot.telegram.updates import TrackingDispatcher
 logger = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-HEALTH_PATH = "/healthz"
 
 
 class MemoryUpdateLedger:
@@ -82,9 +82,6 @@ class MemoryUpdateLedger:
 
     async def remember_webhook(self, fingerprint: str) -> None:
         self._fingerprint = fingerprint
-
-
-HealthCheck = Callable[[], Awaitable[dict[str, bool]]]
 
 
 class WebhookHandler(SimpleRequestHandler):
@@ -209,10 +206,7 @@ def build_web_app(handler: WebhookHandler, path: str, health: HealthCheck) -> we
     """The webhook at ``path`` and ``GET /healthz`` on the same port."""
 
     async def healthz(request: web.Request) -> web.Response:
-        checks = await health()
-        ok = all(checks.values()) and not handler.stopping
-        body = {**checks, "stopping": handler.stopping}
-        return web.json_response(body, status=200 if ok else 503)
+        return await health_response(health, stopping=handler.stopping)
 
     app = web.Application()
     app.router.add_post(path, handler.handle)

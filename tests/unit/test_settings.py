@@ -34,6 +34,9 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
             "WEB_SERVER_HOST",
             "WEB_SERVER_PORT",
             "DATABASE_URL",
+            "METRICS_PORT",
+            "METRICS_HOST",
+            "LOG_FORMAT",
         }:
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)  # no stray .env
@@ -239,3 +242,42 @@ def test_a_short_webhook_secret_says_how_to_make_one(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("WEBHOOK_SECRET", "x" * 31)
     with pytest.raises(SettingsError, match=r"secrets\.token_urlsafe"):
         load_settings()
+
+
+def test_metrics_are_off_unless_a_port_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in BASE.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("METRICS_PORT", "")
+    settings = load_settings()
+    assert (settings.metrics_port, settings.metrics_host) == (None, "127.0.0.1")
+    assert settings.log_format == "text"
+    monkeypatch.setenv("METRICS_PORT", "9101")
+    monkeypatch.setenv("LOG_FORMAT", "json")
+    settings = load_settings()
+    assert (settings.metrics_port, settings.log_format) == (9101, "json")
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"METRICS_PORT": "70000"}, "METRICS_PORT is invalid"),
+        ({"LOG_FORMAT": "xml"}, "LOG_FORMAT is invalid"),
+        (
+            {
+                "WEBHOOK_URL": "https://bot.example.org/hook",
+                "WEBHOOK_SECRET": SECRET,
+                "WEB_SERVER_PORT": "9101",
+                "METRICS_PORT": "9101",
+            },
+            "METRICS_PORT must differ from WEB_SERVER_PORT",
+        ),
+    ],
+)
+def test_bad_monitoring_settings_are_named(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], expected: str
+) -> None:
+    for key, value in {**BASE, **env}.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    assert expected in str(info.value)

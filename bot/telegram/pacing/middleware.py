@@ -10,6 +10,8 @@ it so that a cancellation while waiting means "certainly not sent".
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -36,7 +38,7 @@ def _chat_of(method: Method[Any]) -> int | str | None:
     return chat_id if isinstance(chat_id, int | str) else None
 
 
-def _is_paced(api_method: str) -> bool:
+def is_paced(api_method: str) -> bool:
     return api_method.startswith(_PACED_PREFIXES)
 
 
@@ -64,6 +66,18 @@ class PacingRetryMiddleware(BaseRequestMiddleware):
         self.max_backoff = max_backoff
         self.max_retry_after = max_retry_after
         self.stats = RequestStats()
+        # Told how long each wait for a send slot took (the metrics, when they are on).
+        self.slot_waits: Callable[[Priority, float], None] | None = None
+
+    async def _acquire(
+        self, chat_id: int | str, priority: Priority, arrival: int | None = None
+    ) -> None:
+        if self.slot_waits is None:
+            await self.limiter.acquire(chat_id, priority, arrival=arrival)
+            return
+        started = time.perf_counter()
+        await self.limiter.acquire(chat_id, priority, arrival=arrival)
+        self.slot_waits(priority, time.perf_counter() - started)
 
     async def wait_turn(self, chat_id: int | str, priority: Priority = Priority.PUBLISH) -> None:
         """Take a slot for ``chat_id`` now, before the request exists.
@@ -73,14 +87,14 @@ class PacingRetryMiddleware(BaseRequestMiddleware):
         ``asyncio.wait_for`` or a new task): the mark lives in this task's context.  Pass the
         same chat reference the request will carry (``-100…`` and ``@name`` are two keys).
         """
-        await self.limiter.acquire(chat_id, priority)
+        await self._acquire(chat_id, priority)
         _prepaid.set(str(chat_id))
 
     async def __call__(self, make_request: Next[T], bot: Bot, method: Method[T]) -> Response[T]:
         api_method = method.__api_method__
         if api_method == "getUpdates":
             return await make_request(bot, method)
-        chat_id = _chat_of(method) if _is_paced(api_method) else None
+        chat_id = _chat_of(method) if is_paced(api_method) else None
         priority = current_priority()
         arrival = self.limiter.next_arrival()
         prepaid = chat_id is not None and _prepaid.get() == str(chat_id)
@@ -89,7 +103,7 @@ class PacingRetryMiddleware(BaseRequestMiddleware):
         attempt = 0
         while True:
             if chat_id is not None and not (prepaid and attempt == 0):
-                await self.limiter.acquire(chat_id, priority, arrival=arrival)
+                await self._acquire(chat_id, priority, arrival)
             try:
                 self.stats.sent += 1
                 return await make_request(bot, method)
