@@ -8,6 +8,7 @@ import asyncio
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.articles.formatting import channel_post, full_text, preview_plain
 from bot.articles.intake import decode_document
@@ -15,6 +16,9 @@ from bot.articles.parsing import ParseError, parse_article
 from bot.errors import InputError
 from bot.telegram.limits import CAPTION_LIMIT, MESSAGE_LIMIT
 from bot.texts import get_texts
+
+if TYPE_CHECKING:
+    from bot.settings import SettingsError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,6 +76,13 @@ def preview(path: Path, *, with_photo: bool) -> int:
     return 0
 
 
+def configuration_error(error: SettingsError) -> int:
+    """Every problem on its own line, so all can be fixed at once; exit code 2."""
+    for problem in error.problems:
+        print(f"Configuration error: {problem}", file=sys.stderr)
+    return 2
+
+
 def migrate_to_postgres(sqlite: Path | None) -> int:
     """Copy everything into PostgreSQL, then print the counts of both sides per table."""
     from bot.app import TransferError, copy_sqlite_to_postgres
@@ -81,8 +92,7 @@ def migrate_to_postgres(sqlite: Path | None) -> int:
     try:
         settings = load_database_settings()
     except SettingsError as exc:
-        print(f"Configuration error: {exc}", file=sys.stderr)
-        return 2
+        return configuration_error(exc)
     if settings.database_url is None:
         print("Configuration error: DATABASE_URL is not set (the target)", file=sys.stderr)
         return 2
@@ -130,8 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
     except SettingsError as exc:
-        print(f"Configuration error: {exc}", file=sys.stderr)
-        return 2
+        return configuration_error(exc)
     secrets = settings.secrets
     setup_logging(settings.log_level, secrets)
     try:
