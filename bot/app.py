@@ -249,7 +249,15 @@ def create_services(
         board=board,
         editors=editors,
         history=history,
-        stats=Stats(articles, polls, desk, channel.chat_id, settings.tz),
+        stats=Stats(
+            articles,
+            polls,
+            desk,
+            stores.readership,
+            channel.chat_id,
+            settings.tz,
+            channel.texts,
+        ),
         notifier=notifier,
         channel=channel,
     )

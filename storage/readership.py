@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Select, bindparam, case, func, select, update
 
 from bot.models import Headline
 from storage.database import Database
@@ -25,6 +27,26 @@ _counted = (
     .prefix_with("MATERIALIZED")
 )
 _MOST_READ = most_first(_counted, _counted.c.n)
+_READ_AT = article_reads.c.first_read_at
+
+
+def _readers_per_period(periods: int, of_article: bool) -> Select[Any]:
+    """Distinct readers per period between ``bound0`` < ``bound1`` < … by the time of their
+    first read (one range scan of the window; the CASE names each read's period).  Plain
+    SQL on both engines: the bounds come from the caller, in its time zone."""
+    period = case(*((bindparam(f"bound{i + 1}") > _READ_AT, i) for i in range(periods))).label(
+        "period"
+    )
+    query = (
+        select(period, func.count(article_reads.c.reader_id.distinct()).label("n"))
+        .where(bindparam("bound0") <= _READ_AT, bindparam(f"bound{periods}") > _READ_AT)
+        .group_by(period)
+    )
+    if of_article:
+        query = query.where(article_reads.c.article_id == bindparam("article_id"))
+    return query
+
+
 _DIGEST_POSTED = update(digests).where(digests.c.day == bindparam("on_day"))
 
 
@@ -42,6 +64,22 @@ class ReadershipRepository:
         async with self._db.read() as conn:
             rows = await conn.execute(_MOST_READ, {"since": since, "until": until, "limit": limit})
             return [headline(row, row["n"]) for row in rows.mappings()]
+
+    async def readers_per_period(
+        self, bounds: Sequence[datetime], article_id: int | None = None
+    ) -> list[int]:
+        periods = len(bounds) - 1
+        if periods < 1:
+            return []
+        query = _readers_per_period(periods, article_id is not None)
+        values: dict[str, Any] = {f"bound{i}": bound for i, bound in enumerate(bounds)}
+        if article_id is not None:
+            values["article_id"] = article_id
+        counts = [0] * periods
+        async with self._db.read() as conn:
+            for row in await conn.execute(query, values):
+                counts[row.period] = int(row.n)
+        return counts
 
     async def claim_digest(self, day: date) -> bool:
         async with self._db.transaction() as conn:

@@ -112,7 +112,8 @@ def test_every_problem_is_named_at_once(monkeypatch: pytest.MonkeyPatch) -> None
     assert info.value.problems == [
         "BOT_TOKEN is not set (put it in the environment or in .env)",
         "CHANNEL_ID is not set (put it in the environment or in .env)",
-        "EDITOR_IDS is invalid: Input should be a valid integer, unable to parse string as an integer",
+        "EDITOR_IDS is invalid: Input should be a valid integer, "
+        "unable to parse string as an integer",
         "WEBHOOK_SECRET is invalid: must be 32-256 characters of A-Z, a-z, 0-9, _ and -; "
         "make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'",
     ]
