@@ -49,6 +49,7 @@ from bot.telegram.pacing.limiter import RateLimiter, RateLimits
 from bot.telegram.pacing.middleware import PacingRetryMiddleware
 from bot.telegram.pacing.priorities import Priority
 from bot.telegram.pacing.shared import SharedRateLimiter
+from bot.telegram.progress import ProgressMessages
 from bot.telegram.responses import ResponseModels
 from bot.telegram.updates import TrackingDispatcher
 from bot.telegram.webhook import MemoryUpdateLedger
@@ -260,6 +261,7 @@ def create_services(
         ),
         notifier=notifier,
         channel=channel,
+        progress=ProgressMessages(bot),
     )
 
 

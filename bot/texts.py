@@ -482,6 +482,7 @@ class Texts:
     digest_empty: str = "Сегодня статьи ещё не читали: дайджест был бы пустым."
     digest_schedule: str = "Дайджест публикуется в канале каждый день в {time}."
     digest_off: str = "Автоматический дайджест выключен (настройка DIGEST_TIME)."
+    digest_progress: str = "Собираю дайджест: считаю читателей за день… ({seconds} с)"
     cmd_search: str = "поиск по статьям"
     cmd_top: str = "самое читаемое за неделю"
     cmd_digest: str = "превью вечернего дайджеста"

@@ -440,6 +440,7 @@ EN = Texts(
     digest_empty="Nobody has read an article today yet: the digest would be empty.",
     digest_schedule="The digest is posted in the channel every day at {time}.",
     digest_off="The automatic digest is off (setting DIGEST_TIME).",
+    digest_progress="Building the digest: counting the day's readers… ({seconds} s)",
     cmd_search="Search the articles",
     cmd_top="Most read this week",
     cmd_digest="Preview of the evening digest",
