@@ -8,7 +8,7 @@ import asyncio
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Never, TextIO
 
 from bot.articles.formatting import channel_post, full_text, preview_plain
 from bot.articles.intake import decode_document
@@ -94,7 +94,7 @@ class TableProgress:
         self._stream = stream
         self._terminal = stream.isatty()
         self._table: str | None = None
-        self._bar: tqdm[None] | None = None
+        self._bar: tqdm[Never] | None = None
 
     def __call__(self, table: str, done: int, total: int) -> None:
         if table != self._table:
