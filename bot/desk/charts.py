@@ -2,19 +2,24 @@
 48 hours (with its poll's results as bars), and the newsroom's readers per day with the
 week's most read.
 
-matplotlib is imported only when a chart is drawn, so the bot's start-up time and memory
-do not grow by it; it draws with its Agg backend (no display) on ``Figure`` objects of
-its own, never pyplot's global state.  Drawing takes a CPU for a fraction of a second:
-``draw`` runs it on a worker thread, one chart at a time (matplotlib's font cache and
-text layout are not thread-safe), so the event loop keeps serving meanwhile.
+Drawn in a worker process of their own (``ChartWorker``), never in the bot's: matplotlib's
+Agg renderer holds the GIL while it draws, so on a thread it stalled the event loop for
+as long as a chart took (bench/charts.py: a 5 ms tick lagged 0.4-1.2 s on a thread,
+under 0.07 s with a process, on the same loaded machine).  The bot's process never
+imports matplotlib, so its start-up time and memory do not grow; the worker is started
+at the first chart and stopped after ``IDLE_SECONDS`` without one, which gives its
+memory back.  It draws with the Agg backend (no display) on ``Figure`` objects of its
+own, never pyplot's global state.
 """
 
 from __future__ import annotations
 
 import asyncio
 import io
-import threading
+import multiprocessing
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
@@ -34,8 +39,8 @@ LABEL_CHARS = 42
 BAR_COLOUR = "#2a7ab9"
 ACCENT_COLOUR = "#e07b39"
 HOUR_TICKS = 6
-
-_drawing = threading.Lock()
+# The worker process is stopped after this long without a chart (its memory returned).
+IDLE_SECONDS = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,14 +129,51 @@ def render(panels: Sequence[Panel]) -> bytes:
     return out.getvalue()
 
 
-def _render_one_at_a_time(panels: Sequence[Panel]) -> bytes:
-    with _drawing:
-        return render(panels)
+class ChartWorker:
+    """One worker process that draws the charts, one at a time, in the order asked."""
 
+    def __init__(self, idle_seconds: float = IDLE_SECONDS) -> None:
+        self._idle_seconds = idle_seconds
+        self._pool: ProcessPoolExecutor | None = None
+        self._idle: asyncio.TimerHandle | None = None
+        self._drawing = 0
 
-async def draw(panels: Sequence[Panel]) -> bytes:
-    """``render`` on a worker thread: the event loop goes on serving updates."""
-    return await asyncio.to_thread(_render_one_at_a_time, panels)
+    async def draw(self, panels: Sequence[Panel]) -> bytes:
+        """``render`` in the worker: the event loop goes on serving updates meanwhile.
+        A worker that died (killed, out of memory) is replaced for the next chart."""
+        loop = asyncio.get_running_loop()
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
+        if self._pool is None:
+            # Spawned, not forked: a fork of the running bot would copy its threads'
+            # locks in whatever state they are.
+            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        pool = self._pool
+        self._drawing += 1
+        try:
+            return await loop.run_in_executor(pool, render, tuple(panels))
+        except BrokenProcessPool:
+            if self._pool is pool:
+                self._pool = None
+            raise
+        finally:
+            self._drawing -= 1
+            if not self._drawing and self._pool is not None:
+                self._idle = loop.call_later(self._idle_seconds, self.close)
+
+    @property
+    def running(self) -> bool:
+        return self._pool is not None
+
+    def close(self) -> None:
+        """Stop the worker (idle, or the bot stopping); the next chart starts another."""
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
 
 def article_panels(

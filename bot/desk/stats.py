@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from bot.desk.charts import article_panels, draw, overview_panels
+from bot.desk.charts import ChartWorker, article_panels, overview_panels
 from bot.models import Article, PeriodStats, Poll, PostReactions
 from bot.polls.rules import results_report
 from bot.repositories import ArticleStore, PollStore, Readership, StatsStore
@@ -62,7 +62,9 @@ class Stats:
         chart_texts: Texts,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        charts: ChartWorker | None = None,
     ) -> None:
+        self.charts = charts or ChartWorker()
         self._articles = articles
         self._polls = polls
         self._store = store
@@ -110,7 +112,7 @@ class Stats:
         bounds = [published + timedelta(hours=hour) for hour in range(CHART_HOURS + 1)]
         per_hour = await self._readership.readers_per_period(bounds, found.article.id)
         panels = article_panels(found.article.id, per_hour, found.poll, self._chart_texts)
-        return await draw(panels)
+        return await self.charts.draw(panels)
 
     async def overview_chart(self, overview: Overview) -> bytes | None:
         """A PNG of the readers per day over the last ``CHART_DAYS`` days (midnight to
@@ -124,7 +126,9 @@ class Stats:
         if not any(per_day) and not overview.week.top:
             return None
         readers = list(zip(days, per_day, strict=True))
-        return await draw(overview_panels(readers, overview.week.top, self._chart_texts))
+        return await self.charts.draw(
+            overview_panels(readers, overview.week.top, self._chart_texts)
+        )
 
 
 def _midnight(day: date, tz: tzinfo) -> datetime:

@@ -144,7 +144,8 @@ async def stats_answers(telegram: FakeBotAPI, editor: FakeUser, command: str) ->
     the words that replace it)."""
     before = len(editor.received())
     editor.sends(command)
-    await telegram.wait_for(lambda: len(editor.received()) >= before + 2, timeout=30)
+    # The first chart starts the chart worker process: generous on a loaded machine.
+    await telegram.wait_for(lambda: len(editor.received()) >= before + 2, timeout=120)
     return editor.received()[before:]
 
 

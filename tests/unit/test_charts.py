@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import multiprocessing
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Sequence
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -18,8 +19,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from PIL import Image
 
-from bot.desk import charts, stats
-from bot.desk.charts import Bars, Columns, Panel, article_panels, draw, overview_panels
+from bot.desk import charts
+from bot.desk.charts import Bars, ChartWorker, Columns, Panel, article_panels, overview_panels
 from bot.desk.stats import CHART_DAYS, CHART_HOURS, ArticleStats, Overview, Stats
 from bot.models import ArticleContent, PeriodStats, Poll, PollStatus, TopArticle
 from bot.texts import RU
@@ -83,28 +84,27 @@ def test_overview_chart() -> None:
     assert len(overview_panels(days, [], RU)) == 1
 
 
-class Drawn:
-    """Stands in for ``draw``: keeps the panels it was given."""
+class Drawn(ChartWorker):
+    """Stands in for the worker: keeps the panels it was given."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.panels: list[Panel] = []
 
-    async def __call__(self, panels: Sequence[Panel]) -> bytes:
+    async def draw(self, panels: Sequence[Panel]) -> bytes:
         self.panels = list(panels)
         return b"png"
 
 
 @pytest.fixture
-def drawn(monkeypatch: pytest.MonkeyPatch) -> Drawn:
-    fake = Drawn()
-    monkeypatch.setattr(stats, "draw", fake)
-    return fake
+def drawn() -> Drawn:
+    return Drawn()
 
 
 async def test_article_chart_counts_readers_per_hour_after_publication(drawn: Drawn) -> None:
     articles, polls = stores()
     readership = MemoryReadership()
-    service = Stats(articles, polls, MemoryDesk(), readership, "-100", ALMATY, EN)
+    service = Stats(articles, polls, MemoryDesk(), readership, "-100", ALMATY, EN, charts=drawn)
     article = await articles.create(ArticleContent(title="Мост", paragraphs=("Текст.",)), 1)
     claimed = await articles.claim(article.id)
     assert claimed is not None
@@ -136,7 +136,15 @@ async def test_overview_chart_counts_readers_per_local_day(drawn: Drawn) -> None
     # 2026-12-07 00:30 in Almaty (UTC+5) is still the 6th in UTC.
     now = datetime(2026, 12, 6, 19, 30, tzinfo=UTC)
     service = Stats(
-        articles, polls, MemoryDesk(), readership, "-100", ALMATY, RU, clock=lambda: now
+        articles,
+        polls,
+        MemoryDesk(),
+        readership,
+        "-100",
+        ALMATY,
+        RU,
+        clock=lambda: now,
+        charts=drawn,
     )
     empty = Overview(PeriodStats(0, 0, 0), PeriodStats(0, 0, 0))
     assert await service.overview_chart(empty) is None
@@ -159,42 +167,59 @@ async def test_overview_chart_counts_readers_per_local_day(drawn: Drawn) -> None
     assert most_read.names == ("Мост",)
 
 
-async def test_charts_are_drawn_off_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
-    threads: list[threading.Thread] = []
+async def test_a_dead_worker_is_replaced_for_the_next_chart() -> None:
+    worker = ChartWorker(idle_seconds=60)
+    try:
+        png = await worker.draw(article_panels(1, [1, 2, 3], None, RU))
+        assert decoded(png).width >= MIN_WIDTH
+        for process in multiprocessing.active_children():
+            process.kill()
+        with pytest.raises(BrokenProcessPool):
+            await worker.draw(article_panels(1, [1, 2, 3], None, RU))
+        assert decoded(await worker.draw(article_panels(1, [3, 2, 1], None, RU))).width
+    finally:
+        worker.close()
+    assert not worker.running
 
-    def render(panels: Sequence[Panel]) -> bytes:
-        threads.append(threading.current_thread())
-        return b"png"
 
-    monkeypatch.setattr(charts, "render", render)
-    assert await draw([]) == b"png"
-    assert threads and threads[0] is not threading.current_thread()
+BOT_PROCESS = """
+import asyncio, io, os, sys
+from bot.app import create_app
+from bot.desk.charts import article_panels
+from bot.settings import Settings
+from bot.texts import RU
 
-
-def test_building_the_app_does_not_load_matplotlib(tmp_path: Path) -> None:
-    """In a fresh interpreter: other tests here have loaded it already."""
-    program = (
-        "import asyncio, sys\n"
-        "from bot.app import create_app\n"
-        "from bot.settings import Settings\n"
-        "async def main():\n"
-        "    settings = Settings(_env_file=None, bot_token='123456:ABCdefGHIjklMNOpqrSTUvwxYZ',"
-        " channel_id='@news_channel', database_path='db.sqlite3')\n"
-        "    app = await create_app(settings)\n"
-        "    await app.close()\n"
-        "asyncio.run(main())\n"
-        "print(sorted(name for name in sys.modules if name.split('.')[0] in"
-        " ('matplotlib', 'PIL', 'numpy')))\n"
+async def main():
+    settings = Settings(
+        _env_file=None,
+        bot_token="123456:ABCdefGHIjklMNOpqrSTUvwxYZ",
+        channel_id="@news_channel",
+        database_path="db.sqlite3",
     )
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    app = await create_app(settings)
+    loaded = [name for name in sys.modules if name.split(".")[0] in ("matplotlib", "PIL")]
+    print("built:", loaded)
+    charts = app.services.stats.charts
+    png = await charts.draw(article_panels(1, [5, 3, 1], None, RU))
+    print("drawn:", png[:8] == b"\\x89PNG\\r\\n\\x1a\\n", "matplotlib" in sys.modules)
+    charts.close()
+    await app.close()
+
+asyncio.run(main())
+"""
+
+
+def test_the_bot_process_never_loads_matplotlib(tmp_path: Path) -> None:
+    """In a fresh interpreter (other tests here have loaded it): not when the app is
+    built, not when a chart is drawn (in the worker process)."""
     result = subprocess.run(
-        [sys.executable, "-c", program],
+        [sys.executable, "-c", BOT_PROCESS],
         cwd=tmp_path,
-        env=env,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=180,
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "[]"
+    assert result.stdout.splitlines() == ["built: []", "drawn: True False"]
