@@ -13,6 +13,7 @@ from storage.database import Database
 from storage.rows import headline, utc_now
 from storage.searching import most_first
 from storage.tables import article_reads, digests
+from storage.types import UtcTime
 
 # Counted from the reads in the window (index article_reads_by_time), so an old article
 # read a lot this week is there, and a week-old burst is not.
@@ -27,19 +28,20 @@ _counted = (
     .prefix_with("MATERIALIZED")
 )
 _MOST_READ = most_first(_counted, _counted.c.n)
-_READ_AT = article_reads.c.first_read_at
 
 
 def _readers_per_period(periods: int, of_article: bool) -> Select[Any]:
     """Distinct readers per period between ``bound0`` < ``bound1`` < … by the time of their
     first read (one range scan of the window; the CASE names each read's period).  Plain
-    SQL on both engines: the bounds come from the caller, in its time zone."""
-    period = case(*((bindparam(f"bound{i + 1}") > _READ_AT, i) for i in range(periods))).label(
-        "period"
-    )
+    SQL on both engines: the bounds come from the caller, in its time zone.  The bounds
+    are typed: a bare datetime would reach SQLite in another text form than the stored
+    one, and compare wrongly."""
+    read_at = article_reads.c.first_read_at
+    bounds = [bindparam(f"bound{i}", type_=UtcTime()) for i in range(periods + 1)]
+    period = case(*((read_at < bounds[i + 1], i) for i in range(periods))).label("period")
     query = (
         select(period, func.count(article_reads.c.reader_id.distinct()).label("n"))
-        .where(bindparam("bound0") <= _READ_AT, bindparam(f"bound{periods}") > _READ_AT)
+        .where(read_at >= bounds[0], read_at < bounds[periods])
         .group_by(period)
     )
     if of_article:
