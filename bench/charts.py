@@ -30,24 +30,31 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from bot.desk.charts import IDLE_SECONDS, Panel, article_panels, overview_panels
-from bot.desk.stats import CHART_DAYS, CHART_HOURS
-from bot.models import Poll, PollStatus, TopArticle
-from bot.texts import RU
+from bot.desk.drawing import Panel
 
+# The bot's modules are imported inside the functions: the chart worker process, spawned,
+# re-imports this (main) module, and should weigh what it weighs under ``python -m bot``
+# (whose entry point multiprocessing does not re-import).
 ROUNDS = 20
 TICK = 0.005
-POLL = Poll(
-    id=1,
-    question="Нужен ли городу новый мост через Иртыш?",
-    options=("Да", "Нет", "Затрудняюсь ответить"),
-    counts=(812, 341, 97),
-    status=PollStatus.OPEN,
-    created_by=1,
-)
+# The worker is stopped after bot.desk.charts.IDLE_SECONDS (300) without a chart.
+WAIT = 600.0
 
 
 def fixed_charts() -> list[list[Panel]]:
+    from bot.desk.charts import article_panels, overview_panels
+    from bot.desk.stats import CHART_DAYS, CHART_HOURS
+    from bot.models import Poll, PollStatus, TopArticle
+    from bot.texts import RU
+
+    poll = Poll(
+        id=1,
+        question="Нужен ли городу новый мост через Иртыш?",
+        options=("Да", "Нет", "Затрудняюсь ответить"),
+        counts=(812, 341, 97),
+        status=PollStatus.OPEN,
+        created_by=1,
+    )
     per_hour = [max(0, 900 - 40 * hour + (hour * 37) % 50) for hour in range(CHART_HOURS)]
     first = date(2026, 11, 24)
     days = [(first + timedelta(days=i), 2000 + 150 * (i % 5)) for i in range(CHART_DAYS)]
@@ -55,7 +62,7 @@ def fixed_charts() -> list[list[Panel]]:
         TopArticle(i, f"Заголовок самой читаемой статьи недели номер {i}", 900 - i)
         for i in range(5)
     ]
-    return [article_panels(12, per_hour, POLL, RU), overview_panels(days, top, RU)]
+    return [article_panels(12, per_hour, poll, RU), overview_panels(days, top, RU)]
 
 
 async def loop_lag(stop: asyncio.Event) -> float:
@@ -82,8 +89,6 @@ def workers_mb() -> float:
 
 
 async def main(wait: float) -> None:
-    # Here, not at the top: the worker process imports this module (multiprocessing's
-    # spawn re-imports the main module), and the bot's own entry point is not re-imported.
     from bot.app import create_app
     from bot.settings import Settings
 
@@ -149,7 +154,7 @@ if __name__ == "__main__":
     parser.add_argument(
         "--wait",
         type=float,
-        default=max(600.0, IDLE_SECONDS + 1),
+        default=WAIT,
         help="seconds before the last RSS",
     )
     asyncio.run(main(parser.parse_args().wait))

@@ -19,8 +19,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from PIL import Image
 
-from bot.desk import charts
-from bot.desk.charts import Bars, ChartWorker, Columns, Panel, article_panels, overview_panels
+from bot.desk import charts, drawing
+from bot.desk.charts import ChartWorker, article_panels, overview_panels
+from bot.desk.drawing import Bars, Columns, Panel
 from bot.desk.stats import CHART_DAYS, CHART_HOURS, ArticleStats, Overview, Stats
 from bot.models import ArticleContent, PeriodStats, Poll, PollStatus, TopArticle
 from bot.texts import RU
@@ -49,8 +50,8 @@ def decoded(png: bytes) -> Image.Image:
 
 def test_article_chart_with_and_without_a_poll() -> None:
     per_hour = [0, 12, 30, 22, 9, 4, *([1] * (CHART_HOURS - 6))]
-    alone = decoded(charts.render(article_panels(7, per_hour, None, RU)))
-    with_poll = decoded(charts.render(article_panels(7, per_hour, POLL, RU)))
+    alone = decoded(drawing.render(article_panels(7, per_hour, None, RU)))
+    with_poll = decoded(drawing.render(article_panels(7, per_hour, POLL, RU)))
     assert alone.width >= MIN_WIDTH and with_poll.width >= MIN_WIDTH
     assert with_poll.height > alone.height  # the poll's bars: a second panel
     panels = article_panels(7, per_hour, POLL, EN)
@@ -74,7 +75,7 @@ def test_overview_chart() -> None:
     first = date(2026, 11, 24)
     days = [(first + timedelta(days=i), 10 * i) for i in range(CHART_DAYS)]
     top = [TopArticle(i, f"Статья номер {i} " * 5, 50 - i) for i in range(1, 6)]
-    image = decoded(charts.render(overview_panels(days, top, RU)))
+    image = decoded(drawing.render(overview_panels(days, top, RU)))
     assert image.width >= MIN_WIDTH
     panels = overview_panels(days, top, RU)
     assert isinstance(panels[0], Columns) and panels[0].labels[:2] == ("24.11", "25.11")
