@@ -52,6 +52,7 @@ from bot.telegram.pacing.limiter import RateLimiter, RateLimits
 from bot.telegram.pacing.middleware import PacingRetryMiddleware
 from bot.telegram.pacing.priorities import Priority
 from bot.telegram.pacing.shared import SharedRateLimiter
+from bot.telegram.progress import ProgressMessages
 from bot.telegram.responses import ResponseModels
 from bot.telegram.updates import TrackingDispatcher
 from bot.telegram.webhook import MemoryUpdateLedger
@@ -268,9 +269,18 @@ def create_services(
         board=board,
         editors=editors,
         history=history,
-        stats=Stats(articles, polls, desk, channel.chat_id, settings.tz),
+        stats=Stats(
+            articles,
+            polls,
+            desk,
+            stores.readership,
+            channel.chat_id,
+            settings.tz,
+            channel.texts,
+        ),
         notifier=notifier,
         channel=channel,
+        progress=ProgressMessages(bot),
     )
 
 

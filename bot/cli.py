@@ -8,6 +8,7 @@ import asyncio
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Never, TextIO
 
 from bot.articles.formatting import channel_post, full_text, preview_plain
 from bot.articles.intake import decode_document
@@ -15,6 +16,11 @@ from bot.articles.parsing import ParseError, parse_article
 from bot.errors import InputError
 from bot.telegram.limits import CAPTION_LIMIT, MESSAGE_LIMIT
 from bot.texts import get_texts
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
+
+    from bot.settings import SettingsError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,6 +78,43 @@ def preview(path: Path, *, with_photo: bool) -> int:
     return 0
 
 
+def configuration_error(error: SettingsError) -> int:
+    """Every problem on its own line, so all can be fixed at once; exit code 2."""
+    for problem in error.problems:
+        print(f"Configuration error: {problem}", file=sys.stderr)
+    return 2
+
+
+class TableProgress:
+    """The copy's progress per table, on ``stream`` (stderr: stdout keeps the counts'
+    table): a bar per table (tqdm) on a terminal; elsewhere (a log, CI) plain lines,
+    one per batch, since a bar redrawn with carriage returns is noise in a file."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._terminal = stream.isatty()
+        self._table: str | None = None
+        self._bar: tqdm[Never] | None = None
+
+    def __call__(self, table: str, done: int, total: int) -> None:
+        if table != self._table:
+            self.close()
+            self._table = table
+            if self._terminal:
+                from tqdm import tqdm
+
+                self._bar = tqdm(total=total, desc=f"{table:<26}", unit=" rows", file=self._stream)
+        if self._bar is not None:
+            self._bar.update(done - self._bar.n)
+        elif done or not total:
+            print(f"{table}: {done}/{total} rows", file=self._stream, flush=True)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
 def migrate_to_postgres(sqlite: Path | None) -> int:
     """Copy everything into PostgreSQL, then print the counts of both sides per table."""
     from bot.app import TransferError, copy_sqlite_to_postgres
@@ -81,15 +124,15 @@ def migrate_to_postgres(sqlite: Path | None) -> int:
     try:
         settings = load_database_settings()
     except SettingsError as exc:
-        print(f"Configuration error: {exc}", file=sys.stderr)
-        return 2
+        return configuration_error(exc)
     if settings.database_url is None:
         print("Configuration error: DATABASE_URL is not set (the target)", file=sys.stderr)
         return 2
     source = sqlite or settings.database_path
+    progress = TableProgress(sys.stderr)
     try:
         counts = asyncio.run(
-            copy_sqlite_to_postgres(source, settings.database_url.get_secret_value())
+            copy_sqlite_to_postgres(source, settings.database_url.get_secret_value(), progress)
         )
     except TransferError as exc:
         print(f"Cannot copy: {exc}", file=sys.stderr)
@@ -97,6 +140,8 @@ def migrate_to_postgres(sqlite: Path | None) -> int:
     except StorageError as exc:
         print(f"Database error: {exc}", file=sys.stderr)
         return 3
+    finally:
+        progress.close()
     print(f"{'table':<26} {'sqlite':>10} {'postgresql':>10}")
     for count in counts:
         mark = "" if count.equal else "  MISMATCH"
@@ -130,8 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
     except SettingsError as exc:
-        print(f"Configuration error: {exc}", file=sys.stderr)
-        return 2
+        return configuration_error(exc)
     secrets = settings.secrets
     setup_logging(settings.log_level, secrets, settings.log_format)
     try:

@@ -82,6 +82,7 @@ async def on_shutdown(app: App) -> None:
         "Shutting down: flushing %d pending poll refreshes", services.board.refresher.pending
     )
     await services.board.refresher.flush()
+    services.stats.charts.close()
     app.collector.restore()
     if app.monitoring is not None:
         await app.monitoring.stop()

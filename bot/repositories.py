@@ -9,7 +9,7 @@ connections and processes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from enum import Enum
 from typing import Protocol
@@ -246,6 +246,12 @@ class Readership(Protocol):
     async def most_read(self, since: datetime, until: datetime, limit: int = 10) -> list[Headline]:
         """Published articles by distinct readers whose first read is in [since, until);
         ``Headline.count`` is that number."""
+
+    async def readers_per_period(
+        self, bounds: Sequence[datetime], article_id: int | None = None
+    ) -> list[int]:
+        """Distinct readers whose first read (of the article, or of any) falls in each
+        period [bounds[i], bounds[i + 1]); one count per period."""
 
     async def claim_digest(self, day: date) -> bool:
         """True for exactly one caller per day, across instances and restarts."""

@@ -24,6 +24,7 @@ from bot.desk.stats import Stats
 from bot.polls.board import PollBoard
 from bot.telegram.channel import Channel
 from bot.telegram.notices import Notifier
+from bot.telegram.progress import ProgressMessages
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,3 +43,5 @@ class Services:
     stats: Stats
     notifier: Notifier
     channel: Channel
+    # The progress message of a command that takes a while (/digest).
+    progress: ProgressMessages

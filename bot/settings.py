@@ -1,8 +1,8 @@
 """Settings from the environment or `.env` (pydantic-settings).
 
-A missing or invalid setting must end the process with one clear line naming it; the
-token must never be printed, so inputs are hidden from validation errors and the token
-is a ``SecretStr``.
+Missing or invalid settings end the process with one clear line per problem, every
+problem at once, each naming its setting; the token must never be printed, so inputs
+are hidden from validation errors and the token is a ``SecretStr``.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.logs import TOKEN_PATTERN, LogFormat
@@ -336,7 +337,12 @@ _S = TypeVar("_S", bound=BaseSettings)
 
 
 class SettingsError(Exception):
-    """A setting is missing or invalid; the message is one line naming it."""
+    """Settings are missing or invalid: one line per problem, each naming its setting,
+    all of them at once, so a newcomer fixes the whole ``.env`` in one go."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
 
 
 class _CrossCheckError(ValueError):
@@ -364,17 +370,16 @@ def _load(kind: type[_S], overrides: dict[str, Any]) -> _S:
     try:
         return kind(**overrides)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
-        cross = (first.get("ctx") or {}).get("error")
-        if isinstance(cross, _CrossCheckError):
-            message = f"{cross.name.upper()} {cross.reason}"
-        elif first["type"] == "missing":
-            message = f"{name} is not set (put it in the environment or in .env)"
-        else:
-            reason = str(first["msg"]).removeprefix("Value error, ")
-            message = f"{name} is invalid: {reason}"
-        more = len(exc.errors()) - 1
-        if more:
-            message += f" (and {more} more problem{'s' if more > 1 else ''})"
-        raise SettingsError(message) from None
+        raise SettingsError([_problem(error) for error in exc.errors()]) from None
+
+
+def _problem(error: ErrorDetails) -> str:
+    """One line naming the setting and what is wrong with it (never its value)."""
+    name = str(error["loc"][0]).upper() if error["loc"] else "settings"
+    cross = (error.get("ctx") or {}).get("error")
+    if isinstance(cross, _CrossCheckError):
+        return f"{cross.name.upper()} {cross.reason}"
+    if error["type"] == "missing":
+        return f"{name} is not set (put it in the environment or in .env)"
+    reason = str(error["msg"]).removeprefix("Value error, ")
+    return f"{name} is invalid: {reason}"

@@ -451,6 +451,18 @@ class Texts:
     stats_top_header: str = "Самые читаемые за неделю:"
     stats_top_line: str = "№{id} · {readers} чит. · {title}"
     stats_top_empty: str = "За неделю полные тексты ещё никто не открывал."
+    stats_chart_no_readers: str = "Графика нет: полный текст этой статьи ещё никто не открывал."
+    stats_chart_no_readers_period: str = (
+        "Графика нет: за последние {days} дн. полные тексты никто не открывал."
+    )
+    chart_article_title: str = "Статья №{id}: новые читатели по часам, первые {hours} ч"
+    chart_hours_axis: str = "Часов после публикации"
+    chart_readers_axis: str = "Читателей"
+    chart_poll_title: str = "Опрос: {question}"
+    chart_votes_axis: str = "Голосов"
+    chart_days_title: str = "Читатели по дням, последние {days} дн."
+    chart_days_axis: str = "День"
+    chart_top_title: str = "Самые читаемые за неделю (топ-{count})"
 
     def history_action(self, action: str) -> str:
         return dict(self.history_actions).get(action, action)
@@ -499,6 +511,7 @@ class Texts:
     digest_empty: str = "Сегодня статьи ещё не читали: дайджест был бы пустым."
     digest_schedule: str = "Дайджест публикуется в канале каждый день в {time}."
     digest_off: str = "Автоматический дайджест выключен (настройка DIGEST_TIME)."
+    digest_progress: str = "Собираю дайджест: считаю читателей за день… ({seconds} с)"
     cmd_search: str = "поиск по статьям"
     cmd_top: str = "самое читаемое за неделю"
     cmd_digest: str = "превью вечернего дайджеста"

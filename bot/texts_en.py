@@ -421,6 +421,18 @@ EN = Texts(
     stats_top_header="Most read this week:",
     stats_top_line="#{id} · {readers} readers · {title}",
     stats_top_empty="Nobody has opened a full text this week yet.",
+    stats_chart_no_readers="No chart: nobody has opened this article's full text yet.",
+    stats_chart_no_readers_period=(
+        "No chart: nobody has opened a full text in the last {days} days."
+    ),
+    chart_article_title="Article #{id}: new readers per hour, first {hours} h",
+    chart_hours_axis="Hours after publication",
+    chart_readers_axis="Readers",
+    chart_poll_title="Poll: {question}",
+    chart_votes_axis="Votes",
+    chart_days_title="Readers per day, last {days} days",
+    chart_days_axis="Day",
+    chart_top_title="Most read this week (top {count})",
     # --- withdrawing a published article (/delete) ---
     cmd_delete="Withdraw an article",
     delete_usage="Give the number of a published article: /delete 12",
@@ -456,6 +468,7 @@ EN = Texts(
     digest_empty="Nobody has read an article today yet: the digest would be empty.",
     digest_schedule="The digest is posted in the channel every day at {time}.",
     digest_off="The automatic digest is off (setting DIGEST_TIME).",
+    digest_progress="Building the digest: counting the day's readers… ({seconds} s)",
     cmd_search="Search the articles",
     cmd_top="Most read this week",
     cmd_digest="Preview of the evening digest",

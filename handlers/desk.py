@@ -9,6 +9,7 @@ from typing import Any
 from aiogram import BaseMiddleware, Router
 from aiogram.filters import BaseFilter, Command, CommandObject
 from aiogram.types import (
+    BufferedInputFile,
     Message,
     MessageOriginHiddenUser,
     MessageOriginUser,
@@ -22,6 +23,7 @@ from aiogram.types import (
 from bot.desk.editors import parse_user_id
 from bot.desk.history import Actor, acting, history_lines, version_lines
 from bot.desk.stats import (
+    CHART_DAYS,
     CUSTOM_PREFIX,
     PAID,
     ArticleStats,
@@ -39,6 +41,7 @@ from bot.texts import WHEN_FORMAT, Texts
 from .replies import answer_long, named_id
 
 ADMIN_COMMANDS = ("editors", "addeditor", "removeeditor")
+CHART_FILE = "stats.png"
 
 
 class IsEditor(BaseFilter):
@@ -202,13 +205,27 @@ async def cmd_history(
 async def cmd_stats(
     message: Message, command: CommandObject, services: Services, texts: Texts
 ) -> None:
+    """Today's text, then the chart (or why there is none)."""
     stats = services.stats
     if not command.args:
-        await answer_long(message, overview_report(await stats.overview(), texts))
+        overview = await stats.overview()
+        await answer_long(message, overview_report(overview, texts))
+        no_chart = escaped_html(texts.stats_chart_no_readers_period, days=CHART_DAYS)
+        await _answer_chart(message, await stats.overview_chart(overview), no_chart)
         return
     found = await _named_article(message, command, stats, texts, texts.stats_usage)
     if found is not None:
         await answer_long(message, article_report(found, texts))
+        no_chart = escaped_html(texts.stats_chart_no_readers)
+        await _answer_chart(message, await stats.article_chart(found), no_chart)
+
+
+async def _answer_chart(message: Message, chart: bytes | None, no_chart: str) -> None:
+    """The chart as a photo; words when there was nothing to draw."""
+    if chart is None:
+        await message.answer(no_chart)
+    else:
+        await message.answer_photo(BufferedInputFile(chart, CHART_FILE))
 
 
 def reaction_key(reaction: Any) -> str:

@@ -17,18 +17,23 @@ router = Router(name="digest")
 
 @router.message(Command("digest"))
 async def digest_preview(message: Message, services: Services, texts: Texts) -> None:
-    """What the evening digest would post now; nothing is posted."""
+    """What the evening digest would post now; nothing is posted.  Counting a long day's
+    readers can take a while: a progress message then shows it is under way."""
     digest = services.digest
     schedule = (
         escaped_html(texts.digest_schedule, time=digest.at.strftime("%H:%M"))
         if digest.at is not None
         else escaped_html(texts.digest_off)
     )
-    post = await digest.preview()
+    progress = services.progress.start(message.chat.id)
+    async with progress.ticking(
+        lambda seconds: escaped_html(texts.digest_progress, seconds=seconds)
+    ):
+        post = await digest.preview()
     if post is None:
-        await message.answer(escaped_html(texts.digest_empty) + "\n" + schedule)
+        await progress.finish(escaped_html(texts.digest_empty) + "\n" + schedule)
         return
-    await message.answer(
+    await progress.finish(
         escaped_html(texts.digest_preview) + "\n\n" + post + "\n\n" + schedule,
         link_preview_options=NO_PREVIEW,
     )

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Select, bindparam, case, func, select, update
 
 from bot.models import Headline
 from storage.database import Database
 from storage.rows import headline, utc_now
 from storage.searching import most_first
 from storage.tables import article_reads, digests
+from storage.types import UtcTime
 
 # Counted from the reads in the window (index article_reads_by_time), so an old article
 # read a lot this week is there, and a week-old burst is not.
@@ -25,6 +28,27 @@ _counted = (
     .prefix_with("MATERIALIZED")
 )
 _MOST_READ = most_first(_counted, _counted.c.n)
+
+
+def _readers_per_period(periods: int, of_article: bool) -> Select[Any]:
+    """Distinct readers per period between ``bound0`` < ``bound1`` < … by the time of their
+    first read (one range scan of the window; the CASE names each read's period).  Plain
+    SQL on both engines: the bounds come from the caller, in its time zone.  The bounds
+    are typed: a bare datetime would reach SQLite in another text form than the stored
+    one, and compare wrongly."""
+    read_at = article_reads.c.first_read_at
+    bounds = [bindparam(f"bound{i}", type_=UtcTime()) for i in range(periods + 1)]
+    period = case(*((read_at < bounds[i + 1], i) for i in range(periods))).label("period")
+    query = (
+        select(period, func.count(article_reads.c.reader_id.distinct()).label("n"))
+        .where(read_at >= bounds[0], read_at < bounds[periods])
+        .group_by(period)
+    )
+    if of_article:
+        query = query.where(article_reads.c.article_id == bindparam("article_id"))
+    return query
+
+
 _DIGEST_POSTED = update(digests).where(digests.c.day == bindparam("on_day"))
 
 
@@ -42,6 +66,22 @@ class ReadershipRepository:
         async with self._db.read() as conn:
             rows = await conn.execute(_MOST_READ, {"since": since, "until": until, "limit": limit})
             return [headline(row, row["n"]) for row in rows.mappings()]
+
+    async def readers_per_period(
+        self, bounds: Sequence[datetime], article_id: int | None = None
+    ) -> list[int]:
+        periods = len(bounds) - 1
+        if periods < 1:
+            return []
+        query = _readers_per_period(periods, article_id is not None)
+        values: dict[str, Any] = {f"bound{i}": bound for i, bound in enumerate(bounds)}
+        if article_id is not None:
+            values["article_id"] = article_id
+        counts = [0] * periods
+        async with self._db.read() as conn:
+            for row in await conn.execute(query, values):
+                counts[row.period] = int(row.n)
+        return counts
 
     async def claim_digest(self, day: date) -> bool:
         async with self._db.transaction() as conn:

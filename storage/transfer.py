@@ -13,6 +13,7 @@ largest copied ids, so new rows never collide.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,10 +45,20 @@ WRITE = {t.name: insert(t).execution_options(insertmanyvalues_page_size=CHUNK) f
 ANY_ROW = {t.name: select(literal(1)).select_from(t).limit(1) for t in TABLES}
 # Our own moments are UTC: one written without a zone is read as UTC, not local time.
 UTC_COLUMNS = {t.name: [c.name for c in _copied(t) if isinstance(c.type, UtcTime)] for t in TABLES}
-CHECKS = [(t.name, select(func.count()).select_from(t)) for t in TABLES] + [
+COUNTS = {t.name: select(func.count()).select_from(t) for t in TABLES}
+CHECKS = list(COUNTS.items()) + [
     (f"{c.table.name}.{c.name} (sum)", select(func.coalesce(func.sum(c), 0))) for c in KEPT
 ]
 PUBLISHED = select(articles.c.id).where(articles.c.status == ArticleStatus.PUBLISHED.value)
+
+
+# Told (table, rows copied so far, rows the table has) when a table starts and after
+# each batch: the command line draws its progress from it.
+Progress = Callable[[str, int, int], None]
+
+
+def _no_progress(table: str, done: int, total: int) -> None:
+    pass
 
 
 class TransferError(Exception):
@@ -65,7 +76,9 @@ class TableCount:
         return self.source == self.target
 
 
-async def copy_sqlite_to_postgres(sqlite_path: Path, url: str) -> list[TableCount]:
+async def copy_sqlite_to_postgres(
+    sqlite_path: Path, url: str, progress: Progress = _no_progress
+) -> list[TableCount]:
     """Copy everything; returns the row counts per table (and the kept counters) of the
     source and of the target, read back after the commit."""
     if not sqlite_path.is_file():
@@ -75,7 +88,7 @@ async def copy_sqlite_to_postgres(sqlite_path: Path, url: str) -> list[TableCoun
         target = await Database.open_postgres(url)
         try:
             try:
-                await _copy(source, target)
+                await _copy(source, target, progress)
             except exc.DBAPIError as error:
                 raise TransferError(
                     f"the copy failed, nothing was written: {_why(error)}"
@@ -87,7 +100,7 @@ async def copy_sqlite_to_postgres(sqlite_path: Path, url: str) -> list[TableCoun
         await source.close()
 
 
-async def _copy(source: Database, target: Database) -> None:
+async def _copy(source: Database, target: Database, progress: Progress) -> None:
     async with source.snapshot() as reading, target.transaction() as writing:
         for table in TABLES:
             if (await writing.execute(ANY_ROW[table.name])).first() is not None:
@@ -96,7 +109,7 @@ async def _copy(source: Database, target: Database) -> None:
                     "the copy goes into an empty database only"
                 )
         for table in TABLES:
-            await _copy_table(table.name, reading, writing)
+            await _copy_table(table.name, reading, writing, progress)
         for table in WITH_IDENTITY:
             after = func.coalesce(func.max(table.c.id), 0) + 1
             sequence = func.pg_get_serial_sequence(table.name, "id")
@@ -105,8 +118,13 @@ async def _copy(source: Database, target: Database) -> None:
         await writing.execute(queue.on_conflict_do_nothing())
 
 
-async def _copy_table(name: str, reading: AsyncConnection, writing: AsyncConnection) -> None:
+async def _copy_table(
+    name: str, reading: AsyncConnection, writing: AsyncConnection, progress: Progress
+) -> None:
+    total = int((await reading.execute(COUNTS[name])).scalar_one())
+    progress(name, 0, total)
     rows = await reading.stream(READ[name])
+    done = 0
     async for chunk in rows.mappings().partitions(CHUNK):
         records = [dict(row) for row in chunk]
         for record in records:
@@ -115,6 +133,8 @@ async def _copy_table(name: str, reading: AsyncConnection, writing: AsyncConnect
                 if isinstance(moment, datetime) and moment.tzinfo is None:
                     record[column] = moment.replace(tzinfo=UTC)
         await writing.execute(WRITE[name], records)
+        done += len(records)
+        progress(name, done, total)
 
 
 async def _verify(source: Database, target: Database) -> list[TableCount]:

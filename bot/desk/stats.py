@@ -7,14 +7,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
+from bot.desk.charts import ChartWorker, article_panels, overview_panels
 from bot.models import Article, PeriodStats, Poll, PostReactions
 from bot.polls.rules import results_report
-from bot.repositories import ArticleStore, PollStore, StatsStore
+from bot.repositories import ArticleStore, PollStore, Readership, StatsStore
 from bot.texts import Texts
 
 TOP_ARTICLES = 5
+# The article's chart: readers per hour over its first hours in the channel.
+CHART_HOURS = 48
+# The overview's chart: readers per day over the last days, today included.
+CHART_DAYS = 14
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,21 +48,30 @@ def period_starts(now: datetime, tz: tzinfo) -> tuple[datetime, datetime]:
 
 
 class Stats:
+    """The numbers of /stats, and their charts, drawn in ``chart_texts`` (the channel's
+    language)."""
+
     def __init__(
         self,
         articles: ArticleStore,
         polls: PollStore,
         store: StatsStore,
+        readership: Readership,
         channel_chat: str,
         tz: tzinfo,
+        chart_texts: Texts,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        charts: ChartWorker | None = None,
     ) -> None:
+        self.charts = charts or ChartWorker()
         self._articles = articles
         self._polls = polls
         self._store = store
+        self._readership = readership
         self._channel_chat = channel_chat
         self._tz = tz
+        self._chart_texts = chart_texts
         self._clock = clock
 
     async def record_reactions(
@@ -88,6 +102,37 @@ class Stats:
             today=await self._store.period_stats(today, until, TOP_ARTICLES),
             week=await self._store.period_stats(week, until, TOP_ARTICLES),
         )
+
+    async def article_chart(self, found: ArticleStats) -> bytes | None:
+        """A PNG of the article's new readers per hour over its first ``CHART_HOURS`` in
+        the channel (and its poll's results); None when no one has read it."""
+        published = found.article.published_at
+        if published is None or found.readers == 0:
+            return None
+        bounds = [published + timedelta(hours=hour) for hour in range(CHART_HOURS + 1)]
+        per_hour = await self._readership.readers_per_period(bounds, found.article.id)
+        panels = article_panels(found.article.id, per_hour, found.poll, self._chart_texts)
+        return await self.charts.draw(panels)
+
+    async def overview_chart(self, overview: Overview) -> bytes | None:
+        """A PNG of the readers per day over the last ``CHART_DAYS`` days (midnight to
+        midnight in the newsroom's zone) and the week's most read; None when no one
+        read anything in those days."""
+        today = self._clock().astimezone(self._tz).date()
+        days = [today - timedelta(days=back) for back in range(CHART_DAYS - 1, -1, -1)]
+        per_day = await self._readership.readers_per_period(
+            [_midnight(day, self._tz) for day in [*days, today + timedelta(days=1)]]
+        )
+        if not any(per_day) and not overview.week.top:
+            return None
+        readers = list(zip(days, per_day, strict=True))
+        return await self.charts.draw(
+            overview_panels(readers, overview.week.top, self._chart_texts)
+        )
+
+
+def _midnight(day: date, tz: tzinfo) -> datetime:
+    return datetime.combine(day, time(0), tz)
 
 
 # Stored reaction labels for what is not a plain emoji.

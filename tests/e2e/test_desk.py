@@ -3,13 +3,17 @@ statistics of an article (with reactions from the channel), English for English 
 
 from __future__ import annotations
 
+import io
 from typing import Any
+
+from PIL import Image
 
 from tests.e2e.harness import (
     ADMIN_ID,
     CHANNEL_ID,
     EDITOR_ID,
     Newsroom,
+    body_of,
     exchange,
     expect_answers,
 )
@@ -114,17 +118,17 @@ async def test_history_and_stats_with_reactions(
     assert "Айгерим (1001) · публикация (успешно)" in lines[2]
 
     post = telegram.chat_messages(CHANNEL_ID)[-1]
-    assert "Реакций пока нет" in await exchange(telegram, editor, f"/stats {draft_id}")
+    assert "Реакций пока нет" in await stats_text(telegram, editor, f"/stats {draft_id}")
     telegram.reaction_count(CHANNEL_ID, post["message_id"], {"👍": 5, "🔥": 7}, date=2000)
     # Late and older: must not overwrite the newer counts.
     telegram.reaction_count(CHANNEL_ID, post["message_id"], {"👍": 1}, date=1000)
     await telegram.wait_idle(quiet=0.05)
-    stats = await exchange(telegram, editor, f"/stats {draft_id}")
+    stats = await stats_text(telegram, editor, f"/stats {draft_id}")
     assert "Читателей полного текста: 1" in stats
     assert "Реакции в канале (12): 🔥 7 · 👍 5" in stats
     assert "Опроса нет" in stats
 
-    overview = await exchange(telegram, editor, "/stats")
+    overview = await stats_text(telegram, editor, "/stats")
     assert "Сегодня: опубликовано статей — 1, новых читателей — 1, голосов — 0" in overview
     assert f"№{draft_id} · 1 чит." in overview
     assert "Укажите номер статьи" in await exchange(telegram, editor, "/history")
@@ -142,3 +146,54 @@ async def test_english_speaking_people_get_english(
     assert "only" in await exchange(telegram, english_editor, "/drafts")
     # The channel stays in the newsroom's language whoever publishes.
     assert "Черновиков нет" in await exchange(telegram, editor, "/drafts")
+
+
+async def stats_answers(telegram: FakeBotAPI, editor: FakeUser, command: str) -> list[Any]:
+    """The editor sends ``command``; the bot's two answers: the text, then the chart (or
+    the words that replace it)."""
+    before = len(editor.received())
+    editor.sends(command)
+    # The first chart starts the chart worker process: generous on a loaded machine.
+    await telegram.wait_for(lambda: len(editor.received()) >= before + 2, timeout=120)
+    return editor.received()[before:]
+
+
+async def stats_text(telegram: FakeBotAPI, editor: FakeUser, command: str) -> str:
+    """The text of the answers to /stats (the chart follows it)."""
+    text, _ = await stats_answers(telegram, editor, command)
+    return body_of(text)
+
+
+def chart_of(telegram: FakeBotAPI, message: dict[str, Any]) -> Image.Image:
+    """The photo the bot uploaded, as the bytes it sent, decoded."""
+    assert "photo" in message, message
+    uploaded = telegram.files[message["photo"][-1]["file_id"]].data
+    image = Image.open(io.BytesIO(uploaded))
+    image.load()
+    assert image.format == "PNG"
+    return image
+
+
+async def test_stats_answers_with_charts_and_words_when_nobody_read(
+    newsroom: Newsroom,
+    telegram: FakeBotAPI,
+    editor: FakeUser,
+    reader: FakeUser,
+    seed_text: str,
+) -> None:
+    draft_id = await import_seed(telegram, editor, seed_text)
+    assert "Опубликовано" in await exchange(telegram, editor, f"/publish {draft_id}")
+    text, words = await stats_answers(telegram, editor, f"/stats {draft_id}")
+    assert "Читателей полного текста: 0" in body_of(text)
+    assert body_of(words) == "Графика нет: полный текст этой статьи ещё никто не открывал."
+    text, words = await stats_answers(telegram, editor, "/stats")
+    assert "Сегодня" in body_of(text)
+    assert "Графика нет: за последние 14 дн." in body_of(words)
+
+    await exchange(telegram, reader, f"/start a{draft_id}")
+    text, chart = await stats_answers(telegram, editor, f"/stats {draft_id}")
+    assert "Читателей полного текста: 1" in body_of(text)
+    assert chart_of(telegram, chart).width >= 800
+    text, chart = await stats_answers(telegram, editor, "/stats")
+    assert f"№{draft_id} · 1 чит." in body_of(text)
+    assert chart_of(telegram, chart).width >= 800

@@ -200,3 +200,30 @@ async def test_digest_preview_and_the_evening_post(
         assert len(digests) == 1
     finally:
         await room.stop()
+
+
+async def test_digest_shows_one_progress_message_that_becomes_the_digest(
+    newsroom: Newsroom, telegram: FakeBotAPI, editor: FakeUser, reader: FakeUser
+) -> None:
+    """The seam: the progress shows at once (no delay), as it would on a day long enough
+    to take more than a moment."""
+    assert newsroom.app is not None
+    china = await publish(telegram, editor, CHINA)
+    await opens(telegram, reader, china)
+    newsroom.app.services.progress.delay = 0.0
+    before = len(editor.received())
+    requests_before = len(telegram.requests)
+    editor.sends("/digest")
+    await telegram.wait_for(
+        lambda: "не отправлен" in body_of(editor.last()) and len(editor.received()) > before
+    )
+    await telegram.wait_idle(quiet=0.05)
+    assert len(editor.received()) == before + 1  # one message: the progress, then the digest
+    to_editor = [
+        (r.method, str(r.params.get("text", "")))
+        for r in telegram.requests[requests_before:]
+        if r.params.get("chat_id") in (editor.id, str(editor.id))
+    ]
+    assert [method for method, _ in to_editor] == ["sendMessage", "editMessageText"]
+    assert to_editor[0][1].startswith("Собираю дайджест: считаю читателей за день…")
+    assert "Китай откроет новый консульство · 1 чит." in body_of(editor.last())

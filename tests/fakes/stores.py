@@ -5,7 +5,9 @@ in one step, as the real statement does."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime
+import itertools
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
 
 from bot.models import (
     ActionRecord,
@@ -14,6 +16,7 @@ from bot.models import (
     ArticleStatus,
     ArticleVersion,
     EditorAction,
+    Headline,
     PeriodStats,
     Poll,
     PollSpec,
@@ -442,3 +445,37 @@ class MemoryDesk:
     async def period_stats(self, since: datetime, until: datetime, top: int) -> PeriodStats:
         self.periods_asked.append((since, until, top))
         return self.period
+
+
+class MemoryReadership:
+    """Readership in memory: reads are (article, reader, first read) given by the test."""
+
+    def __init__(self) -> None:
+        self.reads: list[tuple[int, int, datetime]] = []
+        self.digests: dict[date, tuple[str, int] | None] = {}
+
+    async def most_read(self, since: datetime, until: datetime, limit: int = 10) -> list[Headline]:
+        raise NotImplementedError("the SQL behind it is tested on both backends")
+
+    async def readers_per_period(
+        self, bounds: Sequence[datetime], article_id: int | None = None
+    ) -> list[int]:
+        return [
+            len(
+                {
+                    reader
+                    for article, reader, at in self.reads
+                    if start <= at < end and article_id in (None, article)
+                }
+            )
+            for start, end in itertools.pairwise(bounds)
+        ]
+
+    async def claim_digest(self, day: date) -> bool:
+        if day in self.digests:
+            return False
+        self.digests[day] = None
+        return True
+
+    async def digest_posted(self, day: date, chat_id: str, message_id: int) -> None:
+        self.digests[day] = (chat_id, message_id)

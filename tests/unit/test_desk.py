@@ -27,7 +27,7 @@ from bot.repositories import EditorStore, HistoryStore, StatsStore
 from bot.texts import RU
 from storage import Stores
 from storage.tables import editor_actions
-from tests.fakes.stores import MemoryDesk, stores
+from tests.fakes.stores import MemoryDesk, MemoryReadership, stores
 from tests.unit.test_services import FakeChannel
 
 CONTENT = ArticleContent(title="Заголовок", paragraphs=("Первый абзац.",))
@@ -208,7 +208,7 @@ async def test_article_stats_and_reactions_keep_the_newest() -> None:
     articles, polls = stores()
     desk = MemoryDesk()
     channel = FakeChannel()
-    stats = Stats(articles, polls, desk, channel.chat_id, ALMATY)
+    stats = Stats(articles, polls, desk, MemoryReadership(), channel.chat_id, ALMATY, RU)
     article = await articles.create(CONTENT, 1)
     assert (await stats.article(article.id)).reactions is None  # type: ignore[union-attr]
     published = await Publisher(articles, channel).publish(article.id)

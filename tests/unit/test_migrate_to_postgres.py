@@ -9,6 +9,7 @@ published is queued for the search index."""
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
 import sqlite3
 import subprocess
@@ -21,7 +22,7 @@ from aiogram.fsm.storage.base import StorageKey
 from pydantic import SecretStr
 
 from bot.articles.parsing import parse_article
-from bot.cli import main
+from bot.cli import TableProgress, main
 from bot.models import ArticleContent, ArticleStatus, PollSpec
 from storage import Stores, open_stores
 from storage.transfer import TransferError, copy_sqlite_to_postgres
@@ -110,6 +111,12 @@ async def test_sqlite_newsroom_moves_to_postgres(tmp_path: Path, empty_pg_databa
     assert printed["channel_messages"] == ["3", "3"]
     assert printed["article_versions"] == ["1", "1"]
     assert "every count matches" in result.stdout
+    # Not a terminal here: the progress is plain lines on stderr, the last of each table
+    # its whole count.
+    progress = result.stderr.splitlines()
+    assert "poll_votes: 31/31 rows" in progress
+    assert "articles: 3/3 rows" in progress
+    assert "\r" not in result.stderr
 
     pg = await open_stores(
         StoreSettings(database_path=path, database_url=SecretStr(empty_pg_database))
@@ -228,3 +235,42 @@ async def test_a_file_made_before_alembic_moves_too(
         assert fresh.id == 5
     finally:
         await pg.close()
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_is_a_bar_per_table_on_a_terminal_and_plain_lines_elsewhere() -> None:
+    def feed(progress: TableProgress) -> None:
+        for table, done, total in [
+            ("articles", 0, 12000),
+            ("articles", 5000, 12000),
+            ("articles", 10000, 12000),
+            ("articles", 12000, 12000),
+            ("digests", 0, 0),
+            ("poll_votes", 0, 7),
+            ("poll_votes", 7, 7),
+        ]:
+            progress(table, done, total)
+        progress.close()
+
+    log = io.StringIO()
+    feed(TableProgress(log))
+    assert log.getvalue().splitlines() == [
+        "articles: 5000/12000 rows",
+        "articles: 10000/12000 rows",
+        "articles: 12000/12000 rows",
+        "digests: 0/0 rows",
+        "poll_votes: 7/7 rows",
+    ]
+
+    terminal = Terminal()
+    feed(TableProgress(terminal))
+    drawn = terminal.getvalue()
+    assert "\r" in drawn  # redrawn in place
+    finished = [line.rsplit("\r", 1)[-1] for line in drawn.split("\n") if line]
+    assert len(finished) == 3  # one bar per table, left on screen
+    assert finished[0].startswith("articles") and "12000/12000" in finished[0]
+    assert "100%" in finished[0] and "7/7" in finished[2]

@@ -107,6 +107,46 @@ def test_process_exits_with_one_line_and_no_token(tmp_path: Path) -> None:
     assert "123456:short" not in result.stderr
 
 
+def test_every_problem_is_named_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EDITOR_IDS", "1,abc")
+    monkeypatch.setenv("WEBHOOK_SECRET", "has space")
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    assert info.value.problems == [
+        "BOT_TOKEN is not set (put it in the environment or in .env)",
+        "CHANNEL_ID is not set (put it in the environment or in .env)",
+        "EDITOR_IDS is invalid: Input should be a valid integer, "
+        "unable to parse string as an integer",
+        "WEBHOOK_SECRET is invalid: must be 32-256 characters of A-Z, a-z, 0-9, _ and -; "
+        "make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'",
+    ]
+    assert "has space" not in str(info.value)
+
+
+def test_a_newcomer_without_env_reads_every_problem_one_line_each(tmp_path: Path) -> None:
+    """No .env at all: both required settings are named, with a bad one, in one run."""
+    unset = {"BOT_TOKEN", "CHANNEL_ID", "TIMEZONE"}
+    env = {k: v for k, v in os.environ.items() if k.upper() not in unset}
+    env.update(TIMEZONE="Mars/Base", PYTHONPATH=str(ROOT))
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        "Configuration error: BOT_TOKEN is not set (put it in the environment or in .env)",
+        "Configuration error: CHANNEL_ID is not set (put it in the environment or in .env)",
+        "Configuration error: TIMEZONE is invalid: unknown time zone (expected e.g. Asia/Almaty)",
+    ]
+    assert "Traceback" not in result.stderr
+
+
 BASE = {"BOT_TOKEN": TOKEN, "CHANNEL_ID": "@news_channel"}
 SECRET = "s3cret_webhook-token-0123456789abcdef"
 

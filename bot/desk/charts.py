@@ -1,0 +1,134 @@
+"""The /stats charts as PNG images: an article's new readers per hour over its first
+48 hours (with its poll's results as bars), and the newsroom's readers per day with the
+week's most read.
+
+Drawn in a worker process of their own (``ChartWorker``), never in the bot's: matplotlib's
+Agg renderer holds the GIL while it draws, so on a thread it stalled the event loop for
+as long as a chart took (bench/charts.py: a 5 ms tick lagged 0.4-1.2 s on a thread,
+under 0.07 s with a process, on the same loaded machine).  The bot's process never
+imports matplotlib, so its start-up time and memory do not grow; the worker is started
+at the first chart and stopped after ``IDLE_SECONDS`` without one, which gives its
+memory back.  It draws with the Agg backend (no display) on ``Figure`` objects of its
+own (``drawing``), never pyplot's global state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from datetime import date
+
+from bot.desk.drawing import Bars, Columns, Panel, render, shortened
+from bot.models import Poll, TopArticle
+from bot.texts import Texts
+
+HOUR_TICKS = 6
+# The worker process is stopped after this long without a chart (its memory returned).
+IDLE_SECONDS = 300.0
+
+
+class ChartWorker:
+    """One worker process that draws the charts, one at a time, in the order asked."""
+
+    def __init__(self, idle_seconds: float = IDLE_SECONDS) -> None:
+        self._idle_seconds = idle_seconds
+        self._pool: ProcessPoolExecutor | None = None
+        self._idle: asyncio.TimerHandle | None = None
+        self._drawing = 0
+
+    async def draw(self, panels: Sequence[Panel]) -> bytes:
+        """``render`` in the worker: the event loop goes on serving updates meanwhile.
+        A worker that died (killed, out of memory) is replaced for the next chart."""
+        loop = asyncio.get_running_loop()
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
+        if self._pool is None:
+            # Spawned, not forked: a fork of the running bot would copy its threads'
+            # locks in whatever state they are.
+            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        pool = self._pool
+        self._drawing += 1
+        try:
+            return await loop.run_in_executor(pool, render, tuple(panels))
+        except BrokenProcessPool:
+            if self._pool is pool:
+                self._pool = None
+            raise
+        finally:
+            self._drawing -= 1
+            if not self._drawing and self._pool is not None:
+                self._idle = loop.call_later(self._idle_seconds, self.close)
+
+    @property
+    def running(self) -> bool:
+        return self._pool is not None
+
+    def close(self) -> None:
+        """Stop the worker (idle, or the bot stopping); the next chart starts another."""
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+
+def article_panels(
+    article_id: int,
+    readers_per_hour: Sequence[int],
+    poll: Poll | None,
+    texts: Texts,
+) -> list[Panel]:
+    """New readers in each hour after publication; the poll's options by votes."""
+    panels: list[Panel] = [
+        Columns(
+            title=texts.chart_article_title.format(id=article_id, hours=len(readers_per_hour)),
+            x_label=texts.chart_hours_axis,
+            y_label=texts.chart_readers_axis,
+            labels=tuple(str(hour) for hour in range(len(readers_per_hour))),
+            values=tuple(readers_per_hour),
+            tick_every=HOUR_TICKS,
+        )
+    ]
+    if poll is not None:
+        panels.append(
+            Bars(
+                title=texts.chart_poll_title.format(question=shortened(poll.question)),
+                x_label=texts.chart_votes_axis,
+                names=poll.options,
+                values=poll.counts,
+            )
+        )
+    return panels
+
+
+def overview_panels(
+    readers_per_day: Sequence[tuple[date, int]],
+    top: Sequence[TopArticle],
+    texts: Texts,
+    day_label: Callable[[date], str] = lambda day: day.strftime("%d.%m"),
+) -> list[Panel]:
+    """Readers per day; the week's most read articles by readers."""
+    panels: list[Panel] = [
+        Columns(
+            title=texts.chart_days_title.format(days=len(readers_per_day)),
+            x_label=texts.chart_days_axis,
+            y_label=texts.chart_readers_axis,
+            labels=tuple(day_label(day) for day, _ in readers_per_day),
+            values=tuple(count for _, count in readers_per_day),
+        )
+    ]
+    if top:
+        panels.append(
+            Bars(
+                title=texts.chart_top_title.format(count=len(top)),
+                x_label=texts.chart_readers_axis,
+                names=tuple(item.title for item in top),
+                values=tuple(item.readers for item in top),
+            )
+        )
+    return panels
