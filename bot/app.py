@@ -276,7 +276,9 @@ def create_dispatcher(
         )
     dispatcher = TrackingDispatcher(storage=dialogs, events_isolation=isolation)
     dispatcher.update.outer_middleware(UserTexts(settings.language))
-    dispatcher.lanes = UpdateLanes(services.editors.known, settings.update_concurrency)
+    dispatcher.lanes = UpdateLanes(
+        services.editors.known, settings.update_concurrency, language=settings.language
+    )
     dispatcher.message.outer_middleware(ForwardedAreNotCommands())
     dispatcher.message.outer_middleware(menu)
     dispatcher.include_router(router_tree())

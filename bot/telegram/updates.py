@@ -15,10 +15,10 @@ import logging
 from typing import Any
 
 from aiogram import Bot, Dispatcher
-from aiogram.dispatcher.event.bases import NextMiddlewareType
+from aiogram.dispatcher.event.bases import UNHANDLED, NextMiddlewareType
 from aiogram.types import TelegramObject, Update
 
-from bot.telegram.lanes import UpdateLanes
+from bot.telegram.lanes import Admission, UpdateLanes
 
 logger = logging.getLogger(__name__)
 
@@ -33,21 +33,31 @@ class TrackingDispatcher(Dispatcher):
         self.lanes: UpdateLanes | None = None  # set by the composition root
 
     async def feed_update(
-        self, bot: Bot, update: Update, *, slot_held: bool = False, **kwargs: Any
+        self, bot: Bot, update: Update, *, admission: Admission | None = None, **kwargs: Any
     ) -> Any:
-        """aiogram's, within the update's slot (``slot_held``: the caller holds it, as
-        the webhook handler does)."""
+        """aiogram's, within the update's slot (``admission``: the caller holds the slot
+        and says what its line decided, as the webhook handler does)."""
         task = asyncio.current_task()
         if task is not None:
             self.in_progress.add(task)
         try:
-            if self.lanes is None or slot_held:
+            if self.lanes is None:
                 return await super().feed_update(bot, update, **kwargs)
-            async with self.lanes.slot(update):
-                return await super().feed_update(bot, update, **kwargs)
+            if admission is not None:
+                return await self._admitted(bot, update, admission, **kwargs)
+            async with self.lanes.slot(update) as given:
+                return await self._admitted(bot, update, given, **kwargs)
         finally:
             if task is not None:
                 self.in_progress.discard(task)
+
+    async def _admitted(
+        self, bot: Bot, update: Update, admission: Admission, **kwargs: Any
+    ) -> Any:
+        if admission is Admission.RUN or self.lanes is None:
+            return await super().feed_update(bot, update, **kwargs)
+        await self.lanes.turn_away(bot, update, admission)
+        return UNHANDLED
 
     async def drain(self, grace: float) -> int:
         """Wait up to ``grace`` seconds for the updates in hand; cancel and await what is

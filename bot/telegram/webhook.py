@@ -34,6 +34,7 @@ from pydantic import ValidationError
 
 from bot.errors import is_storage_failure
 from bot.repositories import Claim, UpdateLedger
+from bot.telegram.lanes import Admission
 from bot.telegram.outages import OutageLog
 from bot.telegram.updates import TrackingDispatcher
 
@@ -152,15 +153,13 @@ class WebhookHandler(SimpleRequestHandler):
         try:
             # The claim is renewed while the update waits for its slot too: a wait behind
             # slow sends must not let another instance take it over meanwhile.
-            async with self._renewing(update.update_id), self._slot(update):
+            async with self._renewing(update.update_id), self._slot(update) as admission:
                 if self.stopping:
                     # Stopping began while this waited for a slot: let another instance
                     # have it rather than run it after the shutdown work.
                     await self.ledger.release(update.update_id)
                     return _unavailable()
-                result = await self.dispatcher.feed_update(
-                    bot, update, slot_held=self.lanes is not None
-                )
+                result = await self.dispatcher.feed_update(bot, update, admission=admission)
                 if isinstance(result, TelegramMethod):
                     await self.dispatcher.silent_call_request(bot, result)
         except BaseException:
@@ -171,7 +170,7 @@ class WebhookHandler(SimpleRequestHandler):
         self.outage.answered()
         return web.json_response({})
 
-    def _slot(self, update: Update) -> contextlib.AbstractAsyncContextManager[None]:
+    def _slot(self, update: Update) -> contextlib.AbstractAsyncContextManager[Admission | None]:
         return contextlib.nullcontext() if self.lanes is None else self.lanes.slot(update)
 
     @contextlib.asynccontextmanager
