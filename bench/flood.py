@@ -114,12 +114,17 @@ async def editor_asks(server: FakeBotAPI, editor: FakeUser, seconds: float) -> l
     start = loop.time()
     for k in range(max(1, int(seconds))):
         await asyncio.sleep(max(0.0, start + k + 0.5 - loop.time()))
-        before = len(editor.received())
         sent = loop.time()
-        editor.sends("/drafts")
-        await server.wait_for(lambda n=before: len(editor.received()) > n, timeout=120)
+        await answered(server, editor, "/drafts")
         waits.append(loop.time() - sent)
     return waits
+
+
+async def answered(server: FakeBotAPI, user: FakeUser, text: str) -> None:
+    """``user`` sends ``text``; returns at the bot's first answer."""
+    before = len(user.received())
+    user.sends(text)
+    await server.wait_for(lambda: len(user.received()) > before, timeout=120)
 
 
 async def flood(server: FakeBotAPI, post: dict[str, Any], config: Config, name: str) -> Result:
@@ -138,6 +143,9 @@ async def flood(server: FakeBotAPI, post: dict[str, Any], config: Config, name: 
     pushed: list[tuple[str, float]] = []
     flooder_before = len(flooder.received())
 
+    def spam(i: int) -> None:
+        flooder.sends(f"hello {i}")
+
     def press(i: int) -> None:
         server.push_update(presses[i], checked=True)
         pushed.append((str(presses[i]["callback_query"]["id"]), loop.time()))
@@ -147,7 +155,7 @@ async def flood(server: FakeBotAPI, post: dict[str, Any], config: Config, name: 
         flooding = offer_at_pace(
             config.messages,
             config.messages / config.seconds,
-            lambda i: flooder.sends(f"hello {i}") and None,
+            spam,
             loop.time,
         )
         await asyncio.gather(flooding, offer_at_pace(count, config.presses, press, loop.time))
@@ -213,8 +221,8 @@ async def main_async(config: Config) -> int:
     results = []
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            async with running_floor(server, floor_router()) as floor:
-                post = await floor_poll_post(server, floor)
+            async with running_floor(server, floor_router()) as bare:
+                post = await floor_poll_post(server, bare)
                 results.append(await flood(server, post, config, "floor (bare aiogram)"))
             async with running_bot(server, Path(tmp) / "polling", **BOT_SETTINGS):
                 post = await newsroom_post(server)
@@ -231,10 +239,10 @@ async def main_async(config: Config) -> int:
     )
     for result in results:
         print(f"  {result.name:22} {result.line()}")
-    floor = [w for w in results[0].presses if w == w]
+    floor_presses = [w for w in results[0].presses if w == w]
     for result in results[1:]:
         done = [w for w in result.presses if w == w]
-        ratio = percentile(done, 95) / max(percentile(floor, 95), 1e-9)
+        ratio = percentile(done, 95) / max(percentile(floor_presses, 95), 1e-9)
         print(f"  {result.name}: press p95 {ratio:.1f}× the floor's")
     ok = all(result.within_aim for result in results[1:])
     print(f"p95 under {AIM_SECONDS:g} s for the bot in both modes: {'yes' if ok else 'no'}")
