@@ -63,7 +63,7 @@ class WebhookProcess(BotProcess):
                 return answer.status == 200
         return False
 
-    async def wait_ready(self, timeout: float = 30.0) -> None:
+    async def wait_ready(self, timeout: float = 120.0) -> None:
         """/healthz answers 200 (database and Redis reachable) and start-up work is done
         (the log says the webhook is set, the last step before updates are taken)."""
         loop = asyncio.get_running_loop()
