@@ -21,7 +21,7 @@ import hashlib
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import Bot
@@ -33,6 +33,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from bot.errors import is_storage_failure
+from bot.renewal import renewed
 from bot.repositories import Claim, UpdateLedger
 from bot.telegram.lanes import Admission
 from bot.telegram.outages import OutageLog
@@ -173,31 +174,18 @@ class WebhookHandler(SimpleRequestHandler):
     def _slot(self, update: Update) -> contextlib.AbstractAsyncContextManager[Admission | None]:
         return contextlib.nullcontext() if self.lanes is None else self.lanes.slot(update)
 
-    @contextlib.asynccontextmanager
-    async def _renewing(self, update_id: int) -> AsyncIterator[None]:
+    def _renewing(self, update_id: int) -> contextlib.AbstractAsyncContextManager[None]:
         """Renew the claim on ``update_id`` while the block runs: a slow update (a send
         waiting out flood control) is not taken over by another instance meanwhile."""
         every = self.ledger.renew_every
         if every is None:
-            yield
-            return
+            return contextlib.nullcontext()
 
-        async def renew() -> None:
-            while True:
-                await asyncio.sleep(every)
-                try:
-                    await self.ledger.renew(update_id)
-                except Exception as exc:  # Redis away for a moment: the next try may do
-                    logger.warning("Could not renew the claim on update %s: %s", update_id, exc)
+        async def renew() -> bool:
+            await self.ledger.renew(update_id)
+            return True
 
-        task = asyncio.create_task(renew())
-        try:
-            yield
-        finally:
-            task.cancel()
-            # Not ``await task``: a cancel of this task arriving meanwhile would be spent
-            # on the renewal and lost.
-            await asyncio.wait([task])
+        return renewed(renew, every, f"the claim on update {update_id}")
 
 
 def _unavailable() -> web.Response:

@@ -15,6 +15,7 @@ from aiogram.fsm.storage.base import BaseEventIsolation, KeyBuilder, StorageKey
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from bot.renewal import renewed
 from storage.redis.leases import RELEASE, RENEW
 
 logger = logging.getLogger(__name__)
@@ -50,18 +51,18 @@ class RedisLeasedLocks:
         except BaseException:
             await self._free(name, token, quiet=True)
             raise
-        renewing = asyncio.create_task(self._renewing(name, token)) if held else None
         try:
-            yield
+            if not held:
+                yield
+                return
+
+            async def renew() -> bool:
+                return bool(await self._renew(keys=[name], args=[self.lease_ms, token]))
+
+            async with renewed(renew, self.lease / 3, name):
+                yield
         finally:
-            try:
-                if renewing is not None:
-                    renewing.cancel()
-                    # Not ``await renewing``: a cancel of this task arriving meanwhile
-                    # would be spent on the renewal and lost.
-                    await asyncio.wait([renewing])
-            finally:
-                await self._free(name, token, quiet=not held)
+            await self._free(name, token, quiet=not held)
 
     async def _take(self, name: str, token: str) -> bool:
         while True:
@@ -72,16 +73,6 @@ class RedisLeasedLocks:
                 logger.warning("Lock unavailable (%s): going on with %s without it", exc, name)
                 return False
             await asyncio.sleep(self.POLL_SECONDS)
-
-    async def _renewing(self, name: str, token: str) -> None:
-        while True:
-            await asyncio.sleep(self.lease / 3)
-            try:
-                if not await self._renew(keys=[name], args=[self.lease_ms, token]):
-                    logger.warning("%s: the lease ran out before the work was done", name)
-                    return
-            except Exception as exc:  # Redis away for a moment: the next try may do
-                logger.warning("Could not renew %s: %s", name, exc)
 
     async def _free(self, name: str, token: str, *, quiet: bool = False) -> None:
         """Delete the key if it is this hold's; shielded, so a cancel does not skip it.
