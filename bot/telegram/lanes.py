@@ -2,7 +2,7 @@
 the readers' line one running update per account.
 
 Polling takes in at most ``UPDATE_CONCURRENCY + UPDATE_BACKLOG`` updates at a time
-(aiogram's ``tasks_concurrency_limit``) and stops fetching when that many are unfinished.
+(bot/telegram/polling.py) and stops fetching when that many are unfinished.
 Of those, at most ``UPDATE_CONCURRENCY`` of the readers' updates run at once; the others
 wait here, oldest first (``asyncio.Semaphore`` and ``asyncio.Lock`` serve their waiters in
 order).  An editor's update has its own line, so a ``/publish`` sent while three hundred

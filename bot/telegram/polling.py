@@ -20,7 +20,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiogram import Bot
 from aiogram.methods import GetUpdates, TelegramMethod
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from bot.telegram.updates import TrackingDispatcher
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Telegram returns at most this many updates per getUpdates.
 MAX_BATCH = 100
@@ -136,7 +138,7 @@ class Poller:
             logger.warning("Could not confirm the handled updates (%s): some come again", exc)
 
 
-async def _first_of(work: Any, stop: Any) -> Any:
+async def _first_of(work: Awaitable[T], stop: Awaitable[object]) -> T | None:
     """``work``'s result, or None if ``stop`` finishes first (``work`` is cancelled)."""
     work_task = asyncio.ensure_future(work)
     stop_task = asyncio.ensure_future(stop)

@@ -11,13 +11,16 @@ from typing import Any
 
 import pytest
 
+from bot.telegram.lanes import ACCOUNT_BACKLOG
 from bot.texts import RU
 from tests.e2e.harness import Newsroom, body_of
+from tests.e2e.test_polls import post_poll
 from tests.e2e.webhook_harness import WebhookNewsroom
 from tests.fakes.botapi_server import FakeBotAPI
 from tests.fakes.users import FakeUser
 
 FLOOD = 60
+PRESSES = 15
 # Telegram's real pace for a private chat, and few slots, so that a flood fills them.
 SETTINGS: dict[str, Any] = {
     "rate_chat_per_second": 1.0,
@@ -72,3 +75,23 @@ async def test_one_account_flooding_costs_nobody_else_their_turn(
     assert received.count(RU.too_many_messages) == 1
     answered = [text for text in received if text != RU.too_many_messages]
     assert 1 < len(answered) < FLOOD / 2, len(answered)
+
+
+async def test_presses_beyond_an_accounts_backlog_are_each_told_to_press_again(
+    telegram: FakeBotAPI, tmp_path: Path, editor: FakeUser, reader: FakeUser
+) -> None:
+    """Never silently: each press turned away gets a toast (its vote was not counted), and
+    the presses taken count as usual."""
+    room = Newsroom(telegram, tmp_path)
+    await room.start()
+    try:
+        post = await post_poll(telegram, editor)
+        telegram.slow_next("answerCallbackQuery", 0.2, times=100)  # presses pile up
+        presses = [reader.clicks(post, "Да · 0") for _ in range(PRESSES)]
+        ids = [str(press["callback_query"]["id"]) for press in presses]
+        await telegram.wait_for(lambda: all(telegram.callback_answer(i) for i in ids), 30)
+    finally:
+        await room.stop()
+    toasts = [str((telegram.callback_answer(i) or {}).get("text", "")) for i in ids]
+    turned_away = toasts.count(RU.too_many_presses)
+    assert 0 < turned_away <= PRESSES - ACCOUNT_BACKLOG - 1, toasts
