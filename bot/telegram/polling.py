@@ -18,7 +18,6 @@ reader account: bot/telegram/lanes.py) so that they finish within the grace.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -146,9 +145,9 @@ async def _first_of(work: Awaitable[T], stop: Awaitable[object]) -> T | None:
         await asyncio.wait({work_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
     finally:
         stop_task.cancel()
-    if work_task.done():
-        return work_task.result()
-    work_task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await work_task
-    return None
+        if not work_task.done():
+            work_task.cancel()
+            await asyncio.wait([work_task])
+    if work_task.cancelled():
+        return None
+    return work_task.result()
