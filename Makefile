@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(PY) -m bench.votes
 	$(PY) -m bench.formatting
 	$(PY) -m bench.latency
+	$(PY) -m bench.flood
 	$(PY) -m bench.burst
 	$(PY) -m bench.scale
 	$(PY) -m bench.instances

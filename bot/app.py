@@ -17,7 +17,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import SimpleEventIsolation
-from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+from aiogram.fsm.storage.redis import RedisStorage
 from redis.asyncio import Redis
 
 from bot.articles.claims import ClaimWatch
@@ -62,9 +62,10 @@ from storage import Stores, database_answers, open_stores
 from storage.database import Database
 from storage.redis.connection import open_redis, redis_answers
 from storage.redis.gates import RedisRefreshGate
+from storage.redis.leases import LEASE_SECONDS
 from storage.redis.ledger import RedisUpdateLedger
 from storage.redis.limits import RedisBuckets
-from storage.redis.locks import RedisPostLocks
+from storage.redis.locks import RedisDialogIsolation, RedisPostLocks
 from storage.transfer import TableCount, TransferError, copy_sqlite_to_postgres
 
 # The command line's ``migrate-to-postgres`` reaches the storage layer through here.
@@ -129,12 +130,6 @@ class App:
         await self.db.close()
         if self.redis is not None:
             await self.redis.aclose()
-
-
-def lease_seconds(settings: Settings) -> float:
-    """How long what an instance holds (an update's claim, a dialog lock, a post's edit
-    lock) outlives it if it dies mid-update: then the others may take it."""
-    return settings.shutdown_grace_seconds + settings.request_timeout_seconds
 
 
 def create_bot(
@@ -203,7 +198,7 @@ def create_services(
         texts,
         polls,
         pacer=requests,
-        shared_locks=RedisPostLocks(redis, settings.redis_prefix, lease=lease_seconds(settings))
+        shared_locks=RedisPostLocks(redis, settings.redis_prefix, lease=LEASE_SECONDS)
         if redis
         else None,
     )
@@ -299,14 +294,14 @@ def create_dispatcher(
     if redis is not None:
         keys = DefaultKeyBuilder(prefix=f"{settings.redis_prefix}:fsm", with_destiny=True)
         dialogs = RedisStorage(redis, key_builder=keys)
-        # The same bound for the dialog lock: aiogram's default (60 s) would hold a killed
-        # instance's readers and editors up for a minute.
-        isolation = RedisEventIsolation(
-            redis, key_builder=keys, lock_kwargs={"timeout": lease_seconds(settings)}
-        )
+        # Renewed while an update runs: a killed instance's dialogs are free within the
+        # lease, not after aiogram's fixed lock timeout.
+        isolation = RedisDialogIsolation(redis, keys, lease=LEASE_SECONDS)
     dispatcher = TrackingDispatcher(storage=dialogs, events_isolation=isolation)
     dispatcher.update.outer_middleware(UserTexts(settings.language))
-    dispatcher.lanes = UpdateLanes(services.editors.known, settings.update_concurrency)
+    dispatcher.lanes = UpdateLanes(
+        services.editors.known, settings.update_concurrency, language=settings.language
+    )
     if metrics is not None:
         dispatcher.update.outer_middleware(UpdateMetrics(metrics))
         metrics.watch_lanes(dispatcher.lanes)
@@ -327,7 +322,7 @@ def create_ledger(settings: Settings, redis: Redis | None) -> UpdateLedger:
         redis,
         settings.redis_prefix,
         ttl=settings.webhook_dedupe_seconds,
-        lease=lease_seconds(settings),
+        lease=LEASE_SECONDS,
     )
 
 

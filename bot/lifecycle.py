@@ -92,7 +92,8 @@ async def start_polling(
     app: App, *, handle_signals: bool = True, polling_timeout: int = 10
 ) -> None:
     """Long polling, bounded: past ``updates_in_hand`` unfinished updates it stops
-    fetching; the update lanes decide which of them run."""
+    fetching; the update lanes decide which of them run; Telegram is told only of what
+    was handled (bot/telegram/polling.py)."""
     await app.dispatcher.start_polling(
         app.bot,
         handle_signals=handle_signals,

@@ -111,10 +111,12 @@ class Settings(BaseSettings):
     # Updates taken in beyond those running, waiting for a slot in arrival order
     # (the update lanes): an editor's update among them runs at once, in the desk's
     # own line, instead of after every reader's.  Polling stops fetching past the sum.
-    # Polling acknowledges what it takes in: at shutdown, updates not finished within
-    # SHUTDOWN_GRACE_SECONDS are dropped, so keep the backlog within what the bot gets
-    # through in that time (a reader's full text takes its parts / RATE_GLOBAL_PER_SECOND:
-    # 160 two-part texts at 25/s take 13 s).
+    # Polling confirms to Telegram only what it handled (bot/telegram/polling.py): at
+    # shutdown, updates not finished within SHUTDOWN_GRACE_SECONDS are delivered again to
+    # the next start, with those handled after them; so keep the backlog within what the
+    # bot gets through in that time (a reader's full text takes its parts /
+    # RATE_GLOBAL_PER_SECOND: 160 two-part texts at 25/s take 13 s; one account has at
+    # most 6 in hand, bot/telegram/lanes.py).
     update_backlog: int = Field(default=128, ge=0, le=10_000)
     request_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     database_busy_timeout_ms: int = Field(default=5000, ge=0, le=600_000)

@@ -29,6 +29,11 @@ EN = Texts(
         "Tap “Read in full” under a post in the channel and the bot will send the full text "
         "here. /start — the latest articles."
     ),
+    too_many_messages=(
+        "Too many messages at once: I answer about one a second and skipped the rest. "
+        "Wait a little and send again what you need."
+    ),
+    too_many_presses="Too fast: press again in a couple of seconds.",
     # --- access ---
     editors_only="This command is for editors only.",
     forwarded_not_command=(

@@ -21,7 +21,7 @@ import hashlib
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import Bot
@@ -34,7 +34,9 @@ from pydantic import ValidationError
 
 from bot.errors import is_storage_failure
 from bot.monitoring import HEALTH_PATH, HealthCheck, health_response
+from bot.renewal import renewed
 from bot.repositories import Claim, UpdateLedger
+from bot.telegram.lanes import Admission
 from bot.telegram.outages import OutageLog
 from bot.telegram.updates import TrackingDispatcher
 
@@ -149,15 +151,13 @@ class WebhookHandler(SimpleRequestHandler):
         try:
             # The claim is renewed while the update waits for its slot too: a wait behind
             # slow sends must not let another instance take it over meanwhile.
-            async with self._renewing(update.update_id), self._slot(update):
+            async with self._renewing(update.update_id), self._slot(update) as admission:
                 if self.stopping:
                     # Stopping began while this waited for a slot: let another instance
                     # have it rather than run it after the shutdown work.
                     await self.ledger.release(update.update_id)
                     return _unavailable()
-                result = await self.dispatcher.feed_update(
-                    bot, update, slot_held=self.lanes is not None
-                )
+                result = await self.dispatcher.feed_update(bot, update, admission=admission)
                 if isinstance(result, TelegramMethod):
                     await self.dispatcher.silent_call_request(bot, result)
         except BaseException:
@@ -168,34 +168,21 @@ class WebhookHandler(SimpleRequestHandler):
         self.outage.answered()
         return web.json_response({})
 
-    def _slot(self, update: Update) -> contextlib.AbstractAsyncContextManager[None]:
+    def _slot(self, update: Update) -> contextlib.AbstractAsyncContextManager[Admission | None]:
         return contextlib.nullcontext() if self.lanes is None else self.lanes.slot(update)
 
-    @contextlib.asynccontextmanager
-    async def _renewing(self, update_id: int) -> AsyncIterator[None]:
+    def _renewing(self, update_id: int) -> contextlib.AbstractAsyncContextManager[None]:
         """Renew the claim on ``update_id`` while the block runs: a slow update (a send
         waiting out flood control) is not taken over by another instance meanwhile."""
         every = self.ledger.renew_every
         if every is None:
-            yield
-            return
+            return contextlib.nullcontext()
 
-        async def renew() -> None:
-            while True:
-                await asyncio.sleep(every)
-                try:
-                    await self.ledger.renew(update_id)
-                except Exception as exc:  # Redis away for a moment: the next try may do
-                    logger.warning("Could not renew the claim on update %s: %s", update_id, exc)
+        async def renew() -> bool:
+            await self.ledger.renew(update_id)
+            return True
 
-        task = asyncio.create_task(renew())
-        try:
-            yield
-        finally:
-            task.cancel()
-            # Not ``await task``: a cancel of this task arriving meanwhile would be spent
-            # on the renewal and lost.
-            await asyncio.wait([task])
+        return renewed(renew, every, f"the claim on update {update_id}")
 
 
 def _unavailable() -> web.Response:

@@ -1,5 +1,6 @@
-"""One edit of a channel post at a time across instances, so a slow edit never lands
-after a newer one."""
+"""Locks across instances, held under a short lease that the holder renews while it lives:
+one edit of a channel post at a time (a slow edit never lands after a newer one), and one
+update of a dialog at a time (aiogram's event isolation)."""
 
 from __future__ import annotations
 
@@ -10,57 +11,58 @@ import math
 import uuid
 from collections.abc import AsyncIterator
 
+from aiogram.fsm.storage.base import BaseEventIsolation, KeyBuilder, StorageKey
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from bot.renewal import renewed
 from storage.redis.leases import RELEASE, RENEW
 
 logger = logging.getLogger(__name__)
 
 
-class RedisPostLocks:
-    """The channel's ``SharedLocks``: one holder per post across instances.
+class RedisLeasedLocks:
+    """One holder per key across instances.
 
     ``SET NX PX`` with a token of this hold; the holder renews it every third of the lease
     while it works (an edit can wait long for the channel's budget), and frees it only if
-    the token is still its own.  An instance that dies holding it holds the post's edits
-    up for at most ``lease`` seconds.  If taking it fails half-way (the answer lost, or the
+    the token is still its own.  An instance that dies holding it holds the key up for
+    at most ``lease`` seconds.  If taking it fails half-way (the answer lost, or the
     holder cancelled after Redis set the key), the token is deleted again, so no hold is
-    left behind that nobody can free.  With Redis away, the edit goes ahead without it:
+    left behind that nobody can free.  With Redis away, the work goes ahead without it:
     better an edit, ordered within its own process, than none.
     """
 
     POLL_SECONDS = 0.05  # how often a waiting instance tries again
 
-    def __init__(self, redis: Redis, prefix: str, *, lease: float) -> None:
+    def __init__(self, redis: Redis, *, lease: float) -> None:
         self.redis = redis
-        self.prefix = f"{prefix}:post:"
         self.lease = lease
         self.lease_ms = max(1, math.ceil(lease * 1000))
         self._release = redis.register_script(RELEASE)
         self._renew = redis.register_script(RENEW)
 
     @contextlib.asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
-        name = f"{self.prefix}{key}"
+    async def hold_key(self, name: str) -> AsyncIterator[None]:
+        """Hold the Redis key ``name`` while the block runs, renewing its lease."""
         token = uuid.uuid4().hex
         try:
             held = await self._take(name, token)
         except BaseException:
             await self._free(name, token, quiet=True)
             raise
-        renewing = asyncio.create_task(self._renewing(name, token)) if held else None
         try:
-            yield
+            if not held:
+                yield
+                return
+
+            async def renew() -> bool:
+                return bool(await self._renew(keys=[name], args=[self.lease_ms, token]))
+
+            async with renewed(renew, self.lease / 3, name):
+                yield
         finally:
-            try:
-                if renewing is not None:
-                    renewing.cancel()
-                    # Not ``await renewing``: a cancel of this task arriving meanwhile
-                    # would be spent on the renewal and lost.
-                    await asyncio.wait([renewing])
-            finally:
-                await self._free(name, token, quiet=not held)
+            await self._free(name, token, quiet=not held)
 
     async def _take(self, name: str, token: str) -> bool:
         while True:
@@ -68,19 +70,9 @@ class RedisPostLocks:
                 if await self.redis.set(name, token, nx=True, px=self.lease_ms):
                     return True
             except RedisError as exc:
-                logger.warning("Post lock unavailable (%s): editing %s without it", exc, name)
+                logger.warning("Lock unavailable (%s): going on with %s without it", exc, name)
                 return False
             await asyncio.sleep(self.POLL_SECONDS)
-
-    async def _renewing(self, name: str, token: str) -> None:
-        while True:
-            await asyncio.sleep(self.lease / 3)
-            try:
-                if not await self._renew(keys=[name], args=[self.lease_ms, token]):
-                    logger.warning("%s: the lease ran out before the edit was done", name)
-                    return
-            except Exception as exc:  # Redis away for a moment: the next try may do
-                logger.warning("Could not renew %s: %s", name, exc)
 
     async def _free(self, name: str, token: str, *, quiet: bool = False) -> None:
         """Delete the key if it is this hold's; shielded, so a cancel does not skip it.
@@ -90,3 +82,35 @@ class RedisPostLocks:
         except RedisError as exc:
             log = logger.debug if quiet else logger.warning
             log("Could not free %s (%s): it expires after its lease", name, exc)
+
+
+class RedisPostLocks(RedisLeasedLocks):
+    """The channel's ``SharedLocks``: one holder per post across instances."""
+
+    def __init__(self, redis: Redis, prefix: str, *, lease: float) -> None:
+        super().__init__(redis, lease=lease)
+        self.prefix = f"{prefix}:post:"
+
+    def hold(self, key: str) -> contextlib.AbstractAsyncContextManager[None]:
+        return self.hold_key(f"{self.prefix}{key}")
+
+
+class RedisDialogIsolation(BaseEventIsolation):
+    """aiogram's event isolation (one update of a dialog at a time) across instances.
+
+    aiogram's ``RedisEventIsolation`` holds its lock for a fixed time without renewing
+    it: long enough for the slowest update, it also keeps a dead instance's dialogs locked
+    that long.  This one renews a short lease while the update runs.
+    """
+
+    def __init__(self, redis: Redis, key_builder: KeyBuilder, *, lease: float) -> None:
+        self.locks = RedisLeasedLocks(redis, lease=lease)
+        self.key_builder = key_builder
+
+    @contextlib.asynccontextmanager
+    async def lock(self, key: StorageKey) -> AsyncIterator[None]:
+        async with self.locks.hold_key(self.key_builder.build(key, "lock")):
+            yield
+
+    async def close(self) -> None:
+        """The Redis client is the app's: it closes it."""

@@ -21,8 +21,8 @@ from tests.e2e.webhook_harness import SECRET, WEBHOOK_PATH, free_port
 from tests.fakes.botapi_server import FakeBotAPI
 
 # What every instance of a test cluster runs with: Telegram's real limits (the fake
-# enforces them when ``rate_limits`` is on), a short claim lease so that the updates in
-# the hands of a killed instance are redelivered within seconds (lease = grace + timeout).
+# enforces them when ``rate_limits`` is on) and a short shutdown.  What a killed instance
+# held is free after the lease its holders renew (storage/redis/leases.py).
 CLUSTER_SETTINGS = {
     "RATE_CHAT_PER_SECOND": "1",
     "RATE_GROUP_PER_MINUTE": "20",
@@ -63,7 +63,7 @@ class WebhookProcess(BotProcess):
                 return answer.status == 200
         return False
 
-    async def wait_ready(self, timeout: float = 30.0) -> None:
+    async def wait_ready(self, timeout: float = 120.0) -> None:
         """/healthz answers 200 (database and Redis reachable) and start-up work is done
         (the log says the webhook is set, the last step before updates are taken)."""
         loop = asyncio.get_running_loop()

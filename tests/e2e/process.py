@@ -105,7 +105,7 @@ class BotProcess:
                 stderr=err,
             )
 
-    async def start_and_wait_ready(self, timeout: float = 15.0) -> None:
+    async def start_and_wait_ready(self, timeout: float = 120.0) -> None:
         """Start, and return once the bot long-polls the fake (start-up is done)."""
         before = polls_begun(self.server)
         await self.start()

@@ -108,6 +108,7 @@ async def test_a_vote_storm_survives_a_killed_instance(
 
     await telegram.wait_for(lambda: answered() >= len(ids) // 3, timeout=60)
     await victim.kill()  # SIGKILL: no shutdown, its claims and half-done work stay behind
+    killed_at = asyncio.get_running_loop().time()
     answered_at_kill = answered()
     expected = {"А": 100, "Б": 100, "В": 100}
     await telegram.wait_for(lambda: answered() == len(ids), timeout=60)
@@ -122,6 +123,18 @@ async def test_a_vote_storm_survives_a_killed_instance(
         assert statuses and statuses[-1][1] == 200, statuses
     assert not telegram.undelivered
     assert any(url == victim.url for _, url, _ in telegram.deliveries)
+    # What the dead one had in hand (its connection cut by the kill) a survivor answered
+    # within seconds: the dead one's claims and locks expired with their short lease
+    # (before: 503 for 44 s).  The aim is 10 s; the bound leaves the storm's own queue
+    # on a loaded two-core machine 2 s more (measured there: 10.1 s at worst).
+    in_hand = {uid for uid, url, status in telegram.deliveries if url == victim.url and not status}
+    assert in_hand, "nothing was in the killed instance's hands"
+    after_kill = {
+        uid: round(at - killed_at, 1)
+        for uid, at in press_answer_times(telegram, presses).items()
+        if uid in in_hand
+    }
+    assert max(after_kill.values()) < 12, sorted(after_kill.values())
     codes = await cluster.stop()
     assert codes == [0] * (INSTANCES - 1), cluster.report()
 
@@ -153,6 +166,16 @@ async def test_a_vote_storm_survives_a_killed_instance(
     span = max(edits) - min(edits)
     assert len(edits) <= int((span + 0.5) / REFRESH_SECONDS) + 1 + 1, (len(edits), span)
     assert max(edits) - started < 60
+
+
+def press_answer_times(telegram: FakeBotAPI, presses: list[dict[str, Any]]) -> dict[int, float]:
+    """Update id → when the bot answered that press."""
+    by_query = {str(p["callback_query"]["id"]): int(p["update_id"]) for p in presses}
+    return {
+        by_query[str(r.params.get("callback_query_id"))]: r.time
+        for r in telegram.calls("answerCallbackQuery")
+        if str(r.params.get("callback_query_id")) in by_query
+    }
 
 
 def cluster_db(cluster: Cluster) -> str:
