@@ -10,6 +10,7 @@ connections and processes.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
 from enum import Enum
 from typing import Protocol
@@ -278,11 +279,10 @@ class UpdateLedger(Protocol):
 
     async def release(self, update_id: int) -> None: ...
 
-    async def renew(self, update_id: int) -> None:
-        """Still working on it: keep the claim (another instance must not take it)."""
-
-    # How often ``renew`` is due while an update is handled; None: claims never expire.
-    renew_every: float | None
+    def renewing(self, update_id: int) -> AbstractAsyncContextManager[None]:
+        """Still working on it: keep the claim while the block runs (another instance
+        must not take it)."""
+        ...
 
     async def webhook_fingerprint(self) -> str | None: ...
 

@@ -34,7 +34,6 @@ from pydantic import ValidationError
 
 from bot.errors import is_storage_failure
 from bot.monitoring import HEALTH_PATH, HealthCheck, health_response
-from bot.renewal import renewed
 from bot.repositories import Claim, UpdateLedger
 from bot.telegram.lanes import Admission
 from bot.telegram.outages import OutageLog
@@ -74,10 +73,9 @@ class MemoryUpdateLedger:
     async def release(self, update_id: int) -> None:
         self._busy.discard(update_id)
 
-    async def renew(self, update_id: int) -> None:
+    def renewing(self, update_id: int) -> contextlib.AbstractAsyncContextManager[None]:
         """One process: a claim lasts as long as the process."""
-
-    renew_every: float | None = None
+        return contextlib.nullcontext()
 
     async def webhook_fingerprint(self) -> str | None:
         return self._fingerprint
@@ -151,7 +149,7 @@ class WebhookHandler(SimpleRequestHandler):
         try:
             # The claim is renewed while the update waits for its slot too: a wait behind
             # slow sends must not let another instance take it over meanwhile.
-            async with self._renewing(update.update_id), self._slot(update) as admission:
+            async with self.ledger.renewing(update.update_id), self._slot(update) as admission:
                 if self.stopping:
                     # Stopping began while this waited for a slot: let another instance
                     # have it rather than run it after the shutdown work.
@@ -170,19 +168,6 @@ class WebhookHandler(SimpleRequestHandler):
 
     def _slot(self, update: Update) -> contextlib.AbstractAsyncContextManager[Admission | None]:
         return contextlib.nullcontext() if self.lanes is None else self.lanes.slot(update)
-
-    def _renewing(self, update_id: int) -> contextlib.AbstractAsyncContextManager[None]:
-        """Renew the claim on ``update_id`` while the block runs: a slow update (a send
-        waiting out flood control) is not taken over by another instance meanwhile."""
-        every = self.ledger.renew_every
-        if every is None:
-            return contextlib.nullcontext()
-
-        async def renew() -> bool:
-            await self.ledger.renew(update_id)
-            return True
-
-        return renewed(renew, every, f"the claim on update {update_id}")
 
 
 def _unavailable() -> web.Response:

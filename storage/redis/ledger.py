@@ -3,6 +3,7 @@ acknowledged without being handled twice."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import uuid
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from bot.repositories import Claim
-from storage.redis.leases import RELEASE, RENEW
+from storage.redis.leases import RELEASE, RENEW, renewed
 
 # Claim: a new update gets "busy:<owner>" with a lease (the instance handling it may
 # die), which its owner renews while it works; a handled one is "done" for ``ttl``.  Only
@@ -39,8 +40,8 @@ class RedisUpdateLedger:
         self._release = redis.register_script(RELEASE)
         self._renew = redis.register_script(RENEW)
         self.owner = f"busy:{uuid.uuid4().hex}"
-        # The handler renews a claim this often while it works on the update.
-        self.renew_every: float | None = lease / 3
+        # A claim is renewed this often while its update is handled.
+        self.renew_every = lease / 3
         self._webhook_key = f"{prefix}:webhook:fingerprint"
 
     async def claim(self, update_id: int) -> Claim:
@@ -62,8 +63,19 @@ class RedisUpdateLedger:
     async def release(self, update_id: int) -> None:
         await self._release(keys=[f"{self.prefix}{update_id}"], args=[self.owner])
 
-    async def renew(self, update_id: int) -> None:
-        await self._renew(keys=[f"{self.prefix}{update_id}"], args=[self.lease_ms, self.owner])
+    async def renew(self, update_id: int) -> bool:
+        """Extend the claim if it is still this instance's."""
+        answer = await self._renew(
+            keys=[f"{self.prefix}{update_id}"], args=[self.lease_ms, self.owner]
+        )
+        return bool(answer)
+
+    def renewing(self, update_id: int) -> contextlib.AbstractAsyncContextManager[None]:
+        """Keep the claim while the block runs: a slow update (a send waiting out flood
+        control) is not taken over by another instance meanwhile."""
+        return renewed(
+            lambda: self.renew(update_id), self.renew_every, f"the claim on update {update_id}"
+        )
 
     async def webhook_fingerprint(self) -> str | None:
         value = await self.redis.get(self._webhook_key)

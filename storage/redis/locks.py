@@ -15,8 +15,7 @@ from aiogram.fsm.storage.base import BaseEventIsolation, KeyBuilder, StorageKey
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from bot.renewal import renewed
-from storage.redis.leases import RELEASE, RENEW
+from storage.redis.leases import RELEASE, RENEW, renewed
 
 logger = logging.getLogger(__name__)
 

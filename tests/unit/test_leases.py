@@ -38,12 +38,11 @@ async def main(url: str, prefix: str, update_id: int, post: str) -> None:
     posts = RedisPostLocks(client, prefix, lease=LEASE_SECONDS)
     ledger = RedisUpdateLedger(client, prefix, ttl=60, lease=LEASE_SECONDS)
     assert await ledger.claim(update_id) is not None
-    async with dialogs.lock(StorageKey(bot_id=1, chat_id=5001, user_id=5001)):
-        async with posts.hold(post):
-            print("held", flush=True)
-            while True:  # a slow update: the claim renewed as the webhook handler does
-                await asyncio.sleep(ledger.renew_every or 1.0)
-                await ledger.renew(update_id)
+    dialog = StorageKey(bot_id=1, chat_id=5001, user_id=5001)
+    # A slow update: its claim renewed as the webhook handler does, its locks held.
+    async with ledger.renewing(update_id), dialogs.lock(dialog), posts.hold(post):
+        print("held", flush=True)
+        await asyncio.Event().wait()
 
 asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]))
 """
