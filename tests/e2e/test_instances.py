@@ -40,7 +40,7 @@ PRESSES_EACH = 3
 REFRESH_SECONDS = 3.0  # CLUSTER_SETTINGS["POLL_REFRESH_SECONDS"]
 # The scheduled post falls due this long after the cluster is asked to start: long enough
 # for three processes to start on a loaded two-core machine (checked, not assumed).
-DUE_AFTER = timedelta(seconds=15)
+DUE_AFTER = timedelta(seconds=30)
 
 
 @pytest.fixture
