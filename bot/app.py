@@ -33,6 +33,7 @@ from bot.collector import Collector
 from bot.desk.editors import Editors
 from bot.desk.history import ActionLog
 from bot.desk.stats import Stats
+from bot.feeds.imports import ArchiveImports
 from bot.lifecycle import longest_publish, on_shutdown, on_startup, run_webhook, start_polling
 from bot.models import Article
 from bot.polls.board import PollBoard
@@ -252,6 +253,7 @@ def create_services(
         stats=Stats(articles, polls, desk, channel.chat_id, settings.tz),
         notifier=notifier,
         channel=channel,
+        imports=ArchiveImports(bot, stores.archive, settings.tz),
     )
 
 
