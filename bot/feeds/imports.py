@@ -172,8 +172,9 @@ class ArchiveImports:
         self._bot = bot
         self._store = store
         self._tz = tz
-        self._every = every
-        self._batch_size = batch_size
+        # Public: tests and benchmarks show every batch, in smaller batches.
+        self.every = every
+        self.batch_size = batch_size
         self._running: dict[int, _Running] = {}
 
     def busy(self, editor_id: int) -> bool:
@@ -188,7 +189,7 @@ class ArchiveImports:
         self._running[editor_id] = running  # taken before the first await: one per editor
         try:
             archive = await asyncio.to_thread(Archive.open, data)
-            board = ImportBoard(self._bot, chat_id, editor_id, texts, every=self._every)
+            board = ImportBoard(self._bot, chat_id, editor_id, texts, every=self.every)
             await board.open(ImportState(total=archive.total))
         except BaseException:
             del self._running[editor_id]
@@ -199,7 +200,7 @@ class ArchiveImports:
     async def _run(
         self, editor_id: int, archive: Archive, board: ImportBoard, running: _Running
     ) -> None:
-        options = {} if self._batch_size is None else {"batch_size": self._batch_size}
+        options = {} if self.batch_size is None else {"batch_size": self.batch_size}
         try:
             state = await import_archive(
                 archive,
