@@ -18,6 +18,7 @@ keeps answering while a large archive comes in.
 from __future__ import annotations
 
 import asyncio
+import codecs
 import hashlib
 import io
 import zipfile
@@ -30,10 +31,8 @@ from typing import BinaryIO
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
-from bot.articles.intake import decode_document
 from bot.articles.parsing import ParseError, parse_article
-from bot.errors import InputError
-from bot.feeds.pages import extract_article
+from bot.feeds.pages import decode_page, extract_article
 from bot.models import ArchivedPage, ArticleContent
 from bot.repositories import ArchiveStore
 from bot.telegram_text.cleaning import clean_line
@@ -209,10 +208,11 @@ def _page(data: bytes, filename: str, name: str, tz: ZoneInfo) -> ArchivedPage |
             return BadFile(name, "not_article")
         content, canonical = extracted.content, extracted.canonical_url
     else:
+        if b"\x00" in data and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return BadFile(name, "encoding")  # a binary file named .txt
         try:
-            content = parse_article(decode_document(data, None))
-        except InputError:
-            return BadFile(name, "encoding")
+            # As a page is read: UTF-8, else a declared or the legacy cp1251 encoding.
+            content = parse_article(decode_page(data))
         except ParseError:
             return BadFile(name, "not_article")
     return ArchivedPage(
