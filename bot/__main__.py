@@ -4,4 +4,6 @@ import sys
 
 from bot.cli import main
 
-sys.exit(main())
+# Guarded: the processes that read an archive's pages import this module too (spawn).
+if __name__ == "__main__":
+    sys.exit(main())

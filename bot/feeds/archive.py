@@ -21,9 +21,13 @@ import asyncio
 import codecs
 import hashlib
 import io
+import multiprocessing
+import os
 import zipfile
 import zlib
-from collections.abc import Awaitable, Callable, Iterator
+from collections import deque
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -128,12 +132,17 @@ class Archive:
     zip: zipfile.ZipFile
     pages: list[tuple[zipfile.ZipInfo, str]]
     refused: list[BadFile]
+    # What it was opened from: the processes that read its pages open it again.
+    source: bytes | Path
 
     @classmethod
     def open(cls, source: bytes | Path) -> Archive:
-        """Raises :class:`ArchiveRefused` when it is no zip, too big, or holds no page."""
-        size = len(source) if isinstance(source, bytes) else source.stat().st_size
-        if size > MAX_ARCHIVE_BYTES:
+        """A zip downloaded from Telegram (``bytes``, within its download limit) or the
+        operator's file (a ``Path``: read member by member, any size).
+
+        Raises :class:`ArchiveRefused` when it is no zip, too big, or holds no page.
+        """
+        if isinstance(source, bytes) and len(source) > MAX_ARCHIVE_BYTES:
             raise ArchiveRefused("too_big", MAX_ARCHIVE_BYTES // MB)
         stream: BinaryIO | Path = io.BytesIO(source) if isinstance(source, bytes) else source
         try:
@@ -161,7 +170,7 @@ class Archive:
             raise ArchiveRefused("bomb", MAX_TOTAL_BYTES // MB)
         if not pages:
             raise ArchiveRefused("empty")
-        return cls(archive, pages, refused)
+        return cls(archive, pages, refused, source)
 
     @property
     def total(self) -> int:
@@ -175,6 +184,10 @@ class Archive:
         self, members: list[tuple[zipfile.ZipInfo, str]], tz: ZoneInfo
     ) -> list[ArchivedPage | BadFile]:
         return [self.read(info, name, tz) for info, name in members]
+
+    def read_range(self, start: int, stop: int, tz: ZoneInfo) -> list[ArchivedPage | BadFile]:
+        """Pages ``start`` to ``stop`` (their order in the zip)."""
+        return self.read_all(self.pages[start:stop], tz)
 
     def read(self, info: zipfile.ZipInfo, name: str, tz: ZoneInfo) -> ArchivedPage | BadFile:
         """One member as a page to store, or why it is skipped; CPU and memory bounded."""
@@ -275,9 +288,56 @@ class ImportState:
 Progress = Callable[[ImportState], Awaitable[None]]
 
 
-def _batches(archive: Archive, size: int) -> Iterator[list[tuple[zipfile.ZipInfo, str]]]:
-    for start in range(0, len(archive.pages), size):
-        yield archive.pages[start : start + size]
+# --- reading pages in parallel ------------------------------------------------------------
+
+READ_WORKERS = min(2, os.cpu_count() or 1)
+"""Processes that read a large archive's pages, one core each: reading is the work."""
+_POOL_FROM = 4 * BATCH_SIZE
+"""Smaller archives are read in a thread: starting the processes would cost more."""
+
+_opened: Archive | None = None  # a reading process's own copy of the archive
+
+
+def _open_here(source: bytes | Path) -> None:
+    global _opened  # one archive per process, for the life of the pool
+    _opened = Archive.open(source)
+
+
+def _read_here(start: int, stop: int, tz: ZoneInfo) -> list[ArchivedPage | BadFile]:
+    assert _opened is not None
+    return _opened.read_range(start, stop, tz)
+
+
+class _Reader:
+    """Reads batches ahead of the one being stored: in ``workers`` processes (spawned:
+    the bot's threads are not forked), or in a thread when ``workers`` < 2."""
+
+    def __init__(self, archive: Archive, tz: ZoneInfo, workers: int) -> None:
+        self._archive = archive
+        self._tz = tz
+        self._pool = (
+            ProcessPoolExecutor(
+                workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_open_here,
+                initargs=(archive.source,),
+            )
+            if workers > 1
+            else None
+        )
+        self.ahead = max(workers, 1)
+
+    def submit(self, start: int, stop: int) -> asyncio.Future[list[ArchivedPage | BadFile]]:
+        if self._pool is None:
+            return asyncio.ensure_future(
+                asyncio.to_thread(self._archive.read_range, start, stop, self._tz)
+            )
+        loop = asyncio.get_running_loop()
+        return loop.run_in_executor(self._pool, _read_here, start, stop, self._tz)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await asyncio.to_thread(self._pool.shutdown, True, cancel_futures=True)
 
 
 async def import_archive(
@@ -289,28 +349,45 @@ async def import_archive(
     progress: Progress,
     cancel: asyncio.Event | None = None,
     batch_size: int = BATCH_SIZE,
+    workers: int | None = None,
 ) -> ImportState:
     """Import every page of ``archive``; ``progress`` is awaited after each batch (and
     once at the end, with ``finished`` set). ``cancel`` stops it between batches.
+    Pages are read ahead of the batch being stored, in ``workers`` processes (default:
+    ``READ_WORKERS`` for a large archive, a thread for a small one).
 
     A storage error ends the import (``failed``; what was committed stays) and is
     raised after the final progress, for the caller to log.
     """
     state = ImportState(total=archive.total, bad=list(archive.refused))
     state.done = len(archive.refused)
+    count = len(archive.pages)
+    if workers is None:
+        workers = READ_WORKERS if count >= _POOL_FROM else 0
+    ranges = iter([(at, min(at + batch_size, count)) for at in range(0, count, batch_size)])
+    reader = _Reader(archive, tz, workers)
+    pending: deque[tuple[int, asyncio.Future[list[ArchivedPage | BadFile]]]] = deque()
+
+    def read_ahead() -> None:
+        while len(pending) <= reader.ahead and (batch := next(ranges, None)) is not None:
+            pending.append((batch[1] - batch[0], reader.submit(*batch)))
+
     try:
-        for members in _batches(archive, batch_size):
+        read_ahead()
+        while pending:
             if cancel is not None and cancel.is_set():
                 state.cancelled = True
                 break
-            read = await asyncio.to_thread(archive.read_all, members, tz)
+            members, future = pending.popleft()
+            read = await future
+            read_ahead()
             pages = [item for item in read if isinstance(item, ArchivedPage)]
             state.bad += [item for item in read if isinstance(item, BadFile)]
             if pages:
                 stored = await store.import_archived(pages, author_id)
                 state.imported += stored.imported
                 state.duplicates += stored.duplicates
-            state.done += len(members)
+            state.done += members
             await progress(state)
     except asyncio.CancelledError:
         state.cancelled = True  # the bot is stopping: what is committed stays
@@ -319,6 +396,10 @@ async def import_archive(
         state.failed = True
         raise
     finally:
+        for _, future in pending:
+            future.cancel()
+        await asyncio.gather(*(future for _, future in pending), return_exceptions=True)
+        await reader.close()
         state.finished = True
         await progress(state)
     return state

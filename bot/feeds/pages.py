@@ -25,7 +25,13 @@ from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from bot.articles.intake import MAX_ARTICLE_CHARS, MAX_TAG_CHARS, MAX_TAGS, MAX_TITLE_CHARS
+from bot.articles.intake import (
+    MAX_ARTICLE_CHARS,
+    MAX_SUMMARY_CHARS,
+    MAX_TAG_CHARS,
+    MAX_TAGS,
+    MAX_TITLE_CHARS,
+)
 from bot.articles.parsing import (
     attributed_source,
     category_tags,
@@ -36,7 +42,6 @@ from bot.articles.parsing import (
     source_line,
     split_dateline,
 )
-from bot.articles.revisions import MAX_SUMMARY_CHARS
 from bot.models import ArticleContent
 from bot.telegram_text.cleaning import clean_line
 

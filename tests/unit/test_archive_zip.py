@@ -123,7 +123,7 @@ def test_an_archive_that_inflates_past_the_total_cap_is_refused(
         (b"PK\x03\x04garbage", "not_zip"),
         (SEED_TXT, "not_zip"),
         (zipped([("readme.md", b"# nothing")]), "empty"),
-        (b"PK" + b"\x00" * (20 * 1024 * 1024), "too_big"),
+        (b"PK" + b"\x00" * (20 * 1024 * 1024), "too_big"),  # more than Telegram gives
     ],
 )
 def test_what_is_refused_as_a_whole(data: bytes, code: str) -> None:
