@@ -185,3 +185,38 @@ async def test_a_failure_half_way_reports_what_is_in() -> None:
         await import_archive(archive, store, 1, TZ, progress=progress, batch_size=3)
     assert len(store.stored) == 3
     assert shown == [(3, 3, False, False), (3, 3, True, True)]
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self.stored: list[ArchivedPage] = []
+
+    async def import_archived(
+        self, batch: Sequence[ArchivedPage], author_id: int
+    ) -> ImportedBatch:
+        self.stored += batch
+        return ImportedBatch(imported=len(batch), duplicates=0)
+
+
+@pytest.mark.parametrize("source", ["bytes", "file"])
+async def test_pages_read_in_processes_are_stored_in_order(source: str, tmp_path: Path) -> None:
+    """A large archive is read in worker processes (each opens the zip again)."""
+    members = [(f"{n}.txt", SEED_TXT.replace(b"11:38", f"11:{n:02d}".encode())) for n in range(7)]
+    members.insert(3, ("bad.html", b"<p>no article</p>"))
+    data = zipped(members)
+    path = tmp_path / "archive.zip"
+    path.write_bytes(data)
+    archive = Archive.open(data if source == "bytes" else path)
+    store = MemoryStore()
+
+    async def progress(state: ImportState) -> None:
+        pass
+
+    state = await import_archive(archive, store, 1, TZ, progress=progress, batch_size=2, workers=2)
+    archive.close()
+    assert [
+        p.content.original_published_at.minute
+        for p in store.stored
+        if p.content.original_published_at
+    ] == list(range(7))
+    assert (state.done, state.imported, state.bad) == (8, 7, [BadFile("bad.html", "not_article")])
