@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import resource
 import tempfile
 import time
 import zipfile
@@ -122,6 +123,15 @@ def build_zip(files: int, path: Path) -> None:
                 archive.writestr(f"site/{n}.html", page_html(n, rng))
 
 
+def _cpu_seconds() -> float:
+    """This process's CPU time and that of its finished children (the reading processes,
+    reaped when the import ends): on a shared machine, the work done, whatever the wait."""
+    own, children = (
+        resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def _rss_kb(field: str) -> int:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith(field + ":"):
@@ -144,16 +154,17 @@ async def bench_import(files: int) -> tuple[float, float]:
             rates = []
             for run in ("first import", "same zip again"):
                 archive = Archive.open(path)
-                started, cpu = time.perf_counter(), time.process_time()
+                started, cpu = time.perf_counter(), _cpu_seconds()
                 state = await import_archive(
                     archive, stores.archive, 1, ZoneInfo("Asia/Almaty"), progress=quiet
                 )
-                elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+                elapsed, cpu = time.perf_counter() - started, _cpu_seconds() - cpu
                 archive.close()
                 rate = state.done / elapsed
                 rates.append(rate)
                 print(
-                    f"  {run}: {elapsed:.1f} s ({cpu:.1f} CPU s), {rate:.0f} files/s, "
+                    f"  {run}: {elapsed:.1f} s ({cpu:.1f} CPU s, readers included), "
+                    f"{rate:.0f} files/s, "
                     f"{state.done / cpu:.0f} per CPU second; {state.imported} imported, "
                     f"{state.duplicates} duplicates, {len(state.bad)} bad"
                 )
@@ -163,7 +174,9 @@ async def bench_import(files: int) -> tuple[float, float]:
         finally:
             await stores.close()
     print(f"  first import {rates[0]:.0f} articles/s  (aim >= {AIM_ARTICLES_PER_S:.0f})")
-    print(f"  peak RSS growth {growth:.1f} MB  (aim < {AIM_RSS_MB:.0f})")
+    reader_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"  peak RSS growth {growth:.1f} MB  (aim < {AIM_RSS_MB:.0f})", end="")
+    print(f"; a reading process peaked at {reader_peak:.0f} MB" if reader_peak else "")
     return rates[0], growth
 
 
