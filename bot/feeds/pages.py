@@ -517,8 +517,10 @@ def _extract(html: bytes, url: str, charset: str | None) -> ExtractedPage | None
             node.decompose()
     _, _, after = body_node.text().partition(_TAIL)
     body = _split_body(lines, title, _lines(after))
-    if lead and body.paragraphs and body.paragraphs[0] == lead:
-        lead = ""  # the lead is the body's first paragraph, not a summary apart from it
+    if (body.paragraphs and body.paragraphs[0] == lead) or len(lead) > MAX_SUMMARY_CHARS:
+        # The body's first paragraph, not a lead apart from it; or no lead at all but a
+        # block that holds the article (class="intro-wrapper").
+        lead = ""
     if sum(len(line) for line in body.paragraphs) < _MIN_BODY_CHARS:
         return None
 
@@ -540,7 +542,7 @@ def _extract(html: bytes, url: str, charset: str | None) -> ExtractedPage | None
     content = ArticleContent(
         title=title,
         paragraphs=tuple(paragraphs),
-        summary=lead[:MAX_SUMMARY_CHARS] or None,
+        summary=lead or None,
         dateline=dateline,
         source=source,
         original_published_at=published_at,
