@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(PY) -m bench.instances
 	$(PY) -m bench.search
 	$(PY) -m bench.charts
+	$(PY) -m bench.archive
 
 preview: $(STAMP)
 	$(PY) -m bot preview tests/fixtures/seed_article.txt

@@ -33,6 +33,8 @@ from bot.collector import Collector
 from bot.desk.editors import Editors
 from bot.desk.history import ActionLog
 from bot.desk.stats import Stats
+from bot.feeds.archive import Archive, ImportState, Progress, import_archive
+from bot.feeds.imports import ArchiveImports
 from bot.lifecycle import longest_publish, on_shutdown, on_startup, run_webhook, start_polling
 from bot.metrics import Metrics
 from bot.models import Article
@@ -40,7 +42,7 @@ from bot.monitoring import MonitoringServer
 from bot.polls.board import PollBoard
 from bot.repositories import ArticleStore, PollStore, UpdateLedger
 from bot.services import Services
-from bot.settings import Settings
+from bot.settings import DatabaseSettings, Settings
 from bot.telegram.channel import Channel
 from bot.telegram.forwards import ForwardedAreNotCommands
 from bot.telegram.lanes import UpdateLanes
@@ -76,6 +78,7 @@ __all__ = [
     "copy_sqlite_to_postgres",
     "create_app",
     "create_bot",
+    "import_archive_file",
     "run",
 ]
 
@@ -276,6 +279,7 @@ def create_services(
         notifier=notifier,
         channel=channel,
         progress=ProgressMessages(bot),
+        imports=ArchiveImports(bot, stores.archive, settings.tz),
     )
 
 
@@ -397,3 +401,17 @@ async def run(settings: Settings, *, handle_signals: bool = True) -> None:
             await start_polling(app, handle_signals=handle_signals)
     finally:
         await app.close()
+
+
+async def import_archive_file(
+    settings: DatabaseSettings, archive: Archive, progress: Progress, *, author_id: int = 0
+) -> ImportState:
+    """The command line's ``import-archive``: ``archive`` into the configured database,
+    as the bot imports one sent in chat (``author_id`` 0: nobody in Telegram)."""
+    stores = await open_stores(settings)
+    try:
+        return await import_archive(
+            archive, stores.archive, author_id, settings.tz, progress=progress
+        )
+    finally:
+        await stores.close()

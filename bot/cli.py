@@ -1,5 +1,6 @@
 """Command line: ``python -m bot`` runs the bot; ``python -m bot preview FILE`` shows,
-with no token and no network, what the bot would make of a raw article file."""
+with no token and no network, what the bot would make of a raw article file;
+``python -m bot import-archive FILE`` brings the outlet's archive in."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from bot.articles.formatting import channel_post, full_text, preview_plain
 from bot.articles.intake import decode_document
 from bot.articles.parsing import ParseError, parse_article
 from bot.errors import InputError
+from bot.feeds.archive import ImportState
+from bot.feeds.imports import progress_text, report_text
 from bot.telegram.limits import CAPTION_LIMIT, MESSAGE_LIMIT
-from bot.texts import get_texts
+from bot.texts import Texts, get_texts
 
 if TYPE_CHECKING:
     from tqdm import tqdm
@@ -47,6 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.add_argument(
         "--sqlite", type=Path, default=None, help="the SQLite file (default: DATABASE_PATH)"
     )
+    archive = sub.add_parser(
+        "import-archive",
+        help="import the outlet's archive (a .zip of page dumps or saved HTML pages) into "
+        "the database as archived articles: searchable and readable, never posted",
+    )
+    archive.add_argument("file", type=Path, help="the .zip")
     return parser
 
 
@@ -153,12 +162,75 @@ def migrate_to_postgres(sqlite: Path | None) -> int:
     return 1
 
 
+class _Lines:
+    """Progress as plain lines, when the output is no terminal (a log, a pipe)."""
+
+    def __init__(self, texts: Texts) -> None:
+        self.texts = texts
+
+    async def __call__(self, state: ImportState) -> None:
+        if not state.finished:
+            print(progress_text(state, self.texts), flush=True)
+
+
+class _Bar:
+    """Progress as a bar on a terminal."""
+
+    def __init__(self, total: int) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, unit="file")
+
+    async def __call__(self, state: ImportState) -> None:
+        self.bar.update(state.done - self.bar.n)
+        self.bar.set_postfix(skipped=state.skipped, refresh=False)
+        if state.finished:
+            self.bar.close()
+
+
+def import_archive(path: Path) -> int:
+    """Import a zip of pages; the report names every file skipped."""
+    from bot.app import import_archive_file
+    from bot.errors import StorageError
+    from bot.feeds.archive import Archive, ArchiveRefused
+    from bot.settings import SettingsError, load_database_settings
+
+    texts = get_texts()
+    try:
+        settings = load_database_settings()
+    except SettingsError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        archive = Archive.open(path)
+    except OSError as exc:
+        print(f"Cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return 2
+    except ArchiveRefused as exc:
+        print(texts.archive_refusal(exc.code, exc.limit), file=sys.stderr)
+        return 2
+    progress = _Bar(archive.total) if sys.stdout.isatty() else _Lines(texts)
+    try:
+        with archive.zip:
+            state = asyncio.run(import_archive_file(settings, archive, progress))
+    except StorageError as exc:
+        print(f"Database error: {exc}", file=sys.stderr)
+        return 3
+    except KeyboardInterrupt:
+        print("Stopped: what was imported stays.", file=sys.stderr)
+        return 130
+    print(report_text(state, texts))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "preview":
         return preview(args.file, with_photo=args.photo)
     if args.command == "migrate-to-postgres":
         return migrate_to_postgres(args.sqlite)
+    if args.command == "import-archive":
+        return import_archive(args.file)
 
     from aiogram.exceptions import (
         TelegramNetworkError,

@@ -77,6 +77,7 @@ async def on_shutdown(app: App) -> None:
     await services.scheduler.stop()
     await services.digest.stop()
     await app.claims.stop()
+    await services.imports.stop(app.settings.shutdown_grace_seconds)
     await app.dispatcher.drain(app.settings.shutdown_grace_seconds)
     logger.info(
         "Shutting down: flushing %d pending poll refreshes", services.board.refresher.pending

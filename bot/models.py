@@ -57,6 +57,29 @@ class ArticleContent:
 
 
 @dataclass(frozen=True, slots=True)
+class ArchivedPage:
+    """A page of the outlet's archive, ready to store as an archived article.
+
+    ``keys`` tell the page again (its canonical address; its title and date): a page any
+    of whose keys is known already is not imported twice. ``published_at`` is the page's
+    own date as a moment (the import's when the page has none): archived articles are
+    ordered by it.
+    """
+
+    content: ArticleContent
+    keys: tuple[str, ...]
+    published_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedBatch:
+    """What a batch of archived pages came to: new articles, and pages already there."""
+
+    imported: int
+    duplicates: int
+
+
+@dataclass(frozen=True, slots=True)
 class Article:
     """An article as stored: its content plus the newsroom's bookkeeping."""
 

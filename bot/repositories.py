@@ -17,12 +17,14 @@ from typing import Protocol
 
 from bot.models import (
     ActionRecord,
+    ArchivedPage,
     Article,
     ArticleContent,
     ArticleStatus,
     ArticleVersion,
     EditorAction,
     Headline,
+    ImportedBatch,
     PeriodStats,
     Poll,
     PollSpec,
@@ -38,6 +40,8 @@ PUBLISHABLE = (ArticleStatus.DRAFT, ArticleStatus.SCHEDULED, ArticleStatus.FAILE
 # An "uncertain" article may already be in the channel as it is: it is not edited
 # until an editor settles it (/forcepublish or /markpublished).
 EDITABLE = PUBLISHABLE
+# What readers may read, find and count: the bot's own posts, and the outlet's archive.
+READABLE = (ArticleStatus.PUBLISHED, ArticleStatus.ARCHIVED)
 # A poll can be attached to an article only while its post is not (maybe) in the channel.
 POLL_ATTACHABLE = PUBLISHABLE
 
@@ -223,6 +227,15 @@ class StatsStore(Protocol):
     async def period_stats(self, since: datetime, until: datetime, top: int) -> PeriodStats:
         """Articles published, distinct readers who first opened an article, votes cast
         or changed, and the ``top`` articles by new readers, in [since, until)."""
+
+
+class ArchiveStore(Protocol):
+    async def import_archived(
+        self, batch: Sequence[ArchivedPage], author_id: int
+    ) -> ImportedBatch:
+        """Store the pages as archived articles, searchable at once, in one transaction;
+        a page whose key is known already (or repeated in the batch) is skipped. The
+        keys' uniqueness decides, so two imports at once never store a page twice."""
 
 
 class SearchIndex(Protocol):

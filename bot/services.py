@@ -21,6 +21,7 @@ from bot.articles.withdrawal import Withdrawal
 from bot.desk.editors import Editors
 from bot.desk.history import ActionLog
 from bot.desk.stats import Stats
+from bot.feeds.imports import ArchiveImports
 from bot.polls.board import PollBoard
 from bot.telegram.channel import Channel
 from bot.telegram.notices import Notifier
@@ -45,3 +46,4 @@ class Services:
     channel: Channel
     # The progress message of a command that takes a while (/digest).
     progress: ProgressMessages
+    imports: ArchiveImports

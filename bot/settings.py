@@ -328,11 +328,23 @@ class DatabaseSettings(BaseSettings):
 
     database_path: Path = Path("data/newsroom.sqlite3")
     database_url: SecretStr | None = None
+    # The same settings as the bot's (``import-archive`` opens the stores as it does).
+    database_busy_timeout_ms: int = Settings.model_fields["database_busy_timeout_ms"].default
+    timezone: str = Settings.model_fields["timezone"].default
 
     @field_validator("database_url", mode="before")
     @classmethod
     def _check_database_url(cls, value: Any) -> Any:
         return _database_url(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        return Settings._check_timezone(value)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
 
 _S = TypeVar("_S", bound=BaseSettings)

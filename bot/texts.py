@@ -142,6 +142,48 @@ class Texts:
     import_bad_encoding: str = "Не удалось прочитать файл: сохраните его в кодировке UTF-8."
     import_download_failed: str = "Не удалось скачать файл из Telegram, попробуйте ещё раз."
 
+    # --- editors: the archive (a .zip sent with /import) ---
+    archive_progress: str = "Импорт архива: {done} / {total}, пропущено {skipped}"
+    archive_cancel_button: str = "Остановить импорт"
+    archive_done: str = (
+        "Импорт архива завершён: добавлено статей — {imported}, уже были — {duplicates}, "
+        "пропущено файлов — {bad}."
+    )
+    archive_cancelled: str = (
+        "Импорт архива остановлен на {done} / {total}: добавлено статей — {imported} "
+        "(они остаются), уже были — {duplicates}, пропущено файлов — {bad}."
+    )
+    archive_failed: str = (
+        "Импорт архива прервался из-за ошибки базы данных на {done} / {total}: "
+        "добавлено статей — {imported} (они остаются). Отправьте архив ещё раз: "
+        "уже добавленные статьи не повторятся."
+    )
+    archive_bad_heading: str = "Пропущенные файлы:"
+    archive_bad_line: str = "{name} — {reason}"
+    archive_bad_more: str = "…и ещё {count}"
+    archive_bad_reasons: tuple[tuple[str, str], ...] = (
+        ("unsafe_name", "недопустимое имя (путь за пределы архива)"),
+        ("nested_zip", "архив внутри архива"),
+        ("too_big", "слишком большой файл"),
+        ("bomb", "подозрительно сильно сжат"),
+        ("unreadable", "файл повреждён или зашифрован"),
+        ("not_article", "в файле нет статьи"),
+        ("encoding", "неизвестная кодировка"),
+    )
+    archive_refused: tuple[tuple[str, str], ...] = (
+        ("not_zip", "Это не zip-архив, или он повреждён."),
+        ("too_big", "Архив слишком большой: не больше {limit} МБ."),
+        ("bomb", "Архив распаковывается в слишком большой объём: не больше {limit} МБ."),
+        ("too_many", "В архиве слишком много файлов: не больше {limit}."),
+        ("empty", "В архиве нет страниц: нужны файлы .txt, .html или .htm."),
+    )
+    archive_busy: str = (
+        "Ваш импорт архива ещё идёт: дождитесь его конца или остановите его кнопкой."
+    )
+    archive_cancelling: str = "Останавливаю импорт…"
+    archive_not_yours: str = "Остановить импорт может только тот, кто его начал."
+    archive_not_running: str = "Этот импорт уже закончился."
+
     # --- editors: photo ---
     photo_usage: str = (
         "Чтобы прикрепить фото к черновику, отправьте его с подписью /photo <номер> "
@@ -558,6 +600,12 @@ class Texts:
 
     def import_error(self, code: str) -> str:
         return dict(self.import_errors).get(code, self.import_usage)
+
+    def archive_bad_reason(self, code: str) -> str:
+        return dict(self.archive_bad_reasons).get(code, code)
+
+    def archive_refusal(self, code: str, limit: int) -> str:
+        return dict(self.archive_refused).get(code, code).format(limit=limit)
 
 
 RU = Texts()

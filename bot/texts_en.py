@@ -126,6 +126,45 @@ EN = Texts(
     import_file_too_big="The file is too big: {limit} KB at most.",
     import_bad_encoding="Could not read the file: save it in UTF-8.",
     import_download_failed="Could not download the file from Telegram, please try again.",
+    # --- editors: the archive (a .zip sent with /import) ---
+    archive_progress="Importing the archive: {done} / {total}, {skipped} skipped",
+    archive_cancel_button="Stop the import",
+    archive_done=(
+        "The archive is imported: {imported} articles added, {duplicates} already there, "
+        "{bad} files skipped."
+    ),
+    archive_cancelled=(
+        "The archive import stopped at {done} / {total}: {imported} articles added "
+        "(they stay), {duplicates} already there, {bad} files skipped."
+    ),
+    archive_failed=(
+        "The archive import stopped on a database error at {done} / {total}: "
+        "{imported} articles added (they stay). Send the archive again: the articles "
+        "already added will not come twice."
+    ),
+    archive_bad_heading="Files skipped:",
+    archive_bad_line="{name} — {reason}",
+    archive_bad_more="…and {count} more",
+    archive_bad_reasons=(
+        ("unsafe_name", "unsafe name (a path out of the archive)"),
+        ("nested_zip", "an archive inside the archive"),
+        ("too_big", "file too big"),
+        ("bomb", "suspiciously highly compressed"),
+        ("unreadable", "damaged or encrypted file"),
+        ("not_article", "no article in the file"),
+        ("encoding", "unknown encoding"),
+    ),
+    archive_refused=(
+        ("not_zip", "This is not a zip archive, or it is damaged."),
+        ("too_big", "The archive is too big: {limit} MB at most."),
+        ("bomb", "The archive unpacks to too much: {limit} MB at most."),
+        ("too_many", "The archive holds too many files: {limit} at most."),
+        ("empty", "The archive holds no pages: .txt, .html or .htm files are needed."),
+    ),
+    archive_busy="Your archive import is still running: wait for it or stop it with its button.",
+    archive_cancelling="Stopping the import…",
+    archive_not_yours="Only the editor who started the import can stop it.",
+    archive_not_running="This import has already ended.",
     # --- editors: photo ---
     photo_usage=(
         "To attach a photo to a draft, send it with the caption /photo <number> "

@@ -16,6 +16,7 @@ from aiogram import F, Router
 from aiogram.enums import ChatType
 
 from . import (
+    archive,
     desk,
     digest,
     discovery,
@@ -74,6 +75,8 @@ def router_tree() -> Router:
         fresh(polls.router),
         fresh(schedules.router),
         fresh(revisions.router),
+        # Before drafts: /import with a .zip is the archive, with a .txt a draft.
+        fresh(archive.router),
         fresh(drafts.router),
         fresh(publishing.router),
         fresh(withdrawal.router),

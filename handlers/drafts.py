@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import io
-import logging
-
-import aiohttp
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
@@ -20,9 +15,7 @@ from bot.telegram_text.cleaning import parse_id
 from bot.telegram_text.html import escaped_html
 from bot.texts import Texts
 
-from .replies import answer_long, explain, largest_photo
-
-logger = logging.getLogger(__name__)
+from .replies import answer_long, downloaded, explain, largest_photo
 
 router = Router(name="drafts")
 
@@ -37,16 +30,11 @@ async def document_import(message: Message, bot: Bot, services: Services, texts:
             escaped_html(texts.import_file_too_big, limit=MAX_DOCUMENT_BYTES // 1000)
         )
         return
-    buffer = io.BytesIO()
-    try:
-        await bot.download(document, destination=buffer)
-    except (TelegramAPIError, aiohttp.ClientError, OSError) as exc:
-        # aiohttp's errors name the file URL, which holds the token: log the type only.
-        logger.warning("Could not download an import file: %s", type(exc).__name__)
-        await message.answer(escaped_html(texts.import_download_failed))
+    data = await downloaded(message, bot, document, texts)
+    if data is None:
         return
     try:
-        raw = decode_document(buffer.getvalue(), document.file_name)
+        raw = decode_document(data, document.file_name)
     except InputError as exc:
         await message.answer(explain(exc, texts))
         return

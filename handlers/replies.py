@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import io
+import logging
 from collections.abc import Callable
 
-from aiogram.types import LinkPreviewOptions, Message, PhotoSize
+import aiohttp
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import Document, LinkPreviewOptions, Message, PhotoSize
 from aiogram.utils.formatting import Text
 
 from bot.errors import InputError
@@ -14,7 +19,22 @@ from bot.telegram_text.html import escaped_html
 from bot.telegram_text.splitting import split_text
 from bot.texts import Texts
 
+logger = logging.getLogger(__name__)
+
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+async def downloaded(message: Message, bot: Bot, document: Document, texts: Texts) -> bytes | None:
+    """The document's bytes; None when Telegram would not give them (the editor is told)."""
+    buffer = io.BytesIO()
+    try:
+        await bot.download(document, destination=buffer)
+    except (TelegramAPIError, aiohttp.ClientError, OSError) as exc:
+        # aiohttp's errors name the file URL, which holds the token: log the type only.
+        logger.warning("Could not download a document: %s", type(exc).__name__)
+        await message.answer(escaped_html(texts.import_download_failed))
+        return None
+    return buffer.getvalue()
 
 
 def explain(error: InputError, texts: Texts) -> str:

@@ -18,6 +18,7 @@ from aiogram.fsm.storage.base import BaseStorage
 from pydantic import SecretStr
 
 from bot.repositories import (
+    ArchiveStore,
     ArticleStore,
     EditorStore,
     HistoryStore,
@@ -26,6 +27,7 @@ from bot.repositories import (
     SearchIndex,
     StatsStore,
 )
+from storage.archive import ArchiveRepository
 from storage.articles import ArticleRepository
 from storage.database import Database
 from storage.desk import DeskRepository
@@ -64,6 +66,7 @@ class Stores:
     search: SearchIndex
     readership: Readership
     dialogs: BaseStorage
+    archive: ArchiveStore
 
     async def close(self) -> None:
         await self.db.close()
@@ -84,15 +87,17 @@ async def open_database(settings: StorageSettings) -> Database:
 
 def stores_on(db: Database) -> Stores:
     """Every repository on one database."""
+    search = FullTextSearch(db)
     return Stores(
         backend=db.dialect,
         db=db,
         articles=ArticleRepository(db),
         polls=PollRepository(db),
         desk=DeskRepository(db),
-        search=FullTextSearch(db),
+        search=search,
         readership=ReadershipRepository(db),
         dialogs=DialogStorage(db),
+        archive=ArchiveRepository(db, search),
     )
 
 

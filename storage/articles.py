@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Select,
+    Table,
     bindparam,
     delete,
     func,
@@ -90,7 +91,8 @@ def _values(statuses: Iterable[ArticleStatus]) -> list[str]:
     return [s.value for s in statuses]
 
 
-def _content_values(content: ArticleContent) -> dict[str, Any]:
+def content_values(content: ArticleContent) -> dict[str, Any]:
+    """The columns of ``articles`` that hold an article's content."""
     return {name: getattr(content, name) for name in _CONTENT}
 
 
@@ -111,6 +113,19 @@ async def _update(
         where &= condition
     statement = update(a).where(where).values(**values, updated_at=utc_now())
     return (await conn.execute(statement.returning(a.c.id))).first() is not None
+
+
+def child_rows(
+    article_id: int, content: ArticleContent
+) -> tuple[tuple[Table, list[dict[str, Any]]], ...]:
+    """The rows of an article's paragraphs and of its tags, each table with its rows."""
+    return tuple(
+        (table, [{"article_id": article_id, "position": i, key: v} for i, v in enumerate(values)])
+        for table, key, values in (
+            (article_paragraphs, "body", content.paragraphs),
+            (article_tags, "tag", content.tags),
+        )
+    )
 
 
 class _Children:
@@ -239,7 +254,7 @@ class ArticleRepository:
                 await conn.execute(
                     a.insert()
                     .values(
-                        **_content_values(content),
+                        **content_values(content),
                         author_id=author_id,
                         status=ArticleStatus.DRAFT.value,
                         created_at=now,
@@ -260,19 +275,10 @@ class ArticleRepository:
     async def _write_children(
         conn: AsyncConnection, article_id: int, content: ArticleContent
     ) -> None:
-        for table, key, values in (
-            (article_paragraphs, "body", content.paragraphs),
-            (article_tags, "tag", content.tags),
-        ):
+        for table, rows in child_rows(article_id, content):
             await conn.execute(delete(table).where(table.c.article_id == article_id))
-            if values:
-                await conn.execute(
-                    table.insert(),
-                    [
-                        {"article_id": article_id, "position": i, key: value}
-                        for i, value in enumerate(values)
-                    ],
-                )
+            if rows:
+                await conn.execute(table.insert(), rows)
 
     async def revise(
         self,
@@ -299,7 +305,7 @@ class ArticleRepository:
             updated = await conn.execute(
                 update(a)
                 .where((a.c.id == article_id) & a.c.status.in_(_values(allowed)))
-                .values(**_content_values(content), updated_at=utc_now())
+                .values(**content_values(content), updated_at=utc_now())
                 .returning(a.c.id)
             )
             if updated.first() is None:

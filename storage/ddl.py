@@ -4,15 +4,20 @@ and the search queue, and the full-text index.
 Both engines get the same behaviour:
 - a vote row moves its option's count (``poll_options.votes``) in the voting transaction;
 - a first read adds one to ``articles.reads``;
-- an article that becomes, stays or stops being published with a change of status, title
-  or text (every edit bumps ``updated_at``), or is deleted, is queued in
-  ``search_pending`` for the indexer;
+- an article that becomes, stays or stops being readable (published or archived) with a
+  change of status, title or text (every edit bumps ``updated_at``), or is deleted, is
+  queued in ``search_pending`` for the indexer;
 - the index keeps Snowball stems (SQLite has no Russian stemmer): an FTS5 table with its
   vocabulary on SQLite, a ``tsvector`` under the 'simple' configuration with a GIN index
   and a table of per-term document counts on PostgreSQL.
 """
 
 from __future__ import annotations
+
+from bot.repositories import READABLE
+
+# The statuses whose articles are in the search index, as SQL.
+_INDEXED = "(" + ", ".join(f"'{status.value}'" for status in READABLE) + ")"
 
 SQLITE_COUNTERS = (
     """
@@ -56,24 +61,24 @@ SQLITE_COUNTERS = (
 # Triggers on ``articles`` itself: a rebuild of that table drops them, so a migration
 # that rebuilds it creates these again.
 SQLITE_SEARCH_QUEUE = (
-    """
+    f"""
     CREATE TRIGGER search_article_added AFTER INSERT ON articles
-    WHEN NEW.status = 'published'
+    WHEN NEW.status IN {_INDEXED}
     BEGIN
         INSERT OR IGNORE INTO search_pending (article_id) VALUES (NEW.id);
     END
     """,
-    """
+    f"""
     CREATE TRIGGER search_article_changed
     AFTER UPDATE OF status, title, updated_at ON articles
-    WHEN NEW.status = 'published' OR OLD.status = 'published'
+    WHEN NEW.status IN {_INDEXED} OR OLD.status IN {_INDEXED}
     BEGIN
         INSERT OR IGNORE INTO search_pending (article_id) VALUES (NEW.id);
     END
     """,
-    """
+    f"""
     CREATE TRIGGER search_article_deleted AFTER DELETE ON articles
-    WHEN OLD.status = 'published'
+    WHEN OLD.status IN {_INDEXED}
     BEGIN
         INSERT OR IGNORE INTO search_pending (article_id) VALUES (OLD.id);
     END
@@ -142,6 +147,30 @@ POSTGRES_COUNTERS = (
     """,
 )
 
+# The triggers that queue articles for the indexer (its function is in POSTGRES_SEARCH).
+POSTGRES_SEARCH_QUEUE = (
+    f"""
+    CREATE TRIGGER search_article_added AFTER INSERT ON articles
+        FOR EACH ROW WHEN (NEW.status IN {_INDEXED}) EXECUTE FUNCTION search_queue_article()
+    """,
+    f"""
+    CREATE TRIGGER search_article_changed
+        AFTER UPDATE OF status, title, updated_at, withdrawn_at ON articles
+        FOR EACH ROW WHEN (NEW.status IN {_INDEXED} OR OLD.status IN {_INDEXED})
+        EXECUTE FUNCTION search_queue_article()
+    """,
+    f"""
+    CREATE TRIGGER search_article_deleted AFTER DELETE ON articles
+        FOR EACH ROW WHEN (OLD.status IN {_INDEXED}) EXECUTE FUNCTION search_queue_article()
+    """,
+)
+# The names of the triggers above, on either engine (a migration drops them to redefine).
+SEARCH_QUEUE_TRIGGERS = (
+    "search_article_added",
+    "search_article_changed",
+    "search_article_deleted",
+)
+
 POSTGRES_SEARCH = (
     # No foreign key to articles: a deleted article's row stays until the indexer has
     # taken its terms out of search_terms.
@@ -171,20 +200,7 @@ POSTGRES_SEARCH = (
     END;
     $$
     """,
-    """
-    CREATE TRIGGER search_article_added AFTER INSERT ON articles
-        FOR EACH ROW WHEN (NEW.status = 'published') EXECUTE FUNCTION search_queue_article()
-    """,
-    """
-    CREATE TRIGGER search_article_changed
-        AFTER UPDATE OF status, title, updated_at, withdrawn_at ON articles
-        FOR EACH ROW WHEN (NEW.status = 'published' OR OLD.status = 'published')
-        EXECUTE FUNCTION search_queue_article()
-    """,
-    """
-    CREATE TRIGGER search_article_deleted AFTER DELETE ON articles
-        FOR EACH ROW WHEN (OLD.status = 'published') EXECUTE FUNCTION search_queue_article()
-    """,
+    *POSTGRES_SEARCH_QUEUE,
     # "Any of these words": the OR of tsqueries each built from a parameter, so nothing a
     # reader types is ever tsquery syntax.
     "CREATE AGGREGATE search_any (tsquery) (SFUNC = tsquery_or, STYPE = tsquery)",

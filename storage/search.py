@@ -56,8 +56,8 @@ from storage.rows import headline
 from storage.searching import (
     CANDIDATES,
     HEADLINE,
-    PUBLISHED,
     RELATED_TERMS,
+    SHOWN,
     article_words,
     most_first,
     query_terms,
@@ -86,7 +86,7 @@ _DUE = select(search_pending.c.article_id).limit(1)
 _WAITING = exists(_DUE).label("due")
 _IDS: BindParameter[Any] = bindparam("ids", expanding=True)
 _ARTICLES = select(articles.c.id, articles.c.title, articles.c.summary).where(
-    articles.c.id.in_(_IDS), PUBLISHED
+    articles.c.id.in_(_IDS), SHOWN
 )
 _PARAGRAPHS = (
     select(article_paragraphs.c.article_id, article_paragraphs.c.body)
@@ -144,7 +144,7 @@ def _ranked_statement(hits_sql: str) -> Select[Any]:
     return (
         select(*HEADLINE, _WAITING)
         .select_from(hits.join(articles, articles.c.id == hits.c.id))
-        .where(PUBLISHED)
+        .where(SHOWN)
         .order_by(hits.c.score, articles.c.id.desc())
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import CTE, ColumnElement, Label, Select, bindparam, select
 
-from bot.models import ArticleStatus
+from bot.repositories import READABLE
 from storage.rows import RowLike
 from storage.stemming import stems
 from storage.tables import article_paragraphs, articles
@@ -21,8 +21,8 @@ MAX_QUERY_TERMS = 8
 RELATED_TERMS = 8
 RELATED_BODY_TERMS = 300
 
-# What a reader may be shown.
-PUBLISHED: ColumnElement[bool] = articles.c.status == ArticleStatus.PUBLISHED.value
+# What a reader may be shown: published by the bot, or archived from the outlet's site.
+SHOWN: ColumnElement[bool] = articles.c.status.in_([status.value for status in READABLE])
 
 _first_paragraph: Label[Any] = (
     select(article_paragraphs.c.body)
@@ -44,12 +44,12 @@ HEADLINE: tuple[ColumnElement[Any], ...] = (
 
 
 def most_first(counted: CTE, *extra: ColumnElement[Any]) -> Select[Any]:
-    """Headlines of the published articles of ``counted`` (``id``, ``n``): the largest
+    """Headlines of the readable articles of ``counted`` (``id``, ``n``): the largest
     ``n`` first, then the newest; ``:limit`` of them."""
     return (
         select(*HEADLINE, *extra)
         .select_from(counted.join(articles, articles.c.id == counted.c.id))
-        .where(PUBLISHED)
+        .where(SHOWN)
         .order_by(counted.c.n.desc(), articles.c.published_at.desc(), articles.c.id.desc())
         .limit(bindparam("limit"))
     )

@@ -144,6 +144,16 @@ article_versions = Table(
     CheckConstraint("version > 0", name="article_versions_version_check"),
 )
 
+# Pages of the outlet's archive already imported, under each key that tells a page again
+# (its canonical address; its title and date): the primary key makes a page come in once.
+archive_pages = Table(
+    "archive_pages",
+    metadata,
+    Column("key", Text, primary_key=True),
+    article_ref(),
+    Index("archive_pages_by_article", "article_id"),
+)
+
 # Which message in an editor's chat previews which draft (a photo sent as a reply to it
 # is attached to that draft).
 draft_previews = Table(

@@ -22,8 +22,8 @@ from typing import Any
 from sqlalchemy import Column, Table, exc, func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.models import ArticleStatus
 from storage.database import Database
+from storage.searching import SHOWN
 from storage.tables import articles, metadata, poll_options, search_pending
 from storage.types import UtcTime
 
@@ -49,7 +49,7 @@ COUNTS = {t.name: select(func.count()).select_from(t) for t in TABLES}
 CHECKS = list(COUNTS.items()) + [
     (f"{c.table.name}.{c.name} (sum)", select(func.coalesce(func.sum(c), 0))) for c in KEPT
 ]
-PUBLISHED = select(articles.c.id).where(articles.c.status == ArticleStatus.PUBLISHED.value)
+INDEXED = select(articles.c.id).where(SHOWN)
 
 
 # Told (table, rows copied so far, rows the table has) when a table starts and after
@@ -114,7 +114,7 @@ async def _copy(source: Database, target: Database, progress: Progress) -> None:
             after = func.coalesce(func.max(table.c.id), 0) + 1
             sequence = func.pg_get_serial_sequence(table.name, "id")
             await writing.execute(select(func.setval(sequence, after, False)))
-        queue = target.insert(search_pending).from_select(["article_id"], PUBLISHED)
+        queue = target.insert(search_pending).from_select(["article_id"], INDEXED)
         await writing.execute(queue.on_conflict_do_nothing())
 
 

@@ -13,6 +13,7 @@ from bot.telegram_text.cleaning import clean_line
 
 MAX_TITLE_CHARS = 300
 MAX_CREDIT_CHARS = 200
+MAX_SUMMARY_CHARS = 900
 MAX_TAGS = 10
 MAX_TAG_CHARS = 40
 MAX_ARTICLE_CHARS = 100_000

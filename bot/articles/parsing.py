@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import datetime
+from functools import cache
 
 from bot.articles.intake import MAX_TITLE_CHARS
 from bot.models import ArticleContent
@@ -83,10 +84,18 @@ def _strip(text: str) -> str:
     return text[start:end]
 
 
+@cache
+def _format_chars() -> dict[int, None]:
+    """Every format char (category Cf: zero-width space, soft hyphen, BOM, ...) mapped to
+    nothing, for ``str.translate``. They live in planes 0, 1 and 14 only; built once, on
+    first use, so that a comparison costs one pass in C rather than a call per char."""
+    planes = (range(0x20000), range(0xE0000, 0xE1000))
+    return {c: None for plane in planes for c in plane if unicodedata.category(chr(c)) == "Cf"}
+
+
 def _squash(text: str) -> str:
     """Whitespace-normalised form used only for comparisons, never for output."""
-    visible = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
-    return " ".join(visible.split())
+    return " ".join(text.translate(_format_chars()).split())
 
 
 def _lines(raw: str) -> list[str]:

@@ -21,7 +21,7 @@ from aiogram.types import InlineKeyboardMarkup, InputRichMessage
 from bot.articles.formatting import full_text
 from bot.articles.rich import rich_full_text
 from bot.models import Article, ArticleStatus
-from bot.repositories import ArticleStore
+from bot.repositories import READABLE, ArticleStore
 from bot.texts import Texts
 
 logger = logging.getLogger(__name__)
@@ -181,11 +181,11 @@ class Reading:
         return ReadOutcome.SENT
 
     async def open(self, article_id: int, reader_id: int, *, is_editor: bool) -> Article | None:
-        """The article if this reader may read it; a first read of a published one counts.
+        """The article if this reader may read it; a first read of a readable one counts.
 
-        Readers see published articles only.  Editors may also read the others (to proof
-        the full text); no read of an editor counts,
-        so the newsroom proofing its own articles does not move /top or the digest.
+        Readers see published and archived articles only.  Editors may also read the
+        others (to proof the full text); no read of an editor counts, so the newsroom
+        proofing its own articles does not move /top or the digest.
         A withdrawn article is returned as it is (status WITHDRAWN), uncounted: the reader
         is told it was withdrawn; an editor may still read it.
         """
@@ -194,7 +194,7 @@ class Reading:
             return None
         if article.status is ArticleStatus.WITHDRAWN:
             return article
-        if article.status is ArticleStatus.PUBLISHED:
+        if article.status in READABLE:
             if not is_editor:
                 await self._articles.record_read(article_id, reader_id)
             return article

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from bot.articles.intake import clean_credit, parse_tags
+from bot.articles.intake import MAX_SUMMARY_CHARS, clean_credit, parse_tags
 from bot.articles.parsing import parse_article
 from bot.desk.history import NO_HISTORY, ActionLog, acting
 from bot.errors import InputError
@@ -66,9 +66,6 @@ def merge_import(old: ArticleContent, new: ArticleContent) -> ArticleContent:
         poll_question=new.poll_question or old.poll_question,
         poll_intro=new.poll_intro or old.poll_intro,
     )
-
-
-MAX_SUMMARY_CHARS = 900
 
 
 def summary_change(value: str) -> Change:

@@ -25,7 +25,13 @@ from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from bot.articles.intake import MAX_ARTICLE_CHARS, MAX_TAG_CHARS, MAX_TAGS, MAX_TITLE_CHARS
+from bot.articles.intake import (
+    MAX_ARTICLE_CHARS,
+    MAX_SUMMARY_CHARS,
+    MAX_TAG_CHARS,
+    MAX_TAGS,
+    MAX_TITLE_CHARS,
+)
 from bot.articles.parsing import (
     attributed_source,
     category_tags,
@@ -36,7 +42,6 @@ from bot.articles.parsing import (
     source_line,
     split_dateline,
 )
-from bot.articles.revisions import MAX_SUMMARY_CHARS
 from bot.models import ArticleContent
 from bot.telegram_text.cleaning import clean_line
 
@@ -512,8 +517,10 @@ def _extract(html: bytes, url: str, charset: str | None) -> ExtractedPage | None
             node.decompose()
     _, _, after = body_node.text().partition(_TAIL)
     body = _split_body(lines, title, _lines(after))
-    if lead and body.paragraphs and body.paragraphs[0] == lead:
-        lead = ""  # the lead is the body's first paragraph, not a summary apart from it
+    if (body.paragraphs and body.paragraphs[0] == lead) or len(lead) > MAX_SUMMARY_CHARS:
+        # The body's first paragraph, not a lead apart from it; or no lead at all but a
+        # block that holds the article (class="intro-wrapper").
+        lead = ""
     if sum(len(line) for line in body.paragraphs) < _MIN_BODY_CHARS:
         return None
 
@@ -535,7 +542,7 @@ def _extract(html: bytes, url: str, charset: str | None) -> ExtractedPage | None
     content = ArticleContent(
         title=title,
         paragraphs=tuple(paragraphs),
-        summary=lead[:MAX_SUMMARY_CHARS] or None,
+        summary=lead or None,
         dateline=dateline,
         source=source,
         original_published_at=published_at,

@@ -156,10 +156,10 @@ async def test_the_upgrade_gives_each_recorded_post_to_its_first_owner(
         await conn.execute(
             articles.update().where(articles.c.id == third.id).values(channel_message_id=21)
         )
-        # Back to the schema before revision 0004.
-        await conn.execute(text("DROP TABLE channel_messages"))
-        await conn.execute(text("DROP TABLE article_versions"))
-        await conn.execute(text("UPDATE alembic_version SET version_num = '0002'"))
+        # Back to the schema before revision 0004 (and the later revisions' tables).
+        for table in ("archive_pages", "channel_messages", "article_versions"):
+            await conn.execute(text(f"DROP TABLE {table}"))
+        await conn.execute(text("UPDATE alembic_version SET version_num = '0003'"))
     await stores.close()
     backend.opened.remove(stores)
     upgraded = await backend.open()

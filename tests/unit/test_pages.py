@@ -154,6 +154,17 @@ def test_lead_that_opens_the_body_is_no_summary() -> None:
     assert page_.content.paragraphs == (lead, BODY)
 
 
+def test_a_block_named_like_a_lead_that_holds_the_article_is_no_summary() -> None:
+    html = page(
+        f'<article><h1>Заголовок</h1><div class="intro-wrapper">{f"<p>{BODY}</p>" * 8}</div>'
+        "</article>"
+    )
+    page_ = extract_article(html.encode(), "https://example.kz/a/1")
+    assert page_ is not None
+    assert page_.content.summary is None
+    assert page_.content.paragraphs == (BODY,) * 8
+
+
 def test_dates_from_json_ld_time_element_or_page_header() -> None:
     ld = json.dumps({"@type": ["NewsArticle"], "datePublished": "2023-05-02T08:15:00Z"})
     html = page(

@@ -1,0 +1,249 @@
+"""Archive imports started in chat: in the background, one at a time per editor, each
+with one message in the editor's chat that shows its progress (edited in place at most
+every ``PROGRESS_SECONDS``) and a button that stops it, then the final report.
+
+Which imports run is this process's business (an import lives in the process that
+downloaded its zip); what they store is decided by the database (see
+:meth:`bot.repositories.ArchiveStore.import_archived`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from pydantic import Field
+
+from bot.feeds.archive import Archive, ImportState, import_archive
+from bot.repositories import ArchiveStore
+from bot.telegram.refusals import expected_refusal
+from bot.telegram_text.html import escaped_html
+from bot.texts import Texts
+
+logger = logging.getLogger(__name__)
+
+PROGRESS_SECONDS = 2.0
+"""At most one edit of a progress message this often: Telegram's limits, and readable."""
+BAD_FILES_LISTED = 20
+_NAME_CHARS = 100
+
+
+class CancelImport(CallbackData, prefix="imp"):
+    """The button under an import's progress: names the editor who started it."""
+
+    editor: int = Field(ge=1, lt=2**63)
+
+
+class StartOutcome(StrEnum):
+    STARTED = "started"
+    BUSY = "busy"  # this editor's previous import still runs
+
+
+class CancelOutcome(StrEnum):
+    CANCELLING = "cancelling"
+    NOT_YOURS = "not_yours"
+    NOT_RUNNING = "not_running"
+
+
+def grouped(number: int) -> str:
+    """``5000`` -> ``"5 000"``, as the newsroom writes numbers."""
+    return f"{number:,}".replace(",", " ")
+
+
+def progress_text(state: ImportState, texts: Texts) -> str:
+    return texts.archive_progress.format(
+        done=grouped(state.done), total=grouped(state.total), skipped=grouped(state.skipped)
+    )
+
+
+def report_text(state: ImportState, texts: Texts) -> str:
+    """The final report: how it ended, the counts, and the files skipped, by name."""
+    counts = {
+        "done": grouped(state.done),
+        "total": grouped(state.total),
+        "imported": grouped(state.imported),
+        "duplicates": grouped(state.duplicates),
+        "bad": grouped(len(state.bad)),
+    }
+    template = texts.archive_done
+    if state.failed:
+        template = texts.archive_failed
+    elif state.cancelled:
+        template = texts.archive_cancelled
+    lines = [template.format(**counts)]
+    if state.bad:
+        lines += ["", texts.archive_bad_heading]
+        lines += [
+            texts.archive_bad_line.format(
+                name=bad.name[:_NAME_CHARS], reason=texts.archive_bad_reason(bad.reason)
+            )
+            for bad in state.bad[:BAD_FILES_LISTED]
+        ]
+        if len(state.bad) > BAD_FILES_LISTED:
+            lines.append(texts.archive_bad_more.format(count=len(state.bad) - BAD_FILES_LISTED))
+    return "\n".join(lines)
+
+
+class ImportBoard:
+    """The one message of an import in the editor's chat (the ``progress`` callback)."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        chat_id: int,
+        editor_id: int,
+        texts: Texts,
+        *,
+        every: float = PROGRESS_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._bot = bot
+        self._chat_id = chat_id
+        self._texts = texts
+        self._every = every
+        self._clock = clock
+        self._message_id: int | None = None
+        self._shown_at = 0.0
+        builder = InlineKeyboardBuilder()
+        builder.button(
+            text=texts.archive_cancel_button, callback_data=CancelImport(editor=editor_id)
+        )
+        self._keyboard: InlineKeyboardMarkup = builder.as_markup()
+
+    async def open(self, state: ImportState) -> None:
+        sent = await self._bot.send_message(
+            self._chat_id,
+            escaped_html(progress_text(state, self._texts)),
+            reply_markup=self._keyboard,
+        )
+        self._message_id = sent.message_id
+        self._shown_at = self._clock()
+
+    async def __call__(self, state: ImportState) -> None:
+        if state.finished:
+            await self._show(report_text(state, self._texts), None)
+        elif self._clock() - self._shown_at >= self._every:
+            await self._show(progress_text(state, self._texts), self._keyboard)
+
+    async def _show(self, text: str, keyboard: InlineKeyboardMarkup | None) -> None:
+        """Edit the message; a failed edit never stops the import (the next one shows)."""
+        if self._message_id is None:
+            return
+        self._shown_at = self._clock()
+        try:
+            await self._bot.edit_message_text(
+                escaped_html(text),
+                chat_id=self._chat_id,
+                message_id=self._message_id,
+                reply_markup=keyboard,
+            )
+        except TelegramAPIError as exc:
+            if expected_refusal(exc) is None:
+                logger.warning("Archive import: progress not shown: %s", type(exc).__name__)
+
+
+@dataclass(slots=True)
+class _Running:
+    chat_id: int
+    cancel: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task[None] | None = None
+
+
+class ArchiveImports:
+    def __init__(
+        self,
+        bot: Bot,
+        store: ArchiveStore,
+        tz: ZoneInfo,
+        *,
+        every: float = PROGRESS_SECONDS,
+        batch_size: int | None = None,
+    ) -> None:
+        self._bot = bot
+        self._store = store
+        self._tz = tz
+        # Public: tests and benchmarks show every batch, in smaller batches.
+        self.every = every
+        self.batch_size = batch_size
+        self._running: dict[int, _Running] = {}
+
+    def busy(self, editor_id: int) -> bool:
+        return editor_id in self._running
+
+    async def start(self, chat_id: int, editor_id: int, data: bytes, texts: Texts) -> StartOutcome:
+        """Open the zip and start importing it in the background; its progress message is
+        the answer. Raises :class:`ArchiveRefused` when the zip cannot be imported."""
+        if self.busy(editor_id):
+            return StartOutcome.BUSY
+        running = _Running(chat_id)
+        self._running[editor_id] = running  # taken before the first await: one per editor
+        try:
+            archive = await asyncio.to_thread(Archive.open, data)
+            board = ImportBoard(self._bot, chat_id, editor_id, texts, every=self.every)
+            await board.open(ImportState(total=archive.total))
+        except BaseException:
+            del self._running[editor_id]
+            raise
+        running.task = asyncio.create_task(self._run(editor_id, archive, board, running))
+        return StartOutcome.STARTED
+
+    async def _run(
+        self, editor_id: int, archive: Archive, board: ImportBoard, running: _Running
+    ) -> None:
+        options = {} if self.batch_size is None else {"batch_size": self.batch_size}
+        try:
+            state = await import_archive(
+                archive,
+                self._store,
+                editor_id,
+                self._tz,
+                progress=board,
+                cancel=running.cancel,
+                **options,
+            )
+            logger.info(
+                "Archive import by %s: %d imported, %d duplicates, %d bad files%s",
+                editor_id,
+                state.imported,
+                state.duplicates,
+                len(state.bad),
+                " (cancelled)" if state.cancelled else "",
+            )
+        except Exception:
+            logger.exception("Archive import by %s stopped on an error", editor_id)
+        finally:
+            archive.close()
+            self._running.pop(editor_id, None)
+
+    def cancel(self, chat_id: int | None, editor_id: int, presser_id: int) -> CancelOutcome:
+        """Only the editor who started the import, in the chat where they did."""
+        if presser_id != editor_id:
+            return CancelOutcome.NOT_YOURS
+        running = self._running.get(editor_id)
+        if running is None or running.chat_id != chat_id:
+            return CancelOutcome.NOT_RUNNING
+        running.cancel.set()
+        return CancelOutcome.CANCELLING
+
+    async def stop(self, grace: float) -> None:
+        """At shutdown: every import stops after its batch in hand (cut after ``grace``
+        seconds); what is committed stays and each editor gets the report."""
+        tasks = [r.task for r in self._running.values() if r.task is not None]
+        for running in self._running.values():
+            running.cancel.set()
+        if not tasks:
+            return
+        _, late = await asyncio.wait(tasks, timeout=grace)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
