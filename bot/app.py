@@ -33,6 +33,9 @@ from bot.collector import Collector
 from bot.desk.editors import Editors
 from bot.desk.history import ActionLog
 from bot.desk.stats import Stats
+from bot.feeds.cards import Cards
+from bot.feeds.desk import FeedDesk
+from bot.feeds.fetching import Fetcher
 from bot.lifecycle import longest_publish, on_shutdown, on_startup, run_webhook, start_polling
 from bot.models import Article
 from bot.polls.board import PollBoard
@@ -203,9 +206,14 @@ def create_services(
         history=history,
         refresh_gate=RedisRefreshGate(redis, settings.redis_prefix) if redis else None,
     )
-    publisher = Publisher(
-        articles, channel, after_publish=board.article_published, history=history
-    )
+    cards_ref: list[Cards] = []
+
+    async def after_publish(article: Article) -> None:
+        await board.article_published(article)
+        for cards in cards_ref:  # a feed's draft: its cards say it is published now
+            await cards.settle(article)
+
+    publisher = Publisher(articles, channel, after_publish=after_publish, history=history)
     editors = Editors(
         desk,
         frozenset(settings.editor_ids),
@@ -230,9 +238,33 @@ def create_services(
         # A publication still running at shutdown gets as long as an update in hand.
         stop_timeout=settings.shutdown_grace_seconds,
     )
+    drafts = Drafts(articles, polls, channel, texts, history=history)
+    revisions = Revisions(articles, channel, history=history)
+    cards = Cards(
+        bot,
+        stores.feeds,
+        drafts,
+        texts,
+        editor_ids=editors.current,
+        link_for=publisher.link_for,
+        desk_chat_id=settings.desk_chat_id,
+    )
+    cards_ref.append(cards)
+    feeds = FeedDesk(
+        stores.feeds,
+        articles,
+        Fetcher(allow_private=settings.feed_allow_private, max_bytes=settings.feed_max_bytes),
+        cards,
+        publisher,
+        revisions,
+        texts,
+        interval=settings.feed_interval_seconds,
+        notify=notifier.editors,
+        history=history,
+    )
     return Services(
-        drafts=Drafts(articles, polls, channel, texts, history=history),
-        revisions=Revisions(articles, channel, history=history),
+        drafts=drafts,
+        revisions=revisions,
         publisher=publisher,
         scheduler=scheduler,
         withdrawal=Withdrawal(articles, channel),
@@ -252,6 +284,7 @@ def create_services(
         stats=Stats(articles, polls, desk, channel.chat_id, settings.tz),
         notifier=notifier,
         channel=channel,
+        feeds=feeds,
     )
 
 

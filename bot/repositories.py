@@ -20,11 +20,15 @@ from bot.models import (
     ArticleContent,
     ArticleStatus,
     EditorAction,
+    Feed,
+    FeedMode,
     Headline,
+    ItemKeys,
     PeriodStats,
     Poll,
     PollSpec,
     PostReactions,
+    RecordedItem,
     StoredEditor,
     VoteResult,
 )
@@ -76,6 +80,9 @@ class ArticleStore(Protocol):
         article is missing or not in an editable state."""
 
     async def set_photo(self, article_id: int, file_id: str) -> Article | None: ...
+
+    async def reject(self, article_id: int) -> Article | None:
+        """Draft (or failed, scheduled) -> rejected, in one conditional statement."""
 
     async def schedule(self, article_id: int, when: datetime) -> Article | None: ...
 
@@ -233,6 +240,68 @@ class Readership(Protocol):
         """True for exactly one caller per day, across instances and restarts."""
 
     async def digest_posted(self, day: date, chat_id: str, message_id: int) -> None: ...
+
+
+# --- feeds -----------------------------------------------------------------------------------
+
+
+class FeedStore(Protocol):
+    """Feeds, the items they showed and the cards of their drafts.  "The same item" is
+    decided by the UNIQUE keys of the items (any feed, any instance); a feed's check is
+    claimed by one conditional UPDATE of its next-check time."""
+
+    async def add_feed(
+        self, url: str, mode: FeedMode, added_by: int, next_check_at: datetime
+    ) -> Feed | None:
+        """None when the feed is there already."""
+
+    async def get_feed(self, feed_id: int) -> Feed | None: ...
+
+    async def list_feeds(self) -> list[Feed]: ...
+
+    async def remove_feed(self, feed_id: int) -> bool: ...
+
+    async def due_feeds(self, now: datetime) -> list[int]: ...
+
+    async def claim_check(self, feed_id: int, now: datetime, until: datetime) -> Feed | None:
+        """Take the feed's check for this instance (its next check moves to ``until``);
+        None when it is not due (another instance took it)."""
+
+    async def finish_check(
+        self,
+        feed_id: int,
+        *,
+        error: str | None,
+        next_check_at: datetime,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        new_items: bool = False,
+    ) -> Feed | None:
+        """Record a check: its error (None: success, failures back to 0) and validators."""
+
+    async def flag_failure(self, feed_id: int, notified: bool, min_failures: int) -> bool:
+        """Flip the feed's "editors were told it fails" flag; True for the one caller
+        that flipped it (so editors get one notice, and one when it recovers)."""
+
+    async def record_item(
+        self,
+        feed_id: int,
+        keys: ItemKeys,
+        *,
+        draft: ArticleContent | None,
+        author_id: int,
+    ) -> RecordedItem:
+        """Record an item as seen; a new one becomes ``draft`` in the same transaction.
+        A changed one (``content_hash`` differs) is reported once, to one caller."""
+
+    async def save_card(self, article_id: int, chat_id: int, message_id: int) -> None: ...
+
+    async def cards(self, article_id: int) -> list[tuple[int, int]]: ...
+
+    async def set_correction(self, article_id: int, content: ArticleContent | None) -> None:
+        """Keep (or, with None, drop) a published article's correction for /apply."""
+
+    async def correction(self, article_id: int) -> ArticleContent | None: ...
 
 
 # --- several instances: updates already handled by the webhook ----------------------------

@@ -21,6 +21,7 @@ from bot.articles.withdrawal import Withdrawal
 from bot.desk.editors import Editors
 from bot.desk.history import ActionLog
 from bot.desk.stats import Stats
+from bot.feeds.desk import FeedDesk
 from bot.polls.board import PollBoard
 from bot.telegram.channel import Channel
 from bot.telegram.notices import Notifier
@@ -42,3 +43,4 @@ class Services:
     stats: Stats
     notifier: Notifier
     channel: Channel
+    feeds: FeedDesk

@@ -20,6 +20,7 @@ from pydantic import SecretStr
 from bot.repositories import (
     ArticleStore,
     EditorStore,
+    FeedStore,
     HistoryStore,
     PollStore,
     Readership,
@@ -30,6 +31,7 @@ from storage.articles import ArticleRepository
 from storage.database import Database
 from storage.desk import DeskRepository
 from storage.dialogs import DialogStorage
+from storage.feeds import FeedRepository
 from storage.polls import PollRepository
 from storage.readership import ReadershipRepository
 from storage.search import FullTextSearch
@@ -64,6 +66,7 @@ class Stores:
     search: SearchIndex
     readership: Readership
     dialogs: BaseStorage
+    feeds: FeedStore
 
     async def close(self) -> None:
         await self.db.close()
@@ -84,15 +87,17 @@ async def open_database(settings: StorageSettings) -> Database:
 
 def stores_on(db: Database) -> Stores:
     """Every repository on one database."""
+    articles = ArticleRepository(db)
     return Stores(
         backend=db.dialect,
         db=db,
-        articles=ArticleRepository(db),
+        articles=articles,
         polls=PollRepository(db),
         desk=DeskRepository(db),
         search=FullTextSearch(db),
         readership=ReadershipRepository(db),
         dialogs=DialogStorage(db),
+        feeds=FeedRepository(db, articles),
     )
 
 

@@ -20,6 +20,7 @@ SAME_IN_BOTH = {
     "top_button",  # "{title} · {count}"
     "history_line",
     "history_detail",
+    "feeds_never",  # a dash
 }
 
 

@@ -1,0 +1,403 @@
+"""The feeds as the desk's queue: adding and removing feeds, checking each when it is
+due, making drafts of new items (or publishing them, in ``auto`` feeds), following the
+site's corrections, and telling the editors when a feed fails and when it recovers.
+
+Every decision that must hold across instances is the store's: which instance checks a
+feed (a claim on its next-check time), whether an item is new (UNIQUE keys), who reports
+a change (a conditional UPDATE of its hash), who tells the editors of a failure (a
+conditional flip of a flag).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from bot.articles.drafts import ActionOutcome, ActionResult
+from bot.articles.publishing import Publisher
+from bot.articles.revisions import EditOutcome, EditResult, Revisions
+from bot.desk.history import NO_HISTORY, ActionLog
+from bot.feeds.cards import Cards
+from bot.feeds.fetching import Fetched, Fetcher, FetchError
+from bot.feeds.parsing import FeedFormatError, FeedItem, ParsedFeed, parse_feed
+from bot.models import (
+    Article,
+    ArticleContent,
+    ArticleStatus,
+    Feed,
+    FeedMode,
+    ItemKeys,
+    ItemOutcome,
+)
+from bot.repositories import EDITABLE, ArticleStore, FeedStore
+from bot.telegram_text.html import escaped_html
+from bot.texts import Texts
+
+logger = logging.getLogger(__name__)
+
+# Failed checks in a row before the editors hear of it (once), and the backoff's ceiling.
+FAILURES_BEFORE_NOTICE = 3
+MAX_BACKOFF_FACTOR = 64
+# Feeds checked at once in one cycle.
+CHECKS_AT_ONCE = 50
+# How much of a changed title or paragraph a correction notice quotes.
+QUOTE_CHARS = 200
+# The most of a feed's newest items /feed add drafts at once.
+MAX_DRAFTED_AT_ADD = 20
+
+Notify = Callable[[str], Awaitable[None]]
+
+
+class AddOutcome(StrEnum):
+    ADDED = "added"
+    EXISTS = "exists"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class AddResult:
+    outcome: AddOutcome
+    feed: Feed | None = None
+    seen: int = 0
+    drafted: int = 0
+    skipped: tuple[str, ...] = ()
+    # Why it failed (or, when added, that the feed was cut at the size cap).
+    error: str | None = None
+    error_params: dict[str, object] = dataclasses.field(default_factory=dict)
+
+
+class ApplyOutcome(StrEnum):
+    APPLIED = "applied"
+    NOTHING = "nothing"  # no correction is waiting for this article
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    outcome: ApplyOutcome
+    edit: EditResult | None = None
+
+
+def item_keys(item: FeedItem) -> ItemKeys:
+    return ItemKeys(
+        guid=item.guid,
+        link_key=item.link_key,
+        title_key=item.title_key,
+        content_hash=item.content_hash,
+        link=item.link,
+    )
+
+
+def corrected(new: ArticleContent) -> Callable[[ArticleContent], ArticleContent]:
+    """A correction replaces the title and the text; what the editors added stays."""
+    return lambda old: dataclasses.replace(old, title=new.title, paragraphs=new.paragraphs)
+
+
+def _quote(text: str) -> str:
+    return text if len(text) <= QUOTE_CHARS else text[: QUOTE_CHARS - 1].rstrip() + "…"
+
+
+def before_after(old: ArticleContent, new: ArticleContent) -> tuple[str, str]:
+    """The first thing that differs: the title, else the first changed paragraph."""
+    if old.title != new.title:
+        return _quote(old.title), _quote(new.title)
+    for was, now in zip(old.paragraphs, new.paragraphs, strict=False):
+        if was != now:
+            return _quote(was), _quote(now)
+    before = old.paragraphs[len(new.paragraphs) :] or ("",)
+    after = new.paragraphs[len(old.paragraphs) :] or ("",)
+    return _quote(before[0]), _quote(after[0])
+
+
+class FeedDesk:
+    def __init__(
+        self,
+        store: FeedStore,
+        articles: ArticleStore,
+        fetcher: Fetcher,
+        cards: Cards,
+        publisher: Publisher,
+        revisions: Revisions,
+        texts: Texts,
+        *,
+        interval: float,
+        notify: Notify,
+        history: ActionLog = NO_HISTORY,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._store = store
+        self._articles = articles
+        self.fetcher = fetcher
+        self.cards = cards
+        self._publisher = publisher
+        self._revisions = revisions
+        self._texts = texts
+        self.interval = interval
+        self._notify = notify
+        self._history = history
+        self._clock = clock
+        self._task: asyncio.Task[None] | None = None
+
+    # --- editors' commands ---------------------------------------------------------------
+
+    async def add(self, url: str, mode: FeedMode, newest: int, editor_id: int) -> AddResult:
+        """Read the feed now: its items are recorded as seen (the newest ``newest`` become
+        drafts with cards), so only items published from now on arrive as drafts."""
+        try:
+            fetched = await self.fetcher.get(url)
+            parsed = parse_feed(fetched.body, fetched.content_type, fetched.charset)
+        except (FetchError, FeedFormatError) as exc:
+            return AddResult(AddOutcome.FAILED, error=exc.code, error_params=_params(exc))
+        now = self._clock()
+        feed = await self._store.add_feed(url, mode, editor_id, now + self._every())
+        if feed is None:
+            existing = next((f for f in await self._store.list_feeds() if f.url == url), None)
+            return AddResult(AddOutcome.EXISTS, existing)
+        newest = min(newest, MAX_DRAFTED_AT_ADD)
+        drafted: list[Article] = []
+        # Oldest first, so that drafts are numbered in the order the site published them.
+        for position, item in reversed(list(enumerate(parsed.items))):
+            recorded = await self._store.record_item(
+                feed.id,
+                item_keys(item),
+                draft=item.content() if position < newest else None,
+                author_id=editor_id,
+            )
+            if recorded.outcome is ItemOutcome.NEW and recorded.article is not None:
+                drafted.append(recorded.article)
+                await self._history.record("feed", article_id=recorded.article.id)
+        cut = self._cut_error(fetched)
+        await self._store.finish_check(
+            feed.id,
+            error=cut,
+            next_check_at=now + self._every(),
+            etag=fetched.etag,
+            last_modified=fetched.last_modified,
+            new_items=bool(drafted),
+        )
+        for article in drafted:
+            await self.cards.send(article, feed.id, from_item=True)
+        return AddResult(
+            AddOutcome.ADDED,
+            feed,
+            seen=len(parsed.items) - len(drafted),
+            drafted=len(drafted),
+            skipped=parsed.skipped,
+            error="cut" if fetched.truncated else None,
+            error_params={"limit": self.fetcher.max_bytes},
+        )
+
+    async def feeds(self) -> list[Feed]:
+        return await self._store.list_feeds()
+
+    async def remove(self, feed_id: int) -> bool:
+        """Stop checking the feed; its drafts (and the record of its items) stay."""
+        return await self._store.remove_feed(feed_id)
+
+    async def reject(self, article_id: int) -> ActionResult:
+        """The editors turn a draft down: it is never published, and its item, being
+        seen, never comes back; its cards say so."""
+        rejected = await self._articles.reject(article_id)
+        if rejected is None:
+            existing = await self._articles.get(article_id)
+            if existing is None:
+                return ActionResult(ActionOutcome.NOT_FOUND, article_id)
+            return ActionResult(ActionOutcome.NOT_ALLOWED, article_id, existing)
+        await self._history.record("reject", article_id=article_id)
+        await self.cards.settle(rejected)
+        return ActionResult(ActionOutcome.DONE, article_id, rejected)
+
+    async def apply(self, article_id: int) -> ApplyResult:
+        """``/apply``: the site's correction of a published article edits its post, through
+        the same revision as /edit (its locks and guarantees)."""
+        correction = await self._store.correction(article_id)
+        if correction is None:
+            return ApplyResult(ApplyOutcome.NOTHING)
+        result = await self._revisions.revise(article_id, corrected(correction))
+        if result.outcome in (EditOutcome.POST_UPDATED, EditOutcome.DRAFT_UPDATED):
+            await self._store.set_correction(article_id, None)
+            await self._history.record("correction", article_id=article_id, detail="text")
+        return ApplyResult(ApplyOutcome.APPLIED, result)
+
+    # --- the checker -------------------------------------------------------------------------
+
+    def _every(self) -> timedelta:
+        return timedelta(seconds=self.interval)
+
+    def _cut_error(self, fetched: Fetched) -> str | None:
+        if not fetched.truncated:
+            return None
+        return self._texts.feed_error("cut", {"limit": self.fetcher.max_bytes})
+
+    async def check_due(self) -> int:
+        """Check every feed that is due and that this instance claims; returns how many."""
+        now = self._clock()
+        claimed: list[Feed] = []
+        for feed_id in await self._store.due_feeds(now):
+            feed = await self._store.claim_check(feed_id, now, now + self._every())
+            if feed is not None:
+                claimed.append(feed)
+        gate = asyncio.Semaphore(CHECKS_AT_ONCE)
+
+        async def one(feed: Feed) -> None:
+            async with gate:
+                try:
+                    await self.check(feed)
+                except Exception:  # one feed's bug must not stop the others
+                    logger.exception("Feed %s: the check failed", feed.id)
+
+        await asyncio.gather(*(one(feed) for feed in claimed))
+        return len(claimed)
+
+    async def check(self, feed: Feed) -> None:
+        """One check of a claimed feed."""
+        try:
+            fetched = await self.fetcher.get(
+                feed.url, etag=feed.etag, last_modified=feed.last_modified
+            )
+            parsed = (
+                ParsedFeed(())
+                if fetched.unchanged
+                else parse_feed(fetched.body, fetched.content_type, fetched.charset)
+            )
+        except (FetchError, FeedFormatError) as exc:
+            wait = exc.retry_after if isinstance(exc, FetchError) else None
+            await self._failed(feed, self._texts.feed_error(exc.code, _params(exc)), wait)
+            return
+        new: list[Article] = []
+        changes: list[tuple[FeedItem, Article]] = []
+        for item in reversed(parsed.items):
+            recorded = await self._store.record_item(
+                feed.id, item_keys(item), draft=item.content(), author_id=feed.added_by
+            )
+            if recorded.article is None:
+                continue
+            if recorded.outcome is ItemOutcome.NEW:
+                new.append(recorded.article)
+                await self._history.record("feed", article_id=recorded.article.id)
+            elif recorded.outcome is ItemOutcome.CHANGED:
+                changes.append((item, recorded.article))
+        cut = self._cut_error(fetched)
+        if cut is not None:
+            await self._failed(feed, cut, None, fetched=fetched, new_items=bool(new))
+        else:
+            done = await self._store.finish_check(
+                feed.id,
+                error=None,
+                next_check_at=self._clock() + self._every(),
+                etag=fetched.etag,
+                last_modified=fetched.last_modified,
+                new_items=bool(new),
+            )
+            if done is not None and feed.failure_notified:
+                await self._recovered(done)
+        for article in new:
+            await self._new_article(feed, article)
+        for item, article in changes:
+            await self._changed(feed, item, article)
+
+    async def _new_article(self, feed: Feed, article: Article) -> None:
+        if feed.mode is FeedMode.AUTO:
+            result = await self._publisher.publish(article.id)
+            logger.info("Feed %s: article %s published: %s", feed.id, article.id, result.outcome)
+            return
+        await self.cards.send(article, feed.id, from_item=True)
+
+    async def _changed(self, feed: Feed, item: FeedItem, article: Article) -> None:
+        """The site changed an item the bot has seen: a draft follows at once; a published
+        article is corrected at once in ``auto`` feeds, else when an editor says /apply."""
+        new = item.content()
+        if article.status in EDITABLE:
+            await self._articles.revise(article.id, corrected(new))
+            await self._history.record("correction", article_id=article.id, detail="text")
+            return
+        if article.status is not ArticleStatus.PUBLISHED:
+            return  # rejected, withdrawn, being published: nothing to follow
+        if feed.mode is FeedMode.AUTO:
+            result = await self._revisions.revise(article.id, corrected(new))
+            await self._history.record("correction", article_id=article.id, detail="text")
+            if result.outcome is EditOutcome.POST_UPDATED:
+                await self._notify(
+                    escaped_html(self._texts.feed_correction_applied, id=article.id)
+                )
+            return
+        await self._store.set_correction(article.id, new)
+        before, after = before_after(article.content, new)
+        await self._notify(
+            escaped_html(self._texts.feed_correction, id=article.id, before=before, after=after)
+        )
+
+    async def _failed(
+        self,
+        feed: Feed,
+        error: str,
+        wait: float | None,
+        *,
+        fetched: Fetched | None = None,
+        new_items: bool = False,
+    ) -> None:
+        """A failed check: backoff (doubling with each failure in a row, or the server's
+        own Retry-After when longer), and one notice at the third failure in a row."""
+        factor = min(2**feed.failures, MAX_BACKOFF_FACTOR)
+        delay = max(self.interval * factor, wait or 0.0)
+        done = await self._store.finish_check(
+            feed.id,
+            error=error,
+            next_check_at=self._clock() + timedelta(seconds=delay),
+            etag=fetched.etag if fetched else None,
+            last_modified=fetched.last_modified if fetched else None,
+            new_items=new_items,
+        )
+        logger.info("Feed %s: check failed (%s); next in %.0f s", feed.id, error, delay)
+        if done is None or done.failures < FAILURES_BEFORE_NOTICE:
+            return
+        if await self._store.flag_failure(done.id, True, FAILURES_BEFORE_NOTICE):
+            await self._notify(
+                escaped_html(
+                    self._texts.feed_failing,
+                    id=done.id,
+                    url=done.url,
+                    count=done.failures,
+                    error=error,
+                )
+            )
+
+    async def _recovered(self, feed: Feed) -> None:
+        if await self._store.flag_failure(feed.id, False, FAILURES_BEFORE_NOTICE):
+            await self._notify(escaped_html(self._texts.feed_recovered, id=feed.id, url=feed.url))
+
+    # --- running -----------------------------------------------------------------------------
+
+    @property
+    def tick(self) -> float:
+        """How often due feeds are looked for: a few times per interval, at most every 5 s."""
+        return min(max(self.interval / 4, 0.1), 5.0)
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._loop(), name="feed-checker")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.fetcher.close()
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.check_due()
+            except Exception as exc:  # the database may be away: next time
+                logger.warning("Could not check the feeds: %s", exc)
+            await asyncio.sleep(self.tick)
+
+
+def _params(exc: FetchError | FeedFormatError) -> dict[str, object]:
+    return dict(exc.params) if isinstance(exc, FetchError) else {}
