@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -79,15 +80,15 @@ class GuardedResolver(AbstractResolver):
     """The connector's resolver: refuses a name that resolves to a refused address, at
     the moment of connecting (so a name cannot point elsewhere after the check)."""
 
-    def __init__(self, allow_private: bool) -> None:
+    def __init__(self, allowed: Callable[[str], bool]) -> None:
         self._inner = DefaultResolver()
-        self._allow_private = allow_private
+        self._allowed = allowed
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
         found = await self._inner.resolve(host, port, family)
-        if not all(address_allowed(r["host"], allow_private=self._allow_private) for r in found):
+        if not all(self._allowed(r["host"]) for r in found):
             raise OSError(f"{host} resolves to an address that is not allowed")
         return found
 
@@ -149,7 +150,7 @@ class Fetcher:
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(
-                resolver=GuardedResolver(self.allow_private), limit=self._connections
+                resolver=GuardedResolver(self.allowed), limit=self._connections
             )
             self._session = aiohttp.ClientSession(
                 connector=connector, timeout=self._timeout, headers={"User-Agent": USER_AGENT}
@@ -160,6 +161,10 @@ class Fetcher:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+    def allowed(self, address: str) -> bool:
+        """May this instance connect to ``address``?"""
+        return address_allowed(address, allow_private=self.allow_private)
 
     async def check_url(self, url: str) -> None:
         """Refuse what is not http(s), or whose host resolves to a refused address."""
@@ -173,8 +178,6 @@ class Fetcher:
         host = parts.hostname
         if not host:
             raise FetchError("bad_url")
-        if self.allow_private:
-            return
         try:
             addresses = [str(ipaddress.ip_address(host))]
         except ValueError:
@@ -185,7 +188,7 @@ class Fetcher:
             except (OSError, UnicodeError):
                 raise FetchError("network", reason="DNS") from None
             addresses = [str(info[4][0]) for info in infos]
-        if not addresses or not all(address_allowed(a, allow_private=False) for a in addresses):
+        if not addresses or not all(self.allowed(a) for a in addresses):
             raise FetchError("private", host=host)
 
     async def get(
