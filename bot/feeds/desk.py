@@ -150,9 +150,9 @@ class FeedDesk:
         drafts with cards), so only items published from now on arrive as drafts."""
         try:
             fetched = await self.fetcher.get(url)
-            parsed = parse_feed(fetched.body, fetched.content_type, fetched.charset)
+            parsed = self._parse(fetched)
         except (FetchError, FeedFormatError) as exc:
-            return AddResult(AddOutcome.FAILED, error=exc.code, error_params=_params(exc))
+            return AddResult(AddOutcome.FAILED, error=exc.code, error_params=self._params(exc))
         now = self._clock()
         feed = await self._store.add_feed(url, mode, editor_id, now + self._every())
         if feed is None:
@@ -229,6 +229,18 @@ class FeedDesk:
     def _every(self) -> timedelta:
         return timedelta(seconds=self.interval)
 
+    def _parse(self, fetched: Fetched) -> ParsedFeed:
+        """The feed's items; a feed cut at the size cap that cannot be read is "cut"."""
+        try:
+            return parse_feed(fetched.body, fetched.content_type, fetched.charset)
+        except FeedFormatError as exc:
+            raise FeedFormatError("cut") if fetched.truncated else exc from None
+
+    def _params(self, exc: FetchError | FeedFormatError) -> dict[str, object]:
+        if isinstance(exc, FetchError):
+            return dict(exc.params)
+        return {"limit": self.fetcher.max_bytes} if exc.code == "cut" else {}
+
     def _cut_error(self, fetched: Fetched) -> str | None:
         if not fetched.truncated:
             return None
@@ -260,14 +272,10 @@ class FeedDesk:
             fetched = await self.fetcher.get(
                 feed.url, etag=feed.etag, last_modified=feed.last_modified
             )
-            parsed = (
-                ParsedFeed(())
-                if fetched.unchanged
-                else parse_feed(fetched.body, fetched.content_type, fetched.charset)
-            )
+            parsed = ParsedFeed(()) if fetched.unchanged else self._parse(fetched)
         except (FetchError, FeedFormatError) as exc:
             wait = exc.retry_after if isinstance(exc, FetchError) else None
-            await self._failed(feed, self._texts.feed_error(exc.code, _params(exc)), wait)
+            await self._failed(feed, self._texts.feed_error(exc.code, self._params(exc)), wait)
             return
         new: list[Article] = []
         changes: list[tuple[FeedItem, Article]] = []
@@ -397,7 +405,3 @@ class FeedDesk:
             except Exception as exc:  # the database may be away: next time
                 logger.warning("Could not check the feeds: %s", exc)
             await asyncio.sleep(self.tick)
-
-
-def _params(exc: FetchError | FeedFormatError) -> dict[str, object]:
-    return dict(exc.params) if isinstance(exc, FetchError) else {}

@@ -184,6 +184,8 @@ def _from_feedparser(body: bytes, content_type: str | None) -> list[FeedItem | s
                 image=_entry_image(entry),
             )
         )
+    if parsed.get("bozo") and not any(isinstance(item, FeedItem) for item in found):
+        raise FeedFormatError("malformed")  # broken XML that yields nothing usable
     return found
 
 

@@ -119,3 +119,161 @@ async def test_a_feed_is_recorded_as_seen_and_each_new_item_becomes_a_draft_with
     editor.clicks_data(card, f"card:publish:{article_id}")
     await telegram.wait_idle(quiet=0.2)
     assert len(telegram.chat_messages(CHANNEL_ID)) == in_channel + 1
+
+
+async def test_the_same_item_in_rss_atom_and_json_feed_and_after_a_restart_is_one_draft(
+    room: Newsroom, telegram: FakeBotAPI, site: FeedSite, editor: FakeUser
+) -> None:
+    site.serve("/rss", rss(items(1)))
+    site.serve("/atom", atom(items(1)), content_type=ATOM_TYPE)
+    site.serve("/json", json_feed(items(1)), content_type=JSON_FEED_TYPE)
+    for path in ("/rss", "/atom", "/json"):
+        answer = await exchange(telegram, editor, f"/feed add {site.url(path)}")
+        assert "добавлена" in answer and "материалов: 1" in answer, answer
+    # Article 2 appears in all three, each spelling its link its own way (scheme, www.,
+    # trailing slash, tracking parameters) and with a GUID of its own.
+    second = items(2)[0]
+    variants = [
+        ("/rss", rss, second),
+        (
+            "/atom",
+            atom,
+            Item(
+                second.title,
+                "http://news.example.kz/news/2",
+                "atom-2",
+                second.text,
+                second.published,
+            ),
+        ),
+        (
+            "/json",
+            json_feed,
+            Item(
+                second.title,
+                "https://news.example.kz/news/2/?utm_medium=x&fbclid=1",
+                "json-2",
+                second.text,
+                second.published,
+            ),
+        ),
+    ]
+    for path, render, item in variants:
+        site.serve(path, render([item, *items(1)]), content_type=site.resources[path].content_type)
+    await telegram.wait_for(lambda: cards(editor), timeout=10)
+    # Every feed has been read since the item appeared.
+    marks = {path: len(site.requests_to(path)) for path in ("/rss", "/atom", "/json")}
+    await telegram.wait_for(
+        lambda: all(len(site.requests_to(p)) > n + 1 for p, n in marks.items()), timeout=10
+    )
+    assert len(await drafts_titled(room, second.title)) == 1
+    assert len(cards(editor)) == 1
+    # A third article with only a title and date in common (no GUID, another link).
+    third = items(3)[0]
+    site.serve(
+        "/rss",
+        rss(
+            [
+                Item(
+                    third.title, "https://mirror.example.org/3", None, third.text, third.published
+                ),
+                second,
+                *items(1),
+            ]
+        ),
+    )
+    site.serve("/json", json_feed([third, second, *items(1)]), content_type=JSON_FEED_TYPE)
+    await telegram.wait_for(lambda: len(cards(editor)) == 2, timeout=10)
+    # After a restart nothing seen comes back.
+    await room.restart()
+    marks = {path: len(site.requests_to(path)) for path in ("/rss", "/atom", "/json")}
+    await telegram.wait_for(
+        lambda: all(len(site.requests_to(p)) > n + 1 for p, n in marks.items()), timeout=10
+    )
+    assert len(await drafts_titled(room, third.title)) == 1
+    assert len(cards(editor)) == 2
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("file:///etc/passwd", "только адреса http:// и https://"),
+        ("ftp://news.example.kz/feed.xml", "только адреса http:// и https://"),
+        ("/page", "не лента RSS, Atom или JSON Feed"),
+        ("/broken", "лента повреждена"),
+        ("/loop", "больше 5 перенаправлений"),
+        ("/missing", "ответил ошибкой 404"),
+    ],
+)
+async def test_bad_feeds_are_refused_with_a_clear_message_and_nothing_is_stored(
+    room: Newsroom,
+    telegram: FakeBotAPI,
+    site: FeedSite,
+    editor: FakeUser,
+    given: str,
+    expected: str,
+) -> None:
+    site.serve("/page", b"<html><body><p>Just a page</p></body></html>", content_type="text/html")
+    site.serve(
+        "/broken",
+        b'<?xml version="1.0"?><rss version="2.0"><channel><item><title>x',
+    )
+    site.redirect("/loop", "/loop2")
+    site.redirect("/loop2", "/loop")
+    url = site.url(given) if given.startswith("/") else given
+    answer = await exchange(telegram, editor, f"/feed add {url}")
+    assert "Ленту не удалось добавить" in answer and expected in answer, answer
+    assert "Лент пока нет" in await exchange(telegram, editor, "/feeds")
+    assert await room.articles() == []
+
+
+async def test_a_feed_on_a_private_address_is_refused_unless_allowed(
+    telegram: FakeBotAPI, site: FeedSite, editor: FakeUser, tmp_path: Path
+) -> None:
+    room = Newsroom(telegram, tmp_path)  # FEED_ALLOW_PRIVATE off, the default
+    await room.start()
+    try:
+        site.serve("/rss", rss(items(1)))
+        for url in (site.url("/rss"), site.url("/rss", host="localhost")):
+            answer = await exchange(telegram, editor, f"/feed add {url}")
+            assert "ведёт во внутреннюю сеть" in answer, answer
+        assert site.requests == []
+    finally:
+        await room.stop()
+
+
+async def test_a_cp1251_feed_items_without_guid_or_date_and_repeated_guids(
+    room: Newsroom, telegram: FakeBotAPI, site: FeedSite, editor: FakeUser
+) -> None:
+    site.serve("/rss", rss(items(1), encoding="windows-1251"), content_type="application/rss+xml")
+    answer = await exchange(telegram, editor, f"/feed add {site.url('/rss')} 1")
+    assert "Черновиков из последних материалов: 1" in answer, answer
+    (article,) = await room.articles()
+    assert article.title == "Новость номер 1"
+    assert article.content.paragraphs == ("Первый абзац новости 1.", "Второй абзац новости 1.")
+    assert article.content.tags == ("Экономика",)
+    odd = [
+        Item("Без даты и GUID", "https://news.example.kz/news/7", None, "Текст.", None),
+        Item("", "https://news.example.kz/news/8", "g8", "Без заголовка."),
+        Item("Повтор GUID", "https://news.example.kz/news/9", "g9", "Первый."),
+        Item("Повтор GUID другой", "https://news.example.kz/news/10", "g9", "Второй."),
+    ]
+    site.serve("/rss2", rss(odd))
+    answer = await exchange(telegram, editor, f"/feed add {site.url('/rss2')} 5")
+    assert "Черновиков из последних материалов: 2" in answer, answer
+    assert "Пропущено материалов: 2 (без заголовка, повтор GUID)" in answer, answer
+    titles = {a.title for a in await room.articles()}
+    assert titles == {"Новость номер 1", "Без даты и GUID", "Повтор GUID"}
+
+
+async def test_a_huge_feed_is_cut_at_the_cap_and_reported(
+    telegram: FakeBotAPI, site: FeedSite, editor: FakeUser, tmp_path: Path
+) -> None:
+    room = Newsroom(telegram, tmp_path, **FEED_SETTINGS, feed_max_bytes=100_000)
+    await room.start()
+    try:
+        site.serve("/huge", b"", endless_chunk=65_536)  # 50 MB and more, never read whole
+        answer = await exchange(telegram, editor, f"/feed add {site.url('/huge')}")
+        assert "больше 100000 байт" in answer, answer
+    finally:
+        await room.stop()
