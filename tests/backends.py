@@ -165,7 +165,8 @@ def raw(sql: str, args: Sequence[Any]) -> tuple[TextClause, dict[str, Any]]:
 TABLES = (
     "articles, article_paragraphs, article_tags, article_reads, draft_previews, "
     "polls, poll_options, poll_votes, dialog_states, desk_editors, editor_actions, "
-    "post_reactions, article_search, search_terms, search_pending, digests"
+    "post_reactions, article_search, search_terms, search_pending, digests, "
+    "feeds, feed_items, feed_cards, feed_corrections"
 )
 
 
