@@ -454,11 +454,11 @@ EN = Texts(
         "/feed remove <number>; /feeds — the list."
     ),
     feed_added=(
-        "Feed #{id} added: {url}\nItems in it now: {seen}, recorded as seen. "
+        "Feed #{id} added: {url}\nItems in it now: {total}, recorded as seen: {seen}. "
         "New items will arrive as drafts for review."
     ),
     feed_added_auto=(
-        "Feed #{id} added: {url}\nItems in it now: {seen}, recorded as seen. "
+        "Feed #{id} added: {url}\nItems in it now: {total}, recorded as seen: {seen}. "
         "New items will be published in the channel at once (auto)."
     ),
     feed_added_drafted="Drafts made of the newest items: {count}.",

@@ -37,9 +37,13 @@ def _add_reply(result: AddResult, url: str, texts: Texts) -> str:
     feed = result.feed
     assert feed is not None
     template = texts.feed_added_auto if feed.mode is FeedMode.AUTO else texts.feed_added
-    lines = [template.format(id=feed.id, url=url, seen=result.seen)]
+    lines = [
+        template.format(
+            id=feed.id, url=url, total=result.seen + len(result.drafted), seen=result.seen
+        )
+    ]
     if result.drafted:
-        lines.append(texts.feed_added_drafted.format(count=result.drafted))
+        lines.append(texts.feed_added_drafted.format(count=len(result.drafted)))
     if result.skipped:
         lines.append(
             texts.feed_added_skipped.format(
@@ -76,6 +80,7 @@ async def cmd_feed(
     mode = FeedMode.AUTO if option == "auto" else FeedMode.REVIEW
     result = await services.feeds.add(words[1], mode, newest, message.from_user.id)
     await message.answer(_add_reply(result, words[1], texts))
+    await services.feeds.announce(result)  # the cards of the drafts, after the answer
 
 
 def _when(moment: datetime | None, settings: Settings, texts: Texts) -> str:

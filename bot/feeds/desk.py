@@ -65,7 +65,7 @@ class AddResult:
     outcome: AddOutcome
     feed: Feed | None = None
     seen: int = 0
-    drafted: int = 0
+    drafted: tuple[Article, ...] = ()
     skipped: tuple[str, ...] = ()
     # Why it failed (or, when added, that the feed was cut at the size cap).
     error: str | None = None
@@ -180,17 +180,21 @@ class FeedDesk:
             last_modified=fetched.last_modified,
             new_items=bool(drafted),
         )
-        for article in drafted:
-            await self.cards.send(article, feed.id, from_item=True)
         return AddResult(
             AddOutcome.ADDED,
             feed,
             seen=len(parsed.items) - len(drafted),
-            drafted=len(drafted),
+            drafted=tuple(drafted),
             skipped=parsed.skipped,
             error="cut" if fetched.truncated else None,
             error_params={"limit": self.fetcher.max_bytes},
         )
+
+    async def announce(self, added: AddResult) -> None:
+        """The cards of the drafts /feed add made (sent after its answer)."""
+        if added.feed is not None:
+            for article in added.drafted:
+                await self.cards.send(article, added.feed.id, from_item=True)
 
     async def feeds(self) -> list[Feed]:
         return await self._store.list_feeds()

@@ -12,12 +12,11 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
+from bot.app import create_app
 from bot.models import ArticleStatus
 from storage.tables import feeds as feeds_table
 from tests.e2e.harness import (
     CHANNEL_ID,
-    EDITOR_ID,
-    SECOND_EDITOR_ID,
     Newsroom,
     body_of,
     exchange,
@@ -276,4 +275,193 @@ async def test_a_huge_feed_is_cut_at_the_cap_and_reported(
         answer = await exchange(telegram, editor, f"/feed add {site.url('/huge')}")
         assert "больше 100000 байт" in answer, answer
     finally:
+        await room.stop()
+
+
+def notices(user: FakeUser, words: str) -> list[dict[str, Any]]:
+    return [m for m in user.received() if words in body_of(m)]
+
+
+async def test_a_failing_feed_is_told_once_and_once_more_when_it_recovers(
+    room: Newsroom, telegram: FakeBotAPI, site: FeedSite, editor: FakeUser
+) -> None:
+    site.serve("/rss", rss(items(1)))
+    await exchange(telegram, editor, f"/feed add {site.url('/rss')}")
+    site.serve("/rss", b"", status=500)
+    # Checks back off (1, 2, 4 s); the third failure in a row is told, once.
+    await telegram.wait_for(lambda: notices(editor, "не проверяется"), timeout=15)
+    failing = notices(editor, "не проверяется")
+    assert len(failing) == 1 and "ответил ошибкой 500" in body_of(failing[0])
+    assert "ошибкой 500" in await exchange(telegram, editor, "/feeds")
+    site.serve("/rss", rss(items(1, 2)))
+    await telegram.wait_for(lambda: notices(editor, "снова работает"), timeout=20)
+    await telegram.wait_for(lambda: cards(editor), timeout=5)
+    assert len(notices(editor, "не проверяется")) == 1
+    assert len(notices(editor, "снова работает")) == 1
+
+
+async def test_corrections_update_a_draft_in_place_and_a_published_post_on_apply(
+    room: Newsroom, telegram: FakeBotAPI, site: FeedSite, editor: FakeUser
+) -> None:
+    site.serve("/rss", rss(items(1, 2)))
+    await exchange(telegram, editor, f"/feed add {site.url('/rss')} 2")
+    draft_id, post_id = sorted(a.id for a in await room.articles())
+    assert "Опубликовано" in await exchange(telegram, editor, f"/publish {post_id}")
+    post = telegram.chat_messages(CHANNEL_ID)[-1]
+    # The site corrects both: the draft follows at once, the post waits for an editor.
+    corrected = [
+        Item(f"{i.title} (исправлено)", i.link, i.guid, i.text, i.published, i.categories)
+        for i in items(1, 2)
+    ]
+    site.serve("/rss", rss(corrected))
+    await telegram.wait_for(lambda: notices(editor, "Сайт исправил опубликованную"), timeout=10)
+    (notice,) = notices(editor, "Сайт исправил опубликованную")
+    assert "Было: Новость номер 2" in body_of(notice)
+    assert "Стало: Новость номер 2 (исправлено)" in body_of(notice)
+    assert f"/apply {post_id}" in body_of(notice)
+    async with opened(room.settings) as stores:
+        draft = await stores.articles.get(draft_id)
+        published = await stores.articles.get(post_id)
+    assert draft is not None and draft.title == "Новость номер 1 (исправлено)"
+    assert published is not None and published.title == "Новость номер 2"
+    assert body_of(telegram.current(post)).startswith("Новость номер 2\n")
+    answer = await exchange(telegram, editor, f"/apply {post_id}")
+    assert "применено" in answer, answer
+    assert body_of(telegram.current(post)).startswith("Новость номер 2 (исправлено)")
+    assert "нет исправлений" in await exchange(telegram, editor, f"/apply {post_id}")
+    history = await exchange(telegram, editor, f"/history {post_id}")
+    assert "исправление с сайта" in history, history
+
+
+async def test_auto_feeds_publish_new_items_and_apply_corrections_at_once(
+    room: Newsroom, telegram: FakeBotAPI, site: FeedSite, editor: FakeUser
+) -> None:
+    site.serve("/rss", rss(items(1)))
+    answer = await exchange(telegram, editor, f"/feed add {site.url('/rss')} auto")
+    assert "публиковаться в канале сразу" in answer, answer
+    site.serve("/rss", rss(items(1, 2)))
+    await telegram.wait_for(
+        lambda: any(
+            body_of(m).startswith("Новость номер 2") for m in telegram.chat_messages(CHANNEL_ID)
+        ),
+        timeout=10,
+    )
+    post = telegram.chat_messages(CHANNEL_ID)[-1]
+    assert cards(editor) == []
+    fixed = [
+        Item("Новость номер 2, уточнено", i.link, i.guid, i.text, i.published) for i in items(2)
+    ]
+    site.serve("/rss", rss([*fixed, *items(1)]))
+    await telegram.wait_for(
+        lambda: body_of(telegram.current(post)).startswith("Новость номер 2, уточнено"),
+        timeout=10,
+    )
+    assert len(telegram.chat_messages(CHANNEL_ID)) == 1
+
+
+async def test_reject_turns_a_draft_down_for_good_and_its_cards_say_so(
+    room: Newsroom,
+    telegram: FakeBotAPI,
+    site: FeedSite,
+    editor: FakeUser,
+    second_editor: FakeUser,
+) -> None:
+    site.serve("/rss", rss(items(1)))
+    await exchange(telegram, editor, f"/feed add {site.url('/rss')} 1")
+    (article,) = await room.articles()
+    await telegram.wait_for(lambda: cards(second_editor))
+    other = card_of(second_editor, article.id)
+    assert "отклонён" in await exchange(telegram, editor, f"/reject {article.id}")
+    await telegram.wait_for(lambda: "отклонён" in body_of(telegram.current(other)))
+    # Its button now changes nothing; nor does /publish.
+    second_editor.clicks_data(other, f"card:publish:{article.id}")
+    answer = await exchange(telegram, editor, f"/publish {article.id}")
+    assert "Опубликовано" not in answer
+    assert telegram.chat_messages(CHANNEL_ID) == []
+    # The feed removed and added again: the rejected item never comes back.
+    feeds_list = await exchange(telegram, editor, "/feeds")
+    assert "№1" in feeds_list
+    assert "удалена" in await exchange(telegram, editor, "/feed remove 1")
+    answer = await exchange(telegram, editor, f"/feed add {site.url('/rss')} 1")
+    assert "Черновиков" not in answer, answer
+    async with opened(room.settings) as stores:
+        stored = await stores.articles.get(article.id)
+    assert stored is not None and stored.status is ArticleStatus.REJECTED
+
+
+DESK_GROUP = -1009876543210
+
+
+async def test_with_a_desk_group_the_card_goes_there_once_and_its_buttons_are_for_editors(
+    telegram: FakeBotAPI,
+    site: FeedSite,
+    editor: FakeUser,
+    second_editor: FakeUser,
+    reader: FakeUser,
+    tmp_path: Path,
+) -> None:
+    telegram.add_group(DESK_GROUP, "Редакция")
+    room = Newsroom(telegram, tmp_path, **FEED_SETTINGS, desk_chat_id=DESK_GROUP)
+    await room.start()
+    try:
+        site.serve("/rss", rss(items(1)))
+        await exchange(telegram, editor, f"/feed add {site.url('/rss')} 1")
+
+        def in_group() -> list[dict[str, Any]]:
+            messages = telegram.chat_messages(DESK_GROUP)
+            return [m for m in messages if "Новый материал" in body_of(m)]
+
+        await telegram.wait_for(in_group)
+        await telegram.wait_idle(quiet=0.1)
+        assert len(in_group()) == 1 and cards(editor) == [] and cards(second_editor) == []
+        card = in_group()[0]
+        press = reader.clicks(card, "Опубликовать")
+        answer = await telegram.wait_for(
+            lambda: telegram.callback_answer(press["callback_query"]["id"])
+        )
+        assert "только для редакторов" in answer["text"] and answer.get("show_alert")
+        forged = second_editor.clicks_data(card, "card:publish:not-a-number")
+        await telegram.wait_for(lambda: telegram.callback_answer(forged["callback_query"]["id"]))
+        await telegram.wait_idle(quiet=0.1)
+        assert telegram.chat_messages(CHANNEL_ID) == []
+        second_editor.clicks(card, "Опубликовать")
+        await telegram.wait_for(lambda: telegram.chat_messages(CHANNEL_ID))
+        await telegram.wait_for(lambda: "уже опубликован" in body_of(telegram.current(card)))
+    finally:
+        await room.stop()
+
+
+async def test_two_instances_on_one_database_check_a_feed_once_and_draft_an_item_once(
+    telegram: FakeBotAPI, site: FeedSite, editor: FakeUser, tmp_path: Path
+) -> None:
+    room = Newsroom(telegram, tmp_path, feed_allow_private=True, feed_interval_seconds=3600)
+    await room.start()
+    second = await create_app(room.settings)  # another instance: its own connections
+    try:
+        site.serve("/a", rss(items(1)))
+        site.serve("/b", atom(items(1)), content_type=ATOM_TYPE)
+        await exchange(telegram, editor, f"/feed add {site.url('/a')}")
+        await exchange(telegram, editor, f"/feed add {site.url('/b')}")
+        site.serve("/a", rss(items(1, 2)))
+        site.serve("/b", atom(items(1, 2)), content_type=ATOM_TYPE)
+        marks = {path: len(site.requests_to(path)) for path in ("/a", "/b")}
+        async with opened(room.settings) as stores, stores.db.transaction() as conn:
+            await conn.execute(
+                update(feeds_table).values(next_check_at=datetime.now(UTC) - timedelta(seconds=1))
+            )
+        assert room.app is not None
+        checked = await asyncio.gather(
+            room.app.services.feeds.check_due(),
+            second.services.feeds.check_due(),
+            room.app.services.feeds.check_due(),
+            second.services.feeds.check_due(),
+        )
+        assert sum(checked) == 2  # each feed by one of them
+        assert {p: len(site.requests_to(p)) - n for p, n in marks.items()} == {"/a": 1, "/b": 1}
+        await telegram.wait_idle(quiet=0.1)
+        assert len(await drafts_titled(room, "Новость номер 2")) == 1
+        assert len(cards(editor)) == 1
+    finally:
+        await second.services.feeds.stop()
+        await second.close()
         await room.stop()
