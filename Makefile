@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(PY) -m bench.scale
 	$(PY) -m bench.instances
 	$(PY) -m bench.search
+	$(PY) -m bench.feeds
 
 preview: $(STAMP)
 	$(PY) -m bot preview tests/fixtures/seed_article.txt

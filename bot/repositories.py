@@ -9,7 +9,7 @@ connections and processes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from enum import Enum
 from typing import Protocol
@@ -261,11 +261,9 @@ class FeedStore(Protocol):
 
     async def remove_feed(self, feed_id: int) -> bool: ...
 
-    async def due_feeds(self, now: datetime) -> list[int]: ...
-
-    async def claim_check(self, feed_id: int, now: datetime, until: datetime) -> Feed | None:
-        """Take the feed's check for this instance (its next check moves to ``until``);
-        None when it is not due (another instance took it)."""
+    async def claim_due(self, now: datetime, until: datetime, limit: int) -> list[Feed]:
+        """Take up to ``limit`` due feeds' checks for this instance (their next check
+        moves to ``until``); a feed another instance took is not due any more."""
 
     async def finish_check(
         self,
@@ -275,24 +273,21 @@ class FeedStore(Protocol):
         next_check_at: datetime,
         etag: str | None = None,
         last_modified: str | None = None,
-        new_items: bool = False,
-    ) -> Feed | None:
-        """Record a check: its error (None: success, failures back to 0) and validators."""
+        items: Sequence[tuple[ItemKeys, ArticleContent | None]] = (),
+        author_id: int = 0,
+    ) -> tuple[Feed | None, list[RecordedItem]]:
+        """Record a check (``error`` None: success, failures back to 0) and the items it
+        found: each is recorded as seen; a new one with a draft becomes that draft in the
+        same transaction; a changed one (its ``content_hash`` differs) is reported once,
+        to one caller, with its article."""
+
+    async def unsettled(self, entries: Sequence[ItemKeys]) -> list[int]:
+        """The positions of the items that may be new or changed (a read: the items a
+        feed showed before, unchanged, need no write and no draft)."""
 
     async def flag_failure(self, feed_id: int, notified: bool, min_failures: int) -> bool:
         """Flip the feed's "editors were told it fails" flag; True for the one caller
         that flipped it (so editors get one notice, and one when it recovers)."""
-
-    async def record_item(
-        self,
-        feed_id: int,
-        keys: ItemKeys,
-        *,
-        draft: ArticleContent | None,
-        author_id: int,
-    ) -> RecordedItem:
-        """Record an item as seen; a new one becomes ``draft`` in the same transaction.
-        A changed one (``content_hash`` differs) is reported once, to one caller."""
 
     async def save_card(self, article_id: int, chat_id: int, message_id: int) -> None: ...
 

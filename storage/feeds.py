@@ -10,6 +10,7 @@ A feed's check is claimed by a conditional ``UPDATE`` of its next-check time.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +32,8 @@ from storage.tables import feed_cards, feed_corrections, feed_items, feeds
 
 f = feeds
 items = feed_items
+# An item's keys: any one of them matching makes it the same item.
+KEY_COLUMNS = ("guid", "link_key", "title_key")
 
 
 def _feed(row: RowLike) -> Feed:
@@ -93,17 +96,26 @@ class FeedRepository:
             removed = await conn.execute(delete(f).where(f.c.id == feed_id).returning(f.c.id))
             return removed.first() is not None
 
-    async def due_feeds(self, now: datetime) -> list[int]:
-        statement = select(f.c.id).where(f.c.next_check_at <= now).order_by(f.c.next_check_at)
-        async with self._db.read() as conn:
-            return [int(value) for value in (await conn.execute(statement)).scalars()]
-
-    async def claim_check(self, feed_id: int, now: datetime, until: datetime) -> Feed | None:
-        return await self._one(
-            update(f)
-            .where((f.c.id == feed_id) & (f.c.next_check_at <= now))
-            .values(next_check_at=until)
+    async def claim_due(self, now: datetime, until: datetime, limit: int) -> list[Feed]:
+        """Claim up to ``limit`` due feeds for this instance in one statement: each row
+        moves to ``until`` only if still due, so a feed is claimed by one instance (on
+        PostgreSQL a second UPDATE waits for the row and re-checks it)."""
+        due = (
+            select(f.c.id)
+            .where(f.c.next_check_at <= now)
+            .order_by(f.c.next_check_at)
+            .limit(limit)
+            .scalar_subquery()
         )
+        statement = (
+            update(f)
+            .where(f.c.id.in_(due) & (f.c.next_check_at <= now))
+            .values(next_check_at=until, last_checked_at=now)
+            .returning(*f.c)
+        )
+        async with self._db.transaction() as conn:
+            rows = (await conn.execute(statement)).mappings().all()
+        return sorted((_feed(row) for row in rows), key=lambda feed: feed.id)
 
     async def finish_check(
         self,
@@ -113,8 +125,11 @@ class FeedRepository:
         next_check_at: datetime,
         etag: str | None = None,
         last_modified: str | None = None,
-        new_items: bool = False,
-    ) -> Feed | None:
+        items: Sequence[tuple[ItemKeys, ArticleContent | None]] = (),
+        author_id: int = 0,
+    ) -> tuple[Feed | None, list[RecordedItem]]:
+        """Record a check and the items it found, in one transaction."""
+        recorded = []
         now = utc_now()
         values: dict[str, Any] = {
             "last_checked_at": now,
@@ -124,9 +139,51 @@ class FeedRepository:
         }
         if error is None:
             values.update(etag=etag, last_modified=last_modified)
-        if new_items:
-            values["last_new_item_at"] = now
-        return await self._one(update(f).where(f.c.id == feed_id).values(**values))
+        async with self._db.transaction() as conn:
+            for keys, draft in items:
+                recorded.append(await self._record(conn, feed_id, keys, draft, author_id))
+            if any(r.outcome is ItemOutcome.NEW and r.article for r in recorded):
+                values["last_new_item_at"] = now
+            statement = update(f).where(f.c.id == feed_id).values(**values).returning(*f.c)
+            row = (await conn.execute(statement)).mappings().first()
+        return (_feed(row) if row is not None else None), recorded
+
+    async def unsettled(self, entries: Sequence[ItemKeys]) -> list[int]:
+        """Which of the items may be new or changed: all but those already seen with the
+        same content (one read for a whole feed; the write decides the rest)."""
+        if not entries:
+            return []
+        wanted = {
+            column: [getattr(keys, column) for keys in entries if getattr(keys, column)]
+            for column in KEY_COLUMNS
+        }
+        conditions = [items.c[column].in_(values) for column, values in wanted.items() if values]
+        if not conditions:
+            return list(range(len(entries)))
+        statement = select(
+            items.c.guid, items.c.link_key, items.c.title_key, items.c.content_hash
+        ).where(or_(*conditions))
+        async with self._db.read() as conn:
+            rows = (await conn.execute(statement)).all()
+        hashes: dict[tuple[str, str], set[str]] = {}
+        for guid, link_key, title_key_, content_hash in rows:
+            for column, value in (
+                ("guid", guid),
+                ("link_key", link_key),
+                ("title_key", title_key_),
+            ):
+                if value is not None:
+                    hashes.setdefault((column, value), set()).add(content_hash)
+        todo = []
+        for index, keys in enumerate(entries):
+            found: set[str] = set()
+            for column in KEY_COLUMNS:
+                value = getattr(keys, column)
+                if value is not None:
+                    found |= hashes.get((column, value), set())
+            if found != {keys.content_hash}:
+                todo.append(index)
+        return todo
 
     async def flag_failure(self, feed_id: int, notified: bool, min_failures: int) -> bool:
         where = (f.c.id == feed_id) & (f.c.failure_notified.is_(not notified))
@@ -137,14 +194,17 @@ class FeedRepository:
 
     # --- items -----------------------------------------------------------------------------
 
-    async def record_item(
+    async def _record(
         self,
+        conn: AsyncConnection,
         feed_id: int,
         keys: ItemKeys,
-        *,
         draft: ArticleContent | None,
         author_id: int,
     ) -> RecordedItem:
+        """One item, in the caller's transaction: the same as one seen (reported when
+        changed), or new (inserted with ON CONFLICT DO NOTHING: of two instances meeting
+        it at once one inserts it) and then drafted, when ``draft`` is given."""
         matches = [
             column == value
             for column, value in (
@@ -154,43 +214,42 @@ class FeedRepository:
             )
             if value is not None
         ]
-        async with self._db.transaction() as conn:
-            if matches:
-                found = (
-                    await conn.execute(
-                        select(items.c.id, items.c.article_id, items.c.content_hash)
-                        .where(or_(*matches))
-                        .order_by(items.c.id)
-                        .limit(1)
-                    )
-                ).first()
-                if found is not None:
-                    return await self._seen(conn, found, keys.content_hash)
-            inserted = (
+        if matches:
+            found = (
                 await conn.execute(
-                    self._db.insert(items)
-                    .values(
-                        feed_id=feed_id,
-                        guid=keys.guid,
-                        link_key=keys.link_key,
-                        title_key=keys.title_key,
-                        link=keys.link,
-                        content_hash=keys.content_hash,
-                        seen_at=utc_now(),
-                    )
-                    .on_conflict_do_nothing()
-                    .returning(items.c.id)
+                    select(items.c.id, items.c.article_id, items.c.content_hash)
+                    .where(or_(*matches))
+                    .order_by(items.c.id)
+                    .limit(1)
                 )
-            ).scalar()
-            if inserted is None:  # another feed or instance recorded it just now
-                return RecordedItem(ItemOutcome.SEEN)
-            if draft is None:
-                return RecordedItem(ItemOutcome.NEW)
-            article_id = await insert_draft(conn, draft, author_id)
+            ).first()
+            if found is not None:
+                return await self._seen(conn, found, keys.content_hash)
+        inserted = (
             await conn.execute(
-                update(items).where(items.c.id == inserted).values(article_id=article_id)
+                self._db.insert(items)
+                .values(
+                    feed_id=feed_id,
+                    guid=keys.guid,
+                    link_key=keys.link_key,
+                    title_key=keys.title_key,
+                    link=keys.link,
+                    content_hash=keys.content_hash,
+                    seen_at=utc_now(),
+                )
+                .on_conflict_do_nothing()
+                .returning(items.c.id)
             )
-            return RecordedItem(ItemOutcome.NEW, await self._articles.get_in(conn, article_id))
+        ).scalar()
+        if inserted is None:  # another feed or instance recorded it just now
+            return RecordedItem(ItemOutcome.SEEN)
+        if draft is None:
+            return RecordedItem(ItemOutcome.NEW)
+        article_id = await insert_draft(conn, draft, author_id)
+        await conn.execute(
+            update(items).where(items.c.id == inserted).values(article_id=article_id)
+        )
+        return RecordedItem(ItemOutcome.NEW, await self._articles.get_in(conn, article_id))
 
     async def _seen(self, conn: AsyncConnection, found: Any, content_hash: str) -> RecordedItem:
         item_id, article_id, old_hash = found

@@ -34,6 +34,7 @@ from bot.models import (
     FeedMode,
     ItemKeys,
     ItemOutcome,
+    RecordedItem,
 )
 from bot.repositories import EDITABLE, ArticleStore, FeedStore
 from bot.telegram_text.html import escaped_html
@@ -44,8 +45,9 @@ logger = logging.getLogger(__name__)
 # Failed checks in a row before the editors hear of it (once), and the backoff's ceiling.
 FAILURES_BEFORE_NOTICE = 3
 MAX_BACKOFF_FACTOR = 64
-# Feeds checked at once in one cycle.
+# Feeds checked at once, and claimed by one instance in one cycle.
 CHECKS_AT_ONCE = 50
+CLAIMED_AT_ONCE = 1000
 # How much of a changed title or paragraph a correction notice quotes.
 QUOTE_CHARS = 200
 # The most of a feed's newest items /feed add drafts at once.
@@ -159,27 +161,23 @@ class FeedDesk:
             existing = next((f for f in await self._store.list_feeds() if f.url == url), None)
             return AddResult(AddOutcome.EXISTS, existing)
         newest = min(newest, MAX_DRAFTED_AT_ADD)
-        drafted: list[Article] = []
         # Oldest first, so that drafts are numbered in the order the site published them.
-        for position, item in reversed(list(enumerate(parsed.items))):
-            recorded = await self._store.record_item(
-                feed.id,
-                item_keys(item),
-                draft=item.content() if position < newest else None,
-                author_id=editor_id,
-            )
-            if recorded.outcome is ItemOutcome.NEW and recorded.article is not None:
-                drafted.append(recorded.article)
-                await self._history.record("feed", article_id=recorded.article.id)
-        cut = self._cut_error(fetched)
-        await self._store.finish_check(
+        found = list(reversed(parsed.items))
+        _, recorded = await self._store.finish_check(
             feed.id,
-            error=cut,
+            error=self._cut_error(fetched),
             next_check_at=now + self._every(),
             etag=fetched.etag,
             last_modified=fetched.last_modified,
-            new_items=bool(drafted),
+            items=[
+                (item_keys(item), item.content() if len(found) - i <= newest else None)
+                for i, item in enumerate(found)
+            ],
+            author_id=editor_id,
         )
+        drafted = [r.article for r in recorded if r.outcome is ItemOutcome.NEW and r.article]
+        for article in drafted:
+            await self._history.record("feed", article_id=article.id)
         return AddResult(
             AddOutcome.ADDED,
             feed,
@@ -253,11 +251,7 @@ class FeedDesk:
     async def check_due(self) -> int:
         """Check every feed that is due and that this instance claims; returns how many."""
         now = self._clock()
-        claimed: list[Feed] = []
-        for feed_id in await self._store.due_feeds(now):
-            feed = await self._store.claim_check(feed_id, now, now + self._every())
-            if feed is not None:
-                claimed.append(feed)
+        claimed = await self._store.claim_due(now, now + self._every(), CLAIMED_AT_ONCE)
         gate = asyncio.Semaphore(CHECKS_AT_ONCE)
 
         async def one(feed: Feed) -> None:
@@ -281,33 +275,43 @@ class FeedDesk:
             wait = exc.retry_after if isinstance(exc, FetchError) else None
             await self._failed(feed, self._texts.feed_error(exc.code, self._params(exc)), wait)
             return
-        new: list[Article] = []
-        changes: list[tuple[FeedItem, Article]] = []
-        for item in reversed(parsed.items):
-            recorded = await self._store.record_item(
-                feed.id, item_keys(item), draft=item.content(), author_id=feed.added_by
-            )
-            if recorded.article is None:
-                continue
-            if recorded.outcome is ItemOutcome.NEW:
-                new.append(recorded.article)
-                await self._history.record("feed", article_id=recorded.article.id)
-            elif recorded.outcome is ItemOutcome.CHANGED:
-                changes.append((item, recorded.article))
+        # Oldest first (drafts numbered in order); only those not seen as they are now.
+        found = list(reversed(parsed.items))
+        todo = await self._store.unsettled([item_keys(item) for item in found])
+        found = [found[i] for i in todo]
         cut = self._cut_error(fetched)
+        unchanged = (
+            cut is None
+            and not found
+            and feed.failures == 0
+            and (fetched.etag, fetched.last_modified) == (feed.etag, feed.last_modified)
+        )
+        if unchanged:  # a 304: the claim already moved the next check, nothing to write
+            return
         if cut is not None:
-            await self._failed(feed, cut, None, fetched=fetched, new_items=bool(new))
+            recorded = await self._failed(feed, cut, None, items=found)
         else:
-            done = await self._store.finish_check(
+            done, recorded = await self._store.finish_check(
                 feed.id,
                 error=None,
                 next_check_at=self._clock() + self._every(),
                 etag=fetched.etag,
                 last_modified=fetched.last_modified,
-                new_items=bool(new),
+                items=[(item_keys(item), item.content()) for item in found],
+                author_id=feed.added_by,
             )
             if done is not None and feed.failure_notified:
                 await self._recovered(done)
+        new: list[Article] = []
+        changes: list[tuple[FeedItem, Article]] = []
+        for item, result in zip(found, recorded, strict=True):
+            if result.article is None:
+                continue
+            if result.outcome is ItemOutcome.NEW:
+                new.append(result.article)
+                await self._history.record("feed", article_id=result.article.id)
+            elif result.outcome is ItemOutcome.CHANGED:
+                changes.append((item, result.article))
         for article in new:
             await self._new_article(feed, article)
         for item, article in changes:
@@ -350,24 +354,23 @@ class FeedDesk:
         error: str,
         wait: float | None,
         *,
-        fetched: Fetched | None = None,
-        new_items: bool = False,
-    ) -> None:
-        """A failed check: backoff (doubling with each failure in a row, or the server's
-        own Retry-After when longer), and one notice at the third failure in a row."""
+        items: list[FeedItem] | None = None,
+    ) -> list[RecordedItem]:
+        """A failed check (or a feed cut at the cap, whose ``items`` are still taken):
+        backoff, doubling with each failure in a row (or the server's own Retry-After
+        when longer), and one notice at the third failure in a row."""
         factor = min(2**feed.failures, MAX_BACKOFF_FACTOR)
         delay = max(self.interval * factor, wait or 0.0)
-        done = await self._store.finish_check(
+        done, recorded = await self._store.finish_check(
             feed.id,
             error=error,
             next_check_at=self._clock() + timedelta(seconds=delay),
-            etag=fetched.etag if fetched else None,
-            last_modified=fetched.last_modified if fetched else None,
-            new_items=new_items,
+            items=[(item_keys(item), item.content()) for item in items or ()],
+            author_id=feed.added_by,
         )
         logger.info("Feed %s: check failed (%s); next in %.0f s", feed.id, error, delay)
         if done is None or done.failures < FAILURES_BEFORE_NOTICE:
-            return
+            return recorded
         if await self._store.flag_failure(done.id, True, FAILURES_BEFORE_NOTICE):
             await self._notify(
                 escaped_html(
@@ -378,6 +381,7 @@ class FeedDesk:
                     error=error,
                 )
             )
+        return recorded
 
     async def _recovered(self, feed: Feed) -> None:
         if await self._store.flag_failure(feed.id, False, FAILURES_BEFORE_NOTICE):

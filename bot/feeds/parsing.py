@@ -42,7 +42,9 @@ class FeedItem:
     """One item as the feed says it, and the keys that tell the same item elsewhere."""
 
     title: str
-    paragraphs: tuple[str, ...]
+    # The item's text as the feed gives it (HTML or plain); made into paragraphs only
+    # for a draft, since most items of a feed were seen before.
+    body: str
     guid: str | None = None
     link: str | None = None
     published: datetime | None = None
@@ -59,7 +61,11 @@ class FeedItem:
 
     @property
     def content_hash(self) -> str:
-        return content_hash(self.title, "\n".join(self.paragraphs))
+        return content_hash(self.title, self.body)
+
+    @property
+    def paragraphs(self) -> tuple[str, ...]:
+        return _cut(html_paragraphs(self.body))
 
     def content(self) -> ArticleContent:
         """The draft the item makes by itself (when its page gives nothing better)."""
@@ -117,7 +123,6 @@ def _item(
     image: str | None,
 ) -> FeedItem | str:
     """An item, or why it is skipped."""
-    paragraphs = html_paragraphs(body or "")
     clean_title = clean_line(" ".join(html_paragraphs(title or "")))
     if not clean_title:
         return "no_title"
@@ -125,11 +130,11 @@ def _item(
         clean_title = clean_title[: MAX_TITLE_CHARS - 1].rstrip() + "…"
     if link is not None and normalise_link(link) is None:
         link = None  # a javascript: or relative link is no source
-    if not paragraphs and not link:
+    if not (body or "").strip() and not link:
         return "no_text"
     return FeedItem(
         title=clean_title,
-        paragraphs=_cut(paragraphs),
+        body=body or "",
         guid=(guid or "").strip()[:500] or None,
         link=link,
         published=published,
@@ -162,7 +167,11 @@ def _entry_image(entry: Any) -> str | None:
 
 def _from_feedparser(body: bytes, content_type: str | None) -> list[FeedItem | str]:
     headers = {"content-type": content_type} if content_type else {}
-    parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False)
+    # Links inside the text are not kept (the text becomes plain paragraphs): resolving
+    # them would double the parse time.
+    parsed = feedparser.parse(
+        body, response_headers=headers, sanitize_html=False, resolve_relative_uris=False
+    )
     if not parsed.get("version") and not parsed.entries:
         # Broken XML that says it is a feed, or something else entirely (an HTML page).
         head = body[:2000].lower()

@@ -64,6 +64,23 @@ def items(*numbers: int, **changes: Any) -> list[Item]:
     ]
 
 
+async def add_feed(telegram: FakeBotAPI, user: FakeUser, command: str) -> str:
+    """``/feed add …``: its answer (the cards of drafts it made follow it)."""
+    before = len(user.received())
+    user.sends(command)
+
+    def answer() -> str | None:
+        for message in user.received()[before:]:
+            text = body_of(message)
+            if text.startswith(("Лента №", "Ленту не удалось", "Эта лента уже")):
+                return text
+        return None
+
+    found: str = await telegram.wait_for(answer)
+    await telegram.wait_idle(quiet=0.05)
+    return found
+
+
 def cards(user: FakeUser) -> list[dict[str, Any]]:
     return [m for m in user.received() if "Новый материал из ленты" in body_of(m)]
 
@@ -84,7 +101,7 @@ async def test_a_feed_is_recorded_as_seen_and_each_new_item_becomes_a_draft_with
     second_editor: FakeUser,
 ) -> None:
     site.serve("/rss", rss(items(1, 2)), etag='"v1"')
-    answer = await exchange(telegram, editor, f"/feed add {site.url('/rss')}")
+    answer = await add_feed(telegram, editor, f"/feed add {site.url('/rss')}")
     assert "Лента №1 добавлена" in answer and "материалов: 2" in answer, answer
     assert "черновиками" in answer
     # The site publishes a third article: one draft, one card per editor.
@@ -127,7 +144,7 @@ async def test_the_same_item_in_rss_atom_and_json_feed_and_after_a_restart_is_on
     site.serve("/atom", atom(items(1)), content_type=ATOM_TYPE)
     site.serve("/json", json_feed(items(1)), content_type=JSON_FEED_TYPE)
     for path in ("/rss", "/atom", "/json"):
-        answer = await exchange(telegram, editor, f"/feed add {site.url(path)}")
+        answer = await add_feed(telegram, editor, f"/feed add {site.url(path)}")
         assert "добавлена" in answer and "материалов: 1" in answer, answer
     # Article 2 appears in all three, each spelling its link its own way (scheme, www.,
     # trailing slash, tracking parameters) and with a GUID of its own.
@@ -220,7 +237,7 @@ async def test_bad_feeds_are_refused_with_a_clear_message_and_nothing_is_stored(
     site.redirect("/loop", "/loop2")
     site.redirect("/loop2", "/loop")
     url = site.url(given) if given.startswith("/") else given
-    answer = await exchange(telegram, editor, f"/feed add {url}")
+    answer = await add_feed(telegram, editor, f"/feed add {url}")
     assert "Ленту не удалось добавить" in answer and expected in answer, answer
     assert "Лент пока нет" in await exchange(telegram, editor, "/feeds")
     assert await room.articles() == []
@@ -234,7 +251,7 @@ async def test_a_feed_on_a_private_address_is_refused_unless_allowed(
     try:
         site.serve("/rss", rss(items(1)))
         for url in (site.url("/rss"), site.url("/rss", host="localhost")):
-            answer = await exchange(telegram, editor, f"/feed add {url}")
+            answer = await add_feed(telegram, editor, f"/feed add {url}")
             assert "ведёт во внутреннюю сеть" in answer, answer
         assert site.requests == []
     finally:
@@ -245,7 +262,7 @@ async def test_a_cp1251_feed_items_without_guid_or_date_and_repeated_guids(
     room: Newsroom, telegram: FakeBotAPI, site: FeedSite, editor: FakeUser
 ) -> None:
     site.serve("/rss", rss(items(1), encoding="windows-1251"), content_type="application/rss+xml")
-    answer = await exchange(telegram, editor, f"/feed add {site.url('/rss')} 1")
+    answer = await add_feed(telegram, editor, f"/feed add {site.url('/rss')} 1")
     assert "Черновиков из последних материалов: 1" in answer, answer
     (article,) = await room.articles()
     assert article.title == "Новость номер 1"
@@ -258,7 +275,7 @@ async def test_a_cp1251_feed_items_without_guid_or_date_and_repeated_guids(
         Item("Повтор GUID другой", "https://news.example.kz/news/10", "g9", "Второй."),
     ]
     site.serve("/rss2", rss(odd))
-    answer = await exchange(telegram, editor, f"/feed add {site.url('/rss2')} 5")
+    answer = await add_feed(telegram, editor, f"/feed add {site.url('/rss2')} 5")
     assert "Черновиков из последних материалов: 2" in answer, answer
     assert "Пропущено материалов: 2 (без заголовка, повтор GUID)" in answer, answer
     titles = {a.title for a in await room.articles()}
@@ -272,7 +289,7 @@ async def test_a_huge_feed_is_cut_at_the_cap_and_reported(
     await room.start()
     try:
         site.serve("/huge", b"", endless_chunk=65_536)  # 50 MB and more, never read whole
-        answer = await exchange(telegram, editor, f"/feed add {site.url('/huge')}")
+        answer = await add_feed(telegram, editor, f"/feed add {site.url('/huge')}")
         assert "больше 100000 байт" in answer, answer
     finally:
         await room.stop()
@@ -286,7 +303,7 @@ async def test_a_failing_feed_is_told_once_and_once_more_when_it_recovers(
     room: Newsroom, telegram: FakeBotAPI, site: FeedSite, editor: FakeUser
 ) -> None:
     site.serve("/rss", rss(items(1)))
-    await exchange(telegram, editor, f"/feed add {site.url('/rss')}")
+    await add_feed(telegram, editor, f"/feed add {site.url('/rss')}")
     site.serve("/rss", b"", status=500)
     # Checks back off (1, 2, 4 s); the third failure in a row is told, once.
     await telegram.wait_for(lambda: notices(editor, "не проверяется"), timeout=15)
@@ -304,7 +321,7 @@ async def test_corrections_update_a_draft_in_place_and_a_published_post_on_apply
     room: Newsroom, telegram: FakeBotAPI, site: FeedSite, editor: FakeUser
 ) -> None:
     site.serve("/rss", rss(items(1, 2)))
-    await exchange(telegram, editor, f"/feed add {site.url('/rss')} 2")
+    await add_feed(telegram, editor, f"/feed add {site.url('/rss')} 2")
     draft_id, post_id = sorted(a.id for a in await room.articles())
     assert "Опубликовано" in await exchange(telegram, editor, f"/publish {post_id}")
     post = telegram.chat_messages(CHANNEL_ID)[-1]
@@ -337,7 +354,7 @@ async def test_auto_feeds_publish_new_items_and_apply_corrections_at_once(
     room: Newsroom, telegram: FakeBotAPI, site: FeedSite, editor: FakeUser
 ) -> None:
     site.serve("/rss", rss(items(1)))
-    answer = await exchange(telegram, editor, f"/feed add {site.url('/rss')} auto")
+    answer = await add_feed(telegram, editor, f"/feed add {site.url('/rss')} auto")
     assert "публиковаться в канале сразу" in answer, answer
     site.serve("/rss", rss(items(1, 2)))
     await telegram.wait_for(
@@ -367,7 +384,7 @@ async def test_reject_turns_a_draft_down_for_good_and_its_cards_say_so(
     second_editor: FakeUser,
 ) -> None:
     site.serve("/rss", rss(items(1)))
-    await exchange(telegram, editor, f"/feed add {site.url('/rss')} 1")
+    await add_feed(telegram, editor, f"/feed add {site.url('/rss')} 1")
     (article,) = await room.articles()
     await telegram.wait_for(lambda: cards(second_editor))
     other = card_of(second_editor, article.id)
@@ -382,7 +399,7 @@ async def test_reject_turns_a_draft_down_for_good_and_its_cards_say_so(
     feeds_list = await exchange(telegram, editor, "/feeds")
     assert "№1" in feeds_list
     assert "удалена" in await exchange(telegram, editor, "/feed remove 1")
-    answer = await exchange(telegram, editor, f"/feed add {site.url('/rss')} 1")
+    answer = await add_feed(telegram, editor, f"/feed add {site.url('/rss')} 1")
     assert "Черновиков" not in answer, answer
     async with opened(room.settings) as stores:
         stored = await stores.articles.get(article.id)
@@ -405,7 +422,7 @@ async def test_with_a_desk_group_the_card_goes_there_once_and_its_buttons_are_fo
     await room.start()
     try:
         site.serve("/rss", rss(items(1)))
-        await exchange(telegram, editor, f"/feed add {site.url('/rss')} 1")
+        await add_feed(telegram, editor, f"/feed add {site.url('/rss')} 1")
 
         def in_group() -> list[dict[str, Any]]:
             messages = telegram.chat_messages(DESK_GROUP)
@@ -440,8 +457,8 @@ async def test_two_instances_on_one_database_check_a_feed_once_and_draft_an_item
     try:
         site.serve("/a", rss(items(1)))
         site.serve("/b", atom(items(1)), content_type=ATOM_TYPE)
-        await exchange(telegram, editor, f"/feed add {site.url('/a')}")
-        await exchange(telegram, editor, f"/feed add {site.url('/b')}")
+        await add_feed(telegram, editor, f"/feed add {site.url('/a')}")
+        await add_feed(telegram, editor, f"/feed add {site.url('/b')}")
         site.serve("/a", rss(items(1, 2)))
         site.serve("/b", atom(items(1, 2)), content_type=ATOM_TYPE)
         marks = {path: len(site.requests_to(path)) for path in ("/a", "/b")}

@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from bot.models import ArticleContent, FeedMode, ItemKeys, ItemOutcome
+from bot.models import ArticleContent, FeedMode, ItemKeys, ItemOutcome, RecordedItem
+from storage import Stores
 from tests.backends import Backend
 
 CONTENT = ArticleContent(title="Новость", paragraphs=("Абзац.",))
@@ -25,6 +26,14 @@ def keys(n: int, **changes: str | None) -> ItemKeys:
     return ItemKeys(**values)  # type: ignore[arg-type]
 
 
+async def record(stores: Stores, feed_id: int, item: ItemKeys) -> RecordedItem:
+    """A check that found one item (drafted if new)."""
+    _, (recorded,) = await stores.feeds.finish_check(
+        feed_id, error=None, next_check_at=NOW, items=[(item, CONTENT)], author_id=1
+    )
+    return recorded
+
+
 async def test_one_item_met_by_two_instances_at_once_is_one_draft(backend: Backend) -> None:
     a, b = await backend.open(), await backend.open()
     feed_a = await a.feeds.add_feed("https://a.example/rss", FeedMode.REVIEW, 1, NOW)
@@ -32,8 +41,8 @@ async def test_one_item_met_by_two_instances_at_once_is_one_draft(backend: Backe
     assert feed_a is not None and feed_b is not None
     for n in range(20):
         results = await asyncio.gather(
-            a.feeds.record_item(feed_a.id, keys(n), draft=CONTENT, author_id=1),
-            b.feeds.record_item(feed_b.id, keys(n, guid=None), draft=CONTENT, author_id=1),
+            record(a, feed_a.id, keys(n)),
+            record(b, feed_b.id, keys(n, guid=None)),
         )
         assert sorted(r.outcome for r in results) == [ItemOutcome.NEW, ItemOutcome.SEEN], n
     assert len(await a.articles.list_unpublished(100)) == 20
@@ -43,20 +52,18 @@ async def test_an_item_is_the_same_by_guid_link_or_title_and_date(backend: Backe
     stores = await backend.open()
     feed = await stores.feeds.add_feed("https://a.example/rss", FeedMode.REVIEW, 1, NOW)
     assert feed is not None
-    first = await stores.feeds.record_item(feed.id, keys(1), draft=CONTENT, author_id=1)
+    first = await record(stores, feed.id, keys(1))
     assert first.outcome is ItemOutcome.NEW and first.article is not None
     for same in (
         keys(1, link_key="x", title_key="y"),
         keys(1, guid="other", title_key="y"),
         keys(1, guid=None, link_key=None),
     ):
-        again = await stores.feeds.record_item(feed.id, same, draft=CONTENT, author_id=1)
+        again = await record(stores, feed.id, same)
         assert again.outcome is ItemOutcome.SEEN, same
     # The site changes its text: reported once, with the article it concerns.
     changed = keys(1, content_hash="h2")
-    results = await asyncio.gather(
-        *(stores.feeds.record_item(feed.id, changed, draft=CONTENT, author_id=1) for _ in range(3))
-    )
+    results = await asyncio.gather(*(record(stores, feed.id, changed) for _ in range(3)))
     outcomes = sorted(r.outcome for r in results)
     assert outcomes == [ItemOutcome.CHANGED, ItemOutcome.SEEN, ItemOutcome.SEEN]
     (report,) = [r for r in results if r.outcome is ItemOutcome.CHANGED]
@@ -71,11 +78,12 @@ async def test_a_feed_check_is_claimed_by_one_instance_per_interval(backend: Bac
     assert await a.feeds.add_feed("https://a.example/rss", FeedMode.AUTO, 2, NOW) is None
     later = NOW + timedelta(minutes=5)
     claims = await asyncio.gather(
-        a.feeds.claim_check(feed.id, NOW, later), b.feeds.claim_check(feed.id, NOW, later)
+        a.feeds.claim_due(NOW, later, 10), b.feeds.claim_due(NOW, later, 10)
     )
-    assert sum(claim is not None for claim in claims) == 1
-    assert await a.feeds.due_feeds(NOW) == []
-    assert await a.feeds.due_feeds(later) == [feed.id]
+    assert sorted(len(claim) for claim in claims) == [0, 1]
+    assert await a.feeds.claim_due(NOW, later, 10) == []
+    (again,) = await b.feeds.claim_due(later, later + timedelta(minutes=5), 10)
+    assert again.id == feed.id and again.last_checked_at == later
 
 
 async def test_three_failures_are_told_once_and_the_recovery_once(backend: Backend) -> None:
@@ -83,14 +91,14 @@ async def test_three_failures_are_told_once_and_the_recovery_once(backend: Backe
     feed = await a.feeds.add_feed("https://a.example/rss", FeedMode.REVIEW, 1, NOW)
     assert feed is not None
     for _ in range(3):
-        done = await a.feeds.finish_check(feed.id, error="500", next_check_at=NOW)
+        done, _ = await a.feeds.finish_check(feed.id, error="500", next_check_at=NOW)
     assert done is not None and done.failures == 3 and done.last_error == "500"
     told = await asyncio.gather(
         a.feeds.flag_failure(feed.id, True, 3), b.feeds.flag_failure(feed.id, True, 3)
     )
     assert sorted(told) == [False, True]
     assert not await a.feeds.flag_failure(feed.id, False, 3)  # still failing
-    ok = await a.feeds.finish_check(feed.id, error=None, next_check_at=NOW, etag='"e"')
+    ok, _ = await a.feeds.finish_check(feed.id, error=None, next_check_at=NOW, etag='"e"')
     assert ok is not None and ok.failures == 0 and ok.etag == '"e"'
     recovered = await asyncio.gather(
         a.feeds.flag_failure(feed.id, False, 3), b.feeds.flag_failure(feed.id, False, 3)
@@ -115,10 +123,10 @@ async def test_cards_and_corrections_are_kept_per_article(backend: Backend) -> N
     # Removing a feed keeps what it brought.
     feed = await stores.feeds.add_feed("https://a.example/rss", FeedMode.REVIEW, 1, NOW)
     assert feed is not None
-    await stores.feeds.record_item(feed.id, keys(1), draft=CONTENT, author_id=1)
+    await record(stores, feed.id, keys(1))
     assert await stores.feeds.remove_feed(feed.id)
     assert not await stores.feeds.remove_feed(feed.id)
     other = await stores.feeds.add_feed("https://b.example/rss", FeedMode.REVIEW, 1, NOW)
     assert other is not None
-    seen = await stores.feeds.record_item(other.id, keys(1), draft=CONTENT, author_id=1)
+    seen = await record(stores, other.id, keys(1))
     assert seen.outcome is ItemOutcome.SEEN
