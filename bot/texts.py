@@ -224,8 +224,10 @@ class Texts:
     scheduled_ok: str = (
         "Статья №{id} будет опубликована {when} ({timezone}). Отменить: /unschedule {id}"
     )
-    unscheduled_ok: str = "Публикация статьи №{id} отменена, она снова черновик."
-    not_scheduled: str = "Статья №{id} не запланирована."
+    unschedule_outcomes: tuple[tuple[str, str], ...] = (
+        ("unscheduled", "Публикация статьи №{id} отменена, она снова черновик."),
+        ("not_scheduled", "Статья №{id} не запланирована."),
+    )
     unschedule_usage: str = "Укажите номер статьи: /unschedule 12"
     scheduled_header: str = "Запланированные публикации ({timezone}):"
     scheduled_line: str = "№{id} · {when} · {title}"
@@ -358,18 +360,25 @@ class Texts:
         "его id. Узнайте id (например, у @userinfobot) и отправьте /addeditor <id>."
     )
     addeditor_bot: str = "Это бот: бота нельзя сделать редактором."
-    editor_added: str = (
-        "{id} теперь редактор: команды редактора работают сразу, меню появится в его чате с ботом."
+    editor_add_outcomes: tuple[tuple[str, str], ...] = (
+        (
+            "added",
+            "{id} теперь редактор: команды редактора работают сразу, меню появится "
+            "в его чате с ботом.",
+        ),
+        ("already", "{id} уже редактор."),
+        ("in_settings", "{id} уже редактор по настройкам (EDITOR_IDS или ADMIN_IDS)."),
     )
-    editor_already: str = "{id} уже редактор."
-    editor_in_settings: str = "{id} уже редактор по настройкам (EDITOR_IDS или ADMIN_IDS)."
     removeeditor_usage: str = "Укажите id редактора: /removeeditor 123456789"
-    editor_removed: str = "{id} больше не редактор."
-    editor_not_removable: str = (
-        "{id} — редактор по настройкам (EDITOR_IDS или ADMIN_IDS): командой его не убрать, "
-        "только изменив настройки и перезапустив бота."
+    editor_remove_outcomes: tuple[tuple[str, str], ...] = (
+        ("removed", "{id} больше не редактор."),
+        (
+            "in_settings",
+            "{id} — редактор по настройкам (EDITOR_IDS или ADMIN_IDS): командой его не убрать, "
+            "только изменив настройки и перезапустив бота.",
+        ),
+        ("not_editor", "{id} нет среди редакторов, добавленных в чате. Список: /editors"),
     )
-    editor_not_found: str = "{id} нет среди редакторов, добавленных в чате. Список: /editors"
     history_usage: str = "Укажите номер статьи: /history 12"
     history_header: str = "История статьи №{id} «{title}» (время — {timezone}):"
     history_empty: str = "В истории статьи №{id} пока нет записей."
@@ -591,6 +600,10 @@ class Texts:
         if failure.kind is FailureKind.NOT_ADMIN:
             detail = dict(self.member_statuses).get(detail, detail)
         return template.format(detail=detail)
+
+    def outcome(self, table: tuple[tuple[str, str], ...], outcome: str, fallback: str) -> str:
+        """The text of a service's outcome from one of the ``*_outcomes`` tables."""
+        return dict(table).get(outcome, fallback)
 
     def status_name(self, status: str) -> str:
         return dict(self.status_names).get(status, status)

@@ -211,8 +211,10 @@ EN = Texts(
     schedule_in_past="The time {when} has already passed. Give a time in the future.",
     schedule_too_far="You can schedule at most one year ahead.",
     scheduled_ok="Article #{id} will be published {when} ({timezone}). Cancel: /unschedule {id}",
-    unscheduled_ok="The publication of article #{id} is cancelled, it is a draft again.",
-    not_scheduled="Article #{id} is not scheduled.",
+    unschedule_outcomes=(
+        ("unscheduled", "The publication of article #{id} is cancelled, it is a draft again."),
+        ("not_scheduled", "Article #{id} is not scheduled."),
+    ),
     unschedule_usage="Give the article's number: /unschedule 12",
     scheduled_header="Scheduled publications ({timezone}):",
     scheduled_line="#{id} · {when} · {title}",
@@ -331,19 +333,25 @@ EN = Texts(
         "their id. Find out the id (for example from @userinfobot) and send /addeditor <id>."
     ),
     addeditor_bot="This is a bot: a bot cannot be an editor.",
-    editor_added=(
-        "{id} is now an editor: the editor commands work at once, the menu will appear in "
-        "their chat with the bot."
+    editor_add_outcomes=(
+        (
+            "added",
+            "{id} is now an editor: the editor commands work at once, the menu will appear in "
+            "their chat with the bot.",
+        ),
+        ("already", "{id} is already an editor."),
+        ("in_settings", "{id} is already an editor by the settings (EDITOR_IDS or ADMIN_IDS)."),
     ),
-    editor_already="{id} is already an editor.",
-    editor_in_settings="{id} is already an editor by the settings (EDITOR_IDS or ADMIN_IDS).",
     removeeditor_usage="Give the editor's id: /removeeditor 123456789",
-    editor_removed="{id} is no longer an editor.",
-    editor_not_removable=(
-        "{id} is an editor by the settings (EDITOR_IDS or ADMIN_IDS): a command cannot remove "
-        "them, only a change of the settings and a restart of the bot."
+    editor_remove_outcomes=(
+        ("removed", "{id} is no longer an editor."),
+        (
+            "in_settings",
+            "{id} is an editor by the settings (EDITOR_IDS or ADMIN_IDS): a command cannot remove "
+            "them, only a change of the settings and a restart of the bot.",
+        ),
+        ("not_editor", "{id} is not among the editors added in chat. The list: /editors"),
     ),
-    editor_not_found="{id} is not among the editors added in chat. The list: /editors",
     history_usage="Give the article's number: /history 12",
     history_header="History of article #{id} “{title}” (time zone: {timezone}):",
     history_empty="The history of article #{id} has no entries yet.",

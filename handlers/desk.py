@@ -19,7 +19,7 @@ from aiogram.types import (
     User,
 )
 
-from bot.desk.editors import AddOutcome, RemoveOutcome, parse_user_id
+from bot.desk.editors import parse_user_id
 from bot.desk.history import Actor, acting, history_lines
 from bot.desk.stats import (
     CUSTOM_PREFIX,
@@ -134,11 +134,8 @@ async def cmd_addeditor(
     if isinstance(target, str):
         await message.answer(target)
         return
-    template = {
-        AddOutcome.ADDED: texts.editor_added,
-        AddOutcome.ALREADY: texts.editor_already,
-        AddOutcome.IN_SETTINGS: texts.editor_in_settings,
-    }[await services.editors.add(target, *_actor(message))]
+    outcome = await services.editors.add(target, *_actor(message))
+    template = texts.outcome(texts.editor_add_outcomes, outcome, texts.internal_error)
     await message.answer(escaped_html(template, id=target))
 
 
@@ -149,11 +146,8 @@ async def cmd_removeeditor(
     target = await named_id(message, command.args, texts.removeeditor_usage, parse_user_id)
     if target is None:
         return
-    template = {
-        RemoveOutcome.REMOVED: texts.editor_removed,
-        RemoveOutcome.IN_SETTINGS: texts.editor_not_removable,
-        RemoveOutcome.NOT_EDITOR: texts.editor_not_found,
-    }[await services.editors.remove(target, *_actor(message))]
+    outcome = await services.editors.remove(target, *_actor(message))
+    template = texts.outcome(texts.editor_remove_outcomes, outcome, texts.internal_error)
     await message.answer(escaped_html(template, id=target))
 
 

@@ -9,7 +9,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
 from bot.articles.drafts import describe_action
-from bot.articles.scheduling import UnscheduleOutcome, parse_schedule
+from bot.articles.scheduling import parse_schedule
 from bot.errors import InputError
 from bot.services import Services
 from bot.settings import Settings
@@ -54,11 +54,8 @@ async def cmd_unschedule(
     article_id = await named_id(message, command.args, texts.unschedule_usage)
     if article_id is None:
         return
-    template = {
-        UnscheduleOutcome.UNSCHEDULED: texts.unscheduled_ok,
-        UnscheduleOutcome.NOT_FOUND: texts.not_found,
-        UnscheduleOutcome.NOT_SCHEDULED: texts.not_scheduled,
-    }[await services.scheduler.unschedule(article_id)]
+    outcome = await services.scheduler.unschedule(article_id)
+    template = texts.outcome(texts.unschedule_outcomes, outcome, texts.not_found)
     await message.answer(escaped_html(template, id=article_id))
 
 

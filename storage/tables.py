@@ -33,12 +33,23 @@ from storage.types import Day, Id, Json, LocalTime, UtcTime
 
 metadata = MetaData()
 
+
+def numbered(name: str, *items: SchemaItem) -> Table:
+    """A table whose rows are numbered by the database: ids never reused, even after a
+    delete (AUTOINCREMENT on SQLite, an identity on PostgreSQL)."""
+    return Table(
+        name,
+        metadata,
+        Column("id", Id, Identity(), primary_key=True),
+        *items,
+        sqlite_autoincrement=True,
+    )
+
+
 STATUSES = ", ".join(f"'{status.value}'" for status in ArticleStatus)
 
-articles = Table(
+articles = numbered(
     "articles",
-    metadata,
-    Column("id", Id, Identity(), primary_key=True),
     Column("title", Text, nullable=False),
     Column("summary", Text),
     Column("dateline", Text),
@@ -77,7 +88,6 @@ articles = Table(
     ),
     Index("articles_by_status", "status", "updated_at"),
     Index("articles_by_publication", "status", "published_at", "id"),
-    sqlite_autoincrement=True,
 )
 
 
@@ -129,10 +139,8 @@ draft_previews = Table(
     PrimaryKeyConstraint("chat_id", "message_id"),
 )
 
-polls = Table(
+polls = numbered(
     "polls",
-    metadata,
-    Column("id", Id, Identity(), primary_key=True),
     Column("question", Text, nullable=False),
     Column("intro", Text),
     article_ref(nullable=True, unique=True),
@@ -157,7 +165,6 @@ polls = Table(
         "status IN ('pending', 'open', 'closed', 'failed')", name="polls_status_check"
     ),
     Index("polls_to_render", "status", "counts_version", "rendered_version"),
-    sqlite_autoincrement=True,
 )
 
 poll_options = Table(
@@ -233,10 +240,8 @@ desk_editors = Table(
 
 # Who did what, when; no foreign keys: the history outlives what it talks about.
 # editor_id is NULL for what the bot did by itself (a scheduled publication).
-editor_actions = Table(
+editor_actions = numbered(
     "editor_actions",
-    metadata,
-    Column("id", Id, Identity(), primary_key=True),
     Column("article_id", BigInteger),
     Column("poll_id", BigInteger),
     Column("editor_id", BigInteger),
@@ -252,7 +257,6 @@ editor_actions = Table(
         sqlite_where=text("article_id IS NOT NULL"),
         postgresql_where=text("article_id IS NOT NULL"),
     ),
-    sqlite_autoincrement=True,
 )
 
 # The latest reaction counts Telegram reported for a channel post; ``date`` is the

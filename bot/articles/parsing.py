@@ -6,6 +6,9 @@ the body one paragraph per line (separated by lines that look blank but hold U+0
 then site chrome: related-news blocks, category links and the reader poll. This module
 keeps what belongs to the article and drops the rest.
 
+The article-page extractor (:mod:`bot.feeds.pages`) reads a site's HTML with the same
+helpers (chrome, poll, categories, dateline, source), so a page and its dump agree.
+
 It is pure: no Telegram, no I/O. Whatever ``str`` it is given, it either returns content
 or raises :class:`ParseError`, so a handler can answer the editor with a message per code.
 """
@@ -20,7 +23,20 @@ from bot.articles.intake import MAX_TITLE_CHARS
 from bot.models import ArticleContent
 from bot.telegram_text.cleaning import CLOSERS, CONTROL_CHARS_RE, SENTENCE_PUNCT
 
-__all__ = ["MAX_RAW_CHARS", "PARSE_ERROR_CODES", "ParseError", "parse_article"]
+__all__ = [
+    "MAX_RAW_CHARS",
+    "PARSE_ERROR_CODES",
+    "ParseError",
+    "attributed_source",
+    "category_tags",
+    "is_chrome",
+    "is_credit",
+    "parse_article",
+    "parse_header",
+    "parse_poll",
+    "source_line",
+    "split_dateline",
+]
 
 MAX_RAW_CHARS = 200_000
 """Longer input is refused outright: no real page is that long, and it bounds the work."""
@@ -93,7 +109,7 @@ _HEADER_RES = (
 )
 
 
-def _parse_header(line: str) -> tuple[datetime, int | None] | None:
+def parse_header(line: str) -> tuple[datetime, int | None] | None:
     """Date (naive, the outlet's local time) and view count, or None if not a header.
 
     An impossible date such as 31.02.2022 means the line is something else.
@@ -142,15 +158,22 @@ _POLL_HEADING = "ваше мнение"
 _TAGS_RE = re.compile(r"теги\s*(?::|$)")
 
 
-def _is_credit(line: str) -> bool:
+def is_credit(line: str) -> bool:
     return _CREDIT_RE.match(line) is not None
 
 
+# Chrome lines are a few words; their start is all that tells them (a "Теги:" line is
+# recognised by its prefix), so a long line costs no more than its first characters.
+_CHROME_SCAN = 200
+# A reader poll is an intro, its question and a few options: never more lines than this.
+_POLL_MAX_LINES = 20
+
+
 def _chrome_key(line: str) -> str:
-    return _squash(line).casefold()
+    return _squash(line[:_CHROME_SCAN]).casefold()
 
 
-def _is_chrome(line: str) -> bool:
+def is_chrome(line: str) -> bool:
     """Site navigation that is never part of an article and marks the end of its body.
 
     Category links (``Новости Китая``) are short and carry no sentence punctuation, which
@@ -198,7 +221,7 @@ def _nominative(word: str) -> str:
 
 def _category_tag(line: str) -> str | None:
     """``"Новости Китая"`` -> ``"Китай"``, ``"Новости RT"`` -> ``"RT"``; None otherwise."""
-    if not _is_chrome(line):
+    if not is_chrome(line):
         return None
     words = _squash(line).split()
     if len(words) < 2 or words[0].casefold() != "новости":
@@ -209,7 +232,7 @@ def _category_tag(line: str) -> str | None:
     return _nominative(rest[0]) if len(rest) == 1 else " ".join(rest)
 
 
-def _category_tags(tail: list[str]) -> tuple[str, ...]:
+def category_tags(tail: list[str]) -> tuple[str, ...]:
     """Tags from the category lines after the body, up to the reader poll."""
     found: list[str] = []
     for line in tail:
@@ -245,7 +268,7 @@ def _is_question(sentence: str) -> bool:
     return "?" in core[len(core.rstrip(SENTENCE_PUNCT)) :]
 
 
-def _parse_poll(tail: list[str]) -> tuple[str | None, str | None]:
+def parse_poll(tail: list[str]) -> tuple[str | None, str | None]:
     """(question, intro) of the "Ваше мнение" reader poll among the lines after the body.
 
     The question is the last sentence ending with "?"; everything before it is the intro.
@@ -255,8 +278,8 @@ def _parse_poll(tail: list[str]) -> tuple[str | None, str | None]:
         if _chrome_key(line).rstrip(":").rstrip() != _POLL_HEADING:
             continue
         poll_lines: list[str] = []
-        for poll_line in tail[index + 1 :]:
-            if _is_chrome(poll_line):
+        for poll_line in tail[index + 1 : index + 1 + _POLL_MAX_LINES]:
+            if is_chrome(poll_line):
                 break
             poll_lines.append(poll_line)
         for line_no in range(len(poll_lines) - 1, -1, -1):
@@ -314,7 +337,7 @@ def _is_dateline(text: str) -> bool:
     return month is None or month in _MONTHS
 
 
-def _split_dateline(paragraph: str) -> tuple[str | None, str]:
+def split_dateline(paragraph: str) -> tuple[str | None, str]:
     """(dateline, rest of the paragraph) or (None, paragraph) when there is none."""
     for dash in _DASH_RE.finditer(paragraph[:_DATELINE_SCAN]):
         head = _strip(paragraph[: dash.start()])
@@ -340,7 +363,7 @@ _SOURCE_LEAD_INS = frozenset(
 _SOURCE_LINE_RE = re.compile(r"(?:источник|source)\s*:\s*(?P<source>\S.*)", re.IGNORECASE)
 
 
-def _attributed_source(paragraph: str) -> str | None:
+def attributed_source(paragraph: str) -> str | None:
     """``KAZAKHSTAN TODAY`` from a lead ending in ``..., передает KAZAKHSTAN TODAY.``
 
     The source must look like a name (capital letter, quote, or a lead-in noun) so that
@@ -358,7 +381,7 @@ def _attributed_source(paragraph: str) -> str | None:
     return None
 
 
-def _source_line(paragraph: str) -> str | None:
+def source_line(paragraph: str) -> str | None:
     match = _SOURCE_LINE_RE.fullmatch(paragraph)
     return (_strip(match["source"]) or None) if match else None
 
@@ -380,14 +403,14 @@ def parse_article(raw: str) -> ArticleContent:
     pos = 0
     published_at: datetime | None = None
     views: int | None = None
-    header = _parse_header(lines[0])
+    header = parse_header(lines[0])
     if header is not None:
         published_at, views = header
         pos = 1
 
     # A credit is never a title, even if the dump puts it first.
     photo_credit: str | None = None
-    while pos < len(lines) and _is_credit(lines[pos]):
+    while pos < len(lines) and is_credit(lines[pos]):
         photo_credit = photo_credit or lines[pos]
         pos += 1
     if pos >= len(lines) or len(lines[pos]) > MAX_TITLE_CHARS:
@@ -400,7 +423,7 @@ def parse_article(raw: str) -> ArticleContent:
     repeat_seen = False
     while pos < len(lines):
         line = lines[pos]
-        if _is_credit(line):
+        if is_credit(line):
             photo_credit = photo_credit or line
         elif not repeat_seen and _squash(line) == title_key:
             repeat_seen = True
@@ -409,21 +432,21 @@ def parse_article(raw: str) -> ArticleContent:
         pos += 1
 
     body: list[str] = []
-    while pos < len(lines) and not _is_chrome(lines[pos]):
+    while pos < len(lines) and not is_chrome(lines[pos]):
         body.append(lines[pos])
         pos += 1
-    poll_question, poll_intro = _parse_poll(lines[pos:])
-    tags = _category_tags(lines[pos:])
+    poll_question, poll_intro = parse_poll(lines[pos:])
+    tags = category_tags(lines[pos:])
 
-    source = _source_line(body[-1]) if body else None
+    source = source_line(body[-1]) if body else None
     if source is not None:
         body.pop()
     if not body:
         raise ParseError("no_body")
 
-    dateline, body[0] = _split_dateline(body[0])
+    dateline, body[0] = split_dateline(body[0])
     if source is None:
-        source = _attributed_source(body[0])
+        source = attributed_source(body[0])
 
     return ArticleContent(
         title=title,

@@ -1,2 +1,3 @@
-"""Feeds: the site's RSS, Atom or JSON Feed as the desk's queue (fetching, parsing, the
-item keys that make "the same item" a database decision, the checker, the cards)."""
+"""The outlet's site as a source: its feeds (fetching, parsing, the item keys that make
+"the same item" a database decision, the checker, the cards), its article pages and its
+archive."""

@@ -14,12 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 from aiogram import Bot
-from aiogram.client.session.middlewares.base import (
-    BaseRequestMiddleware,
-    NextRequestMiddlewareType,
-)
-from aiogram.methods import Response, TelegramMethod
-from aiogram.methods.base import TelegramType
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware
+
+from bot.telegram.request_types import Method, Next, Response, T
 
 
 class ResponseModels(BaseRequestMiddleware):
@@ -28,12 +25,7 @@ class ResponseModels(BaseRequestMiddleware):
     def __init__(self) -> None:
         self.kept: dict[Any, type[Response[Any]]] = {}
 
-    async def __call__(
-        self,
-        make_request: NextRequestMiddlewareType[TelegramType],
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-    ) -> Response[TelegramType]:
+    async def __call__(self, make_request: Next[T], bot: Bot, method: Method[T]) -> Response[T]:
         returning = method.__returning__
         if returning not in self.kept:
             self.kept[returning] = Response[returning]  # type: ignore[valid-type]

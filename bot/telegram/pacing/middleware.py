@@ -15,17 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiogram import Bot
-from aiogram.client.session.middlewares.base import (
-    BaseRequestMiddleware,
-    NextRequestMiddlewareType,
-)
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware
 from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
-from aiogram.methods import Response, TelegramMethod
-from aiogram.methods.base import TelegramType
 
 from bot.telegram.pacing.limiter import RateLimiter
 from bot.telegram.pacing.priorities import Priority, current_priority
 from bot.telegram.pacing.retries import MAX_RETRY_AFTER_SECONDS, may_repeat
+from bot.telegram.request_types import Method, Next, Response, T
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +31,7 @@ _PACED_PREFIXES = ("send", "edit", "copy", "forward", "stop")
 _prepaid: ContextVar[str | None] = ContextVar("prepaid_turn", default=None)
 
 
-def _chat_of(method: TelegramMethod[Any]) -> int | str | None:
+def _chat_of(method: Method[Any]) -> int | str | None:
     chat_id = getattr(method, "chat_id", None)
     return chat_id if isinstance(chat_id, int | str) else None
 
@@ -80,12 +76,7 @@ class PacingRetryMiddleware(BaseRequestMiddleware):
         await self.limiter.acquire(chat_id, priority)
         _prepaid.set(str(chat_id))
 
-    async def __call__(
-        self,
-        make_request: NextRequestMiddlewareType[TelegramType],
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-    ) -> Response[TelegramType]:
+    async def __call__(self, make_request: Next[T], bot: Bot, method: Method[T]) -> Response[T]:
         api_method = method.__api_method__
         if api_method == "getUpdates":
             return await make_request(bot, method)
