@@ -99,7 +99,9 @@ class CountedCards(Cards):
     def __init__(self) -> None:
         self.sent = 0
 
-    async def send(self, article: Article, feed_id: int, *, from_item: bool) -> int:
+    async def send(
+        self, article: Article, feed_id: int, *, link: str | None, from_item: bool
+    ) -> int:
         self.sent += 1
         return 1
 

@@ -243,6 +243,7 @@ def create_services(
     cards = Cards(
         bot,
         stores.feeds,
+        articles,
         drafts,
         texts,
         editor_ids=editors.current,

@@ -506,6 +506,7 @@ class Texts:
     card_rejected: str = "Черновик №{id} «{title}» отклонён."
     card_editors_only: str = "Кнопки карточки — только для редакторов."
     card_done: str = "Готово"
+    feed_photo_caption: str = "Фото к черновику №{id}. {credit}"
     reject_usage: str = "Укажите номер черновика: /reject 12"
     rejected: str = "Черновик №{id} отклонён: из ленты он больше не вернётся."
     feed_failing: str = (

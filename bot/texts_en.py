@@ -512,6 +512,7 @@ EN = Texts(
     card_rejected="Draft #{id} “{title}” was rejected.",
     card_editors_only="The card's buttons are for editors only.",
     card_done="Done",
+    feed_photo_caption="Photo of draft #{id}. {credit}",
     reject_usage="Tell me the draft's number: /reject 12",
     rejected="Draft #{id} rejected: it will not come back from the feed.",
     feed_failing=(

@@ -14,12 +14,12 @@ from enum import StrEnum
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardMarkup, LinkPreviewOptions
+from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, LinkPreviewOptions
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.articles.drafts import Drafts
 from bot.models import Article, ArticleStatus
-from bot.repositories import FeedStore
+from bot.repositories import ArticleStore, FeedStore
 from bot.telegram.pacing.priorities import Priority, send_priority
 from bot.telegram_text.html import escaped_html
 from bot.texts import Texts
@@ -60,6 +60,7 @@ class Cards:
         self,
         bot: Bot,
         store: FeedStore,
+        articles: ArticleStore,
         drafts: Drafts,
         texts: Texts,
         *,
@@ -69,6 +70,7 @@ class Cards:
     ) -> None:
         self._bot = bot
         self._store = store
+        self._articles = articles
         self._drafts = drafts
         self._texts = texts
         self._editor_ids = editor_ids
@@ -80,14 +82,13 @@ class Cards:
             return [self.desk_chat_id]
         return sorted(await self._editor_ids())
 
-    async def send(self, article: Article, feed_id: int, *, from_item: bool) -> int:
+    async def send(
+        self, article: Article, feed_id: int, *, link: str | None, from_item: bool
+    ) -> int:
         """The card of a new draft to the desk; returns how many chats got it."""
         t = self._texts
         notice = t.feed_card.format(
-            feed_id=feed_id,
-            id=article.id,
-            title=article.title,
-            link=article.content.source or t.feeds_never,
+            feed_id=feed_id, id=article.id, title=article.title, link=link or t.feeds_never
         )
         if from_item:
             notice = f"{notice}\n{t.feed_card_from_item}"
@@ -108,6 +109,30 @@ class Cards:
             await self._store.save_card(article.id, chat_id, card.message_id)
             sent += 1
         return sent
+
+    async def attach_photo(self, article: Article, photo: bytes) -> Article:
+        """Upload the page's photo once (to the desk, captioned with its credit) and keep
+        its file id on the draft: the cards and the channel post reuse it."""
+        chats = await self._chats()
+        if not chats:
+            return article
+        caption = self._texts.feed_photo_caption.format(
+            id=article.id, credit=article.content.photo_credit or ""
+        ).strip()
+        try:
+            with send_priority(Priority.BACKGROUND):
+                sent = await self._bot.send_photo(
+                    chats[0],
+                    BufferedInputFile(photo, filename=f"article-{article.id}.jpg"),
+                    caption=escaped_html(caption),
+                )
+        except TelegramAPIError as exc:  # not an image Telegram takes: no photo, say so
+            logger.info("Photo of %s not uploaded: %s", article.id, exc)
+            return article
+        if not sent.photo:
+            return article
+        file_id = max(sent.photo, key=lambda size: size.width * size.height).file_id
+        return await self._articles.set_photo(article.id, file_id) or article
 
     async def settle(self, article: Article) -> None:
         """Every card of an article that was published or rejected says so now."""

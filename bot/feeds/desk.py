@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -25,6 +25,7 @@ from bot.articles.revisions import EditOutcome, EditResult, Revisions
 from bot.desk.history import NO_HISTORY, ActionLog
 from bot.feeds.cards import Cards
 from bot.feeds.fetching import Fetched, Fetcher, FetchError
+from bot.feeds.pages import extract_article
 from bot.feeds.parsing import FeedFormatError, FeedItem, ParsedFeed, parse_feed
 from bot.models import (
     Article,
@@ -50,10 +51,23 @@ CHECKS_AT_ONCE = 50
 CLAIMED_AT_ONCE = 1000
 # How much of a changed title or paragraph a correction notice quotes.
 QUOTE_CHARS = 200
+# Telegram takes photos of up to 10 MB.
+PHOTO_MAX_BYTES = 10_000_000
 # The most of a feed's newest items /feed add drafts at once.
 MAX_DRAFTED_AT_ADD = 20
 
 Notify = Callable[[str], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """What a feed item becomes: the content of its draft, the item's link, the main
+    photo's address, and whether the page failed us (the draft is the item itself)."""
+
+    content: ArticleContent
+    link: str | None
+    photo: bytes | None = None  # the main photo, downloaded once (size-capped)
+    from_item: bool = False
 
 
 class AddOutcome(StrEnum):
@@ -67,7 +81,7 @@ class AddResult:
     outcome: AddOutcome
     feed: Feed | None = None
     seen: int = 0
-    drafted: tuple[Article, ...] = ()
+    drafted: tuple[tuple[Article, Draft], ...] = ()
     skipped: tuple[str, ...] = ()
     # Why it failed (or, when added, that the feed was cut at the size cap).
     error: str | None = None
@@ -144,6 +158,7 @@ class FeedDesk:
         self._history = history
         self._clock = clock
         self._task: asyncio.Task[None] | None = None
+        self._photo_cap = min(fetcher.max_bytes, PHOTO_MAX_BYTES)
 
     # --- editors' commands ---------------------------------------------------------------
 
@@ -163,6 +178,10 @@ class FeedDesk:
         newest = min(newest, MAX_DRAFTED_AT_ADD)
         # Oldest first, so that drafts are numbered in the order the site published them.
         found = list(reversed(parsed.items))
+        drafts = [
+            await self.read(item) if len(found) - i <= newest else None
+            for i, item in enumerate(found)
+        ]
         _, recorded = await self._store.finish_check(
             feed.id,
             error=self._cut_error(fetched),
@@ -170,13 +189,17 @@ class FeedDesk:
             etag=fetched.etag,
             last_modified=fetched.last_modified,
             items=[
-                (item_keys(item), item.content() if len(found) - i <= newest else None)
-                for i, item in enumerate(found)
+                (item_keys(item), d.content if d else None)
+                for item, d in zip(found, drafts, strict=True)
             ],
             author_id=editor_id,
         )
-        drafted = [r.article for r in recorded if r.outcome is ItemOutcome.NEW and r.article]
-        for article in drafted:
+        drafted = [
+            (r.article, d)
+            for r, d in zip(recorded, drafts, strict=True)
+            if r.outcome is ItemOutcome.NEW and r.article and d
+        ]
+        for article, _ in drafted:
             await self._history.record("feed", article_id=article.id)
         return AddResult(
             AddOutcome.ADDED,
@@ -191,8 +214,13 @@ class FeedDesk:
     async def announce(self, added: AddResult) -> None:
         """The cards of the drafts /feed add made (sent after its answer)."""
         if added.feed is not None:
-            for article in added.drafted:
-                await self.cards.send(article, added.feed.id, from_item=True)
+            for drafted, draft in added.drafted:
+                article = drafted
+                if draft.photo is not None:
+                    article = await self.cards.attach_photo(article, draft.photo)
+                await self.cards.send(
+                    article, added.feed.id, link=draft.link, from_item=draft.from_item
+                )
 
     async def feeds(self) -> list[Feed]:
         return await self._store.list_feeds()
@@ -288,8 +316,10 @@ class FeedDesk:
         )
         if unchanged:  # a 304: the claim already moved the next check, nothing to write
             return
+        drafts = [await self.read(item) for item in found]
+        entries = [(item_keys(item), d.content) for item, d in zip(found, drafts, strict=True)]
         if cut is not None:
-            recorded = await self._failed(feed, cut, None, items=found)
+            recorded = await self._failed(feed, cut, None, entries=entries)
         else:
             done, recorded = await self._store.finish_check(
                 feed.id,
@@ -297,37 +327,68 @@ class FeedDesk:
                 next_check_at=self._clock() + self._every(),
                 etag=fetched.etag,
                 last_modified=fetched.last_modified,
-                items=[(item_keys(item), item.content()) for item in found],
+                items=entries,
                 author_id=feed.added_by,
             )
             if done is not None and feed.failure_notified:
                 await self._recovered(done)
-        new: list[Article] = []
-        changes: list[tuple[FeedItem, Article]] = []
-        for item, result in zip(found, recorded, strict=True):
+        for draft, result in zip(drafts, recorded, strict=True):
             if result.article is None:
                 continue
             if result.outcome is ItemOutcome.NEW:
-                new.append(result.article)
                 await self._history.record("feed", article_id=result.article.id)
+                await self._new_article(feed, result.article, draft)
             elif result.outcome is ItemOutcome.CHANGED:
-                changes.append((item, result.article))
-        for article in new:
-            await self._new_article(feed, article)
-        for item, article in changes:
-            await self._changed(feed, item, article)
+                await self._changed(feed, draft.content, result.article)
 
-    async def _new_article(self, feed: Feed, article: Article) -> None:
+    async def read(self, item: FeedItem) -> Draft:
+        """The draft an item makes: its article page read like an editor would, or,
+        when the page cannot be fetched or holds no article, the item itself."""
+        if item.link is not None:
+            try:
+                fetched = await self.fetcher.get(item.link)
+            except FetchError as exc:
+                logger.info("Page %s not read: %s", item.link, exc.code)
+            else:
+                page = extract_article(fetched.body, fetched.url, charset=fetched.charset)
+                if page is not None:
+                    content = dataclasses.replace(
+                        page.content,
+                        source=page.content.source or item.link,
+                        tags=page.content.tags or item.tags,
+                        original_published_at=page.content.original_published_at or item.published,
+                    )
+                    photo = await self._photo(page.photo_url or item.image_url)
+                    return Draft(content, item.link, photo)
+        photo = await self._photo(item.image_url)
+        return Draft(item.content(), item.link, photo, from_item=True)
+
+    async def _photo(self, url: str | None) -> bytes | None:
+        """The main photo's bytes, if it is an image within Telegram's and our caps."""
+        if url is None:
+            return None
+        try:
+            fetched = await self.fetcher.get(url, max_bytes=self._photo_cap)
+        except FetchError as exc:
+            logger.info("Photo %s not downloaded: %s", url, exc.code)
+            return None
+        if fetched.truncated or not (fetched.content_type or "").startswith("image/"):
+            logger.info("Photo %s skipped: too large or not an image", url)
+            return None
+        return fetched.body
+
+    async def _new_article(self, feed: Feed, article: Article, draft: Draft) -> None:
+        if draft.photo is not None:
+            article = await self.cards.attach_photo(article, draft.photo)
         if feed.mode is FeedMode.AUTO:
             result = await self._publisher.publish(article.id)
             logger.info("Feed %s: article %s published: %s", feed.id, article.id, result.outcome)
             return
-        await self.cards.send(article, feed.id, from_item=True)
+        await self.cards.send(article, feed.id, link=draft.link, from_item=draft.from_item)
 
-    async def _changed(self, feed: Feed, item: FeedItem, article: Article) -> None:
+    async def _changed(self, feed: Feed, new: ArticleContent, article: Article) -> None:
         """The site changed an item the bot has seen: a draft follows at once; a published
         article is corrected at once in ``auto`` feeds, else when an editor says /apply."""
-        new = item.content()
         if article.status in EDITABLE:
             await self._articles.revise(article.id, corrected(new))
             await self._history.record("correction", article_id=article.id, detail="text")
@@ -354,9 +415,9 @@ class FeedDesk:
         error: str,
         wait: float | None,
         *,
-        items: list[FeedItem] | None = None,
+        entries: Sequence[tuple[ItemKeys, ArticleContent | None]] = (),
     ) -> list[RecordedItem]:
-        """A failed check (or a feed cut at the cap, whose ``items`` are still taken):
+        """A failed check (or a feed cut at the cap, whose ``entries`` are still taken):
         backoff, doubling with each failure in a row (or the server's own Retry-After
         when longer), and one notice at the third failure in a row."""
         factor = min(2**feed.failures, MAX_BACKOFF_FACTOR)
@@ -365,7 +426,7 @@ class FeedDesk:
             feed.id,
             error=error,
             next_check_at=self._clock() + timedelta(seconds=delay),
-            items=[(item_keys(item), item.content()) for item in items or ()],
+            items=entries,
             author_id=feed.added_by,
         )
         logger.info("Feed %s: check failed (%s); next in %.0f s", feed.id, error, delay)

@@ -112,6 +112,8 @@ async def test_a_feed_is_recorded_as_seen_and_each_new_item_becomes_a_draft_with
     assert await drafts_titled(room, "Новость номер 1") == []
     card = card_of(editor, article_id)
     assert "news.example.kz/news/3" in body_of(card) and f"/publish {article_id}" in body_of(card)
+    # Its page could not be read (no network here): the draft is the item, and says so.
+    assert "собран из самой ленты" in body_of(card)
     # The post exactly as the channel will show it came before the card.
     previews = [m for m in editor.received() if body_of(m).startswith("Новость номер 3")]
     assert previews, editor.received()[-3:]
@@ -482,3 +484,35 @@ async def test_two_instances_on_one_database_check_a_feed_once_and_draft_an_item
         await second.services.feeds.stop()
         await second.close()
         await room.stop()
+
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
+
+
+async def test_a_new_item_is_read_from_its_article_page_with_its_photo_uploaded_once(
+    room: Newsroom, telegram: FakeBotAPI, site: FeedSite, editor: FakeUser
+) -> None:
+    page = (FIXTURES / "seed_article.html").read_bytes()
+    site.serve("/rus/politics/seed.html", page, content_type="text/html; charset=utf-8")
+    site.serve("/uploads/2022/04/29/tokayev_wei.jpg", PNG, content_type="image/png")
+    site.serve("/rss", rss(items(1)))
+    await add_feed(telegram, editor, f"/feed add {site.url('/rss')}")
+    item = Item("Заголовок в ленте", site.url("/rus/politics/seed.html"), "seed", "Анонс.")
+    site.serve("/rss", rss([item, *items(1)]))
+    await telegram.wait_for(lambda: cards(editor), timeout=10)
+    (card,) = cards(editor)
+    assert "собран из самой ленты" not in body_of(card)
+    (article,) = await room.articles()
+    assert article.title.startswith("Минобороны КНР")
+    assert len(article.content.paragraphs) > 3 and article.photo_file_id is not None
+    assert len(site.requests_to("/uploads/2022/04/29/tokayev_wei.jpg")) == 1
+    # The photo went up once; the channel post reuses it.
+    editor.clicks(card, "Опубликовать")
+    await telegram.wait_for(lambda: telegram.chat_messages(CHANNEL_ID))
+    post = telegram.chat_messages(CHANNEL_ID)[-1]
+    assert "photo" in post and body_of(post).startswith("Минобороны КНР")
+    assert len(site.requests_to("/uploads/2022/04/29/tokayev_wei.jpg")) == 1
