@@ -95,13 +95,16 @@ class _Children:
         return tuple(text for _, text in sorted(json.loads(value)))
 
 
-async def write_children(conn: AsyncConnection, article_id: int, content: ArticleContent) -> None:
-    """The article's paragraphs and tags, replacing those it had."""
+async def write_children(
+    conn: AsyncConnection, article_id: int, content: ArticleContent, *, fresh: bool = False
+) -> None:
+    """The article's paragraphs and tags, replacing those it had (``fresh``: none yet)."""
     for table, key, values in (
         (article_paragraphs, "body", content.paragraphs),
         (article_tags, "tag", content.tags),
     ):
-        await conn.execute(delete(table).where(table.c.article_id == article_id))
+        if not fresh:
+            await conn.execute(delete(table).where(table.c.article_id == article_id))
         if values:
             await conn.execute(
                 table.insert(),
@@ -134,7 +137,7 @@ async def insert_draft(
             .returning(a.c.id)
         )
     ).scalar_one()
-    await write_children(conn, article_id, content)
+    await write_children(conn, article_id, content, fresh=True)
     return article_id
 
 
