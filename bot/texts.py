@@ -522,7 +522,6 @@ class Texts:
     feed_correction_applied: str = "Сайт исправил статью №{id}: пост в канале обновлён."
     apply_usage: str = "Укажите номер статьи: /apply 12"
     apply_nothing: str = "Для статьи №{id} нет исправлений с сайта."
-    applied: str = "Исправление с сайта применено к статье №{id}: {link}"
 
     def history_action(self, action: str) -> str:
         return dict(self.history_actions).get(action, action)

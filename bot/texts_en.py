@@ -528,5 +528,4 @@ EN = Texts(
     feed_correction_applied="The site corrected article #{id}: the channel post is updated.",
     apply_usage="Tell me the article's number: /apply 12",
     apply_nothing="There is no correction from the site for article #{id}.",
-    applied="The site's correction is applied to article #{id}: {link}",
 )

@@ -11,7 +11,6 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.articles.drafts import describe_action
 from bot.articles.publishing import describe_publish
-from bot.articles.revisions import EditOutcome
 from bot.feeds.cards import CardAction, CardVerb
 from bot.feeds.desk import AddOutcome, AddResult, ApplyOutcome
 from bot.models import FeedMode
@@ -21,6 +20,7 @@ from bot.telegram_text.html import escaped_html
 from bot.texts import Texts
 
 from .replies import answer_long, named_id
+from .revisions import answer_edit
 
 router = Router(name="feeds")
 # The cards' buttons: in private chats and in the desk group alike.
@@ -131,27 +131,10 @@ async def cmd_apply(
     if article_id is None:
         return
     result = await services.feeds.apply(article_id)
-    edit = result.edit
-    if result.outcome is ApplyOutcome.NOTHING or edit is None:
+    if result.outcome is ApplyOutcome.NOTHING or result.edit is None:
         await message.answer(escaped_html(texts.apply_nothing, id=article_id))
         return
-    if edit.outcome is EditOutcome.POST_UPDATED:
-        await message.answer(escaped_html(texts.applied, id=article_id, link=edit.link or ""))
-        return
-    template = {
-        EditOutcome.DRAFT_UPDATED: texts.edit_draft_updated,
-        EditOutcome.NOT_FOUND: texts.not_found,
-        EditOutcome.BUSY: texts.edit_busy,
-        EditOutcome.WITHDRAWN: texts.edit_withdrawn,
-    }.get(edit.outcome, texts.edit_post_not_updated)
-    await message.answer(
-        escaped_html(
-            template,
-            id=article_id,
-            link=edit.link or "",
-            reason=texts.failure(edit.reason),
-        )
-    )
+    await answer_edit(message, result.edit, article_id, services.drafts, texts)
 
 
 @buttons.callback_query(CardAction.filter(), F.message)

@@ -37,7 +37,7 @@ async def cmd_edit(
     except ParseError as exc:
         await message.answer(escaped_html(texts.import_error(exc.code)))
         return
-    await _answer(message, result, article_id, services.drafts, texts)
+    await answer_edit(message, result, article_id, services.drafts, texts)
 
 
 @router.message(Command(*FIELD_CHANGES))
@@ -59,10 +59,10 @@ async def cmd_field(
     except InputError as exc:
         await message.answer(explain(exc, texts))
         return
-    await _answer(message, result, article_id, services.drafts, texts)
+    await answer_edit(message, result, article_id, services.drafts, texts)
 
 
-async def _answer(
+async def answer_edit(
     message: Message, result: EditResult, article_id: int, drafts: Drafts, texts: Texts
 ) -> None:
     """A revised draft is shown as its new preview; anything else, in words."""

@@ -345,7 +345,7 @@ async def test_corrections_update_a_draft_in_place_and_a_published_post_on_apply
     assert published is not None and published.title == "Новость номер 2"
     assert body_of(telegram.current(post)).startswith("Новость номер 2\n")
     answer = await exchange(telegram, editor, f"/apply {post_id}")
-    assert "применено" in answer, answer
+    assert "пост в канале исправлен" in answer, answer
     assert body_of(telegram.current(post)).startswith("Новость номер 2 (исправлено)")
     assert "нет исправлений" in await exchange(telegram, editor, f"/apply {post_id}")
     history = await exchange(telegram, editor, f"/history {post_id}")
