@@ -100,6 +100,10 @@ class FeedRepository:
         """Claim up to ``limit`` due feeds for this instance in one statement: each row
         moves to ``until`` only if still due, so a feed is claimed by one instance (on
         PostgreSQL a second UPDATE waits for the row and re-checks it)."""
+        any_due = select(f.c.id).where(f.c.next_check_at <= now).limit(1)
+        async with self._db.read() as conn:  # most ticks find nothing: no write for them
+            if (await conn.execute(any_due)).first() is None:
+                return []
         due = (
             select(f.c.id)
             .where(f.c.next_check_at <= now)
