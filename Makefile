@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(PY) -m bench.search
 	$(PY) -m bench.charts
 	$(PY) -m bench.archive
+	$(PY) -m bench.feeds
 
 preview: $(STAMP)
 	$(PY) -m bot preview tests/fixtures/seed_article.txt

@@ -34,6 +34,9 @@ from bot.desk.editors import Editors
 from bot.desk.history import ActionLog
 from bot.desk.stats import Stats
 from bot.feeds.archive import Archive, ImportState, Progress, import_archive
+from bot.feeds.cards import Cards
+from bot.feeds.desk import FeedDesk
+from bot.feeds.fetching import Fetcher
 from bot.feeds.imports import ArchiveImports
 from bot.lifecycle import longest_publish, on_shutdown, on_startup, run_webhook, start_polling
 from bot.metrics import Metrics
@@ -217,10 +220,17 @@ def create_services(
         refresh_gate=RedisRefreshGate(redis, settings.redis_prefix) if redis else None,
         counted=metrics.vote if metrics else None,
     )
+    cards_ref: list[Cards] = []
+
+    async def after_publish(article: Article) -> None:
+        await board.article_published(article)
+        for cards in cards_ref:  # a feed's draft: its cards say it is published now
+            await cards.settle(article)
+
     publisher = Publisher(
         articles,
         channel,
-        after_publish=board.article_published,
+        after_publish=after_publish,
         history=history,
         counted=metrics.publication if metrics else None,
     )
@@ -248,9 +258,34 @@ def create_services(
         # A publication still running at shutdown gets as long as an update in hand.
         stop_timeout=settings.shutdown_grace_seconds,
     )
+    drafts = Drafts(articles, polls, channel, texts, history=history)
+    revisions = Revisions(articles, channel, history=history)
+    cards = Cards(
+        bot,
+        stores.feeds,
+        articles,
+        drafts,
+        texts,
+        editor_ids=editors.current,
+        link_for=publisher.link_for,
+        desk_chat_id=settings.desk_chat_id,
+    )
+    cards_ref.append(cards)
+    feeds = FeedDesk(
+        stores.feeds,
+        articles,
+        Fetcher(allow_private=settings.feed_allow_private, max_bytes=settings.feed_max_bytes),
+        cards,
+        publisher,
+        revisions,
+        texts,
+        interval=settings.feed_interval_seconds,
+        notify=notifier.editors,
+        history=history,
+    )
     return Services(
-        drafts=Drafts(articles, polls, channel, texts, history=history),
-        revisions=Revisions(articles, channel, history=history),
+        drafts=drafts,
+        revisions=revisions,
         publisher=publisher,
         scheduler=scheduler,
         withdrawal=Withdrawal(articles, channel),
@@ -280,6 +315,7 @@ def create_services(
         channel=channel,
         progress=ProgressMessages(bot),
         imports=ArchiveImports(bot, stores.archive, settings.tz),
+        feeds=feeds,
     )
 
 

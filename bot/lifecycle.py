@@ -69,6 +69,7 @@ async def on_startup(app: App) -> None:
     if indexed:
         logger.info("Search index: %d articles (re)indexed", indexed)
     services.digest.start()
+    services.feeds.start()
 
 
 async def on_shutdown(app: App) -> None:
@@ -76,6 +77,7 @@ async def on_shutdown(app: App) -> None:
     services = app.services
     await services.scheduler.stop()
     await services.digest.stop()
+    await services.feeds.stop()
     await app.claims.stop()
     await services.imports.stop(app.settings.shutdown_grace_seconds)
     await app.dispatcher.drain(app.settings.shutdown_grace_seconds)

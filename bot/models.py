@@ -278,3 +278,51 @@ class Headline:
             channel_message_id=article.channel_message_id,
             count=article.reads,
         )
+
+
+# --- feeds ---------------------------------------------------------------------------------
+
+
+class FeedMode(StrEnum):
+    REVIEW = "review"  # each new item is a draft for an editor to publish or reject
+    AUTO = "auto"  # each new item is published at once (as /publish would)
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    id: int
+    url: str
+    mode: FeedMode
+    added_by: int
+    next_check_at: datetime
+    etag: str | None = None
+    last_modified: str | None = None
+    last_checked_at: datetime | None = None
+    last_new_item_at: datetime | None = None
+    last_error: str | None = None
+    failures: int = 0
+    failure_notified: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ItemKeys:
+    """What tells one feed item from another, in any feed: any key that matches one
+    already seen makes it the same item."""
+
+    guid: str | None
+    link_key: str | None
+    title_key: str | None
+    content_hash: str
+    link: str | None = None
+
+
+class ItemOutcome(StrEnum):
+    NEW = "new"  # first seen now (a draft was made when one was asked for)
+    SEEN = "seen"  # the same item as one seen before, unchanged (or another took it)
+    CHANGED = "changed"  # seen before, and the site changed its title or text since
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedItem:
+    outcome: ItemOutcome
+    article: Article | None = None  # the new draft, or the article a change concerns

@@ -23,12 +23,16 @@ from bot.models import (
     ArticleStatus,
     ArticleVersion,
     EditorAction,
+    Feed,
+    FeedMode,
     Headline,
     ImportedBatch,
+    ItemKeys,
     PeriodStats,
     Poll,
     PollSpec,
     PostReactions,
+    RecordedItem,
     StoredEditor,
     VoteResult,
 )
@@ -94,6 +98,9 @@ class ArticleStore(Protocol):
     async def version(self, article_id: int, number: int) -> ArticleVersion | None: ...
 
     async def set_photo(self, article_id: int, file_id: str) -> Article | None: ...
+
+    async def reject(self, article_id: int) -> Article | None:
+        """Draft (or failed, scheduled) -> rejected, in one conditional statement."""
 
     async def schedule(self, article_id: int, when: datetime) -> Article | None: ...
 
@@ -271,6 +278,63 @@ class Readership(Protocol):
         """True for exactly one caller per day, across instances and restarts."""
 
     async def digest_posted(self, day: date, chat_id: str, message_id: int) -> None: ...
+
+
+# --- feeds -----------------------------------------------------------------------------------
+
+
+class FeedStore(Protocol):
+    """Feeds, the items they showed and the cards of their drafts.  "The same item" is
+    decided by the UNIQUE keys of the items (any feed, any instance); a feed's check is
+    claimed by one conditional UPDATE of its next-check time."""
+
+    async def add_feed(
+        self, url: str, mode: FeedMode, added_by: int, next_check_at: datetime
+    ) -> Feed | None:
+        """None when the feed is there already."""
+
+    async def get_feed(self, feed_id: int) -> Feed | None: ...
+
+    async def list_feeds(self) -> list[Feed]: ...
+
+    async def remove_feed(self, feed_id: int) -> bool: ...
+
+    async def claim_due(self, now: datetime, until: datetime, limit: int) -> list[Feed]:
+        """Take up to ``limit`` due feeds' checks for this instance (their next check
+        moves to ``until``); a feed another instance took is not due any more."""
+
+    async def finish_check(
+        self,
+        feed_id: int,
+        *,
+        error: str | None,
+        next_check_at: datetime,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        items: Sequence[tuple[ItemKeys, ArticleContent | None]] = (),
+        author_id: int = 0,
+    ) -> tuple[Feed | None, list[RecordedItem]]:
+        """Record a check (``error`` None: success, failures back to 0) and the items it
+        found: each is recorded as seen; a new one with a draft becomes that draft in the
+        same transaction; a changed one (its ``content_hash`` differs) is reported once,
+        to one caller, with its article."""
+
+    async def unsettled(self, entries: Sequence[ItemKeys]) -> list[int]:
+        """The positions of the items that may be new or changed (a read: the items a
+        feed showed before, unchanged, need no write and no draft)."""
+
+    async def flag_failure(self, feed_id: int, notified: bool, min_failures: int) -> bool:
+        """Flip the feed's "editors were told it fails" flag; True for the one caller
+        that flipped it (so editors get one notice, and one when it recovers)."""
+
+    async def save_card(self, article_id: int, chat_id: int, message_id: int) -> None: ...
+
+    async def cards(self, article_id: int) -> list[tuple[int, int]]: ...
+
+    async def set_correction(self, article_id: int, content: ArticleContent | None) -> None:
+        """Keep (or, with None, drop) a published article's correction for /apply."""
+
+    async def correction(self, article_id: int) -> ArticleContent | None: ...
 
 
 # --- several instances: updates already handled by the webhook ----------------------------

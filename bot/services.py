@@ -21,6 +21,7 @@ from bot.articles.withdrawal import Withdrawal
 from bot.desk.editors import Editors
 from bot.desk.history import ActionLog
 from bot.desk.stats import Stats
+from bot.feeds.desk import FeedDesk
 from bot.feeds.imports import ArchiveImports
 from bot.polls.board import PollBoard
 from bot.telegram.channel import Channel
@@ -47,3 +48,4 @@ class Services:
     # The progress message of a command that takes a while (/digest).
     progress: ProgressMessages
     imports: ArchiveImports
+    feeds: FeedDesk

@@ -150,6 +150,17 @@ class Settings(BaseSettings):
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
     metrics_host: str = "127.0.0.1"
 
+    # --- feeds: the site's RSS / Atom / JSON Feed becomes the desk's queue -----------------
+    # Each feed is checked this often (at least 1 second, for tests).
+    feed_interval_seconds: float = Field(default=300.0, ge=1, le=7 * 86_400)
+    # Feeds on the newsroom's own network (loopback, private, link-local addresses) are
+    # refused unless this is on: a feed URL must not reach into the bot's machine.
+    feed_allow_private: bool = False
+    # A feed, page or photo larger than this is cut (never read whole into memory).
+    feed_max_bytes: int = Field(default=5_000_000, ge=1_000, le=100_000_000)
+    # The newsroom's group: feed cards go there once instead of to every editor.
+    desk_chat_id: int | None = None
+
     @field_validator("bot_token")
     @classmethod
     def _check_token(cls, value: SecretStr) -> SecretStr:
@@ -209,6 +220,11 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value.strip() or None if value is not None else None
+
+    @field_validator("desk_chat_id", mode="before")
+    @classmethod
+    def _blank_desk_chat(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("redis_url", mode="before")
     @classmethod

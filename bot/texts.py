@@ -76,6 +76,9 @@ class Texts:
         "/delete <номер> — снять статью с публикации\n"
         "/history <номер> — кто и когда что делал со статьёй; /stats [номер] — статистика\n"
         "/digest — вечерняя подборка, какой она была бы сейчас\n"
+        "/feed add <адрес> [N | auto] — лента сайта (новые материалы — черновики на проверку), "
+        "/feed remove <номер>, /feeds — список; /reject <номер> — отклонить черновик; "
+        "/apply <номер> — применить исправление с сайта\n"
         "/search <слова>, /top — поиск и самое читаемое\n"
         "/editors, /addeditor, /removeeditor — редакторы (для администраторов)\n"
         "/cancel — выйти из диалога"
@@ -466,6 +469,9 @@ class Texts:
         ("delete", "удаление"),
         ("addeditor", "добавлен редактор"),
         ("removeeditor", "убран редактор"),
+        ("feed", "черновик из ленты"),
+        ("reject", "отклонён"),
+        ("correction", "исправление с сайта"),
     )
     history_details: tuple[tuple[str, str], ...] = (
         ("published", "успешно"),
@@ -511,6 +517,89 @@ class Texts:
     chart_days_title: str = "Читатели по дням, последние {days} дн."
     chart_days_axis: str = "День"
     chart_top_title: str = "Самые читаемые за неделю (топ-{count})"
+
+    # --- feeds: /feed, /feeds, cards, /reject, /apply ---
+    cmd_feed: str = "Ленты сайта: /feed add <адрес>, /feed remove <номер>"
+    cmd_feeds: str = "Список лент"
+    cmd_reject: str = "Отклонить черновик из ленты"
+    cmd_apply: str = "Применить исправление с сайта к посту"
+    feed_usage: str = (
+        "Формат: /feed add <адрес ленты> — новые материалы приходят черновиками; "
+        "/feed add <адрес> <N> — ещё и N последних сразу; /feed add <адрес> auto — "
+        "публиковать без проверки; /feed remove <номер>; /feeds — список."
+    )
+    feed_added: str = (
+        "Лента №{id} добавлена: {url}\nВ ней сейчас материалов: {total}, отмечены как "
+        "просмотренные: {seen}. Новые будут приходить черновиками на проверку."
+    )
+    feed_added_auto: str = (
+        "Лента №{id} добавлена: {url}\nВ ней сейчас материалов: {total}, отмечены как "
+        "просмотренные: {seen}. Новые будут публиковаться в канале сразу (auto)."
+    )
+    feed_added_drafted: str = "Черновиков из последних материалов: {count}."
+    feed_added_skipped: str = "Пропущено материалов: {count} ({reasons})."
+    feed_exists: str = "Эта лента уже добавлена: №{id}."
+    feed_removed: str = "Лента №{id} удалена. Её черновики остались."
+    feed_not_found: str = "Ленты №{id} нет. Список: /feeds"
+    feed_remove_usage: str = "Укажите номер ленты: /feed remove 3 (номера — в /feeds)"
+    feeds_empty: str = "Лент пока нет. Добавьте: /feed add <адрес ленты>"
+    feeds_header: str = "Ленты:"
+    feeds_line: str = (
+        "№{id} · {url} · {mode}\n  проверена: {checked}; новый материал: {new}; ошибка: {error}"
+    )
+    feeds_never: str = "—"
+    feed_modes: tuple[tuple[str, str], ...] = (
+        ("review", "на проверку"),
+        ("auto", "автопубликация"),
+    )
+    feed_errors: tuple[tuple[str, str], ...] = (
+        ("bad_url", "это не адрес ленты"),
+        ("scheme", "поддерживаются только адреса http:// и https:// (не {scheme}://)"),
+        ("private", "адрес {host} ведёт во внутреннюю сеть, такие ленты запрещены"),
+        ("network", "сайт не ответил ({reason})"),
+        ("http", "сайт ответил ошибкой {status}"),
+        ("redirects", "больше {limit} перенаправлений"),
+        ("not_a_feed", "по адресу не лента RSS, Atom или JSON Feed (похоже на обычную страницу)"),
+        ("malformed", "лента повреждена: её не удалось разобрать"),
+        ("cut", "лента больше {limit} байт: прочитано только начало"),
+    )
+    feed_add_failed: str = "Ленту не удалось добавить: {reason}."
+    feed_skip_reasons: tuple[tuple[str, str], ...] = (
+        ("no_title", "без заголовка"),
+        ("no_text", "без текста и ссылки"),
+        ("duplicate_guid", "повтор GUID"),
+        ("malformed_item", "повреждён"),
+    )
+    feed_card: str = (
+        "Новый материал из ленты №{feed_id}: черновик №{id} «{title}»\nИсточник: {link}\n"
+        "/publish {id} — опубликовать, /reject {id} — отклонить"
+    )
+    feed_card_from_item: str = (
+        "Страницу статьи прочитать не удалось (или на ней нет статьи): черновик собран "
+        "из самой ленты."
+    )
+    card_publish_button: str = "Опубликовать"
+    card_reject_button: str = "Отклонить"
+    card_published: str = "Черновик №{id} «{title}» уже опубликован: {link}"
+    card_rejected: str = "Черновик №{id} «{title}» отклонён."
+    card_editors_only: str = "Кнопки карточки — только для редакторов."
+    card_done: str = "Готово"
+    feed_photo_caption: str = "Фото к черновику №{id}. {credit}"
+    reject_usage: str = "Укажите номер черновика: /reject 12"
+    rejected: str = "Черновик №{id} отклонён: из ленты он больше не вернётся."
+    feed_failing: str = (
+        "Лента №{id} ({url}) не проверяется уже {count} раза подряд: {error}. "
+        "Следующие сбои не сообщаются, пока она не заработает."
+    )
+    feed_recovered: str = "Лента №{id} ({url}) снова работает."
+    feed_correction: str = (
+        "Сайт исправил опубликованную статью №{id}.\nБыло: {before}\nСтало: {after}\n"
+        "/apply {id} — исправить пост в канале."
+    )
+    feed_correction_draft: str = "Сайт исправил материал: черновик №{id} обновлён ({after})."
+    feed_correction_applied: str = "Сайт исправил статью №{id}: пост в канале обновлён."
+    apply_usage: str = "Укажите номер статьи: /apply 12"
+    apply_nothing: str = "Для статьи №{id} нет исправлений с сайта."
 
     def history_action(self, action: str) -> str:
         return dict(self.history_actions).get(action, action)
@@ -606,6 +695,21 @@ class Texts:
 
     def archive_refusal(self, code: str, limit: int) -> str:
         return dict(self.archive_refused).get(code, code).format(limit=limit)
+
+    def feed_error(self, code: str, params: dict[str, object]) -> str:
+        """Why a feed could not be read, in this language."""
+        template = dict(self.feed_errors).get(code, code)
+        try:
+            return template.format(**params)
+        except (KeyError, IndexError):
+            return template
+
+    def feed_mode(self, mode: str) -> str:
+        return dict(self.feed_modes).get(mode, mode)
+
+    def feed_skips(self, reasons: tuple[str, ...]) -> str:
+        names = dict(self.feed_skip_reasons)
+        return ", ".join(sorted({names.get(reason, reason) for reason in reasons}))
 
 
 RU = Texts()

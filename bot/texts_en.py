@@ -62,6 +62,9 @@ EN = Texts(
         "/delete <number> — withdraw a published article\n"
         "/history <number> — who did what to an article, and when; /stats [number] — statistics\n"
         "/digest — the evening digest as it would be now\n"
+        "/feed add <url> [N | auto] — a site's feed (new items become drafts for review), "
+        "/feed remove <number>, /feeds — the list; /reject <number> — reject a draft; "
+        "/apply <number> — apply the site's correction\n"
         "/search <words>, /top — search and the most read\n"
         "/editors, /addeditor, /removeeditor — editors (for admins)\n"
         "/cancel — leave the dialog"
@@ -435,6 +438,9 @@ EN = Texts(
         ("delete", "deleted"),
         ("addeditor", "editor added"),
         ("removeeditor", "editor removed"),
+        ("feed", "draft from a feed"),
+        ("reject", "rejected"),
+        ("correction", "correction from the site"),
     ),
     history_details=(
         ("published", "done"),
@@ -520,4 +526,81 @@ EN = Texts(
     preview_post_heading="CHANNEL POST ({length}/{limit})",
     preview_full_text_heading="FULL TEXT ({count} msg.)",
     preview_poll_heading="POLL ON THE PAGE",
+    # --- feeds: /feed, /feeds, cards, /reject, /apply ---
+    cmd_feed="Site feeds: /feed add <url>, /feed remove <number>",
+    cmd_feeds="The feeds",
+    cmd_reject="Reject a draft from a feed",
+    cmd_apply="Apply the site's correction to a post",
+    feed_usage=(
+        "Usage: /feed add <feed url> — new items arrive as drafts; /feed add <url> <N> — "
+        "and the newest N at once; /feed add <url> auto — publish without review; "
+        "/feed remove <number>; /feeds — the list."
+    ),
+    feed_added=(
+        "Feed #{id} added: {url}\nItems in it now: {total}, recorded as seen: {seen}. "
+        "New items will arrive as drafts for review."
+    ),
+    feed_added_auto=(
+        "Feed #{id} added: {url}\nItems in it now: {total}, recorded as seen: {seen}. "
+        "New items will be published in the channel at once (auto)."
+    ),
+    feed_added_drafted="Drafts made of the newest items: {count}.",
+    feed_added_skipped="Items skipped: {count} ({reasons}).",
+    feed_exists="This feed is already there: #{id}.",
+    feed_removed="Feed #{id} removed. Its drafts stay.",
+    feed_not_found="There is no feed #{id}. The list: /feeds",
+    feed_remove_usage="Tell me the feed's number: /feed remove 3 (numbers in /feeds)",
+    feeds_empty="No feeds yet. Add one: /feed add <feed url>",
+    feeds_header="Feeds:",
+    feeds_line=("#{id} · {url} · {mode}\n  checked: {checked}; new item: {new}; error: {error}"),
+    feeds_never="—",
+    feed_modes=(("review", "for review"), ("auto", "auto-publish")),
+    feed_errors=(
+        ("bad_url", "this is not a feed's address"),
+        ("scheme", "only http:// and https:// addresses are supported (not {scheme}://)"),
+        ("private", "{host} is on an internal network; such feeds are not allowed"),
+        ("network", "the site did not answer ({reason})"),
+        ("http", "the site answered with error {status}"),
+        ("redirects", "more than {limit} redirects"),
+        ("not_a_feed", "this is not an RSS, Atom or JSON Feed (it looks like a web page)"),
+        ("malformed", "the feed is broken and cannot be read"),
+        ("cut", "the feed is larger than {limit} bytes: only its beginning was read"),
+    ),
+    feed_add_failed="The feed was not added: {reason}.",
+    feed_skip_reasons=(
+        ("no_title", "no title"),
+        ("no_text", "no text and no link"),
+        ("duplicate_guid", "repeated GUID"),
+        ("malformed_item", "broken"),
+    ),
+    feed_card=(
+        "New item from feed #{feed_id}: draft #{id} “{title}”\nSource: {link}\n"
+        "/publish {id} — publish, /reject {id} — reject"
+    ),
+    feed_card_from_item=(
+        "The article's page could not be read (or holds no article): the draft is made "
+        "from the feed itself."
+    ),
+    card_publish_button="Publish",
+    card_reject_button="Reject",
+    card_published="Draft #{id} “{title}” is already published: {link}",
+    card_rejected="Draft #{id} “{title}” was rejected.",
+    card_editors_only="The card's buttons are for editors only.",
+    card_done="Done",
+    feed_photo_caption="Photo of draft #{id}. {credit}",
+    reject_usage="Tell me the draft's number: /reject 12",
+    rejected="Draft #{id} rejected: it will not come back from the feed.",
+    feed_failing=(
+        "Feed #{id} ({url}) has failed {count} checks in a row: {error}. "
+        "Further failures are not reported until it works again."
+    ),
+    feed_recovered="Feed #{id} ({url}) works again.",
+    feed_correction=(
+        "The site corrected published article #{id}.\nBefore: {before}\nAfter: {after}\n"
+        "/apply {id} — correct the channel post."
+    ),
+    feed_correction_draft="The site corrected an item: draft #{id} updated ({after}).",
+    feed_correction_applied="The site corrected article #{id}: the channel post is updated.",
+    apply_usage="Tell me the article's number: /apply 12",
+    apply_nothing="There is no correction from the site for article #{id}.",
 )

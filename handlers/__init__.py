@@ -22,6 +22,7 @@ from . import (
     discovery,
     drafts,
     errors,
+    feeds,
     groups,
     new_article,
     polls,
@@ -81,6 +82,7 @@ def router_tree() -> Router:
         fresh(publishing.router),
         fresh(withdrawal.router),
         fresh(digest.router),
+        fresh(feeds.router),
     )
     # Readers, and editors whose message no editors' handler took (/help among them).
     readers = _parent("readers", help_.router, reading.router)
@@ -92,6 +94,7 @@ def router_tree() -> Router:
         fresh(errors.router),
         fresh(polls.votes),
         fresh(desk.reactions),
+        fresh(feeds.buttons),
         editors,
         fresh(discovery.router),
         readers,

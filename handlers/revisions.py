@@ -38,7 +38,7 @@ async def cmd_edit(
     except ParseError as exc:
         await message.answer(escaped_html(texts.import_error(exc.code)))
         return
-    await _answer(message, result, article_id, services.drafts, texts)
+    await answer_edit(message, result, article_id, services.drafts, texts)
 
 
 @router.message(Command(*FIELD_CHANGES))
@@ -60,7 +60,7 @@ async def cmd_field(
     except InputError as exc:
         await message.answer(explain(exc, texts))
         return
-    await _answer(message, result, article_id, services.drafts, texts)
+    await answer_edit(message, result, article_id, services.drafts, texts)
 
 
 @router.message(Command("restore"))
@@ -79,10 +79,10 @@ async def cmd_restore(
     article_id, number = (value for value in ids if value is not None)
     result = await services.revisions.restore(article_id, number)
     notice = texts.restore_draft_updated.format(id=article_id, version=number)
-    await _answer(message, result, article_id, services.drafts, texts, notice, version=number)
+    await answer_edit(message, result, article_id, services.drafts, texts, notice, version=number)
 
 
-async def _answer(
+async def answer_edit(
     message: Message,
     result: EditResult,
     article_id: int,

@@ -21,6 +21,7 @@ from bot.repositories import (
     ArchiveStore,
     ArticleStore,
     EditorStore,
+    FeedStore,
     HistoryStore,
     PollStore,
     Readership,
@@ -32,6 +33,7 @@ from storage.articles import ArticleRepository
 from storage.database import Database
 from storage.desk import DeskRepository
 from storage.dialogs import DialogStorage
+from storage.feeds import FeedRepository
 from storage.polls import PollRepository
 from storage.readership import ReadershipRepository
 from storage.search import FullTextSearch
@@ -67,6 +69,7 @@ class Stores:
     readership: Readership
     dialogs: BaseStorage
     archive: ArchiveStore
+    feeds: FeedStore
 
     async def close(self) -> None:
         await self.db.close()
@@ -88,16 +91,18 @@ async def open_database(settings: StorageSettings) -> Database:
 def stores_on(db: Database) -> Stores:
     """Every repository on one database."""
     search = FullTextSearch(db)
+    articles = ArticleRepository(db)
     return Stores(
         backend=db.dialect,
         db=db,
-        articles=ArticleRepository(db),
+        articles=articles,
         polls=PollRepository(db),
         desk=DeskRepository(db),
         search=search,
         readership=ReadershipRepository(db),
         dialogs=DialogStorage(db),
         archive=ArchiveRepository(db, search),
+        feeds=FeedRepository(db, articles),
     )
 
 

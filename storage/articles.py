@@ -156,6 +156,43 @@ class _Children:
         return tuple(text for _, text in sorted(json.loads(value)))
 
 
+async def write_children(
+    conn: AsyncConnection, article_id: int, content: ArticleContent, *, fresh: bool = False
+) -> None:
+    """The article's paragraphs and tags, replacing those it had (``fresh``: none yet)."""
+    for table, rows in child_rows(article_id, content):
+        if not fresh:
+            await conn.execute(delete(table).where(table.c.article_id == article_id))
+        if rows:
+            await conn.execute(table.insert(), rows)
+
+
+async def insert_draft(
+    conn: AsyncConnection,
+    content: ArticleContent,
+    author_id: int,
+    photo_file_id: str | None = None,
+) -> int:
+    """A new draft's row and children, in the caller's transaction; returns its id."""
+    now = utc_now()
+    article_id: int = (
+        await conn.execute(
+            a.insert()
+            .values(
+                **content_values(content),
+                author_id=author_id,
+                status=ArticleStatus.DRAFT.value,
+                created_at=now,
+                updated_at=now,
+                photo_file_id=photo_file_id,
+            )
+            .returning(a.c.id)
+        )
+    ).scalar_one()
+    await write_children(conn, article_id, content, fresh=True)
+    return article_id
+
+
 class ArticleRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -177,6 +214,10 @@ class ArticleRepository:
     async def get(self, article_id: int) -> Article | None:
         async with self._db.read() as conn:
             return await self._get(conn, article_id)
+
+    async def get_in(self, conn: AsyncConnection, article_id: int) -> Article | None:
+        """The article as the caller's transaction sees it."""
+        return await self._get(conn, article_id)
 
     async def _get(self, conn: AsyncConnection, article_id: int) -> Article | None:
         row = (await conn.execute(self._by_id, {"id": article_id})).mappings().first()
@@ -248,37 +289,13 @@ class ArticleRepository:
         poll: PollSpec | None = None,
     ) -> Article:
         """A new draft, and its poll when given, in one transaction."""
-        now = utc_now()
         async with self._db.transaction() as conn:
-            article_id = (
-                await conn.execute(
-                    a.insert()
-                    .values(
-                        **content_values(content),
-                        author_id=author_id,
-                        status=ArticleStatus.DRAFT.value,
-                        created_at=now,
-                        updated_at=now,
-                        photo_file_id=photo_file_id,
-                    )
-                    .returning(a.c.id)
-                )
-            ).scalar_one()
-            await self._write_children(conn, article_id, content)
+            article_id = await insert_draft(conn, content, author_id, photo_file_id)
             if poll is not None:
                 await insert_poll(conn, self._db, poll, author_id, article_id=article_id)
             article = await self._get(conn, article_id)
         assert article is not None
         return article
-
-    @staticmethod
-    async def _write_children(
-        conn: AsyncConnection, article_id: int, content: ArticleContent
-    ) -> None:
-        for table, rows in child_rows(article_id, content):
-            await conn.execute(delete(table).where(table.c.article_id == article_id))
-            if rows:
-                await conn.execute(table.insert(), rows)
 
     async def revise(
         self,
@@ -322,7 +339,7 @@ class ArticleRepository:
                         "saved_at": utc_now(),
                     },
                 )
-            await self._write_children(conn, article_id, content)
+            await write_children(conn, article_id, content)
             return await self._get(conn, article_id)
 
     async def versions(self, article_id: int) -> list[ArticleVersion]:
@@ -358,6 +375,14 @@ class ArticleRepository:
 
     async def set_photo(self, article_id: int, file_id: str) -> Article | None:
         return await self._set(article_id, {"photo_file_id": file_id}, EDITABLE)
+
+    async def reject(self, article_id: int) -> Article | None:
+        """A draft an editor turned down: rejected, once (never while being published)."""
+        return await self._set(
+            article_id,
+            {"status": ArticleStatus.REJECTED.value, "scheduled_at": None},
+            EDITABLE,
+        )
 
     async def schedule(self, article_id: int, when: datetime) -> Article | None:
         return await self._set(

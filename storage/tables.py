@@ -91,10 +91,12 @@ articles = numbered(
 )
 
 
-def article_ref(**options: Any) -> Column[int]:
-    """The article a row belongs to: deleting the article deletes the row."""
+def article_ref(*, ondelete_set_null: bool = False, **options: Any) -> Column[int]:
+    """The article a row belongs to: deleting the article deletes the row (or, with
+    ``ondelete_set_null``, forgets the article and keeps the row)."""
     options.setdefault("nullable", False)
-    return Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), **options)
+    ondelete = "SET NULL" if ondelete_set_null else "CASCADE"
+    return Column("article_id", Id, ForeignKey("articles.id", ondelete=ondelete), **options)
 
 
 def article_list(name: str, item: str, *extra: SchemaItem) -> Table:
@@ -314,4 +316,81 @@ post_reactions = Table(
     Column("date", UtcTime, nullable=False),
     PrimaryKeyConstraint("chat", "message_id"),
     CheckConstraint("total >= 0", name="post_reactions_total_check"),
+)
+
+# --- feeds: the site's RSS / Atom / JSON Feed as the desk's queue ---------------------------
+
+FEED_MODES = "'review', 'auto'"
+
+# A feed the bot checks.  ``next_check_at`` is also the claim on a check: an instance
+# takes a feed by moving it forward in one conditional UPDATE, so two instances never
+# check one feed in the same interval.
+feeds = Table(
+    "feeds",
+    metadata,
+    Column("id", Id, Identity(), primary_key=True),
+    Column("url", Text, nullable=False, unique=True),
+    Column("mode", Text, nullable=False, server_default="review"),
+    Column("added_by", BigInteger, nullable=False),
+    Column("added_at", UtcTime, nullable=False),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("next_check_at", UtcTime, nullable=False),
+    Column("claimed_by", Text),
+    Column("last_checked_at", UtcTime),
+    Column("last_new_item_at", UtcTime),
+    Column("last_error", Text),
+    # Failed checks in a row; the editors are told once at 3, and once when it recovers.
+    Column("failures", Integer, nullable=False, server_default="0"),
+    Column(
+        "failure_notified",
+        Boolean(create_constraint=False),
+        nullable=False,
+        server_default=text("false"),
+    ),
+    CheckConstraint(f"mode IN ({FEED_MODES})", name="feeds_mode_check"),
+    CheckConstraint("failures >= 0", name="feeds_failures_check"),
+    Index("feeds_due", "next_check_at"),
+    sqlite_autoincrement=True,
+)
+
+# Every item a feed ever showed.  "The same item" is decided by these UNIQUE keys, in any
+# feed, across restarts and instances: its GUID, its normalised link, or its title and
+# date.  ``content_hash`` tells a correction (the site changed the title or text).
+feed_items = Table(
+    "feed_items",
+    metadata,
+    Column("id", Id, Identity(), primary_key=True),
+    Column("feed_id", Id, ForeignKey("feeds.id", ondelete="SET NULL")),
+    Column("guid", Text, unique=True),
+    Column("link_key", Text, unique=True),
+    Column("title_key", Text, unique=True),
+    Column("link", Text),
+    Column("content_hash", Text, nullable=False),
+    article_ref(nullable=True, ondelete_set_null=True),
+    Column("seen_at", UtcTime, nullable=False),
+    Index("feed_items_by_article", "article_id"),
+    sqlite_autoincrement=True,
+)
+
+# The cards a feed's draft was sent as (an editor's chat or the desk group), so that a
+# card is edited in place once the article is published or rejected.
+feed_cards = Table(
+    "feed_cards",
+    metadata,
+    Column("chat_id", BigInteger, nullable=False),
+    Column("message_id", BigInteger, nullable=False),
+    article_ref(),
+    PrimaryKeyConstraint("chat_id", "message_id"),
+    Index("feed_cards_by_article", "article_id"),
+)
+
+# A published article's correction from its feed, kept until an editor applies it (/apply).
+feed_corrections = Table(
+    "feed_corrections",
+    metadata,
+    article_ref(primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("paragraphs", Json, nullable=False),
+    Column("created_at", UtcTime, nullable=False),
 )

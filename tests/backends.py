@@ -166,7 +166,8 @@ TABLES = (
     "articles, article_paragraphs, article_tags, article_reads, draft_previews, "
     "polls, poll_options, poll_votes, dialog_states, desk_editors, editor_actions, "
     "post_reactions, article_search, search_terms, search_pending, digests, "
-    "channel_messages, article_versions, archive_pages"
+    "channel_messages, article_versions, archive_pages, "
+    "feeds, feed_items, feed_cards, feed_corrections"
 )
 
 

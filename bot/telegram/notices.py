@@ -82,6 +82,10 @@ class Notifier:
                 ),
             )
 
+    async def editors(self, html: str) -> None:
+        """A notice for every editor (a feed that fails, a correction from the site)."""
+        await self._send(await self._editor_ids(), html)
+
     async def cannot_post(self, problem: Failure) -> None:
         """At start-up: the bot lacks the rights to post in the channel."""
         reason = self._texts.failure(problem)

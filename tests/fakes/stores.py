@@ -260,6 +260,9 @@ class MemoryArticles:
     async def set_photo(self, article_id: int, file_id: str) -> Article | None:
         return self._update(article_id, EDITABLE, photo_file_id=file_id)
 
+    async def reject(self, article_id: int) -> Article | None:
+        return self._update(article_id, EDITABLE, status=ArticleStatus.REJECTED, scheduled_at=None)
+
     async def schedule(self, article_id: int, when: datetime) -> Article | None:
         return self._update(
             article_id,

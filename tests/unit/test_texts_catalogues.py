@@ -21,6 +21,7 @@ SAME_IN_BOTH = {
     "history_line",
     "history_detail",
     "archive_bad_line",  # "{name} — {reason}"
+    "feeds_never",  # a dash
 }
 
 
