@@ -282,6 +282,7 @@ def create_services(
         interval=settings.feed_interval_seconds,
         notify=notifier.editors,
         history=history,
+        counted=metrics.feed_check if metrics else None,
     )
     return Services(
         drafts=drafts,

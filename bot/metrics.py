@@ -141,6 +141,9 @@ class Metrics:
     def vote(self, outcome: VoteOutcome) -> None:
         self._votes[outcome].inc()
 
+    def feed_check(self, outcome: str) -> None:
+        self.feed_checks.labels(outcome).inc()
+
     def publication(self, outcome: Outcome) -> None:
         child = self._publications.get(outcome)
         if child is None:

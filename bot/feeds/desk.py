@@ -70,6 +70,17 @@ class Draft:
     from_item: bool = False
 
 
+class CheckOutcome(StrEnum):
+    """How one check of a feed went (the metrics' label: a handful of values)."""
+
+    UNCHANGED = "unchanged"  # a 304, or the same items as before
+    NEW_ITEMS = "new_items"  # new or corrected items recorded
+    NOTHING_NEW = "nothing_new"  # read again, nothing new in it
+    CUT = "cut"  # larger than FEED_MAX_BYTES: what fit was read, the cut reported
+    FAILED = "failed"  # unreachable, refused, not a feed
+    BROKEN = "broken"  # a bug of ours; logged with its traceback
+
+
 class AddOutcome(StrEnum):
     ADDED = "added"
     EXISTS = "exists"
@@ -145,8 +156,10 @@ class FeedDesk:
         notify: Notify,
         history: ActionLog = NO_HISTORY,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        counted: Callable[[CheckOutcome], None] | None = None,
     ) -> None:
         self._store = store
+        self._counted = counted
         self._articles = articles
         self.fetcher = fetcher
         self.cards = cards
@@ -285,14 +298,17 @@ class FeedDesk:
         async def one(feed: Feed) -> None:
             async with gate:
                 try:
-                    await self.check(feed)
+                    outcome = await self.check(feed)
                 except Exception:  # one feed's bug must not stop the others
                     logger.exception("Feed %s: the check failed", feed.id)
+                    outcome = CheckOutcome.BROKEN
+                if self._counted is not None:
+                    self._counted(outcome)
 
         await asyncio.gather(*(one(feed) for feed in claimed))
         return len(claimed)
 
-    async def check(self, feed: Feed) -> None:
+    async def check(self, feed: Feed) -> CheckOutcome:
         """One check of a claimed feed."""
         try:
             fetched = await self.fetcher.get(
@@ -302,7 +318,7 @@ class FeedDesk:
         except (FetchError, FeedFormatError) as exc:
             wait = exc.retry_after if isinstance(exc, FetchError) else None
             await self._failed(feed, self._texts.feed_error(exc.code, self._params(exc)), wait)
-            return
+            return CheckOutcome.FAILED
         # Oldest first (drafts numbered in order); only those not seen as they are now.
         found = list(reversed(parsed.items))
         todo = await self._store.unsettled([item_keys(item) for item in found])
@@ -315,7 +331,7 @@ class FeedDesk:
             and (fetched.etag, fetched.last_modified) == (feed.etag, feed.last_modified)
         )
         if unchanged:  # a 304: the claim already moved the next check, nothing to write
-            return
+            return CheckOutcome.UNCHANGED
         drafts = [await self.read(item) for item in found]
         entries = [(item_keys(item), d.content) for item, d in zip(found, drafts, strict=True)]
         if cut is not None:
@@ -340,6 +356,9 @@ class FeedDesk:
                 await self._new_article(feed, result.article, draft)
             elif result.outcome is ItemOutcome.CHANGED:
                 await self._changed(feed, draft.content, result.article)
+        if cut is not None:
+            return CheckOutcome.CUT
+        return CheckOutcome.NEW_ITEMS if found else CheckOutcome.NOTHING_NEW
 
     async def read(self, item: FeedItem) -> Draft:
         """The draft an item makes: its article page read like an editor would, or,

@@ -4,6 +4,7 @@ Atom and JSON Feed, the real bot checking it every second, editors acting on the
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +23,8 @@ from tests.e2e.harness import (
     exchange,
     opened,
 )
+from tests.e2e.test_metrics import Scrape, get
+from tests.e2e.webhook_harness import free_port
 from tests.fakes.botapi_server import FakeBotAPI
 from tests.fakes.feed_site import ATOM_TYPE, JSON_FEED_TYPE, FeedSite, Item, atom, json_feed, rss
 from tests.fakes.users import FakeUser
@@ -516,3 +519,38 @@ async def test_a_new_item_is_read_from_its_article_page_with_its_photo_uploaded_
     post = telegram.chat_messages(CHANNEL_ID)[-1]
     assert "photo" in post and body_of(post).startswith("Минобороны КНР")
     assert len(site.requests_to("/uploads/2022/04/29/tokayev_wei.jpg")) == 1
+
+
+async def test_feed_checks_are_counted_in_the_metrics_by_outcome(
+    telegram: FakeBotAPI, site: FeedSite, editor: FakeUser, tmp_path: Path
+) -> None:
+    room = Newsroom(telegram, tmp_path, metrics_port=free_port(), **FEED_SETTINGS)
+    await room.start()
+    try:
+        assert room.settings.metrics_port is not None
+        url = f"http://127.0.0.1:{room.settings.metrics_port}/metrics"
+
+        async def checks() -> Counter[tuple[str, ...]]:
+            return Scrape((await get(url))[1]).by("newsroom_feed_checks_total", "outcome")
+
+        site.serve("/rss", rss(items(1)), etag='"v1"')
+        await add_feed(telegram, editor, f"/feed add {site.url('/rss')}")
+        await telegram.wait_for(
+            lambda: len([r for r in site.requests_to("/rss") if r.status == 304]) >= 2,
+            timeout=15,
+        )
+        site.serve("/rss", b"", status=500)
+        await telegram.wait_for(
+            lambda: any(r.status == 500 for r in site.requests_to("/rss")), timeout=15
+        )
+        for _ in range(100):  # the check that got the 500 finishes after the site answered
+            counted = await checks()
+            if counted[("failed",)]:
+                break
+            await asyncio.sleep(0.05)
+        answered = Counter(r.status for r in site.requests_to("/rss"))
+        assert 2 <= counted[("unchanged",)] <= answered[304], (counted, answered)
+        assert 1 <= counted[("failed",)] <= answered[500], (counted, answered)
+        assert counted[("broken",)] == 0
+    finally:
+        await room.stop()
