@@ -1,6 +1,6 @@
 """Archive imports started in chat: in the background, one at a time per editor, each
 with one message in the editor's chat that shows its progress (edited in place at most
-every ``PROGRESS_SECONDS``) and a button that stops it, then the final report.
+every ``PROGRESS_INTERVAL``) and a button that stops it, then the final report.
 
 Which imports run is this process's business (an import lives in the process that
 downloaded its zip); what they store is decided by the database (see
@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -26,14 +24,13 @@ from pydantic import Field
 
 from bot.feeds.archive import Archive, ImportState, import_archive
 from bot.repositories import ArchiveStore
+from bot.telegram.progress import PROGRESS_INTERVAL, ChatProgress
 from bot.telegram.refusals import expected_refusal
 from bot.telegram_text.html import escaped_html
 from bot.texts import Texts
 
 logger = logging.getLogger(__name__)
 
-PROGRESS_SECONDS = 2.0
-"""At most one edit of a progress message this often: Telegram's limits, and readable."""
 BAD_FILES_LISTED = 20
 _NAME_CHARS = 100
 
@@ -95,25 +92,12 @@ def report_text(state: ImportState, texts: Texts) -> str:
 
 
 class ImportBoard:
-    """The one message of an import in the editor's chat (the ``progress`` callback)."""
+    """The one message of an import in the editor's chat (the ``progress`` callback): a
+    chat progress message with the stop button, replaced by the report at the end."""
 
-    def __init__(
-        self,
-        bot: Bot,
-        chat_id: int,
-        editor_id: int,
-        texts: Texts,
-        *,
-        every: float = PROGRESS_SECONDS,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._bot = bot
-        self._chat_id = chat_id
+    def __init__(self, progress: ChatProgress, editor_id: int, texts: Texts) -> None:
+        self._progress = progress
         self._texts = texts
-        self._every = every
-        self._clock = clock
-        self._message_id: int | None = None
-        self._shown_at = 0.0
         builder = InlineKeyboardBuilder()
         builder.button(
             text=texts.archive_cancel_button, callback_data=CancelImport(editor=editor_id)
@@ -121,32 +105,18 @@ class ImportBoard:
         self._keyboard: InlineKeyboardMarkup = builder.as_markup()
 
     async def open(self, state: ImportState) -> None:
-        sent = await self._bot.send_message(
-            self._chat_id,
-            escaped_html(progress_text(state, self._texts)),
-            reply_markup=self._keyboard,
-        )
-        self._message_id = sent.message_id
-        self._shown_at = self._clock()
+        """The progress message, at once: it is the answer to the editor's /import."""
+        html = escaped_html(progress_text(state, self._texts))
+        await self._progress.show(html, reply_markup=self._keyboard)
 
     async def __call__(self, state: ImportState) -> None:
-        if state.finished:
-            await self._show(report_text(state, self._texts), None)
-        elif self._clock() - self._shown_at >= self._every:
-            await self._show(progress_text(state, self._texts), self._keyboard)
-
-    async def _show(self, text: str, keyboard: InlineKeyboardMarkup | None) -> None:
-        """Edit the message; a failed edit never stops the import (the next one shows)."""
-        if self._message_id is None:
-            return
-        self._shown_at = self._clock()
+        """A failed edit never stops the import (the next one shows)."""
         try:
-            await self._bot.edit_message_text(
-                escaped_html(text),
-                chat_id=self._chat_id,
-                message_id=self._message_id,
-                reply_markup=keyboard,
-            )
+            if state.finished:
+                await self._progress.finish(escaped_html(report_text(state, self._texts)))
+            else:
+                html = escaped_html(progress_text(state, self._texts))
+                await self._progress.show(html, reply_markup=self._keyboard)
         except TelegramAPIError as exc:
             if expected_refusal(exc) is None:
                 logger.warning("Archive import: progress not shown: %s", type(exc).__name__)
@@ -166,7 +136,7 @@ class ArchiveImports:
         store: ArchiveStore,
         tz: ZoneInfo,
         *,
-        every: float = PROGRESS_SECONDS,
+        every: float = PROGRESS_INTERVAL,
         batch_size: int | None = None,
     ) -> None:
         self._bot = bot
@@ -189,7 +159,8 @@ class ArchiveImports:
         self._running[editor_id] = running  # taken before the first await: one per editor
         try:
             archive = await asyncio.to_thread(Archive.open, data)
-            board = ImportBoard(self._bot, chat_id, editor_id, texts, every=self.every)
+            progress = ChatProgress(self._bot, chat_id, interval=self.every)
+            board = ImportBoard(progress, editor_id, texts)
             await board.open(ImportState(total=archive.total))
         except BaseException:
             del self._running[editor_id]

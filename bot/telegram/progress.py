@@ -59,7 +59,7 @@ class ChatProgress:
     def message_id(self) -> int | None:
         return self._message_id
 
-    async def show(self, html: str) -> None:
+    async def show(self, html: str, **options: Any) -> None:
         """Report progress: the first report sends the message, a later one edits it if
         the last edit is ``interval`` old, else waits for the next report or the end."""
         now = self._clock()
@@ -72,10 +72,10 @@ class ChatProgress:
         self._shown_at = now
         self._shown = html
         if self._message_id is None:
-            sent = await self._bot.send_message(self._chat_id, html)
+            sent = await self._bot.send_message(self._chat_id, html, **options)
             self._message_id = sent.message_id
         else:
-            await self._edit(self._message_id, html)
+            await self._edit(self._message_id, html, **options)
 
     async def finish(self, html: str, **options: Any) -> None:
         """The result: it replaces the progress message, or comes as a message of its own
