@@ -12,11 +12,11 @@ another, so it becomes "uncertain" for an editor to settle, and the editors are 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
+from bot.background import BackgroundLoop
 from bot.failures import Failure, FailureKind
 from bot.models import Article
 from bot.repositories import ArticleStore
@@ -41,7 +41,7 @@ class ClaimWatch:
         self.older_than = older_than
         self.every = every
         self._clock = clock
-        self._task: asyncio.Task[None] | None = None
+        self._background = BackgroundLoop("claim-watch", self._loop)
 
     async def check(self) -> list[Article]:
         """Settle every claim older than ``older_than``; the editors hear of each."""
@@ -55,15 +55,10 @@ class ClaimWatch:
         return settled
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._loop(), name="claim-watch")
+        self._background.start()
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._background.stop()
 
     async def _loop(self) -> None:
         while True:

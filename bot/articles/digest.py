@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from aiogram.utils.formatting import Bold, Text, TextLink
 
+from bot.background import BackgroundLoop
 from bot.models import Headline
 from bot.repositories import Readership
 from bot.texts import Texts
@@ -65,7 +66,7 @@ class Digest:
         self._max_sleep = max_sleep
         self._limit = limit
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._background = BackgroundLoop("digest", self._loop)
         # The last day this process saw settled (posted by it or by another instance):
         # spares the database a claim attempt on every pass until midnight.
         self._settled: date | None = None
@@ -109,16 +110,11 @@ class Digest:
     # --- the loop --------------------------------------------------------------------
 
     def start(self) -> None:
-        if self.at is not None and self._task is None:
-            self._task = asyncio.create_task(self._loop(), name="digest")
+        if self.at is not None:
+            self._background.start()
 
     async def stop(self) -> None:
-        if self._task is None:
-            return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
+        await self._background.stop()
 
     def wake(self) -> None:
         """Look again now (the clock was moved, in tests)."""

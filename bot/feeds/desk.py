@@ -11,7 +11,6 @@ conditional flip of a flag).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -22,6 +21,7 @@ from enum import StrEnum
 from bot.articles.drafts import ActionOutcome, ActionResult
 from bot.articles.publishing import Publisher
 from bot.articles.revisions import EditOutcome, EditResult, Revisions
+from bot.background import BackgroundLoop
 from bot.desk.history import NO_HISTORY, ActionLog
 from bot.feeds.cards import Cards
 from bot.feeds.fetching import Fetched, Fetcher, FetchError
@@ -170,7 +170,7 @@ class FeedDesk:
         self._notify = notify
         self._history = history
         self._clock = clock
-        self._task: asyncio.Task[None] | None = None
+        self._background = BackgroundLoop("feed-checker", self._loop)
         self._photo_cap = min(fetcher.max_bytes, PHOTO_MAX_BYTES)
 
     # --- editors' commands ---------------------------------------------------------------
@@ -475,15 +475,10 @@ class FeedDesk:
         return min(max(self.interval / 4, 0.1), 5.0)
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._loop(), name="feed-checker")
+        self._background.start()
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._background.stop()
         await self.fetcher.close()
 
     async def _loop(self) -> None:
