@@ -21,7 +21,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import date
 
-from bot.desk.drawing import Bars, Columns, Panel, render, shortened
+from bot.desk.drawing import Bars, Columns, Panel, render, shortened, watch_parent
 from bot.models import Poll, TopArticle
 from bot.texts import Texts
 
@@ -49,7 +49,9 @@ class ChartWorker:
         if self._pool is None:
             # Spawned, not forked: a fork of the running bot would copy its threads'
             # locks in whatever state they are.
-            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+            self._pool = ProcessPoolExecutor(
+                1, mp_context=multiprocessing.get_context("spawn"), initializer=watch_parent
+            )
         pool = self._pool
         self._drawing += 1
         try:
