@@ -4,8 +4,9 @@ week's most read.
 
 Drawn in a worker process of their own (``ChartWorker``), never in the bot's: matplotlib's
 Agg renderer holds the GIL while it draws, so on a thread it stalled the event loop for
-as long as a chart took (bench/charts.py: a 5 ms tick lagged 0.4-1.2 s on a thread,
-under 0.07 s with a process, on the same loaded machine).  The bot's process never
+as long as a chart took (a 5 ms tick lagged 0.4-1.2 s with the drawing on a thread,
+0.07-0.12 s with it in a process, on the same loaded machine; bench/charts.py measures
+the process).  The bot's process never
 imports matplotlib, so its start-up time and memory do not grow; the worker is started
 at the first chart and stopped after ``IDLE_SECONDS`` without one, which gives its
 memory back.  It draws with the Agg backend (no display) on ``Figure`` objects of its
@@ -21,7 +22,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import date
 
-from bot.desk.drawing import Bars, Columns, Panel, render, shortened
+from bot.desk.drawing import Bars, Columns, Panel, render, shortened, watch_parent
 from bot.models import Poll, TopArticle
 from bot.texts import Texts
 
@@ -49,7 +50,9 @@ class ChartWorker:
         if self._pool is None:
             # Spawned, not forked: a fork of the running bot would copy its threads'
             # locks in whatever state they are.
-            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+            self._pool = ProcessPoolExecutor(
+                1, mp_context=multiprocessing.get_context("spawn"), initializer=watch_parent
+            )
         pool = self._pool
         self._drawing += 1
         try:

@@ -8,8 +8,10 @@ import dataclasses
 import io
 import multiprocessing
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, date, datetime, timedelta
@@ -224,3 +226,46 @@ def test_the_bot_process_never_loads_matplotlib(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["built: []", "drawn: True False"]
+
+
+KILLED_BOT = """
+import asyncio, multiprocessing, os, signal
+from bot.desk.charts import ChartWorker, article_panels
+from bot.texts import RU
+
+async def main():
+    worker = ChartWorker()
+    await worker.draw(article_panels(1, [1, 2], None, RU))
+    print(*[child.pid for child in multiprocessing.active_children()], flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+asyncio.run(main())
+"""
+
+
+def test_the_worker_does_not_outlive_a_killed_bot(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", KILLED_BOT],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert result.returncode == -signal.SIGKILL, result.stderr
+    children = [int(pid) for pid in result.stdout.split()]
+    assert children  # the worker and multiprocessing's resource tracker
+    deadline = time.monotonic() + 30
+    while (alive := [pid for pid in children if running(pid)]) and time.monotonic() < deadline:
+        time.sleep(0.05)  # another process's exit cannot be awaited
+    assert not alive
+
+
+def running(pid: int) -> bool:
+    """The process exists and is not a zombie (an orphan is reaped by init)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
