@@ -621,6 +621,7 @@ class Texts:
     )
     withdraw_already: str = "Статья №{id} уже снята с публикации."
     edit_withdrawn: str = "Статья №{id} снята с публикации, её нельзя изменить."
+    edit_not_editable: str = "Статью №{id} нельзя изменить: её статус — «{status}»."
     withdraw_not_published: str = (
         "Статья №{id} не опубликована (статус: {status}), снимать с публикации нечего."
     )

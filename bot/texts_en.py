@@ -497,6 +497,7 @@ EN = Texts(
     ),
     withdraw_already="Article #{id} has already been withdrawn.",
     edit_withdrawn="Article #{id} was withdrawn and can no longer be edited.",
+    edit_not_editable="Article #{id} cannot be edited: its status is “{status}”.",
     withdraw_not_published=(
         "Article #{id} is not published (status: {status}): nothing to withdraw."
     ),

@@ -107,6 +107,7 @@ async def answer_edit(
         EditOutcome.POST_UPDATED: texts.edit_post_updated,
         EditOutcome.POST_NOT_UPDATED: texts.edit_post_not_updated,
         EditOutcome.NO_VERSION: texts.restore_no_version,
+        EditOutcome.NOT_EDITABLE: texts.edit_not_editable,
     }[result.outcome]
     await message.answer(
         escaped_html(
@@ -115,5 +116,6 @@ async def answer_edit(
             link=result.link or "",
             reason=texts.failure(result.reason),
             version=version,
+            status=texts.status_name(result.article.status) if result.article else "",
         )
     )

@@ -20,7 +20,7 @@ from bot.desk.history import NO_HISTORY, ActionLog, acting
 from bot.errors import InputError
 from bot.failures import Failure, failure_of
 from bot.models import Article, ArticleContent, ArticleStatus, ArticleVersion
-from bot.repositories import ArticleStore, Change
+from bot.repositories import EDITABLE, ArticleStore, Change
 from bot.telegram_text.cleaning import clean_line
 
 logger = logging.getLogger(__name__)
@@ -42,6 +42,8 @@ class EditOutcome(StrEnum):
     BUSY = "busy"
     WITHDRAWN = "withdrawn"  # taken down by /delete: its post is gone or a stub
     NO_VERSION = "no_version"  # /restore: the article has no such version
+    # Uncertain (settled first), rejected, or from the site's archive: nothing to edit.
+    NOT_EDITABLE = "not_editable"
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +139,7 @@ class Revisions:
             EditOutcome.NOT_FOUND,
             EditOutcome.BUSY,
             EditOutcome.NO_VERSION,
+            EditOutcome.NOT_EDITABLE,
         )
         if changed:
             await self._history.record(action, article_id=article_id, detail=what)
@@ -150,6 +153,8 @@ class Revisions:
             return EditResult(EditOutcome.BUSY, current)
         if current.status is ArticleStatus.WITHDRAWN:
             return EditResult(EditOutcome.WITHDRAWN, current)
+        if current.status not in (*EDITABLE, ArticleStatus.PUBLISHED):
+            return EditResult(EditOutcome.NOT_EDITABLE, current)
         actor = acting.get()
         updated = await self._articles.revise(
             article_id,

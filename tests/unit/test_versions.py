@@ -122,3 +122,17 @@ async def test_two_processes_changing_one_article_number_their_versions_apart(
     assert versions[0].content == CONTENT
     stored = await first.articles.get(draft.id)
     assert stored is not None and (stored.content.summary, stored.content.tags) == ("А", ("Б",))
+
+
+async def test_a_rejected_article_is_not_editable_and_says_so(sqlite_stores: Stores) -> None:
+    """Not "being published, try again": a turned-down draft, like an archived page or
+    an uncertain post, is not edited, and nothing is stored for the try."""
+    articles = sqlite_stores.articles
+    revisions = Revisions(articles, Editor())
+    draft = await articles.create(CONTENT, 1)
+    assert await articles.reject(draft.id) is not None
+    result = await revisions.replace_text(draft.id, EDITED)
+    assert result.outcome is EditOutcome.NOT_EDITABLE
+    stored = await articles.get(draft.id)
+    assert stored is not None and stored.content == CONTENT
+    assert await revisions.versions(draft.id) == []
