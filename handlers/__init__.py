@@ -89,12 +89,15 @@ def router_tree() -> Router:
     readers.message.filter(F.chat.type == ChatType.PRIVATE)
     in_groups = _parent("in_groups", groups.router)
     in_groups.message.filter(F.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP}))
+    # A card's button acts for the editor who pressed it (checked in its handler).
+    card_buttons = fresh(feeds.buttons)
+    card_buttons.callback_query.middleware(desk.ActingEditor())
     root = Router(name="root")
     root.include_routers(
         fresh(errors.router),
         fresh(polls.votes),
         fresh(desk.reactions),
-        fresh(feeds.buttons),
+        card_buttons,
         editors,
         fresh(discovery.router),
         readers,

@@ -136,10 +136,15 @@ async def test_a_feed_is_recorded_as_seen_and_each_new_item_becomes_a_draft_with
     assert "reply_markup" not in telegram.current(other)
     post = telegram.chat_messages(CHANNEL_ID)[-1]
     assert body_of(post).startswith("Новость номер 3")
-    # Pressing the stale card again publishes nothing more.
+    # Pressing the stale card again publishes nothing more: the answer says so.
+    answered = len(editor.received())
     editor.clicks_data(card, f"card:publish:{article_id}")
-    await telegram.wait_idle(quiet=0.2)
+    await telegram.wait_for(lambda: len(editor.received()) > answered)
     assert len(telegram.chat_messages(CHANNEL_ID)) == in_channel + 1
+    # The history names the editor who pressed the card, not the bot.
+    history = await exchange(telegram, editor, f"/history {article_id}")
+    published = [line for line in history.splitlines() if "публикация" in line]
+    assert published and all(f"({editor.user['id']})" in line for line in published), history
 
 
 async def test_the_same_item_in_rss_atom_and_json_feed_and_after_a_restart_is_one_draft(
