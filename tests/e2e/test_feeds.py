@@ -559,3 +559,27 @@ async def test_feed_checks_are_counted_in_the_metrics_by_outcome(
         assert counted[("broken",)] == 0
     finally:
         await room.stop()
+
+
+async def test_a_feed_showing_many_new_items_is_taken_in_a_few_per_check(
+    room: Newsroom, telegram: FakeBotAPI, site: FeedSite, editor: FakeUser
+) -> None:
+    assert room.app is not None
+    room.app.services.feeds.new_per_check = 2
+    site.serve("/rss", rss(items(1)), etag='"v1"')
+    await add_feed(telegram, editor, f"/feed add {site.url('/rss')}")
+    changed_at = len(site.requests_to("/rss"))
+    site.serve("/rss", rss(items(1, 2, 3, 4, 5, 6)), etag='"v2"')
+
+    async def drafted() -> list[str]:
+        return sorted(a.title for a in await room.articles() if a.title != "Новость номер 1")
+
+    for _ in range(200):  # each check takes two; three checks take all five
+        if len(await drafted()) == 5:
+            break
+        await asyncio.sleep(0.1)
+    assert await drafted() == [f"Новость номер {n}" for n in range(2, 7)]
+    after = site.requests_to("/rss")[changed_at:]
+    # A check that left items behind kept no validators: the next one read the feed whole.
+    assert len([r for r in after if r.status == 200]) >= 3, after
+    assert all(r.headers.get("If-None-Match") != '"v2"' for r in after[:2]), after
