@@ -50,7 +50,7 @@ from bot.telegram.channel import Channel
 from bot.telegram.forwards import ForwardedAreNotCommands
 from bot.telegram.lanes import UpdateLanes
 from bot.telegram.language import UserTexts
-from bot.telegram.measuring import RequestMetrics, UpdateMetrics
+from bot.telegram.measuring import RequestMetrics, UpdateMetrics, turned_away_counter
 from bot.telegram.menu import CommandMenu
 from bot.telegram.notices import Notifier
 from bot.telegram.pacing.limiter import RateLimiter, RateLimits
@@ -345,6 +345,7 @@ def create_dispatcher(
     )
     if metrics is not None:
         dispatcher.update.outer_middleware(UpdateMetrics(metrics))
+        dispatcher.turned_away = turned_away_counter(metrics)
         metrics.watch_lanes(dispatcher.lanes)
     dispatcher.message.outer_middleware(ForwardedAreNotCommands())
     dispatcher.message.outer_middleware(menu)
@@ -387,6 +388,8 @@ def timed_stores(stores: Stores, metrics: Metrics) -> Stores:
         desk=metrics.timed("desk", stores.desk),
         search=metrics.timed("search", stores.search),
         readership=metrics.timed("readership", stores.readership),
+        feeds=metrics.timed("feeds", stores.feeds),
+        archive=metrics.timed("archive", stores.archive),
     )
 
 

@@ -83,6 +83,17 @@ def update_kind(event: TelegramObject) -> str:
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
+def turned_away_counter(metrics: Metrics) -> Callable[[Update], None]:
+    """Counts the updates the lanes turned away (outcome ``turned_away``): they never
+    reach the middlewares."""
+    counted = Children(metrics.updates)
+
+    def count(update: Update) -> None:
+        counted.of(update_kind(update), "turned_away").inc()
+
+    return count
+
+
 class UpdateMetrics(BaseMiddleware):
     """An outer update middleware: each update's kind, outcome and handling time.
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Callable
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -36,6 +37,8 @@ class TrackingDispatcher(Dispatcher):
         super().__init__(**kwargs)
         self.in_progress: set[asyncio.Task[Any]] = set()
         self.lanes: UpdateLanes | None = None  # set by the composition root
+        # Told of each update the lanes turn away (no middleware sees those): the metrics.
+        self.turned_away: Callable[[Update], None] | None = None
         self._polling_stop: asyncio.Event | None = None
         self._polling_stopped = asyncio.Event()
 
@@ -66,6 +69,8 @@ class TrackingDispatcher(Dispatcher):
     ) -> Any:
         if admission is Admission.RUN or self.lanes is None:
             return await super().feed_update(bot, update, **kwargs)
+        if self.turned_away is not None:
+            self.turned_away(update)
         await self.lanes.turn_away(bot, update, admission)
         return UNHANDLED
 

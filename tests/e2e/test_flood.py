@@ -14,8 +14,9 @@ import pytest
 from bot.telegram.lanes import ACCOUNT_BACKLOG
 from bot.texts import RU
 from tests.e2e.harness import Newsroom, body_of
+from tests.e2e.test_metrics import Scrape, get
 from tests.e2e.test_polls import post_poll
-from tests.e2e.webhook_harness import WebhookNewsroom
+from tests.e2e.webhook_harness import WebhookNewsroom, free_port
 from tests.fakes.botapi_server import FakeBotAPI
 from tests.fakes.users import FakeUser
 
@@ -82,7 +83,7 @@ async def test_presses_beyond_an_accounts_backlog_are_each_told_to_press_again(
 ) -> None:
     """Never silently: each press turned away gets a toast (its vote was not counted), and
     the presses taken count as usual."""
-    room = Newsroom(telegram, tmp_path)
+    room = Newsroom(telegram, tmp_path, metrics_port=free_port())
     await room.start()
     try:
         post = await post_poll(telegram, editor)
@@ -90,8 +91,15 @@ async def test_presses_beyond_an_accounts_backlog_are_each_told_to_press_again(
         presses = [reader.clicks(post, "Да · 0") for _ in range(PRESSES)]
         ids = [str(press["callback_query"]["id"]) for press in presses]
         await telegram.wait_for(lambda: all(telegram.callback_answer(i) for i in ids), 30)
+        assert room.settings.metrics_port is not None
+        exposition = (await get(f"http://127.0.0.1:{room.settings.metrics_port}/metrics"))[1]
     finally:
         await room.stop()
     toasts = [str((telegram.callback_answer(i) or {}).get("text", "")) for i in ids]
     turned_away = toasts.count(RU.too_many_presses)
     assert 0 < turned_away <= PRESSES - ACCOUNT_BACKLOG - 1, toasts
+    # The metrics count them: they never reach the middlewares that count the others.
+    counted = Scrape(exposition).total(
+        "newsroom_updates_total", kind="callback_query", outcome="turned_away"
+    )
+    assert counted == turned_away
