@@ -319,9 +319,10 @@ class FeedStore(Protocol):
         same transaction; a changed one (its ``content_hash`` differs) is reported once,
         to one caller, with its article."""
 
-    async def unsettled(self, entries: Sequence[ItemKeys]) -> list[int]:
-        """The positions of the items that may be new or changed (a read: the items a
-        feed showed before, unchanged, need no write and no draft)."""
+    async def unsettled(self, feed_id: int, entries: Sequence[ItemKeys]) -> list[int]:
+        """The positions of the items that may be new or changed in this feed (a read: the
+        items a feed showed before, unchanged, need no write and no draft; an item another
+        feed recorded is that feed's to follow)."""
 
     async def flag_failure(self, feed_id: int, notified: bool, min_failures: int) -> bool:
         """Flip the feed's "editors were told it fails" flag; True for the one caller

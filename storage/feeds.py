@@ -53,6 +53,10 @@ def _feed(row: RowLike) -> Feed:
     )
 
 
+# Stands for the text of an item another feed recorded: never equal to a real hash.
+_ANOTHER_FEEDS = "another feed's"
+
+
 class FeedRepository:
     def __init__(self, db: Database, articles: ArticleRepository) -> None:
         self._db = db
@@ -152,9 +156,11 @@ class FeedRepository:
             row = (await conn.execute(statement)).mappings().first()
         return (_feed(row) if row is not None else None), recorded
 
-    async def unsettled(self, entries: Sequence[ItemKeys]) -> list[int]:
+    async def unsettled(self, feed_id: int, entries: Sequence[ItemKeys]) -> list[int]:
         """Which of the items may be new or changed: all but those already seen with the
-        same content (one read for a whole feed; the write decides the rest)."""
+        same content, and those another feed recorded (that feed follows their
+        corrections: a site's section feed may carry a shorter text of the same item).
+        One read for a whole feed; the write decides the rest."""
         if not entries:
             return []
         wanted = {
@@ -165,12 +171,18 @@ class FeedRepository:
         if not conditions:
             return list(range(len(entries)))
         statement = select(
-            items.c.guid, items.c.link_key, items.c.title_key, items.c.content_hash
+            items.c.guid,
+            items.c.link_key,
+            items.c.title_key,
+            items.c.content_hash,
+            items.c.feed_id,
         ).where(or_(*conditions))
         async with self._db.read() as conn:
             rows = (await conn.execute(statement)).all()
         hashes: dict[tuple[str, str], set[str]] = {}
-        for guid, link_key, title_key_, content_hash in rows:
+        for guid, link_key, title_key_, content_hash, recorded_by in rows:
+            if recorded_by not in (None, feed_id):
+                content_hash = _ANOTHER_FEEDS
             for column, value in (
                 ("guid", guid),
                 ("link_key", link_key),
@@ -185,7 +197,7 @@ class FeedRepository:
                 value = getattr(keys, column)
                 if value is not None:
                     found |= hashes.get((column, value), set())
-            if found != {keys.content_hash}:
+            if found != {keys.content_hash} and _ANOTHER_FEEDS not in found:
                 todo.append(index)
         return todo
 
@@ -221,14 +233,14 @@ class FeedRepository:
         if matches:
             found = (
                 await conn.execute(
-                    select(items.c.id, items.c.article_id, items.c.content_hash)
+                    select(items.c.id, items.c.article_id, items.c.content_hash, items.c.feed_id)
                     .where(or_(*matches))
                     .order_by(items.c.id)
                     .limit(1)
                 )
             ).first()
             if found is not None:
-                return await self._seen(conn, found, keys.content_hash)
+                return await self._seen(conn, feed_id, found, keys.content_hash)
         inserted = (
             await conn.execute(
                 self._db.insert(items)
@@ -255,9 +267,11 @@ class FeedRepository:
         )
         return RecordedItem(ItemOutcome.NEW, await self._articles.get_in(conn, article_id))
 
-    async def _seen(self, conn: AsyncConnection, found: Any, content_hash: str) -> RecordedItem:
-        item_id, article_id, old_hash = found
-        if old_hash == content_hash:
+    async def _seen(
+        self, conn: AsyncConnection, feed_id: int, found: Any, content_hash: str
+    ) -> RecordedItem:
+        item_id, article_id, old_hash, recorded_by = found
+        if old_hash == content_hash or recorded_by not in (None, feed_id):
             return RecordedItem(ItemOutcome.SEEN)
         taken = await conn.execute(
             update(items)

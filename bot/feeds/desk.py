@@ -328,7 +328,7 @@ class FeedDesk:
             return CheckOutcome.FAILED
         # Oldest first (drafts numbered in order); only those not seen as they are now.
         found = list(reversed(parsed.items))
-        todo = await self._store.unsettled([item_keys(item) for item in found])
+        todo = await self._store.unsettled(feed.id, [item_keys(item) for item in found])
         found = [found[i] for i in todo]
         more = len(found) > self.new_per_check
         found = found[: self.new_per_check]

@@ -130,3 +130,22 @@ async def test_cards_and_corrections_are_kept_per_article(backend: Backend) -> N
     assert other is not None
     seen = await record(stores, other.id, keys(1))
     assert seen.outcome is ItemOutcome.SEEN
+
+
+async def test_an_item_in_two_feeds_is_followed_by_the_feed_that_recorded_it(
+    backend: Backend,
+) -> None:
+    """A section feed with a shorter text of the same item is no correction, each check."""
+    stores = await backend.open()
+    main = await stores.feeds.add_feed("https://a.example/rss", FeedMode.REVIEW, 1, NOW)
+    section = await stores.feeds.add_feed("https://a.example/politics", FeedMode.REVIEW, 1, NOW)
+    assert main is not None and section is not None
+    assert (await record(stores, main.id, keys(1))).outcome is ItemOutcome.NEW
+    shorter = keys(1, content_hash="h-short")
+    for _ in range(2):
+        assert await stores.feeds.unsettled(section.id, [shorter]) == []
+        assert (await record(stores, section.id, shorter)).outcome is ItemOutcome.SEEN
+    # The feed that recorded it still follows its corrections.
+    corrected = keys(1, content_hash="h2")
+    assert await stores.feeds.unsettled(main.id, [corrected]) == [0]
+    assert (await record(stores, main.id, corrected)).outcome is ItemOutcome.CHANGED
