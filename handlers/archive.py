@@ -34,7 +34,8 @@ async def archive_import(message: Message, bot: Bot, services: Services, texts: 
     if imports.busy(editor):
         await message.answer(escaped_html(texts.archive_busy))
         return
-    if document.file_size is not None and document.file_size > MAX_ARCHIVE_BYTES:
+    # Unknown size: refused too (a local Bot API server serves files of up to 2 GB).
+    if document.file_size is None or document.file_size > MAX_ARCHIVE_BYTES:
         await message.answer(
             escaped_html(texts.archive_refusal("too_big", MAX_ARCHIVE_BYTES // MB))
         )

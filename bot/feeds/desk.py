@@ -187,7 +187,7 @@ class FeedDesk:
         drafts with cards), so only items published from now on arrive as drafts."""
         try:
             fetched = await self.fetcher.get(url)
-            parsed = self._parse(fetched)
+            parsed = await self._parse(fetched)
         except (FetchError, FeedFormatError) as exc:
             return AddResult(AddOutcome.FAILED, error=exc.code, error_params=self._params(exc))
         now = self._clock()
@@ -279,10 +279,14 @@ class FeedDesk:
     def _every(self) -> timedelta:
         return timedelta(seconds=self.interval)
 
-    def _parse(self, fetched: Fetched) -> ParsedFeed:
-        """The feed's items; a feed cut at the size cap that cannot be read is "cut"."""
+    async def _parse(self, fetched: Fetched) -> ParsedFeed:
+        """The feed's items; a feed cut at the size cap that cannot be read is "cut".
+        Parsed on a worker thread: a feed of a few megabytes takes half a second, which
+        the event loop (everyone's answers) must not wait for."""
         try:
-            return parse_feed(fetched.body, fetched.content_type, fetched.charset)
+            return await asyncio.to_thread(
+                parse_feed, fetched.body, fetched.content_type, fetched.charset
+            )
         except FeedFormatError as exc:
             raise FeedFormatError("cut") if fetched.truncated else exc from None
 
@@ -321,7 +325,7 @@ class FeedDesk:
             fetched = await self.fetcher.get(
                 feed.url, etag=feed.etag, last_modified=feed.last_modified
             )
-            parsed = ParsedFeed(()) if fetched.unchanged else self._parse(fetched)
+            parsed = ParsedFeed(()) if fetched.unchanged else await self._parse(fetched)
         except (FetchError, FeedFormatError) as exc:
             wait = exc.retry_after if isinstance(exc, FetchError) else None
             await self._failed(feed, self._texts.feed_error(exc.code, self._params(exc)), wait)
@@ -385,7 +389,9 @@ class FeedDesk:
             except FetchError as exc:
                 logger.info("Page %s not read: %s", item.link, exc.code)
             else:
-                page = extract_article(fetched.body, fetched.url, charset=fetched.charset)
+                page = await asyncio.to_thread(
+                    extract_article, fetched.body, fetched.url, charset=fetched.charset
+                )
                 if page is not None:
                     content = dataclasses.replace(
                         page.content,
