@@ -105,14 +105,15 @@ class Newsroom:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> App:
-        polls_before = len(self.server.calls("getUpdates"))
+        # Ready once its first long poll has arrived (not ended: that takes its timeout).
+        polls_before = self.server.polls_begun
         self.app = await create_app(self.settings)
         self._task = asyncio.create_task(
             start_polling(self.app, handle_signals=False, polling_timeout=1)
         )
         await self.server.wait_for(
             lambda: (
-                len(self.server.calls("getUpdates")) > polls_before
+                self.server.polls_begun > polls_before
                 or (self._task is not None and self._task.done())
             ),
             timeout=10,

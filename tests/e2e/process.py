@@ -50,13 +50,8 @@ def bot_env(server: FakeBotAPI, database_path: Path, **overrides: str) -> dict[s
 
 
 def polls_begun(server: FakeBotAPI) -> int:
-    """How many getUpdates requests the fake has begun to answer.
-
-    ``server.calls("getUpdates")`` only grows when a long poll *ends* (up to the bot's
-    10 s polling timeout); the poll generation grows the moment a poll arrives.
-    """
-    generation: int = server._poll_generation
-    return generation
+    """How many getUpdates requests the fake has begun to answer."""
+    return server.polls_begun
 
 
 def fault_armed(server: FakeBotAPI, method: str) -> bool:

@@ -312,6 +312,12 @@ class FakeBotAPI(TelegramMethods):
 
     # -- recorded side --------------------------------------------------------------------
 
+    @property
+    def polls_begun(self) -> int:
+        """How many getUpdates requests have arrived: ``calls("getUpdates")`` only grows
+        when a long poll *ends* (up to the bot's polling timeout)."""
+        return self._poll_generation
+
     def calls(self, method: str) -> list[RecordedRequest]:
         """Recorded requests of one method (name case-insensitive)."""
         name = load_spec().method_name(method) or method
