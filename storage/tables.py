@@ -325,10 +325,8 @@ FEED_MODES = "'review', 'auto'"
 # A feed the bot checks.  ``next_check_at`` is also the claim on a check: an instance
 # takes a feed by moving it forward in one conditional UPDATE, so two instances never
 # check one feed in the same interval.
-feeds = Table(
+feeds = numbered(
     "feeds",
-    metadata,
-    Column("id", Id, Identity(), primary_key=True),
     Column("url", Text, nullable=False, unique=True),
     Column("mode", Text, nullable=False, server_default="review"),
     Column("added_by", BigInteger, nullable=False),
@@ -351,16 +349,13 @@ feeds = Table(
     CheckConstraint(f"mode IN ({FEED_MODES})", name="feeds_mode_check"),
     CheckConstraint("failures >= 0", name="feeds_failures_check"),
     Index("feeds_due", "next_check_at"),
-    sqlite_autoincrement=True,
 )
 
 # Every item a feed ever showed.  "The same item" is decided by these UNIQUE keys, in any
 # feed, across restarts and instances: its GUID, its normalised link, or its title and
 # date.  ``content_hash`` tells a correction (the site changed the title or text).
-feed_items = Table(
+feed_items = numbered(
     "feed_items",
-    metadata,
-    Column("id", Id, Identity(), primary_key=True),
     Column("feed_id", Id, ForeignKey("feeds.id", ondelete="SET NULL")),
     Column("guid", Text, unique=True),
     Column("link_key", Text, unique=True),
@@ -370,7 +365,6 @@ feed_items = Table(
     article_ref(nullable=True, ondelete_set_null=True),
     Column("seen_at", UtcTime, nullable=False),
     Index("feed_items_by_article", "article_id"),
-    sqlite_autoincrement=True,
 )
 
 # The cards a feed's draft was sent as (an editor's chat or the desk group), so that a
