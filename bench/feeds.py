@@ -38,7 +38,7 @@ from aiohttp import web
 from bot.articles.publishing import Publisher
 from bot.articles.revisions import Revisions
 from bot.feeds.cards import Cards
-from bot.feeds.desk import FeedDesk, item_keys
+from bot.feeds.desk import FeedDesk
 from bot.feeds.fetching import Fetcher
 from bot.feeds.parsing import parse_feed
 from bot.models import Article, FeedMode
@@ -152,7 +152,7 @@ async def run(feeds: int, changed: int, port: int, folder: Path) -> None:
             error=None,
             next_check_at=START,
             etag=etag(i, False),
-            items=[(item_keys(item), None) for item in known],
+            items=[(item.keys, None) for item in known],
         )
     rss_before = peak_rss_mb()
     cpu_before = time.process_time()

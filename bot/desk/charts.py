@@ -15,69 +15,28 @@ own (``drawing``), never pyplot's global state.
 
 from __future__ import annotations
 
-import asyncio
-import multiprocessing
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from datetime import date
 
-from bot.desk.drawing import Bars, Columns, Panel, render, shortened, watch_parent
+from bot.desk.drawing import Bars, Columns, Panel, render, shortened
 from bot.models import Poll, TopArticle
 from bot.texts import Texts
+from bot.workers import WorkerProcess
 
 HOUR_TICKS = 6
 # The worker process is stopped after this long without a chart (its memory returned).
 IDLE_SECONDS = 300.0
 
 
-class ChartWorker:
-    """One worker process that draws the charts, one at a time, in the order asked."""
+class ChartWorker(WorkerProcess):
+    """The worker process that draws the charts, one at a time, in the order asked."""
 
     def __init__(self, idle_seconds: float = IDLE_SECONDS) -> None:
-        self._idle_seconds = idle_seconds
-        self._pool: ProcessPoolExecutor | None = None
-        self._idle: asyncio.TimerHandle | None = None
-        self._drawing = 0
+        super().__init__(idle_seconds)
 
     async def draw(self, panels: Sequence[Panel]) -> bytes:
-        """``render`` in the worker: the event loop goes on serving updates meanwhile.
-        A worker that died (killed, out of memory) is replaced for the next chart."""
-        loop = asyncio.get_running_loop()
-        if self._idle is not None:
-            self._idle.cancel()
-            self._idle = None
-        if self._pool is None:
-            # Spawned, not forked: a fork of the running bot would copy its threads'
-            # locks in whatever state they are.
-            self._pool = ProcessPoolExecutor(
-                1, mp_context=multiprocessing.get_context("spawn"), initializer=watch_parent
-            )
-        pool = self._pool
-        self._drawing += 1
-        try:
-            return await loop.run_in_executor(pool, render, tuple(panels))
-        except BrokenProcessPool:
-            if self._pool is pool:
-                self._pool = None
-            raise
-        finally:
-            self._drawing -= 1
-            if not self._drawing and self._pool is not None:
-                self._idle = loop.call_later(self._idle_seconds, self.close)
-
-    @property
-    def running(self) -> bool:
-        return self._pool is not None
-
-    def close(self) -> None:
-        """Stop the worker (idle, or the bot stopping); the next chart starts another."""
-        if self._idle is not None:
-            self._idle.cancel()
-            self._idle = None
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+        """``render`` in the worker: the event loop goes on serving updates meanwhile."""
+        return await self.run(render, tuple(panels))
 
 
 def article_panels(

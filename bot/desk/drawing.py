@@ -8,10 +8,6 @@ imports it to draw, and stays as small as matplotlib itself.
 from __future__ import annotations
 
 import io
-import multiprocessing
-import multiprocessing.connection
-import os
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -114,17 +110,3 @@ def render(panels: Sequence[Panel]) -> bytes:
     out = io.BytesIO()
     figure.savefig(out, format="png", dpi=DPI)
     return out.getvalue()
-
-
-def watch_parent() -> None:
-    """The chart worker's initializer: it exits when the bot's process is gone (killed,
-    with no shutdown), which its pool's queue would otherwise never tell it."""
-    parent = multiprocessing.parent_process()
-    if parent is None:
-        return
-
-    def wait() -> None:
-        multiprocessing.connection.wait([parent.sentinel])
-        os._exit(0)
-
-    threading.Thread(target=wait, name="parent-watch", daemon=True).start()

@@ -14,6 +14,7 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -25,7 +26,7 @@ from bot.background import BackgroundLoop
 from bot.desk.history import NO_HISTORY, ActionLog
 from bot.feeds.cards import Cards
 from bot.feeds.fetching import Fetched, Fetcher, FetchError
-from bot.feeds.pages import extract_article
+from bot.feeds.pages import ExtractedPage, extract_article
 from bot.feeds.parsing import FeedFormatError, FeedItem, ParsedFeed, parse_feed
 from bot.models import (
     Article,
@@ -40,6 +41,7 @@ from bot.models import (
 from bot.repositories import EDITABLE, ArticleStore, FeedStore
 from bot.telegram_text.html import escaped_html
 from bot.texts import Texts
+from bot.workers import WorkerProcess
 
 logger = logging.getLogger(__name__)
 
@@ -116,16 +118,6 @@ class ApplyResult:
     edit: EditResult | None = None
 
 
-def item_keys(item: FeedItem) -> ItemKeys:
-    return ItemKeys(
-        guid=item.guid,
-        link_key=item.link_key,
-        title_key=item.title_key,
-        content_hash=item.content_hash,
-        link=item.link,
-    )
-
-
 def corrected(new: ArticleContent) -> Callable[[ArticleContent], ArticleContent]:
     """A correction replaces the title and the text; what the editors added stays."""
     return lambda old: dataclasses.replace(old, title=new.title, paragraphs=new.paragraphs)
@@ -163,8 +155,12 @@ class FeedDesk:
         history: ActionLog = NO_HISTORY,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         counted: Callable[[CheckOutcome], None] | None = None,
+        worker: WorkerProcess | None = None,
     ) -> None:
         self._store = store
+        # Feeds and pages are parsed there: a cycle of hundreds of feeds would hold the
+        # event loop's core for seconds.
+        self._worker = worker or WorkerProcess(idle_seconds=None)
         self._counted = counted
         self._articles = articles
         self.fetcher = fetcher
@@ -209,7 +205,7 @@ class FeedDesk:
             etag=fetched.etag,
             last_modified=fetched.last_modified,
             items=[
-                (item_keys(item), d.content if d else None)
+                (item.keys, d.content if d else None)
                 for item, d in zip(found, drafts, strict=True)
             ],
             author_id=editor_id,
@@ -281,14 +277,16 @@ class FeedDesk:
 
     async def _parse(self, fetched: Fetched) -> ParsedFeed:
         """The feed's items; a feed cut at the size cap that cannot be read is "cut".
-        Parsed on a worker thread: a feed of a few megabytes takes half a second, which
-        the event loop (everyone's answers) must not wait for."""
+        Parsed in the worker process: a feed of a few megabytes takes half a second,
+        which the event loop (everyone's answers) must not wait for."""
         try:
-            return await asyncio.to_thread(
+            return await self._worker.run(
                 parse_feed, fetched.body, fetched.content_type, fetched.charset
             )
         except FeedFormatError as exc:
             raise FeedFormatError("cut") if fetched.truncated else exc from None
+        except BrokenProcessPool:  # the parser died on it (memory): the next check retries
+            raise FeedFormatError("unreadable") from None
 
     def _params(self, exc: FetchError | FeedFormatError) -> dict[str, object]:
         if isinstance(exc, FetchError):
@@ -332,7 +330,7 @@ class FeedDesk:
             return CheckOutcome.FAILED
         # Oldest first (drafts numbered in order); only those not seen as they are now.
         found = list(reversed(parsed.items))
-        todo = await self._store.unsettled(feed.id, [item_keys(item) for item in found])
+        todo = await self._store.unsettled(feed.id, [item.keys for item in found])
         found = [found[i] for i in todo]
         more = len(found) > self.new_per_check
         found = found[: self.new_per_check]
@@ -352,7 +350,7 @@ class FeedDesk:
                 return await self.read(item)
 
         drafts = list(await asyncio.gather(*(read(item) for item in found)))
-        entries = [(item_keys(item), d.content) for item, d in zip(found, drafts, strict=True)]
+        entries = [(item.keys, d.content) for item, d in zip(found, drafts, strict=True)]
         if cut is not None:
             recorded = await self._failed(feed, cut, None, entries=entries)
         else:
@@ -389,9 +387,7 @@ class FeedDesk:
             except FetchError as exc:
                 logger.info("Page %s not read: %s", item.link, exc.code)
             else:
-                page = await asyncio.to_thread(
-                    extract_article, fetched.body, fetched.url, charset=fetched.charset
-                )
+                page = await self._extract(fetched)
                 if page is not None:
                     content = dataclasses.replace(
                         page.content,
@@ -499,9 +495,19 @@ class FeedDesk:
     def start(self) -> None:
         self._background.start()
 
+    async def _extract(self, fetched: Fetched) -> ExtractedPage | None:
+        try:
+            return await self._worker.run(
+                extract_article, fetched.body, fetched.url, charset=fetched.charset
+            )
+        except BrokenProcessPool:  # the reader died on the page (memory): the item will do
+            logger.warning("Page %s could not be read: the worker stopped", fetched.url)
+            return None
+
     async def stop(self) -> None:
         await self._background.stop()
         await self.fetcher.close()
+        self._worker.close()
 
     async def _loop(self) -> None:
         while True:

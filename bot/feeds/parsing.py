@@ -20,7 +20,7 @@ import feedparser
 from bot.articles.intake import MAX_ARTICLE_CHARS, MAX_TAG_CHARS, MAX_TAGS, MAX_TITLE_CHARS
 from bot.feeds.links import content_hash, normalise_link, title_key
 from bot.feeds.text import html_paragraphs
-from bot.models import ArticleContent
+from bot.models import ArticleContent, ItemKeys
 from bot.telegram_text.cleaning import clean_line
 
 _TAG_RE = re.compile(r"^\w+$")
@@ -45,23 +45,18 @@ class FeedItem:
     # The item's text as the feed gives it (HTML or plain); made into paragraphs only
     # for a draft, since most items of a feed were seen before.
     body: str
-    guid: str | None = None
-    link: str | None = None
+    keys: ItemKeys
     published: datetime | None = None
     tags: tuple[str, ...] = ()
     image_url: str | None = None
 
     @property
-    def link_key(self) -> str | None:
-        return normalise_link(self.link) if self.link else None
+    def guid(self) -> str | None:
+        return self.keys.guid
 
     @property
-    def title_key(self) -> str | None:
-        return title_key(self.title, self.published)
-
-    @property
-    def content_hash(self) -> str:
-        return content_hash(self.title, self.body)
+    def link(self) -> str | None:
+        return self.keys.link
 
     @property
     def paragraphs(self) -> tuple[str, ...]:
@@ -128,15 +123,22 @@ def _item(
         return "no_title"
     if len(clean_title) > MAX_TITLE_CHARS:
         clean_title = clean_title[: MAX_TITLE_CHARS - 1].rstrip() + "…"
-    if link is not None and normalise_link(link) is None:
+    link_key = normalise_link(link) if link else None
+    if link_key is None:
         link = None  # a javascript: or relative link is no source
     if not (body or "").strip() and not link:
         return "no_text"
+    keys = ItemKeys(
+        guid=(guid or "").strip()[:500] or None,
+        link_key=link_key,
+        title_key=title_key(clean_title, published),
+        content_hash=content_hash(clean_title, body or ""),
+        link=link,
+    )
     return FeedItem(
         title=clean_title,
         body=body or "",
-        guid=(guid or "").strip()[:500] or None,
-        link=link,
+        keys=keys,
         published=published,
         tags=_tags(tags),
         image_url=image,

@@ -4,6 +4,7 @@ Atom and JSON Feed, the real bot checking it every second, editors acting on the
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -67,9 +68,16 @@ def items(*numbers: int, **changes: Any) -> list[Item]:
     ]
 
 
+def all_cards(telegram: FakeBotAPI) -> int:
+    """Cards the bot has sent, to any chat (editors' or the desk's)."""
+    sent = [m for chat in telegram.messages.values() for m in chat]
+    return sum("Новый материал из ленты" in body_of(m) for m in sent)
+
+
 async def add_feed(telegram: FakeBotAPI, user: FakeUser, command: str) -> str:
-    """``/feed add …``: its answer (the cards of drafts it made follow it)."""
+    """``/feed add …``: its answer, once the cards of the drafts it made have followed."""
     before = len(user.received())
+    cards_before = all_cards(telegram)
     user.sends(command)
 
     def answer() -> str | None:
@@ -80,6 +88,10 @@ async def add_feed(telegram: FakeBotAPI, user: FakeUser, command: str) -> str:
         return None
 
     found: str = await telegram.wait_for(answer)
+    drafted = re.search(r"Черновиков из последних материалов: (\d+)", found)
+    if drafted:
+        count = int(drafted.group(1))
+        await telegram.wait_for(lambda: all_cards(telegram) >= cards_before + count)
     await telegram.wait_idle(quiet=0.05)
     return found
 

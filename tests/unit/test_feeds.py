@@ -161,4 +161,4 @@ def test_parsing_never_raises_but_for_what_is_no_feed() -> None:
             parse_feed(junk)
     feed = parse_feed(rss([Item("Заголовок", "https://news.example.kz/1", None, "Текст.")]))
     (item,) = feed.items
-    assert item.guid is None and item.link_key == "news.example.kz/1"
+    assert item.guid is None and item.keys.link_key == "news.example.kz/1"
