@@ -30,6 +30,7 @@ import zipfile
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bench.processes import workers_as_in_the_bot
 from bot.feeds.archive import Archive, ImportState, import_archive
 from bot.feeds.pages import extract_article
 from storage import stores_on
@@ -184,6 +185,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a tenth of the work")
     args = parser.parse_args()
+    workers_as_in_the_bot()
     scale = 10 if args.quick else 1
     bench_extraction(PAGES // scale)
     asyncio.run(bench_import(FILES // scale))
