@@ -11,12 +11,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Never, TextIO
 
-from bot.articles.formatting import channel_post, full_text, preview_plain
 from bot.articles.intake import decode_document
 from bot.articles.parsing import ParseError, parse_article
 from bot.errors import InputError
 from bot.feeds.archive import ImportState
-from bot.feeds.imports import progress_text, report_text
 from bot.telegram.limits import CAPTION_LIMIT, MESSAGE_LIMIT
 from bot.texts import Texts, get_texts
 
@@ -73,6 +71,8 @@ def preview(path: Path, *, with_photo: bool) -> int:
     except ParseError as exc:
         print(texts.import_error(exc.code), file=sys.stderr)
         return 2
+    from bot.articles.formatting import channel_post, full_text, preview_plain
+
     rule = "═" * 72
     post = channel_post(content, with_photo=with_photo, texts=texts)
     limit = CAPTION_LIMIT if with_photo else MESSAGE_LIMIT
@@ -169,6 +169,8 @@ class _Lines:
         self.texts = texts
 
     async def __call__(self, state: ImportState) -> None:
+        from bot.feeds.imports import progress_text
+
         if not state.finished:
             print(progress_text(state, self.texts), flush=True)
 
@@ -190,7 +192,6 @@ class _Bar:
 
 def import_archive(path: Path) -> int:
     """Import a zip of pages; the report names every file skipped."""
-    from bot.app import import_archive_file
     from bot.errors import StorageError
     from bot.feeds.archive import Archive, ArchiveRefused
     from bot.settings import SettingsError, load_database_settings
@@ -209,6 +210,11 @@ def import_archive(path: Path) -> int:
     except ArchiveRefused as exc:
         print(texts.archive_refusal(exc.code, exc.limit), file=sys.stderr)
         return 2
+    # Only now the bot's storage and aiogram (seconds to import): a bad setting or file
+    # is told at once.
+    from bot.app import import_archive_file
+    from bot.feeds.imports import report_text
+
     progress = _Bar(archive.total) if sys.stdout.isatty() else _Lines(texts)
     try:
         with archive.zip:
@@ -232,6 +238,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "import-archive":
         return import_archive(args.file)
 
+    from bot.settings import SettingsError, load_settings
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        return configuration_error(exc)
+    # Only now the bot and aiogram (seconds to import): a configuration error is told at
+    # once.
     from aiogram.exceptions import (
         TelegramNetworkError,
         TelegramRetryAfter,
@@ -242,12 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     from bot.app import run
     from bot.errors import StorageError
     from bot.logs import redact, setup_logging
-    from bot.settings import SettingsError, load_settings
 
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        return configuration_error(exc)
     secrets = settings.secrets
     setup_logging(settings.log_level, secrets, settings.log_format)
     try:

@@ -9,8 +9,10 @@ them are plain text (escaping is the formatter's job, never the template's).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from bot.failures import Failure, FailureKind
+if TYPE_CHECKING:
+    from bot.failures import Failure
 
 # How dates and times of schedules and history are shown (and typed in /schedule).
 WHEN_FORMAT = "%Y-%m-%d %H:%M"
@@ -674,6 +676,10 @@ class Texts:
 
     def failure(self, failure: Failure | None) -> str:
         """Why, in this language; empty when there is no reason."""
+        # Imported here: the failures module reads aiogram's exceptions, which the
+        # command line must not wait for before it has checked the settings.
+        from bot.failures import FailureKind
+
         if failure is None:
             return ""
         template = dict(self.failure_reasons).get(failure.kind, "{detail}")

@@ -147,6 +147,28 @@ def test_a_newcomer_without_env_reads_every_problem_one_line_each(tmp_path: Path
     assert "Traceback" not in result.stderr
 
 
+def test_a_configuration_error_is_told_before_the_bot_is_loaded(tmp_path: Path) -> None:
+    """Settings are checked before aiogram and the bot are imported (seconds on a small
+    machine): an operator's typo is answered at once."""
+    env = {k: v for k, v in os.environ.items() if k.upper() not in {"BOT_TOKEN", "CHANNEL_ID"}}
+    env.update(PYTHONPATH=str(ROOT))
+    script = "import sys; from bot.cli import main; code = main([]); "
+    script += "print(sorted({m.split('.')[0] for m in sys.modules} & {'aiogram', 'sqlalchemy'})); "
+    script += "sys.exit(code)"
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stdout.strip() == "[]"
+    assert "BOT_TOKEN is not set" in result.stderr
+
+
 BASE = {"BOT_TOKEN": TOKEN, "CHANNEL_ID": "@news_channel"}
 SECRET = "s3cret_webhook-token-0123456789abcdef"
 
