@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Callable
+from typing import Any
 
 import aiohttp
 from aiogram import Bot
@@ -13,6 +14,7 @@ from aiogram.types import Document, LinkPreviewOptions, Message, PhotoSize
 from aiogram.utils.formatting import Text
 
 from bot.errors import InputError
+from bot.outcomes import Result
 from bot.telegram.limits import MESSAGE_LIMIT
 from bot.telegram_text.cleaning import parse_id
 from bot.telegram_text.html import escaped_html
@@ -40,6 +42,15 @@ async def downloaded(message: Message, bot: Bot, document: Document, texts: Text
 def explain(error: InputError, texts: Texts) -> str:
     """Bad input, explained in the user's words."""
     return escaped_html(getattr(texts, error.key), **error.params)
+
+
+async def answer_result(
+    message: Message, template: str, result: Result[Any], texts: Texts, **values: Any
+) -> None:
+    """What a service call did, in words: ``template`` (its outcome's) may name the link
+    the call made or found and why it failed, besides ``values``."""
+    link, reason = result.link or "", texts.failure(result.reason)
+    await message.answer(escaped_html(template, link=link, reason=reason, **values))
 
 
 def largest_photo(sizes: list[PhotoSize]) -> str:
