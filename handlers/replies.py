@@ -64,6 +64,14 @@ async def answer_long(message: Message, text: str) -> None:
         await message.answer(part.as_html(), link_preview_options=NO_PREVIEW)
 
 
+async def answer_listing(message: Message, header: str, lines: list[str], empty: str) -> None:
+    """A listing under its header, however long; ``empty`` when there is nothing in it."""
+    if not lines:
+        await message.answer(escaped_html(empty))
+        return
+    await answer_long(message, "\n".join([header, *lines]))
+
+
 async def named_id(
     message: Message,
     args: str | None,
