@@ -31,6 +31,38 @@ _FAST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2
 # Waiting for a send slot: nothing at all, up to a channel's 3 s per post and a 429's wait.
 _WAIT_BUCKETS = (0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
+# What each metric measures, as ``/metrics`` tells it (its HELP line).
+_HELP = {
+    "newsroom_updates": (
+        "Updates handled, by kind (message, callback_query, ...) and outcome (handled, "
+        "unhandled: no handler wanted it, error, refused: Telegram's expected no, "
+        "unavailable: a store was away)"
+    ),
+    "newsroom_handler_seconds": "Time to handle an update once its slot is taken, by kind",
+    "newsroom_telegram_requests": (
+        "Bot API requests, each try counted, by method and outcome "
+        "(ok, refused, uncertain: outcome unknown, 429)"
+    ),
+    "newsroom_telegram_request_seconds": (
+        "Time of a Bot API request (one try, its send slot not included), by method"
+    ),
+    "newsroom_send_slot_wait_seconds": (
+        "Time a request waited for its send slot under Telegram's limits, by priority"
+    ),
+    "newsroom_lane_updates": (
+        "Updates in hand in each lane (desk, readers): running, or waiting for a slot"
+    ),
+    "newsroom_votes": (
+        "Poll button presses by outcome (recorded: a first or moved vote, unchanged, "
+        "closed, unknown, not_here)"
+    ),
+    "newsroom_publications": (
+        "Publishing attempts by outcome (published, failed, uncertain, not_posted)"
+    ),
+    "newsroom_database_seconds": "Time of a repository call, by repository and method",
+    "newsroom_feed_checks": "Feed checks by outcome",
+}
+
 T = TypeVar("T")
 M = TypeVar("M", bound=MetricWrapperBase)
 
@@ -56,75 +88,25 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        r = self.registry
-        self.updates = Counter(
-            "newsroom_updates",
-            "Updates handled, by kind (message, callback_query, ...) and outcome (handled, "
-            "unhandled: no handler wanted it, error, refused: Telegram's expected no, "
-            "unavailable: a store was away)",
-            ["kind", "outcome"],
-            registry=r,
-        )
-        self.handler_seconds = Histogram(
-            "newsroom_handler_seconds",
-            "Time to handle an update once its slot is taken, by kind",
-            ["kind"],
-            buckets=_FAST_BUCKETS,
-            registry=r,
-        )
-        self.telegram_requests = Counter(
-            "newsroom_telegram_requests",
-            "Bot API requests, each try counted, by method and outcome "
-            "(ok, refused, uncertain: outcome unknown, 429)",
-            ["method", "outcome"],
-            registry=r,
-        )
-        self.telegram_seconds = Histogram(
-            "newsroom_telegram_request_seconds",
-            "Time of a Bot API request (one try, its send slot not included), by method",
-            ["method"],
-            buckets=_FAST_BUCKETS,
-            registry=r,
-        )
-        self.send_slot_wait = Histogram(
-            "newsroom_send_slot_wait_seconds",
-            "Time a request waited for its send slot under Telegram's limits, by priority",
-            ["priority"],
-            buckets=_WAIT_BUCKETS,
-            registry=r,
+        self.updates = self._counter("newsroom_updates", "kind", "outcome")
+        self.handler_seconds = self._histogram("newsroom_handler_seconds", "kind")
+        self.telegram_requests = self._counter("newsroom_telegram_requests", "method", "outcome")
+        self.telegram_seconds = self._histogram("newsroom_telegram_request_seconds", "method")
+        self.send_slot_wait = self._histogram(
+            "newsroom_send_slot_wait_seconds", "priority", buckets=_WAIT_BUCKETS
         )
         self.lane_updates = Gauge(
             "newsroom_lane_updates",
-            "Updates in hand in each lane (desk, readers): running, or waiting for a slot",
+            _HELP["newsroom_lane_updates"],
             ["lane", "state"],
-            registry=r,
+            registry=self.registry,
         )
-        self.votes = Counter(
-            "newsroom_votes",
-            "Poll button presses by outcome (recorded: a first or moved vote, unchanged, "
-            "closed, unknown, not_here)",
-            ["outcome"],
-            registry=r,
+        self.votes = self._counter("newsroom_votes", "outcome")
+        self.publications = self._counter("newsroom_publications", "outcome")
+        self.database_seconds = self._histogram(
+            "newsroom_database_seconds", "repository", "method"
         )
-        self.publications = Counter(
-            "newsroom_publications",
-            "Publishing attempts by outcome (published, failed, uncertain, not_posted)",
-            ["outcome"],
-            registry=r,
-        )
-        self.database_seconds = Histogram(
-            "newsroom_database_seconds",
-            "Time of a repository call, by repository and method",
-            ["repository", "method"],
-            buckets=_FAST_BUCKETS,
-            registry=r,
-        )
-        self.feed_checks = Counter(
-            "newsroom_feed_checks",
-            "Feed checks by outcome",
-            ["outcome"],
-            registry=r,
-        )
+        self.feed_checks = self._counter("newsroom_feed_checks", "outcome")
 
         # The children of the hot paths, made once (and shown as 0 before the first event,
         # so a dashboard's rate() has a series from the start).
@@ -134,6 +116,14 @@ class Metrics:
             o: self.publications.labels(o.value)
             for o in (Outcome.PUBLISHED, Outcome.FAILED, Outcome.UNCERTAIN, Outcome.NOT_POSTED)
         }
+
+    def _counter(self, name: str, *labels: str) -> Counter:
+        return Counter(name, _HELP[name], labels, registry=self.registry)
+
+    def _histogram(
+        self, name: str, *labels: str, buckets: tuple[float, ...] = _FAST_BUCKETS
+    ) -> Histogram:
+        return Histogram(name, _HELP[name], labels, buckets=buckets, registry=self.registry)
 
     def slot_waited(self, priority: Priority, seconds: float) -> None:
         self._slot_waits[priority].observe(seconds)

@@ -263,16 +263,22 @@ class Texts:
     field_usage: str = "Формат: /{command} <номер> <значение>, например /{command} 12 …"
     summary_too_long: str = "Анонс слишком длинный: можно не больше {limit} символов."
     edit_draft_updated: str = "Черновик №{id} обновлён."
-    edit_post_updated: str = "Статья №{id} обновлена, пост в канале исправлен: {link}"
-    edit_post_not_updated: str = (
-        "Статья №{id} обновлена (полный текст уже новый), но пост в канале изменить не "
-        "удалось: {reason}. Пост: {link}"
+    # What an edit or a restore did; a draft it updated is shown as its preview instead.
+    edit_outcomes: tuple[tuple[str, str], ...] = (
+        ("post_updated", "Статья №{id} обновлена, пост в канале исправлен: {link}"),
+        (
+            "post_not_updated",
+            "Статья №{id} обновлена (полный текст уже новый), но пост в канале изменить не "
+            "удалось: {reason}. Пост: {link}",
+        ),
+        ("busy", "Статья №{id} сейчас публикуется, попробуйте через минуту."),
+        ("withdrawn", "Статья №{id} снята с публикации, её нельзя изменить."),
+        ("no_version", "У статьи №{id} нет версии {version}. Версии — в /history {id}."),
+        ("not_editable", "Статью №{id} нельзя изменить: её статус — «{status}»."),
     )
-    edit_busy: str = "Статья №{id} сейчас публикуется, попробуйте через минуту."
     restore_usage: str = (
         "Укажите номер статьи и номер версии: /restore 12 3. Версии статьи — в /history 12."
     )
-    restore_no_version: str = "У статьи №{id} нет версии {version}. Версии — в /history {id}."
     restore_draft_updated: str = "Черновик №{id}: возвращена версия {version}."
 
     # --- scheduling ---
@@ -354,22 +360,28 @@ class Texts:
         "Вариант «{option}» слишком длинный: можно не больше {limit} символов."
     )
     poll_duplicate_option: str = "Вариант «{option}» повторяется."
-    poll_posted: str = (
-        "Опрос №{id} опубликован: {link}\nЗавершить: /closepoll {id} · Итоги: /results {id}"
+    poll_post_outcomes: tuple[tuple[str, str], ...] = (
+        (
+            "posted",
+            "Опрос №{id} опубликован: {link}\nЗавершить: /closepoll {id} · Итоги: /results {id}",
+        ),
+        ("failed", "Не удалось опубликовать опрос: {reason}. Ничего не изменилось."),
+        (
+            "uncertain",
+            "Неизвестно, дошёл ли опрос №{id} до канала ({reason}). Проверьте канал {channel}: "
+            "если пост с опросом там есть, его кнопки работают и голоса считаются; "
+            "если нет — отправьте /poll ещё раз.",
+        ),
     )
     poll_attached: str = (
         "Опрос №{id} добавлен к черновику №{article_id}: кнопки появятся под постом. "
         "Завершить после публикации: /closepoll {id}"
     )
-    poll_post_failed: str = "Не удалось опубликовать опрос: {reason}. Ничего не изменилось."
-    poll_post_uncertain: str = (
-        "Неизвестно, дошёл ли опрос №{id} до канала ({reason}). Проверьте канал {channel}: "
-        "если пост с опросом там есть, его кнопки работают и голоса считаются; "
-        "если нет — отправьте /poll ещё раз."
-    )
     poll_not_found: str = "Опроса №{id} нет."
-    poll_closed: str = "Опрос №{id} завершён. Итоги в канале: {link}"
-    poll_already_closed: str = "Опрос №{id} уже завершён."
+    poll_close_outcomes: tuple[tuple[str, str], ...] = (
+        ("closed", "Опрос №{id} завершён. Итоги в канале: {link}"),
+        ("already_closed", "Опрос №{id} уже завершён."),
+    )
     poll_id_usage: str = "Укажите номер опроса, например: /{command} 3"
     poll_results_header: str = "Опрос №{id} ({status}): {question}"
     poll_results_line: str = "{label}: {count} ({percent}%)"
@@ -623,8 +635,6 @@ class Texts:
         "Удалите или исправьте его вручную: {link}"
     )
     withdraw_already: str = "Статья №{id} уже снята с публикации."
-    edit_withdrawn: str = "Статья №{id} снята с публикации, её нельзя изменить."
-    edit_not_editable: str = "Статью №{id} нельзя изменить: её статус — «{status}»."
     withdraw_not_published: str = (
         "Статья №{id} не опубликована (статус: {status}), снимать с публикации нечего."
     )

@@ -246,17 +246,22 @@ EN = Texts(
     field_usage="Format: /{command} <number> <value>, for example /{command} 12 …",
     summary_too_long="The summary is too long: {limit} characters at most.",
     edit_draft_updated="Draft #{id} updated.",
-    edit_post_updated="Article #{id} updated, the channel post is corrected: {link}",
-    edit_post_not_updated=(
-        "Article #{id} updated (the full text is already new), but the channel post could "
-        "not be changed: {reason}. The post: {link}"
+    edit_outcomes=(
+        ("post_updated", "Article #{id} updated, the channel post is corrected: {link}"),
+        (
+            "post_not_updated",
+            "Article #{id} updated (the full text is already new), but the channel post could "
+            "not be changed: {reason}. The post: {link}",
+        ),
+        ("busy", "Article #{id} is being published right now, try again in a minute."),
+        ("withdrawn", "Article #{id} was withdrawn and can no longer be edited."),
+        ("no_version", "Article #{id} has no version {version}. Its versions: /history {id}."),
+        ("not_editable", "Article #{id} cannot be edited: its status is “{status}”."),
     ),
-    edit_busy="Article #{id} is being published right now, try again in a minute.",
     restore_usage=(
         "Give the article's number and the version's: /restore 12 3. "
         "The article's versions: /history 12."
     ),
-    restore_no_version="Article #{id} has no version {version}. Its versions: /history {id}.",
     restore_draft_updated="Draft #{id}: version {version} is back.",
     # --- scheduling ---
     schedule_usage=(
@@ -328,20 +333,28 @@ EN = Texts(
     poll_too_many_options="Too many options: {count}, {max} at most.",
     poll_option_too_long="The option “{option}” is too long: {limit} characters at most.",
     poll_duplicate_option="The option “{option}” is repeated.",
-    poll_posted="Poll #{id} is published: {link}\nClose: /closepoll {id} · Results: /results {id}",
+    poll_post_outcomes=(
+        (
+            "posted",
+            "Poll #{id} is published: {link}\nClose: /closepoll {id} · Results: /results {id}",
+        ),
+        ("failed", "Could not publish the poll: {reason}. Nothing has changed."),
+        (
+            "uncertain",
+            "It is unknown whether poll #{id} reached the channel ({reason}). Check the channel "
+            "{channel}: if the poll's post is there, its buttons work and votes are counted; "
+            "if not, send /poll again.",
+        ),
+    ),
     poll_attached=(
         "Poll #{id} is added to draft #{article_id}: its buttons will appear under the post. "
         "Close it after publication: /closepoll {id}"
     ),
-    poll_post_failed="Could not publish the poll: {reason}. Nothing has changed.",
-    poll_post_uncertain=(
-        "It is unknown whether poll #{id} reached the channel ({reason}). Check the channel "
-        "{channel}: if the poll's post is there, its buttons work and votes are counted; "
-        "if not, send /poll again."
-    ),
     poll_not_found="There is no poll #{id}.",
-    poll_closed="Poll #{id} is closed. The results in the channel: {link}",
-    poll_already_closed="Poll #{id} is already closed.",
+    poll_close_outcomes=(
+        ("closed", "Poll #{id} is closed. The results in the channel: {link}"),
+        ("already_closed", "Poll #{id} is already closed."),
+    ),
     poll_id_usage="Give the poll's number, for example: /{command} 3",
     poll_results_header="Poll #{id} ({status}): {question}",
     poll_results_line="{label}: {count} ({percent}%)",
@@ -496,8 +509,6 @@ EN = Texts(
         "Delete or correct it by hand: {link}"
     ),
     withdraw_already="Article #{id} has already been withdrawn.",
-    edit_withdrawn="Article #{id} was withdrawn and can no longer be edited.",
-    edit_not_editable="Article #{id} cannot be edited: its status is “{status}”.",
     withdraw_not_published=(
         "Article #{id} is not published (status: {status}): nothing to withdraw."
     ),

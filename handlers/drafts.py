@@ -15,7 +15,7 @@ from bot.telegram_text.cleaning import parse_id
 from bot.telegram_text.html import escaped_html
 from bot.texts import Texts
 
-from .replies import answer_long, downloaded, explain, largest_photo
+from .replies import answer_listing, downloaded, explain, largest_photo
 
 router = Router(name="drafts")
 
@@ -58,15 +58,11 @@ async def cmd_import(
 @router.message(Command("drafts"))
 async def cmd_drafts(message: Message, services: Services, texts: Texts) -> None:
     listed = await services.drafts.unpublished()
-    if not listed:
-        await message.answer(escaped_html(texts.drafts_empty))
-        return
-    lines = [texts.drafts_header]
-    lines += [
+    lines = [
         texts.drafts_line.format(id=a.id, status=texts.status_name(a.status), title=a.title)
         for a in listed
     ]
-    await answer_long(message, "\n".join(lines))
+    await answer_listing(message, texts.drafts_header, lines, texts.drafts_empty)
 
 
 @router.message(Command("photo"), F.photo)

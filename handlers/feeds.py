@@ -19,7 +19,7 @@ from bot.settings import Settings
 from bot.telegram_text.html import escaped_html
 from bot.texts import Texts
 
-from .replies import answer_long, named_id
+from .replies import answer_listing, named_id
 from .revisions import answer_edit
 
 router = Router(name="feeds")
@@ -94,11 +94,7 @@ async def cmd_feeds(
     message: Message, services: Services, settings: Settings, texts: Texts
 ) -> None:
     listed = await services.feeds.feeds()
-    if not listed:
-        await message.answer(escaped_html(texts.feeds_empty))
-        return
-    lines = [texts.feeds_header]
-    lines += [
+    lines = [
         texts.feeds_line.format(
             id=feed.id,
             url=feed.url,
@@ -109,7 +105,7 @@ async def cmd_feeds(
         )
         for feed in listed
     ]
-    await answer_long(message, "\n".join(lines))
+    await answer_listing(message, texts.feeds_header, lines, texts.feeds_empty)
 
 
 @router.message(Command("reject"))

@@ -18,7 +18,7 @@ from bot.telegram_text.cleaning import parse_id
 from bot.telegram_text.html import escaped_html
 from bot.texts import Texts
 
-from .replies import explain
+from .replies import answer_result, explain
 
 router = Router(name="poll_editors")
 
@@ -38,20 +38,8 @@ async def cmd_poll(
         await message.answer(explain(exc, texts))
         return
     poll_id = result.poll.id if result.poll else 0
-    template = {
-        PollOutcome.POSTED: texts.poll_posted,
-        PollOutcome.FAILED: texts.poll_post_failed,
-        PollOutcome.UNCERTAIN: texts.poll_post_uncertain,
-    }[result.outcome]
-    await message.answer(
-        escaped_html(
-            template,
-            id=poll_id,
-            link=result.link or "",
-            reason=texts.failure(result.reason),
-            channel=settings.channel_id,
-        )
-    )
+    template = texts.outcome(texts.poll_post_outcomes, result.outcome, texts.internal_error)
+    await answer_result(message, template, result, texts, id=poll_id, channel=settings.channel_id)
 
 
 @router.message(Command("addpoll"))
@@ -98,12 +86,8 @@ async def cmd_poll_by_id(
             await message.answer(escaped_html(results_report(poll, texts)))
         return
     result = await services.board.close(poll_id)
-    template = {
-        PollOutcome.CLOSED: texts.poll_closed,
-        PollOutcome.ALREADY_CLOSED: texts.poll_already_closed,
-        PollOutcome.POLL_NOT_FOUND: texts.poll_not_found,
-    }[result.outcome]
-    await message.answer(escaped_html(template, id=poll_id, link=result.link or ""))
+    template = texts.outcome(texts.poll_close_outcomes, result.outcome, texts.poll_not_found)
+    await answer_result(message, template, result, texts, id=poll_id)
 
 
 votes = Router(name="poll_votes")

@@ -14,7 +14,7 @@ from bot.telegram_text.cleaning import parse_id
 from bot.telegram_text.html import escaped_html
 from bot.texts import Texts
 
-from .replies import answer_long, named_id
+from .replies import answer_listing, named_id
 
 PUBLISHED_LISTED = 20
 
@@ -56,11 +56,7 @@ async def cmd_published(
 ) -> None:
     publisher = services.publisher
     published = await publisher.latest(PUBLISHED_LISTED)
-    if not published:
-        await message.answer(escaped_html(texts.published_empty))
-        return
-    lines = [texts.published_header]
-    lines += [
+    lines = [
         texts.published_line.format(
             id=a.id,
             when=a.published_at.astimezone(settings.tz).strftime("%d.%m %H:%M")
@@ -72,4 +68,4 @@ async def cmd_published(
         )
         for a in published
     ]
-    await answer_long(message, "\n".join(lines))
+    await answer_listing(message, texts.published_header, lines, texts.published_empty)

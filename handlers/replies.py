@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Callable
+from typing import Any
 
 import aiohttp
 from aiogram import Bot
@@ -13,6 +14,7 @@ from aiogram.types import Document, LinkPreviewOptions, Message, PhotoSize
 from aiogram.utils.formatting import Text
 
 from bot.errors import InputError
+from bot.outcomes import Result
 from bot.telegram.limits import MESSAGE_LIMIT
 from bot.telegram_text.cleaning import parse_id
 from bot.telegram_text.html import escaped_html
@@ -42,6 +44,15 @@ def explain(error: InputError, texts: Texts) -> str:
     return escaped_html(getattr(texts, error.key), **error.params)
 
 
+async def answer_result(
+    message: Message, template: str, result: Result[Any], texts: Texts, **values: Any
+) -> None:
+    """What a service call did, in words: ``template`` (its outcome's) may name the link
+    the call made or found and why it failed, besides ``values``."""
+    link, reason = result.link or "", texts.failure(result.reason)
+    await message.answer(escaped_html(template, link=link, reason=reason, **values))
+
+
 def largest_photo(sizes: list[PhotoSize]) -> str:
     """The file id of the largest of the sizes Telegram sends for one photo."""
     return max(sizes, key=lambda size: size.width * size.height).file_id
@@ -51,6 +62,14 @@ async def answer_long(message: Message, text: str) -> None:
     """A listing of any length, as as many messages as Telegram's limit needs."""
     for part in split_text(Text(text), MESSAGE_LIMIT):
         await message.answer(part.as_html(), link_preview_options=NO_PREVIEW)
+
+
+async def answer_listing(message: Message, header: str, lines: list[str], empty: str) -> None:
+    """A listing under its header, however long; ``empty`` when there is nothing in it."""
+    if not lines:
+        await message.answer(escaped_html(empty))
+        return
+    await answer_long(message, "\n".join([header, *lines]))
 
 
 async def named_id(

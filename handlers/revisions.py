@@ -16,7 +16,7 @@ from bot.telegram_text.cleaning import parse_id
 from bot.telegram_text.html import escaped_html
 from bot.texts import Texts
 
-from .replies import explain
+from .replies import answer_result, explain
 
 router = Router(name="revisions")
 
@@ -100,22 +100,8 @@ async def answer_edit(
             await drafts.preview(message.chat.id, result.article, notice, texts=texts)
         )
         return
-    template = {
-        EditOutcome.NOT_FOUND: texts.not_found,
-        EditOutcome.BUSY: texts.edit_busy,
-        EditOutcome.WITHDRAWN: texts.edit_withdrawn,
-        EditOutcome.POST_UPDATED: texts.edit_post_updated,
-        EditOutcome.POST_NOT_UPDATED: texts.edit_post_not_updated,
-        EditOutcome.NO_VERSION: texts.restore_no_version,
-        EditOutcome.NOT_EDITABLE: texts.edit_not_editable,
-    }[result.outcome]
-    await message.answer(
-        escaped_html(
-            template,
-            id=article_id,
-            link=result.link or "",
-            reason=texts.failure(result.reason),
-            version=version,
-            status=texts.status_name(result.article.status) if result.article else "",
-        )
+    template = texts.outcome(texts.edit_outcomes, result.outcome, texts.not_found)
+    status = texts.status_name(result.article.status) if result.article else ""
+    await answer_result(
+        message, template, result, texts, id=article_id, version=version, status=status
     )

@@ -16,7 +16,7 @@ from bot.settings import Settings
 from bot.telegram_text.html import escaped_html
 from bot.texts import WHEN_FORMAT, Texts
 
-from .replies import answer_long, explain, named_id
+from .replies import answer_listing, explain, named_id
 
 router = Router(name="schedules")
 
@@ -64,11 +64,7 @@ async def cmd_scheduled(
     message: Message, services: Services, settings: Settings, texts: Texts
 ) -> None:
     scheduled = await services.scheduler.upcoming()
-    if not scheduled:
-        await message.answer(escaped_html(texts.scheduled_empty))
-        return
-    lines = [texts.scheduled_header.format(timezone=settings.timezone)]
-    lines += [
+    lines = [
         texts.scheduled_line.format(
             id=a.id,
             when=a.scheduled_at.astimezone(settings.tz).strftime(WHEN_FORMAT)
@@ -78,4 +74,5 @@ async def cmd_scheduled(
         )
         for a in scheduled
     ]
-    await answer_long(message, "\n".join(lines))
+    header = texts.scheduled_header.format(timezone=settings.timezone)
+    await answer_listing(message, header, lines, texts.scheduled_empty)

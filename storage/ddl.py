@@ -58,31 +58,34 @@ SQLITE_COUNTERS = (
     """,
 )
 
+
+def _sqlite_search_queue(name: str, event: str, when: str, row: str) -> str:
+    """A trigger that queues the article ``row`` (NEW or OLD) for the indexer."""
+    return f"""
+    CREATE TRIGGER {name}
+    {event} ON articles
+    WHEN {when}
+    BEGIN
+        INSERT OR IGNORE INTO search_pending (article_id) VALUES ({row}.id);
+    END
+    """
+
+
 # Triggers on ``articles`` itself: a rebuild of that table drops them, so a migration
 # that rebuilds it creates these again.
 SQLITE_SEARCH_QUEUE = (
-    f"""
-    CREATE TRIGGER search_article_added AFTER INSERT ON articles
-    WHEN NEW.status IN {_INDEXED}
-    BEGIN
-        INSERT OR IGNORE INTO search_pending (article_id) VALUES (NEW.id);
-    END
-    """,
-    f"""
-    CREATE TRIGGER search_article_changed
-    AFTER UPDATE OF status, title, updated_at ON articles
-    WHEN NEW.status IN {_INDEXED} OR OLD.status IN {_INDEXED}
-    BEGIN
-        INSERT OR IGNORE INTO search_pending (article_id) VALUES (NEW.id);
-    END
-    """,
-    f"""
-    CREATE TRIGGER search_article_deleted AFTER DELETE ON articles
-    WHEN OLD.status IN {_INDEXED}
-    BEGIN
-        INSERT OR IGNORE INTO search_pending (article_id) VALUES (OLD.id);
-    END
-    """,
+    _sqlite_search_queue(
+        "search_article_added", "AFTER INSERT", f"NEW.status IN {_INDEXED}", "NEW"
+    ),
+    _sqlite_search_queue(
+        "search_article_changed",
+        "AFTER UPDATE OF status, title, updated_at",
+        f"NEW.status IN {_INDEXED} OR OLD.status IN {_INDEXED}",
+        "NEW",
+    ),
+    _sqlite_search_queue(
+        "search_article_deleted", "AFTER DELETE", f"OLD.status IN {_INDEXED}", "OLD"
+    ),
 )
 
 SQLITE_SEARCH_INDEX = (

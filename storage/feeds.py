@@ -27,7 +27,7 @@ from bot.models import (
 )
 from storage.articles import ArticleRepository, insert_draft
 from storage.database import Database
-from storage.rows import RowLike, utc_now
+from storage.rows import RowLike, from_row, utc_now
 from storage.tables import feed_cards, feed_corrections, feed_items, feeds
 
 f = feeds
@@ -37,17 +37,12 @@ KEY_COLUMNS = ("guid", "link_key", "title_key")
 
 
 def _feed(row: RowLike) -> Feed:
-    return Feed(
+    return from_row(
+        Feed,
+        row,
         id=int(row["id"]),
-        url=row["url"],
         mode=FeedMode(row["mode"]),
         added_by=int(row["added_by"]),
-        next_check_at=row["next_check_at"],
-        etag=row["etag"],
-        last_modified=row["last_modified"],
-        last_checked_at=row["last_checked_at"],
-        last_new_item_at=row["last_new_item_at"],
-        last_error=row["last_error"],
         failures=int(row["failures"]),
         failure_notified=bool(row["failure_notified"]),
     )

@@ -9,10 +9,11 @@ stays in each backend: the placeholders differ.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from bot.models import (
     Article,
@@ -30,9 +31,26 @@ from bot.models import (
     VoteResult,
 )
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+ModelT = TypeVar("ModelT", bound="DataclassInstance")
+
 
 class RowLike(Protocol):
     def __getitem__(self, key: str, /) -> Any: ...
+
+
+def from_row(model: type[ModelT], row: RowLike, **converted: Any) -> ModelT:
+    """A model whose fields are read from the row's columns of the same names, but for
+    ``converted``: the fields whose value is not a column as it is stored."""
+    stored = {name: row[name] for name in _field_names(model) if name not in converted}
+    return model(**stored, **converted)
+
+
+@functools.cache
+def _field_names(model: type[DataclassInstance]) -> tuple[str, ...]:
+    return tuple(field.name for field in dataclasses.fields(model))
 
 
 def utc_now() -> datetime:
@@ -64,18 +82,12 @@ def content_from_row(
     (with its paragraphs and tags, each backend gathers them its way) or a stored
     version (``content_json``)."""
     original = parse_time(row["original_published_at"])
-    return ArticleContent(
-        title=row["title"],
+    return from_row(
+        ArticleContent,
+        row,
         paragraphs=tuple(paragraphs),
-        summary=row["summary"],
-        dateline=row["dateline"],
-        source=row["source"],
         original_published_at=original.replace(tzinfo=None) if original else None,
-        views=row["views"],
-        photo_credit=row["photo_credit"],
         tags=tuple(tags),
-        poll_question=row["poll_question"],
-        poll_intro=row["poll_intro"],
     )
 
 
@@ -90,55 +102,35 @@ def content_json(content: ArticleContent) -> dict[str, Any]:
 
 def version_from_row(row: RowLike) -> ArticleVersion:
     stored = row["content"]
-    return ArticleVersion(
-        article_id=row["article_id"],
+    return from_row(
+        ArticleVersion,
+        row,
         number=row["version"],
         content=content_from_row(stored, stored["paragraphs"], stored["tags"]),
         saved_at=_required_time(row["saved_at"]),
-        editor_id=row["editor_id"],
-        editor_name=row["editor_name"],
     )
 
 
 def article_from_row(row: RowLike, paragraphs: tuple[str, ...], tags: tuple[str, ...]) -> Article:
     """An article row with its paragraphs and tags (each backend gathers them its way)."""
-    return Article(
-        id=row["id"],
+    return from_row(
+        Article,
+        row,
         content=content_from_row(row, paragraphs, tags),
-        author_id=row["author_id"],
         status=ArticleStatus(row["status"]),
         created_at=_required_time(row["created_at"]),
         updated_at=_required_time(row["updated_at"]),
-        photo_file_id=row["photo_file_id"],
-        channel_message_id=row["channel_message_id"],
-        channel_chat_id=row["channel_chat_id"],
         published_at=parse_time(row["published_at"]),
         scheduled_at=parse_time(row["scheduled_at"]),
-        failure_reason=row["failure_reason"],
-        reads=row["reads"],
-        publish_attempt=row["publish_attempt"],
         withdrawn_at=parse_time(row["withdrawn_at"]),
     )
 
 
 def poll_from_row(row: RowLike, options: tuple[str, ...], counts: tuple[int, ...]) -> Poll:
     """A poll row with its option labels and counts in position order."""
-    return Poll(
-        id=row["id"],
-        question=row["question"],
-        intro=row["intro"],
-        options=options,
-        counts=counts,
-        status=PollStatus.UNCERTAIN
-        if row["status"] == "pending" and row["send_uncertain"]
-        else PollStatus(row["status"]),
-        created_by=row["created_by"],
-        article_id=row["article_id"],
-        channel_chat_id=row["channel_chat_id"],
-        channel_message_id=row["channel_message_id"],
-        counts_version=row["counts_version"],
-        rendered_version=row["rendered_version"],
-    )
+    uncertain = row["status"] == "pending" and row["send_uncertain"]
+    status = PollStatus.UNCERTAIN if uncertain else PollStatus(row["status"])
+    return from_row(Poll, row, options=options, counts=counts, status=status)
 
 
 def vote_result(changed: bool, poll: Poll, position: int, message_id: int) -> VoteResult:
@@ -158,16 +150,7 @@ def editor_from_row(row: RowLike) -> StoredEditor:
 
 
 def editor_action_from_row(row: RowLike) -> EditorAction:
-    return EditorAction(
-        id=row["id"],
-        action=row["action"],
-        at=_required_time(row["at"]),
-        editor_id=row["editor_id"],
-        editor_name=row["editor_name"],
-        article_id=row["article_id"],
-        poll_id=row["poll_id"],
-        detail=row["detail"],
-    )
+    return from_row(EditorAction, row, at=_required_time(row["at"]))
 
 
 def reactions_from_row(chat: str, message_id: int, row: RowLike) -> PostReactions:
@@ -182,12 +165,10 @@ def top_articles(rows: Iterable[RowLike]) -> tuple[TopArticle, ...]:
 
 def headline(row: RowLike, count: int = 0) -> Headline:
     """A row of the backend's HEADLINE_COLUMNS."""
-    return Headline(
-        id=row["id"],
-        title=row["title"],
+    return from_row(
+        Headline,
+        row,
         lead=row["summary"] or row["first_paragraph"],
         published_at=parse_time(row["published_at"]),
-        channel_chat_id=row["channel_chat_id"],
-        channel_message_id=row["channel_message_id"],
         count=count,
     )

@@ -112,6 +112,20 @@ def article_list(name: str, item: str, *extra: SchemaItem) -> Table:
     )
 
 
+def chat_messages(name: str, *extra: SchemaItem) -> Table:
+    """Messages in a Telegram chat that each show one article, keyed as Telegram keys a
+    message: by its chat and its number there."""
+    return Table(
+        name,
+        metadata,
+        Column("chat_id", BigInteger, nullable=False),
+        Column("message_id", BigInteger, nullable=False),
+        article_ref(),
+        PrimaryKeyConstraint("chat_id", "message_id"),
+        *extra,
+    )
+
+
 article_paragraphs = article_list("article_paragraphs", "body")
 article_tags = article_list(
     "article_tags", "tag", Index("article_tags_by_tag", "tag", "article_id")
@@ -158,14 +172,7 @@ archive_pages = Table(
 
 # Which message in an editor's chat previews which draft (a photo sent as a reply to it
 # is attached to that draft).
-draft_previews = Table(
-    "draft_previews",
-    metadata,
-    Column("chat_id", BigInteger, nullable=False),
-    Column("message_id", BigInteger, nullable=False),
-    article_ref(),
-    PrimaryKeyConstraint("chat_id", "message_id"),
-)
+draft_previews = chat_messages("draft_previews")
 
 polls = numbered(
     "polls",
@@ -369,15 +376,7 @@ feed_items = numbered(
 
 # The cards a feed's draft was sent as (an editor's chat or the desk group), so that a
 # card is edited in place once the article is published or rejected.
-feed_cards = Table(
-    "feed_cards",
-    metadata,
-    Column("chat_id", BigInteger, nullable=False),
-    Column("message_id", BigInteger, nullable=False),
-    article_ref(),
-    PrimaryKeyConstraint("chat_id", "message_id"),
-    Index("feed_cards_by_article", "article_id"),
-)
+feed_cards = chat_messages("feed_cards", Index("feed_cards_by_article", "article_id"))
 
 # A published article's correction from its feed, kept until an editor applies it (/apply).
 feed_corrections = Table(

@@ -18,8 +18,9 @@ from bot.articles.intake import MAX_SUMMARY_CHARS, clean_credit, parse_tags
 from bot.articles.parsing import parse_article
 from bot.desk.history import NO_HISTORY, ActionLog, acting
 from bot.errors import InputError
-from bot.failures import Failure, failure_of
+from bot.failures import failure_of
 from bot.models import Article, ArticleContent, ArticleStatus, ArticleVersion
+from bot.outcomes import Result
 from bot.repositories import EDITABLE, ArticleStore, Change
 from bot.telegram_text.cleaning import clean_line
 
@@ -47,11 +48,8 @@ class EditOutcome(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class EditResult:
-    outcome: EditOutcome
-    article: Article | None
-    link: str | None = None
-    reason: Failure | None = None
+class EditResult(Result[EditOutcome]):
+    """What an edit did; it has nothing to add to the common record."""
 
 
 def merge_import(old: ArticleContent, new: ArticleContent) -> ArticleContent:

@@ -198,15 +198,7 @@ class Archive:
         try:
             with self.zip.open(info) as member:
                 data = member.read(MAX_MEMBER_BYTES + 1)
-        except (
-            zipfile.BadZipFile,
-            RuntimeError,
-            NotImplementedError,
-            zlib.error,
-            OSError,
-            EOFError,
-        ):
-            # CRC or header damage, an encrypted member, an unknown compression.
+        except _UNREADABLE:
             return BadFile(name, "unreadable")
         if len(data) > MAX_MEMBER_BYTES:
             return BadFile(name, "too_big")
