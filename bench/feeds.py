@@ -45,7 +45,7 @@ from bot.feeds.cards import Cards
 from bot.feeds.desk import FeedDesk
 from bot.feeds.fetching import Fetcher
 from bot.feeds.parsing import parse_feed
-from bot.models import Article, FeedMode
+from bot.models import Article, FeedCheck, FeedMode
 from bot.texts import RU
 from storage import stores_on
 from storage.database import Database
@@ -166,10 +166,12 @@ async def run(feeds: int, changed: int, port: int, folder: Path) -> None:
         known = parse_feed(rss(feed_items(i, ITEMS - 1, port))).items
         await stores.feeds.finish_check(
             feed.id,
-            error=None,
-            next_check_at=START,
-            etag=etag(i, False),
-            items=[(item.keys, None) for item in known],
+            FeedCheck(
+                error=None,
+                next_check_at=START,
+                etag=etag(i, False),
+                items=tuple((item.keys, None) for item in known),
+            ),
         )
     rss_before = peak_rss_mb()
     children_before = {child.pid for child in multiprocessing.active_children()}

@@ -316,6 +316,20 @@ class ItemKeys:
     link: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class FeedCheck:
+    """What one check of a feed found, recorded in one transaction: ``error`` None is a
+    success (failures back to 0, the validators kept); each item with the draft it makes
+    when new (None: recorded as seen only)."""
+
+    error: str | None
+    next_check_at: datetime
+    etag: str | None = None
+    last_modified: str | None = None
+    items: tuple[tuple[ItemKeys, ArticleContent | None], ...] = ()
+    author_id: int = 0
+
+
 class ItemOutcome(StrEnum):
     NEW = "new"  # first seen now (a draft was made when one was asked for)
     SEEN = "seen"  # the same item as one seen before, unchanged (or another took it)

@@ -24,6 +24,7 @@ from bot.models import (
     ArticleVersion,
     EditorAction,
     Feed,
+    FeedCheck,
     FeedMode,
     Headline,
     ImportedBatch,
@@ -304,20 +305,11 @@ class FeedStore(Protocol):
         moves to ``until``); a feed another instance took is not due any more."""
 
     async def finish_check(
-        self,
-        feed_id: int,
-        *,
-        error: str | None,
-        next_check_at: datetime,
-        etag: str | None = None,
-        last_modified: str | None = None,
-        items: Sequence[tuple[ItemKeys, ArticleContent | None]] = (),
-        author_id: int = 0,
+        self, feed_id: int, check: FeedCheck
     ) -> tuple[Feed | None, list[RecordedItem]]:
-        """Record a check (``error`` None: success, failures back to 0) and the items it
-        found: each is recorded as seen; a new one with a draft becomes that draft in the
-        same transaction; a changed one (its ``content_hash`` differs) is reported once,
-        to one caller, with its article."""
+        """Record a check and the items it found: each is recorded as seen; a new one
+        with a draft becomes that draft in the same transaction; a changed one (its
+        ``content_hash`` differs) is reported once, to one caller, with its article."""
 
     async def unsettled(self, feed_id: int, entries: Sequence[ItemKeys]) -> list[int]:
         """The positions of the items that may be new or changed in this feed (a read: the

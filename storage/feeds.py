@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.models import (
     ArticleContent,
     Feed,
+    FeedCheck,
     FeedMode,
     ItemKeys,
     ItemOutcome,
@@ -123,28 +124,22 @@ class FeedRepository:
     async def finish_check(
         self,
         feed_id: int,
-        *,
-        error: str | None,
-        next_check_at: datetime,
-        etag: str | None = None,
-        last_modified: str | None = None,
-        items: Sequence[tuple[ItemKeys, ArticleContent | None]] = (),
-        author_id: int = 0,
+        check: FeedCheck,
     ) -> tuple[Feed | None, list[RecordedItem]]:
         """Record a check and the items it found, in one transaction."""
         recorded = []
         now = utc_now()
         values: dict[str, Any] = {
             "last_checked_at": now,
-            "last_error": error,
-            "next_check_at": next_check_at,
-            "failures": f.c.failures + 1 if error is not None else 0,
+            "last_error": check.error,
+            "next_check_at": check.next_check_at,
+            "failures": f.c.failures + 1 if check.error is not None else 0,
         }
-        if error is None:
-            values.update(etag=etag, last_modified=last_modified)
+        if check.error is None:
+            values.update(etag=check.etag, last_modified=check.last_modified)
         async with self._db.transaction() as conn:
-            for keys, draft in items:
-                recorded.append(await self._record(conn, feed_id, keys, draft, author_id))
+            for keys, draft in check.items:
+                recorded.append(await self._record(conn, feed_id, keys, draft, check.author_id))
             if any(r.outcome is ItemOutcome.NEW and r.article for r in recorded):
                 values["last_new_item_at"] = now
             statement = update(f).where(f.c.id == feed_id).values(**values).returning(*f.c)

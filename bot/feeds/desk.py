@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -33,6 +33,7 @@ from bot.models import (
     ArticleContent,
     ArticleStatus,
     Feed,
+    FeedCheck,
     FeedMode,
     ItemKeys,
     ItemOutcome,
@@ -200,15 +201,17 @@ class FeedDesk:
         ]
         _, recorded = await self._store.finish_check(
             feed.id,
-            error=self._cut_error(fetched),
-            next_check_at=now + self._every(),
-            etag=fetched.etag,
-            last_modified=fetched.last_modified,
-            items=[
-                (item.keys, d.content if d else None)
-                for item, d in zip(found, drafts, strict=True)
-            ],
-            author_id=editor_id,
+            FeedCheck(
+                error=self._cut_error(fetched),
+                next_check_at=now + self._every(),
+                etag=fetched.etag,
+                last_modified=fetched.last_modified,
+                items=tuple(
+                    (item.keys, d.content if d else None)
+                    for item, d in zip(found, drafts, strict=True)
+                ),
+                author_id=editor_id,
+            ),
         )
         drafted = [
             (r.article, d)
@@ -350,19 +353,21 @@ class FeedDesk:
                 return await self.read(item)
 
         drafts = list(await asyncio.gather(*(read(item) for item in found)))
-        entries = [(item.keys, d.content) for item, d in zip(found, drafts, strict=True)]
+        entries = tuple((item.keys, d.content) for item, d in zip(found, drafts, strict=True))
         if cut is not None:
             recorded = await self._failed(feed, cut, None, entries=entries)
         else:
             done, recorded = await self._store.finish_check(
                 feed.id,
-                error=None,
-                next_check_at=self._clock() + self._every(),
-                # More than one check takes: no validators, so the next one reads it all.
-                etag=None if more else fetched.etag,
-                last_modified=None if more else fetched.last_modified,
-                items=entries,
-                author_id=feed.added_by,
+                FeedCheck(
+                    error=None,
+                    next_check_at=self._clock() + self._every(),
+                    # More than one check takes: no validators, so the next one reads it all.
+                    etag=None if more else fetched.etag,
+                    last_modified=None if more else fetched.last_modified,
+                    items=entries,
+                    author_id=feed.added_by,
+                ),
             )
             if done is not None and feed.failure_notified:
                 await self._recovered(done)
@@ -452,7 +457,7 @@ class FeedDesk:
         error: str,
         wait: float | None,
         *,
-        entries: Sequence[tuple[ItemKeys, ArticleContent | None]] = (),
+        entries: tuple[tuple[ItemKeys, ArticleContent | None], ...] = (),
     ) -> list[RecordedItem]:
         """A failed check (or a feed cut at the cap, whose ``entries`` are still taken):
         backoff, doubling with each failure in a row (or the server's own Retry-After
@@ -461,10 +466,12 @@ class FeedDesk:
         delay = max(self.interval * factor, wait or 0.0)
         done, recorded = await self._store.finish_check(
             feed.id,
-            error=error,
-            next_check_at=self._clock() + timedelta(seconds=delay),
-            items=entries,
-            author_id=feed.added_by,
+            FeedCheck(
+                error=error,
+                next_check_at=self._clock() + timedelta(seconds=delay),
+                items=entries,
+                author_id=feed.added_by,
+            ),
         )
         logger.info("Feed %s: check failed (%s); next in %.0f s", feed.id, error, delay)
         if done is None or done.failures < FAILURES_BEFORE_NOTICE:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from bot.models import ArticleContent, FeedMode, ItemKeys, ItemOutcome, RecordedItem
+from bot.models import ArticleContent, FeedCheck, FeedMode, ItemKeys, ItemOutcome, RecordedItem
 from storage import Stores
 from tests.backends import Backend
 
@@ -29,7 +29,7 @@ def keys(n: int, **changes: str | None) -> ItemKeys:
 async def record(stores: Stores, feed_id: int, item: ItemKeys) -> RecordedItem:
     """A check that found one item (drafted if new)."""
     _, (recorded,) = await stores.feeds.finish_check(
-        feed_id, error=None, next_check_at=NOW, items=[(item, CONTENT)], author_id=1
+        feed_id, FeedCheck(error=None, next_check_at=NOW, items=((item, CONTENT),), author_id=1)
     )
     return recorded
 
@@ -91,14 +91,16 @@ async def test_three_failures_are_told_once_and_the_recovery_once(backend: Backe
     feed = await a.feeds.add_feed("https://a.example/rss", FeedMode.REVIEW, 1, NOW)
     assert feed is not None
     for _ in range(3):
-        done, _ = await a.feeds.finish_check(feed.id, error="500", next_check_at=NOW)
+        done, _ = await a.feeds.finish_check(feed.id, FeedCheck(error="500", next_check_at=NOW))
     assert done is not None and done.failures == 3 and done.last_error == "500"
     told = await asyncio.gather(
         a.feeds.flag_failure(feed.id, True, 3), b.feeds.flag_failure(feed.id, True, 3)
     )
     assert sorted(told) == [False, True]
     assert not await a.feeds.flag_failure(feed.id, False, 3)  # still failing
-    ok, _ = await a.feeds.finish_check(feed.id, error=None, next_check_at=NOW, etag='"e"')
+    ok, _ = await a.feeds.finish_check(
+        feed.id, FeedCheck(error=None, next_check_at=NOW, etag='"e"')
+    )
     assert ok is not None and ok.failures == 0 and ok.etag == '"e"'
     recovered = await asyncio.gather(
         a.feeds.flag_failure(feed.id, False, 3), b.feeds.flag_failure(feed.id, False, 3)
