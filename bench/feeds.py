@@ -190,6 +190,7 @@ async def run(feeds: int, changed: int, port: int, folder: Path) -> None:
     worker_peak = max((process_peak_mb(pid) for pid in workers), default=0.0)
     drafts = len(await stores.articles.list_unpublished(10_000))
     await desk.stop()
+    await desk.close()
     await db.close()
     assert checked == feeds, checked
     assert drafts == changed and cards.sent == changed, (drafts, cards.sent)
@@ -213,7 +214,8 @@ def main() -> None:
     with socket.socket() as probe:  # a free port, known before the feeds are written
         probe.bind(("127.0.0.1", 0))
         listen = probe.getsockname()[1]
-    site = multiprocessing.Process(
+    # Forked: the site's code is this module's, which spawned processes do not import.
+    site = multiprocessing.get_context("fork").Process(
         target=serve, args=(args.feeds, args.changed, port, listen), daemon=True
     )
     site.start()

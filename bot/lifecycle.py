@@ -86,6 +86,7 @@ async def on_shutdown(app: App) -> None:
     )
     await services.board.refresher.flush()
     services.stats.charts.close()
+    await services.feeds.close()
     app.collector.restore()
     if app.monitoring is not None:
         await app.monitoring.stop()

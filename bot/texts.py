@@ -576,7 +576,7 @@ class Texts:
         ("not_a_feed", "по адресу не лента RSS, Atom или JSON Feed (похоже на обычную страницу)"),
         ("malformed", "лента повреждена: её не удалось разобрать"),
         ("cut", "лента больше {limit} байт: прочитано только начало"),
-        ("unreadable", "разбор ленты прервался (не хватило памяти); следующая проверка повторит"),
+        ("unreadable", "разбор ленты прервался: обработчик остановился на ней"),
     )
     feed_add_failed: str = "Ленту не удалось добавить: {reason}."
     feed_skip_reasons: tuple[tuple[str, str], ...] = (
@@ -686,12 +686,12 @@ class Texts:
 
     def failure(self, failure: Failure | None) -> str:
         """Why, in this language; empty when there is no reason."""
+        if failure is None:
+            return ""
         # Imported here: the failures module reads aiogram's exceptions, which the
         # command line must not wait for before it has checked the settings.
         from bot.failures import FailureKind
 
-        if failure is None:
-            return ""
         template = dict(self.failure_reasons).get(failure.kind, "{detail}")
         detail = failure.detail
         if failure.kind is FailureKind.NOT_ADMIN:

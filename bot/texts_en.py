@@ -577,7 +577,7 @@ EN = Texts(
         ("not_a_feed", "this is not an RSS, Atom or JSON Feed (it looks like a web page)"),
         ("malformed", "the feed is broken and cannot be read"),
         ("cut", "the feed is larger than {limit} bytes: only its beginning was read"),
-        ("unreadable", "reading the feed stopped (out of memory); the next check tries again"),
+        ("unreadable", "the parser stopped while reading the feed"),
     ),
     feed_add_failed="The feed was not added: {reason}.",
     feed_skip_reasons=(

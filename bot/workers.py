@@ -23,8 +23,9 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, TypeVar
+from typing import ParamSpec, TypeVar
 
+P = ParamSpec("P")
 T = TypeVar("T")
 
 
@@ -50,10 +51,24 @@ class WorkerProcess:
         self._pool: ProcessPoolExecutor | None = None
         self._idle: asyncio.TimerHandle | None = None
         self._busy = 0
+        self._alone = asyncio.Lock()
 
-    async def run(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    async def run(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """``function(*args, **kwargs)`` in the worker; all must be picklable (a
-        module-level function, plain data)."""
+        module-level function, plain data).
+
+        A worker that dies fails every task it had queued, whichever one killed it (a
+        parser's crash, the kernel's out-of-memory killer): each is tried once more, alone
+        in a fresh worker, so that only the task that breaks that one too raises
+        ``BrokenProcessPool``."""
+        task = functools.partial(function, *args, **kwargs)
+        try:
+            return await self._submit(task)
+        except BrokenProcessPool:
+            async with self._alone:
+                return await self._submit(task)
+
+    async def _submit(self, task: Callable[[], T]) -> T:
         loop = asyncio.get_running_loop()
         if self._idle is not None:
             self._idle.cancel()
@@ -65,7 +80,7 @@ class WorkerProcess:
         pool = self._pool
         self._busy += 1
         try:
-            return await loop.run_in_executor(pool, functools.partial(function, *args, **kwargs))
+            return await loop.run_in_executor(pool, task)
         except BrokenProcessPool:
             if self._pool is pool:
                 self._pool = None

@@ -40,6 +40,7 @@ from bot.feeds.pages import decode_page, extract_article
 from bot.models import ArchivedPage, ArticleContent
 from bot.repositories import ArchiveStore
 from bot.telegram_text.cleaning import clean_line
+from bot.workers import watch_parent
 
 __all__ = [
     "BATCH_SIZE",
@@ -292,6 +293,7 @@ _opened: Archive | None = None  # a reading process's own copy of the archive
 
 def _open_here(source: bytes | Path) -> None:
     global _opened  # one archive per process, for the life of the pool
+    watch_parent()
     _opened = Archive.open(source)
 
 

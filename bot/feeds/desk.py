@@ -288,7 +288,7 @@ class FeedDesk:
             )
         except FeedFormatError as exc:
             raise FeedFormatError("cut") if fetched.truncated else exc from None
-        except BrokenProcessPool:  # the parser died on it (memory): the next check retries
+        except BrokenProcessPool:  # it broke a fresh worker too: this feed's own doing
             raise FeedFormatError("unreadable") from None
 
     def _params(self, exc: FetchError | FeedFormatError) -> dict[str, object]:
@@ -507,12 +507,16 @@ class FeedDesk:
             return await self._worker.run(
                 extract_article, fetched.body, fetched.url, charset=fetched.charset
             )
-        except BrokenProcessPool:  # the reader died on the page (memory): the item will do
+        except BrokenProcessPool:  # it broke a fresh worker too: the item will do
             logger.warning("Page %s could not be read: the worker stopped", fetched.url)
             return None
 
     async def stop(self) -> None:
+        """No more checks; an editor's ``/feed add`` in hand may still fetch and parse."""
         await self._background.stop()
+
+    async def close(self) -> None:
+        """Release the HTTP session and the worker, once no handler runs any more."""
         await self.fetcher.close()
         self._worker.close()
 

@@ -16,6 +16,7 @@ from sqlalchemy import update
 
 from bot.app import create_app
 from bot.models import ArticleStatus
+from bot.texts import RU
 from storage.tables import feeds as feeds_table
 from tests.e2e.harness import (
     CHANNEL_ID,
@@ -68,6 +69,10 @@ def items(*numbers: int, **changes: Any) -> list[Item]:
     ]
 
 
+# "Черновиков из последних материалов: N." in the answer to /feed add … N
+DRAFTED = re.escape(RU.feed_added_drafted).replace(re.escape("{count}"), r"(\d+)")
+
+
 def all_cards(telegram: FakeBotAPI) -> int:
     """Cards the bot has sent, to any chat (editors' or the desk's)."""
     sent = [m for chat in telegram.messages.values() for m in chat]
@@ -88,7 +93,7 @@ async def add_feed(telegram: FakeBotAPI, user: FakeUser, command: str) -> str:
         return None
 
     found: str = await telegram.wait_for(answer)
-    drafted = re.search(r"Черновиков из последних материалов: (\d+)", found)
+    drafted = re.search(DRAFTED, found)
     if drafted:
         count = int(drafted.group(1))
         await telegram.wait_for(lambda: all_cards(telegram) >= cards_before + count)
@@ -502,6 +507,7 @@ async def test_two_instances_on_one_database_check_a_feed_once_and_draft_an_item
         assert len(cards(editor)) == 1
     finally:
         await second.services.feeds.stop()
+        await second.services.feeds.close()
         await second.close()
         await room.stop()
 

@@ -1,17 +1,36 @@
 """The pieces of the feeds that need no bot: one link normalisation, the address check
-(at every redirect), the size cap, Retry-After, feed parsing."""
+(at every redirect), the size cap, Retry-After, feed parsing, a parser that dies."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar, cast
 
 import pytest
 
+from bot.articles.publishing import Publisher
+from bot.articles.revisions import Revisions
+from bot.feeds.cards import Cards
+from bot.feeds.desk import AddOutcome, FeedDesk
 from bot.feeds.fetching import Fetcher, FetchError, address_allowed, retry_after
 from bot.feeds.links import normalise_link, title_key
+from bot.feeds.pages import extract_article
 from bot.feeds.parsing import FeedFormatError, parse_feed
+from bot.models import Article, FeedMode
+from bot.texts import RU
+from bot.workers import WorkerProcess
+from storage import stores_on
+from storage.database import Database
 from tests.fakes.feed_site import FeedSite, Item, rss
+
+P = ParamSpec("P")
+T = TypeVar("T")
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 @pytest.mark.parametrize(
@@ -162,3 +181,77 @@ def test_parsing_never_raises_but_for_what_is_no_feed() -> None:
     feed = parse_feed(rss([Item("Заголовок", "https://news.example.kz/1", None, "Текст.")]))
     (item,) = feed.items
     assert item.guid is None and item.keys.link_key == "news.example.kz/1"
+
+
+class BreaksOn(WorkerProcess):
+    """A worker that dies (for good: after its retry alone too) on one kind of task and
+    runs the others here."""
+
+    def __init__(self, breaking: Callable[..., object]) -> None:
+        super().__init__(idle_seconds=None)
+        self.breaking = breaking
+
+    async def run(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        if function is self.breaking:
+            raise BrokenProcessPool("the worker died")
+        return function(*args, **kwargs)
+
+
+class CountedCards(Cards):
+    def __init__(self) -> None:
+        self.sent: list[Article] = []
+
+    async def send(
+        self, article: Article, feed_id: int, *, link: str | None, from_item: bool
+    ) -> int:
+        self.sent.append(article)
+        return 1
+
+
+@contextlib.asynccontextmanager
+async def feed_desk(tmp_path: Path, worker: WorkerProcess) -> AsyncIterator[FeedDesk]:
+    db = await Database.open_sqlite(tmp_path / "feeds.sqlite3")
+    stores = stores_on(db)
+    never = cast(Any, None)  # review feeds neither publish nor edit posts
+    desk = FeedDesk(
+        stores.feeds,
+        stores.articles,
+        OnlyTheSite(allow_private=False, max_bytes=1_000_000),
+        CountedCards(),
+        Publisher(stores.articles, never),
+        Revisions(stores.articles, never),
+        RU,
+        interval=300,
+        notify=lambda html: asyncio.sleep(0),
+        worker=worker,
+    )
+    try:
+        yield desk
+    finally:
+        await desk.stop()
+        await desk.close()
+        await db.close()
+
+
+async def test_a_feed_that_breaks_the_parser_is_told_and_nothing_is_added(
+    site: FeedSite, tmp_path: Path
+) -> None:
+    site.serve("/rss", rss([Item("Новость", site.url("/page/1"), "g1")]))
+    async with feed_desk(tmp_path, BreaksOn(parse_feed)) as desk:
+        result = await desk.add(site.url("/rss"), FeedMode.REVIEW, 1, editor_id=1)
+        assert result.outcome is AddOutcome.FAILED and result.error == "unreadable"
+        assert RU.feed_error("unreadable", {}) != "unreadable"  # a sentence, not a key
+        assert await desk.feeds() == []
+
+
+async def test_a_page_that_breaks_the_reader_leaves_the_draft_to_the_item(
+    site: FeedSite, tmp_path: Path
+) -> None:
+    site.serve("/rss", rss([Item("Новость о мосте", site.url("/page/1"), "g1")]))
+    site.serve("/page/1", (FIXTURES / "seed_article.html").read_bytes())
+    async with feed_desk(tmp_path, BreaksOn(extract_article)) as desk:
+        result = await desk.add(site.url("/rss"), FeedMode.REVIEW, 1, editor_id=1)
+        assert result.outcome is AddOutcome.ADDED
+        ((article, draft),) = result.drafted
+        assert draft.from_item and article.title == "Новость о мосте"
+        assert article.content.paragraphs == ("Первый абзац новости.", "Второй абзац новости.")

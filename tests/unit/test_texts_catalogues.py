@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import string
+from enum import StrEnum
 
 from bot.models import ArticleStatus
 from bot.texts import RU, Texts, get_texts, texts_for_user
@@ -68,3 +69,27 @@ def test_every_article_status_has_a_name_in_each_language() -> None:
     for texts in (RU, EN):
         named = dict(texts.status_names)
         assert {status.value for status in ArticleStatus} <= set(named)
+
+
+def test_every_outcome_table_names_only_its_services_outcomes() -> None:
+    """A key a service never returns (a typo) would leave its outcome to the fallback."""
+    from bot.articles.revisions import EditOutcome
+    from bot.articles.scheduling import UnscheduleOutcome
+    from bot.desk.editors import AddOutcome, RemoveOutcome
+    from bot.polls.board import PollOutcome
+
+    outcomes: dict[str, type[StrEnum]] = {
+        "edit_outcomes": EditOutcome,
+        "unschedule_outcomes": UnscheduleOutcome,
+        "poll_post_outcomes": PollOutcome,
+        "poll_close_outcomes": PollOutcome,
+        "editor_add_outcomes": AddOutcome,
+        "editor_remove_outcomes": RemoveOutcome,
+    }
+    tables = [f.name for f in dataclasses.fields(Texts) if f.name.endswith("_outcomes")]
+    assert sorted(tables) == sorted(outcomes)
+    for texts in (RU, EN):
+        for name, enum in outcomes.items():
+            keys = [key for key, _ in getattr(texts, name)]
+            assert keys and set(keys) <= {o.value for o in enum}, (name, keys)
+            assert len(keys) == len(set(keys)), name
