@@ -246,6 +246,26 @@ class ArchiveStore(Protocol):
         keys' uniqueness decides, so two imports at once never store a page twice."""
 
 
+class ImportLedger(ArchiveStore, Protocol):
+    """The archive imports running, known to every instance."""
+
+    async def begin_import(
+        self, editor_id: int, chat_id: int, now: datetime, stale_before: datetime
+    ) -> bool:
+        """Take the editor's one running import, in any instance (``now`` names it from
+        then on); an import whose instance stopped reporting before ``stale_before`` is
+        taken over. False: another of theirs runs."""
+
+    async def import_alive(self, editor_id: int, started_at: datetime, now: datetime) -> bool:
+        """The running import reports in; False once it was stopped (from any instance)
+        or taken over."""
+
+    async def cancel_import(self, editor_id: int, chat_id: int) -> bool:
+        """Ask the editor's import started in ``chat_id`` to stop; False if none runs."""
+
+    async def end_import(self, editor_id: int, started_at: datetime) -> None: ...
+
+
 class SearchIndex(Protocol):
     """Full-text search over published articles (titles and bodies, Russian word forms)."""
 

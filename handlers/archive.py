@@ -64,5 +64,5 @@ async def cancel_import(
     query: CallbackQuery, callback_data: CancelImport, services: Services, texts: Texts
 ) -> None:
     chat_id = query.message.chat.id if query.message is not None else None
-    outcome = services.imports.cancel(chat_id, callback_data.editor, query.from_user.id)
+    outcome = await services.imports.cancel(chat_id, callback_data.editor, query.from_user.id)
     await query.answer(getattr(texts, _CANCEL_ANSWERS[outcome]))

@@ -18,11 +18,11 @@ from aiogram.fsm.storage.base import BaseStorage
 from pydantic import SecretStr
 
 from bot.repositories import (
-    ArchiveStore,
     ArticleStore,
     EditorStore,
     FeedStore,
     HistoryStore,
+    ImportLedger,
     PollStore,
     Readership,
     SearchIndex,
@@ -68,7 +68,7 @@ class Stores:
     search: SearchIndex
     readership: Readership
     dialogs: BaseStorage
-    archive: ArchiveStore
+    archive: ImportLedger
     feeds: FeedStore
 
     async def close(self) -> None:

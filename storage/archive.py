@@ -13,9 +13,10 @@ indexed right after its commit, so the archive is searchable as it comes in.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BindParameter, bindparam, delete, select
+from sqlalchemy import BindParameter, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import ArchivedPage, ArticleStatus, ImportedBatch
@@ -23,7 +24,7 @@ from storage.articles import child_rows, content_values
 from storage.database import Database
 from storage.rows import utc_now
 from storage.search import FullTextSearch
-from storage.tables import archive_pages, articles
+from storage.tables import archive_imports, archive_pages, articles
 
 _KEYS: BindParameter[Any] = bindparam("keys", expanding=True)
 _KNOWN = select(archive_pages.c.key).where(archive_pages.c.key.in_(_KEYS))
@@ -106,3 +107,69 @@ class ArchiveRepository:
                 await conn.execute(_DROP, {"ids": lost})
             return len(ids) - len(lost)
         return len(ids)
+
+    # --- the imports running -----------------------------------------------------------------
+
+    async def begin_import(
+        self, editor_id: int, chat_id: int, now: datetime, stale_before: datetime
+    ) -> bool:
+        """Take the editor's one running import (``now`` is its start, the token that
+        later calls name it): a row of its own, or one whose instance stopped reporting
+        before ``stale_before``. False: another import of theirs runs."""
+        values = {"chat_id": chat_id, "started_at": now, "alive_at": now, "cancelled": False}
+        added = (
+            self._db.insert(archive_imports)
+            .values(editor_id=editor_id, **values)
+            .on_conflict_do_nothing()
+            .returning(archive_imports.c.editor_id)
+        )
+        taken_over = (
+            update(archive_imports)
+            .where(
+                (archive_imports.c.editor_id == editor_id)
+                & (archive_imports.c.alive_at < stale_before)
+            )
+            .values(**values)
+            .returning(archive_imports.c.editor_id)
+        )
+        async with self._db.transaction() as conn:
+            if (await conn.execute(added)).first() is not None:
+                return True
+            return (await conn.execute(taken_over)).first() is not None
+
+    async def import_alive(self, editor_id: int, started_at: datetime, now: datetime) -> bool:
+        """The import reports in; True while it may go on (not stopped from any instance,
+        not taken over)."""
+        statement = (
+            update(archive_imports)
+            .where(
+                (archive_imports.c.editor_id == editor_id)
+                & (archive_imports.c.started_at == started_at)
+            )
+            .values(alive_at=now)
+            .returning(archive_imports.c.cancelled)
+        )
+        async with self._db.transaction() as conn:
+            cancelled = (await conn.execute(statement)).scalar()
+        return cancelled is not None and not cancelled
+
+    async def cancel_import(self, editor_id: int, chat_id: int) -> bool:
+        """Ask the editor's import started in ``chat_id`` to stop; False if none runs."""
+        statement = (
+            update(archive_imports)
+            .where(
+                (archive_imports.c.editor_id == editor_id) & (archive_imports.c.chat_id == chat_id)
+            )
+            .values(cancelled=True)
+            .returning(archive_imports.c.editor_id)
+        )
+        async with self._db.transaction() as conn:
+            return (await conn.execute(statement)).first() is not None
+
+    async def end_import(self, editor_id: int, started_at: datetime) -> None:
+        statement = delete(archive_imports).where(
+            (archive_imports.c.editor_id == editor_id)
+            & (archive_imports.c.started_at == started_at)
+        )
+        async with self._db.transaction() as conn:
+            await conn.execute(statement)

@@ -170,6 +170,24 @@ archive_pages = Table(
     Index("archive_pages_by_article", "article_id"),
 )
 
+# The archive imports running, one per editor, in whichever instance downloaded the zip:
+# a second /import is refused and the stop button works from any instance.  An instance
+# that died leaves a row whose ``alive_at`` stops moving; it is taken over after a while.
+archive_imports = Table(
+    "archive_imports",
+    metadata,
+    Column("editor_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("started_at", UtcTime, nullable=False),
+    Column("alive_at", UtcTime, nullable=False),
+    Column(
+        "cancelled",
+        Boolean(create_constraint=False),
+        nullable=False,
+        server_default=text("false"),
+    ),
+)
+
 # Which message in an editor's chat previews which draft (a photo sent as a reply to it
 # is attached to that draft).
 draft_previews = chat_messages("draft_previews")

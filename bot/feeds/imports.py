@@ -2,8 +2,10 @@
 with one message in the editor's chat that shows its progress (edited in place at most
 every ``PROGRESS_INTERVAL``) and a button that stops it, then the final report.
 
-Which imports run is this process's business (an import lives in the process that
-downloaded its zip); what they store is decided by the database (see
+An import lives in the instance that downloaded its zip; the database knows which run
+(one per editor, whatever the instance) and carries the stop button's press from the
+instance that got it to the one importing, which reads it after every batch.  What the
+imports store is decided by the database too (see
 :meth:`bot.repositories.ArchiveStore.import_archived`).
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -23,7 +26,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from pydantic import Field
 
 from bot.feeds.archive import Archive, ImportState, import_archive
-from bot.repositories import ArchiveStore
+from bot.repositories import ImportLedger
 from bot.telegram.progress import PROGRESS_INTERVAL, ChatProgress
 from bot.telegram.refusals import expected_refusal
 from bot.telegram_text.html import escaped_html
@@ -33,6 +36,9 @@ logger = logging.getLogger(__name__)
 
 BAD_FILES_LISTED = 20
 _NAME_CHARS = 100
+# An import whose instance has not reported for this long is gone (killed, cut off): the
+# editor may start another.  A batch reports in well within it.
+STALE_AFTER = timedelta(minutes=2)
 
 
 class CancelImport(CallbackData, prefix="imp"):
@@ -125,6 +131,7 @@ class ImportBoard:
 @dataclass(slots=True)
 class _Running:
     chat_id: int
+    started_at: datetime
     cancel: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
 
@@ -133,7 +140,7 @@ class ArchiveImports:
     def __init__(
         self,
         bot: Bot,
-        store: ArchiveStore,
+        store: ImportLedger,
         tz: ZoneInfo,
         *,
         every: float = PROGRESS_INTERVAL,
@@ -155,30 +162,55 @@ class ArchiveImports:
         the answer. Raises :class:`ArchiveRefused` when the zip cannot be imported."""
         if self.busy(editor_id):
             return StartOutcome.BUSY
-        running = _Running(chat_id)
+        now = datetime.now(UTC)
+        running = _Running(chat_id, now)
         self._running[editor_id] = running  # taken before the first await: one per editor
         try:
-            archive = await asyncio.to_thread(Archive.open, data)
-            progress = ChatProgress(self._bot, chat_id, interval=self.every)
-            board = ImportBoard(progress, editor_id, texts)
-            await board.open(ImportState(total=archive.total))
+            if not await self._store.begin_import(editor_id, chat_id, now, now - STALE_AFTER):
+                del self._running[editor_id]  # one of theirs runs in another instance
+                return StartOutcome.BUSY
+            try:
+                archive = await asyncio.to_thread(Archive.open, data)
+                progress = ChatProgress(self._bot, chat_id, interval=self.every)
+                board = ImportBoard(progress, editor_id, texts)
+                await board.open(ImportState(total=archive.total))
+            except BaseException:
+                await self._store.end_import(editor_id, now)
+                raise
         except BaseException:
-            del self._running[editor_id]
+            self._running.pop(editor_id, None)
             raise
         running.task = asyncio.create_task(self._run(editor_id, archive, board, running))
         return StartOutcome.STARTED
+
+    async def _reported(self, editor_id: int, running: _Running) -> None:
+        """After each batch: in the database, this import goes on; a stop asked from any
+        instance is taken here.  The database away costs a report, never the import."""
+        try:
+            if not await self._store.import_alive(
+                editor_id, running.started_at, datetime.now(UTC)
+            ):
+                running.cancel.set()
+        except Exception as exc:
+            logger.warning("Archive import by %s: not reported: %s", editor_id, exc)
 
     async def _run(
         self, editor_id: int, archive: Archive, board: ImportBoard, running: _Running
     ) -> None:
         options = {} if self.batch_size is None else {"batch_size": self.batch_size}
+
+        async def progress(state: ImportState) -> None:
+            if not state.finished:
+                await self._reported(editor_id, running)
+            await board(state)
+
         try:
             state = await import_archive(
                 archive,
                 self._store,
                 editor_id,
                 self._tz,
-                progress=board,
+                progress=progress,
                 cancel=running.cancel,
                 **options,
             )
@@ -195,15 +227,21 @@ class ArchiveImports:
         finally:
             archive.close()
             self._running.pop(editor_id, None)
+            try:
+                await self._store.end_import(editor_id, running.started_at)
+            except Exception as exc:  # its row goes stale: the editor may start again
+                logger.warning("Archive import by %s: end not recorded: %s", editor_id, exc)
 
-    def cancel(self, chat_id: int | None, editor_id: int, presser_id: int) -> CancelOutcome:
-        """Only the editor who started the import, in the chat where they did."""
+    async def cancel(self, chat_id: int | None, editor_id: int, presser_id: int) -> CancelOutcome:
+        """Only the editor who started the import, in the chat where they did; the press
+        may reach any instance, the import stops after its batch in hand."""
         if presser_id != editor_id:
             return CancelOutcome.NOT_YOURS
-        running = self._running.get(editor_id)
-        if running is None or running.chat_id != chat_id:
+        if chat_id is None or not await self._store.cancel_import(editor_id, chat_id):
             return CancelOutcome.NOT_RUNNING
-        running.cancel.set()
+        running = self._running.get(editor_id)
+        if running is not None and running.chat_id == chat_id:
+            running.cancel.set()  # here: no need to wait for its next report
         return CancelOutcome.CANCELLING
 
     async def stop(self, grace: float) -> None:

@@ -89,3 +89,34 @@ async def test_two_imports_at_once_store_each_page_once(backend: Backend) -> Non
     assert sum(r.imported for r in results) == 60
     assert sum(r.duplicates for r in results) == 20
     assert await archived_count(backend, one) == 60
+
+
+async def test_one_running_import_per_editor_whatever_the_instance(backend: Backend) -> None:
+    """Two pools, as two instances: one import per editor; the stop pressed in one
+    reaches the import in the other; a dead instance's import is taken over."""
+    one, two = await backend.open(), await backend.open()
+    start = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+    stale = timedelta(minutes=2)
+    began = await asyncio.gather(
+        one.archive.begin_import(7, 700, start, start - stale),
+        two.archive.begin_import(7, 700, start + timedelta(seconds=1), start - stale),
+    )
+    assert sorted(began) == [False, True]
+    mine, token = (one, start) if began[0] else (two, start + timedelta(seconds=1))
+    other = two if mine is one else one
+    assert await other.archive.begin_import(8, 800, start, start - stale)  # another editor
+    assert await mine.archive.import_alive(7, token, start + timedelta(seconds=5))
+    # The stop button: only in the chat where the import was started.
+    assert not await other.archive.cancel_import(7, 999)
+    assert await mine.archive.import_alive(7, token, start + timedelta(seconds=6))
+    assert await other.archive.cancel_import(7, 700)
+    assert not await mine.archive.import_alive(7, token, start + timedelta(seconds=7))
+    await mine.archive.end_import(7, token)
+    assert not await other.archive.cancel_import(7, 700)  # nothing runs any more
+    # Editor 8's instance died: its import stops reporting and is taken over later.
+    later = start + stale + timedelta(seconds=1)
+    assert not await mine.archive.begin_import(8, 800, start + timedelta(seconds=30), start)
+    assert await mine.archive.begin_import(8, 800, later, later - stale)
+    assert not await other.archive.import_alive(8, start, later)  # the old one learns it
+    await other.archive.end_import(8, start)  # and its end leaves the new one alone
+    assert await mine.archive.import_alive(8, later, later + timedelta(seconds=1))
