@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 
 from bot.articles.intake import MAX_TITLE_CHARS
 from bot.models import ArticleContent
@@ -179,7 +179,14 @@ _POLL_MAX_LINES = 20
 
 
 def _chrome_key(line: str) -> str:
-    return _squash(line[:_CHROME_SCAN]).casefold()
+    return _prefix_key(line[:_CHROME_SCAN])
+
+
+@lru_cache(maxsize=4096)
+def _prefix_key(prefix: str) -> str:
+    """Remembered: the lines after a body are scanned three times (the end of the body,
+    the poll, the categories), and a site repeats its lists on every page."""
+    return _squash(prefix).casefold()
 
 
 def is_chrome(line: str) -> bool:

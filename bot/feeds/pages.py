@@ -291,17 +291,28 @@ def _furniture_name(node: LexborNode) -> bool:
     return _FURNITURE_RE.search(names) is not None
 
 
-def _in_furniture(node: LexborNode) -> bool:
+def _in_furniture(node: LexborNode, known: dict[int, bool]) -> bool:
     """Inside navigation, a header or footer, a sidebar, a form, a figure or a block that
-    the site names as furniture (``class="related"``)?"""
+    the site names as furniture (``class="related"``)?  ``known`` keeps the verdict of
+    every ancestor walked: a page's paragraphs share most of theirs."""
+    walked: list[int] = []
     current = node.parent
+    verdict = True  # deeper than _MAX_ANCESTORS: a hostile page's trick
     for _ in range(_MAX_ANCESTORS):
         if current is None or current.tag in ("body", "html"):
-            return False
+            verdict = False
+            break
+        if (seen := known.get(current.mem_id)) is not None:
+            verdict = seen
+            break
+        walked.append(current.mem_id)
         if current.tag in _FURNITURE_TAGS or _furniture_name(current):
-            return True
+            verdict = True
+            break
         current = current.parent
-    return True
+    for mem_id in walked:
+        known[mem_id] = verdict
+    return verdict
 
 
 def _body_container(parser: LexborHTMLParser) -> LexborNode | None:
@@ -312,9 +323,11 @@ def _body_container(parser: LexborHTMLParser) -> LexborNode | None:
         return marked
     scores: dict[int, float] = {}
     nodes: dict[int, LexborNode] = {}
+    furniture: dict[int, bool] = {}
     for paragraph in parser.css("p"):
-        length = len(clean_line(paragraph.text()))
-        if length < _MIN_PARAGRAPH or _in_furniture(paragraph):
+        # Its length as a clean line but for control characters: a score, not the text.
+        length = len(" ".join(paragraph.text().split()))
+        if length < _MIN_PARAGRAPH or _in_furniture(paragraph, furniture):
             continue
         parent = paragraph.parent
         for weight in (1.0, 0.5):
