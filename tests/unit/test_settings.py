@@ -85,18 +85,23 @@ def test_invalid_settings_name_the_setting(
     assert TOKEN not in str(info.value)
 
 
-def test_process_exits_with_one_line_and_no_token(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k.upper() not in {"BOT_TOKEN", "CHANNEL_ID"}}
-    env.update(BOT_TOKEN="123456:short", CHANNEL_ID="@news_channel", PYTHONPATH=str(ROOT))
-    result = subprocess.run(
-        [sys.executable, "-m", "bot"],
-        cwd=tmp_path,
+def python(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """A fresh interpreter, as an operator starts the bot."""
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
+
+
+def test_process_exits_with_one_line_and_no_token(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k.upper() not in {"BOT_TOKEN", "CHANNEL_ID"}}
+    env.update(BOT_TOKEN="123456:short", CHANNEL_ID="@news_channel", PYTHONPATH=str(ROOT))
+    result = python(["-m", "bot"], env, tmp_path)
     assert result.returncode == 2
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
@@ -128,15 +133,7 @@ def test_a_newcomer_without_env_reads_every_problem_one_line_each(tmp_path: Path
     unset = {"BOT_TOKEN", "CHANNEL_ID", "TIMEZONE"}
     env = {k: v for k, v in os.environ.items() if k.upper() not in unset}
     env.update(TIMEZONE="Mars/Base", PYTHONPATH=str(ROOT))
-    result = subprocess.run(
-        [sys.executable, "-m", "bot"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = python(["-m", "bot"], env, tmp_path)
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.strip().splitlines() == [
@@ -155,15 +152,7 @@ def test_a_configuration_error_is_told_before_the_bot_is_loaded(tmp_path: Path) 
     script = "import sys; from bot.cli import main; code = main([]); "
     script += "print(sorted({m.split('.')[0] for m in sys.modules} & {'aiogram', 'sqlalchemy'})); "
     script += "sys.exit(code)"
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = python(["-c", script], env, tmp_path)
     assert result.returncode == 2, result.stderr
     assert result.stdout.strip() == "[]"
     assert "BOT_TOKEN is not set" in result.stderr
