@@ -129,18 +129,22 @@ async def test_same_option_twice_changes_nothing_and_switch_moves_the_vote(
     newsroom: Newsroom, telegram: FakeBotAPI, editor: FakeUser, reader: FakeUser
 ) -> None:
     post = await post_poll(telegram, editor)
+
+    def shown() -> dict[str, int]:
+        return shown_counts(telegram.current(post))
+
     first = reader.clicks(post, "Да · 0")
-    await telegram.wait_idle(quiet=0.5)
     assert await answer_to(telegram, first) == ("Ваш голос учтён: Да — 100%")
-    assert shown_counts(telegram.current(post)) == {"Да": 1, "Нет": 0, "Затрудняюсь ответить": 0}
+    # The live count is edited in a moment (coalesced): awaited, not slept for.
+    await telegram.wait_for(lambda: shown() == {"Да": 1, "Нет": 0, "Затрудняюсь ответить": 0})
+    await telegram.wait_idle(quiet=0.5)
     edits = telegram.edits(post)
     again = reader.clicks(post, "Да · 1")
-    await telegram.wait_idle(quiet=0.5)
     assert "Вы уже выбрали: Да" in await answer_to(telegram, again)
+    await telegram.wait_idle(quiet=0.5)
     assert telegram.edits(post) == edits  # nothing changed, nothing edited
     reader.clicks(post, "Нет · 0")
-    await telegram.wait_idle(quiet=0.5)
-    assert shown_counts(telegram.current(post)) == {"Да": 0, "Нет": 1, "Затрудняюсь ответить": 0}
+    await telegram.wait_for(lambda: shown() == {"Да": 0, "Нет": 1, "Затрудняюсь ответить": 0})
 
 
 async def test_forged_and_stale_callbacks_are_answered_and_ignored(

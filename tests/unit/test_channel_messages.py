@@ -157,7 +157,7 @@ async def test_the_upgrade_gives_each_recorded_post_to_its_first_owner(
             articles.update().where(articles.c.id == third.id).values(channel_message_id=21)
         )
         # Back to the schema before revision 0004 (and the later revisions' tables).
-        for table in ("archive_pages", "channel_messages", "article_versions"):
+        for table in ("archive_pages", "archive_imports", "channel_messages", "article_versions"):
             await conn.execute(text(f"DROP TABLE {table}"))
         await conn.execute(text("UPDATE alembic_version SET version_num = '0003'"))
     await stores.close()
