@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 import pytest
 from hypothesis import HealthCheck, settings
 
+from tests.fakes.feed_site import FeedSite
 from tests.redis_support import RedisSpace, redis_space
 
 # Property tests check correctness, not speed: no per-example deadline, so a loaded CI
@@ -18,6 +19,17 @@ async def redis() -> AsyncIterator[RedisSpace]:
     """A key prefix of its own on the local Redis (skipped if unreachable, failed in CI)."""
     async for space in redis_space():
         yield space
+
+
+@pytest.fixture
+async def site() -> AsyncIterator[FeedSite]:
+    """The outlet's site on 127.0.0.1: feeds and article pages, as a test serves them."""
+    server = FeedSite()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
 
 
 # Storage contract tests: the same tests against SQLite and PostgreSQL (tests/backends.py).

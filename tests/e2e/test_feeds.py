@@ -35,16 +35,6 @@ FEED_SETTINGS: dict[str, Any] = {"feed_allow_private": True, "feed_interval_seco
 
 
 @pytest.fixture
-async def site() -> AsyncIterator[FeedSite]:
-    server = FeedSite()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
-@pytest.fixture
 async def room(telegram: FakeBotAPI, tmp_path: Path) -> AsyncIterator[Newsroom]:
     newsroom = Newsroom(telegram, tmp_path, **FEED_SETTINGS)
     await newsroom.start()

@@ -211,18 +211,23 @@ asyncio.run(main())
 """
 
 
-def test_the_bot_process_never_loads_matplotlib(tmp_path: Path) -> None:
-    """In a fresh interpreter (other tests here have loaded it): not when the app is
-    built, not when a chart is drawn (in the worker process)."""
-    result = subprocess.run(
-        [sys.executable, "-c", BOT_PROCESS],
-        cwd=tmp_path,
+def fresh_python(script: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``script`` in a fresh interpreter: its own modules, its own children."""
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=cwd,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         capture_output=True,
         text=True,
         timeout=180,
         check=False,
     )
+
+
+def test_the_bot_process_never_loads_matplotlib(tmp_path: Path) -> None:
+    """In a fresh interpreter (other tests here have loaded it): not when the app is
+    built, not when a chart is drawn (in the worker process)."""
+    result = fresh_python(BOT_PROCESS, tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["built: []", "drawn: True False"]
 
@@ -243,15 +248,7 @@ asyncio.run(main())
 
 
 def test_the_worker_does_not_outlive_a_killed_bot(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", KILLED_BOT],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    result = fresh_python(KILLED_BOT, tmp_path)
     assert result.returncode == -signal.SIGKILL, result.stderr
     children = [int(pid) for pid in result.stdout.split()]
     assert children  # the worker and multiprocessing's resource tracker

@@ -100,16 +100,6 @@ def test_retry_after_in_seconds_or_as_a_date() -> None:
     assert retry_after("99999999") == 86_400
 
 
-@pytest.fixture
-async def site() -> AsyncIterator[FeedSite]:
-    server = FeedSite()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
 class OnlyTheSite(Fetcher):
     """The site under test (127.0.0.1) stands for a public server; every other private
     address is refused as in production."""
