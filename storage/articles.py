@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
     Table,
     bindparam,
@@ -83,6 +84,8 @@ _VERSIONS = select(v).where(v.c.article_id == bindparam("article_id")).order_by(
 _VERSION = select(v).where(
     (v.c.article_id == bindparam("article_id")) & (v.c.version == bindparam("number"))
 )
+# One read counted per reader and article.
+_READ_KEY = ("article_id", "reader_id")
 # Version numbers are 32-bit integers on both engines.
 _INT32 = range(1, 2**31)
 
@@ -203,6 +206,24 @@ class ArticleRepository:
             self._children.column(article_tags, "tag").label("tags"),
         )
         self._by_id = select(*self._columns).where(a.c.id == bindparam("id"))
+        self._first_read = (
+            db.insert(article_reads)
+            .values({name: bindparam(name) for name in (*_READ_KEY, "first_read_at")})
+            .on_conflict_do_nothing(index_elements=_READ_KEY)
+            .returning(article_reads.c.reader_id)
+        )
+        scheduled = a.c.status == ArticleStatus.SCHEDULED.value
+        self._unsettled = self._listing(
+            a.c.status.in_(_values(UNSETTLED)), (a.c.updated_at.desc(), a.c.id.desc())
+        )
+        self._published = self._listing(
+            a.c.status == ArticleStatus.PUBLISHED.value, (a.c.published_at.desc(), a.c.id.desc())
+        )
+        self._scheduled = self._listing(scheduled, (a.c.scheduled_at, a.c.id))
+        self._due = self._listing(
+            scheduled & (a.c.scheduled_at <= bindparam("now", type_=a.c.scheduled_at.type)),
+            (a.c.scheduled_at, a.c.id),
+        )
 
     def _hydrate(self, row: RowLike) -> Article:
         return article_from_row(
@@ -212,8 +233,8 @@ class ArticleRepository:
     # --- reading -------------------------------------------------------------------
 
     async def get(self, article_id: int) -> Article | None:
-        async with self._db.read() as conn:
-            return await self._get(conn, article_id)
+        row = await self._db.row(self._by_id, {"id": article_id})
+        return self._hydrate(row) if row is not None else None
 
     async def get_in(self, conn: AsyncConnection, article_id: int) -> Article | None:
         """The article as the caller's transaction sees it."""
@@ -223,44 +244,33 @@ class ArticleRepository:
         row = (await conn.execute(self._by_id, {"id": article_id})).mappings().first()
         return self._hydrate(row) if row is not None else None
 
-    async def _list(
-        self, where: ColumnElement[bool], order: Sequence[Any], limit: int = 1000
-    ) -> list[Article]:
+    def _listing(self, where: ColumnElement[bool], order: Sequence[Any]) -> Select[Any]:
         """One statement: the page of ids is chosen first (an index scan and a sort of
         bare rows), so the paragraphs and tags are gathered for its rows only."""
-        page = (select(a.c.id).where(where).order_by(*order).limit(limit).cte("page")).prefix_with(
-            "MATERIALIZED"
-        )
-        statement: Select[Any] = (
-            select(*self._columns).join(page, page.c.id == a.c.id).order_by(*order)
-        )
-        async with self._db.read() as conn:
-            rows = (await conn.execute(statement)).mappings().all()
+        page = (
+            select(a.c.id).where(where).order_by(*order).limit(bindparam("limit", type_=Integer))
+        ).cte("page")
+        page = page.prefix_with("MATERIALIZED")
+        return select(*self._columns).join(page, page.c.id == a.c.id).order_by(*order)
+
+    async def _list(
+        self, statement: Select[Any], limit: int = 1000, **params: Any
+    ) -> list[Article]:
+        rows = await self._db.rows(statement, {"limit": limit, **params})
         return [self._hydrate(row) for row in rows]
 
     async def list_unpublished(self, limit: int = 50) -> list[Article]:
         """Drafts and everything an editor still has to act on, newest first."""
-        return await self._list(
-            a.c.status.in_(_values(UNSETTLED)), (a.c.updated_at.desc(), a.c.id.desc()), limit
-        )
+        return await self._list(self._unsettled, limit)
 
     async def latest_published(self, limit: int = 5) -> list[Article]:
-        return await self._list(
-            a.c.status == ArticleStatus.PUBLISHED.value,
-            (a.c.published_at.desc(), a.c.id.desc()),
-            limit,
-        )
+        return await self._list(self._published, limit)
 
     async def list_scheduled(self) -> list[Article]:
-        return await self._list(
-            a.c.status == ArticleStatus.SCHEDULED.value, (a.c.scheduled_at, a.c.id)
-        )
+        return await self._list(self._scheduled)
 
     async def due_scheduled(self, now: datetime) -> list[Article]:
-        return await self._list(
-            (a.c.status == ArticleStatus.SCHEDULED.value) & (a.c.scheduled_at <= now),
-            (a.c.scheduled_at, a.c.id),
-        )
+        return await self._list(self._due, now=now)
 
     async def next_scheduled_at(self) -> datetime | None:
         statement = select(func.min(a.c.scheduled_at)).where(
@@ -400,13 +410,8 @@ class ArticleRepository:
 
     async def record_read(self, article_id: int, reader_id: int) -> bool:
         """Count a reader once per article; True when this is their first read."""
-        statement = (
-            self._db.insert(article_reads)
-            .values(article_id=article_id, reader_id=reader_id, first_read_at=utc_now())
-            .on_conflict_do_nothing(index_elements=["article_id", "reader_id"])
-        )
-        async with self._db.transaction() as conn:
-            return (await conn.execute(statement)).rowcount > 0
+        params = {"article_id": article_id, "reader_id": reader_id, "first_read_at": utc_now()}
+        return bool(await self._db.write(self._first_read, params))
 
     async def remember_preview(self, chat_id: int, message_id: int, article_id: int) -> None:
         insert = self._db.insert(draft_previews).values(

@@ -31,19 +31,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from sqlalchemy import Table, event, exc, text
+import aiosqlite
+from sqlalchemy import Executable, Table, event, exc, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
 
 from bot.errors import StorageError
+from storage import direct as direct_path
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +56,8 @@ POSTGRES_POOL = 10
 # A write waits its turn for the one writer connection as long as it takes: under a
 # storm hundreds queue for a millisecond each.
 WRITER_QUEUE_TIMEOUT = 3600.0
+# A row by column name, whichever way it was read.
+Row = Mapping[Any, Any]
 
 
 def redact(url: str) -> str:
@@ -95,6 +99,15 @@ def _probe(path: str) -> None:
     sqlite3.connect(path).close()
 
 
+def _pragmas(busy_timeout_ms: int, synchronous: str) -> tuple[str, ...]:
+    """What every connection of ours to a SQLite file sets."""
+    return (
+        f"PRAGMA busy_timeout = {int(busy_timeout_ms)}",
+        f"PRAGMA synchronous = {synchronous}",
+        "PRAGMA foreign_keys = ON",
+    )
+
+
 def _sqlite_engine(
     path: str, busy_timeout_ms: int, *, writer: bool, pool_size: int, synchronous: str
 ) -> AsyncEngine:
@@ -121,11 +134,10 @@ def _sqlite_engine(
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             if writer:
                 cursor.execute("PRAGMA journal_mode = WAL")  # persistent: readers find it
-            cursor.execute(f"PRAGMA synchronous = {synchronous}")
-            cursor.execute("PRAGMA foreign_keys = ON")
+            for pragma in _pragmas(busy_timeout_ms, synchronous):
+                cursor.execute(pragma)
             if not writer:
                 cursor.execute("PRAGMA query_only = ON")
         finally:
@@ -144,12 +156,20 @@ class Database:
     """The engines of one database: ``transaction()`` to write, ``read()`` to read."""
 
     def __init__(
-        self, dialect: Dialect, writer: AsyncEngine, reader: AsyncEngine, where: str
+        self,
+        dialect: Dialect,
+        writer: AsyncEngine,
+        reader: AsyncEngine,
+        where: str,
+        direct: direct_path.Readers | None = None,
     ) -> None:
         self.dialect: Dialect = dialect
         self.writer = writer
         self.reader = reader
         self.where = where
+        # On a SQLite file: the one-hop path of ``rows`` and ``write``.
+        self._direct = direct
+        self._statements = direct_path.Statements()
         # Transactions and reads in flight, so that closing waits for them.
         self._in_flight = 0
         self._idle = asyncio.Event()
@@ -192,7 +212,12 @@ class Database:
                 name, busy_timeout_ms, writer=False, pool_size=readers, synchronous=synchronous
             )
         )
-        db = cls("sqlite", writer, reader, name)
+        direct = (
+            None
+            if in_memory
+            else direct_path.Readers(name, readers, _pragmas(busy_timeout_ms, synchronous))
+        )
+        db = cls("sqlite", writer, reader, name, direct)
         await db._start(migrate)
         return db
 
@@ -225,6 +250,8 @@ class Database:
                 await conn.execute(text("SELECT 1"))
             if migrate:
                 await upgrade(self)
+            if self._direct is not None:
+                await self._direct.open()
         except BaseException as error:
             await self.close()
             if isinstance(error, exc.SQLAlchemyError | OSError):
@@ -242,6 +269,8 @@ class Database:
         await self.writer.dispose()
         if self.reader is not self.writer:
             await self.reader.dispose()
+        if self._direct is not None:
+            await self._direct.close()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
@@ -277,25 +306,96 @@ class Database:
             finally:
                 await conn.exec_driver_sql("COMMIT")
 
+    async def rows(
+        self, statement: Executable, params: Mapping[str, Any] | None = None
+    ) -> Sequence[Row]:
+        """A query's rows, as ``read()`` would give them; on a SQLite file in one trip to
+        a reader connection's thread (the statement is compiled once: pass constants)."""
+        given = params or {}
+        prepared = self._prepared(statement)
+        if prepared is None or self._direct is None:
+            async with self.read() as conn:
+                return (await conn.execute(statement, given)).mappings().all()
+        async with self._counted():
+            return await self._direct.fetch(prepared, given)
+
+    async def row(
+        self, statement: Executable, params: Mapping[str, Any] | None = None
+    ) -> Row | None:
+        """A query's first row, or None."""
+        found = await self.rows(statement, params)
+        return found[0] if found else None
+
+    async def write(
+        self, statement: Executable, params: Mapping[str, Any] | None = None
+    ) -> Sequence[Row]:
+        """One statement as a transaction of its own, and the rows it returns; on a
+        SQLite file in one trip to the writer's thread, in its turn for the writer."""
+        given = params or {}
+        prepared = self._prepared(statement)
+        if prepared is None:
+            async with self.transaction() as conn:
+                return (await conn.execute(statement, given)).mappings().all()
+        # No BEGIN: SQLite makes the one statement its own transaction.
+        async with self._tracked(self.writer, begin=False) as conn:
+            driver = (await conn.get_raw_connection()).driver_connection
+            assert isinstance(driver, aiosqlite.Connection)
+            return await direct_path.fetch(driver, prepared, given)
+
     @asynccontextmanager
-    async def _tracked(
-        self, engine: AsyncEngine, *, begin: bool = True
-    ) -> AsyncIterator[AsyncConnection]:
+    async def tracing(self, callback: Callable[[str], object]) -> AsyncIterator[None]:
+        """Every statement this process sends, on any path, handed to ``callback``
+        while the block runs (to see what a call costs; ``BEGIN`` and ``COMMIT`` too)."""
+
+        def sent(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            callback(statement)
+
+        engines = {self.writer.sync_engine, self.reader.sync_engine}
+        for engine in engines:
+            event.listen(engine, "before_cursor_execute", sent)
+        if self._direct is not None:
+            await self._direct.trace(callback)
+        try:
+            yield
+        finally:
+            for engine in engines:
+                event.remove(engine, "before_cursor_execute", sent)
+            if self._direct is not None:
+                await self._direct.trace(None)
+
+    def _prepared(self, statement: Executable) -> direct_path.Prepared | None:
+        return self._statements.get(statement) if self._direct is not None else None
+
+    @asynccontextmanager
+    async def _counted(self) -> AsyncIterator[None]:
         if self._closed:
             raise StorageError("the database is closed")
         self._in_flight += 1
         self._idle.clear()
         try:
-            async with engine.begin() if begin else engine.connect() as conn:
-                yield conn
-        except (exc.OperationalError, exc.InterfaceError, exc.InternalError, OSError) as error:
-            if self._is_lost(error):
-                raise StorageError(self._cannot("reach", error)) from error
-            raise
+            yield
         finally:
             self._in_flight -= 1
             if not self._in_flight:
                 self._idle.set()
+
+    @asynccontextmanager
+    async def _tracked(
+        self, engine: AsyncEngine, *, begin: bool = True
+    ) -> AsyncIterator[AsyncConnection]:
+        async with self._counted():
+            try:
+                async with engine.begin() if begin else engine.connect() as conn:
+                    yield conn
+            except (
+                exc.OperationalError,
+                exc.InterfaceError,
+                exc.InternalError,
+                OSError,
+            ) as error:
+                if self._is_lost(error):
+                    raise StorageError(self._cannot("reach", error)) from error
+                raise
 
     def _is_lost(self, error: BaseException) -> bool:
         """Is the server gone (as opposed to a statement that failed)?"""

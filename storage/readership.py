@@ -63,9 +63,8 @@ class ReadershipRepository:
         )
 
     async def most_read(self, since: datetime, until: datetime, limit: int = 10) -> list[Headline]:
-        async with self._db.read() as conn:
-            rows = await conn.execute(_MOST_READ, {"since": since, "until": until, "limit": limit})
-            return [headline(row, row["n"]) for row in rows.mappings()]
+        rows = await self._db.rows(_MOST_READ, {"since": since, "until": until, "limit": limit})
+        return [headline(row, row["n"]) for row in rows]
 
     async def readers_per_period(
         self, bounds: Sequence[datetime], article_id: int | None = None

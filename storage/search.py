@@ -305,19 +305,19 @@ class _Read:
     """One read of the index, which notes whether any answer saw articles waiting to be
     indexed."""
 
-    def __init__(self, conn: AsyncConnection, engine: _Engine) -> None:
-        self.conn = conn
+    def __init__(self, db: Database, engine: _Engine) -> None:
+        self.db = db
         self.engine = engine
         self.due: bool | None = None
 
     async def stale(self) -> bool:
         """Are articles waiting to be indexed?  Asked only if no answer told already."""
         if self.due is None:
-            self.due = (await self.conn.execute(_DUE)).first() is not None
+            self.due = await self.db.row(_DUE) is not None
         return self.due
 
     async def headlines(self, statement: Select[Any], params: dict[str, Any]) -> list[Headline]:
-        rows = (await self.conn.execute(statement, params)).mappings().all()
+        rows = await self.db.rows(statement, params)
         if rows:
             self.due = bool(rows[0]["due"])
         return [headline(row) for row in rows]
@@ -345,16 +345,15 @@ class _Read:
 
     async def rarest_terms(self, article_id: int) -> list[str]:
         """The article's rarest indexed words that another article has too."""
-        statement = self.engine.document
-        document = (await self.conn.execute(statement, {"id": article_id})).mappings().first()
+        document = await self.db.row(self.engine.document, {"id": article_id})
         if document is None:
             return []
         words = article_words(document)
         if not words:
             return []
-        counts = await self.conn.execute(self.engine.term_counts, {"words": words})
-        ranked = sorted(counts, key=lambda r: (r.docs, r.term))
-        return [r.term for r in ranked[:RELATED_TERMS]]
+        counts = await self.db.rows(self.engine.term_counts, {"words": words})
+        ranked = sorted(counts, key=lambda r: (r["docs"], r["term"]))
+        return [r["term"] for r in ranked[:RELATED_TERMS]]
 
 
 class FullTextSearch:
@@ -382,14 +381,12 @@ class FullTextSearch:
     async def _fresh(self, work: Callable[[_Read], Awaitable[list[Headline]]]) -> list[Headline]:
         """``work``'s answer from an index that is current: when articles were waiting to
         be indexed, they are, and the work is done again."""
-        async with self._db.read() as conn:
-            read = _Read(conn, self._engine)
-            found = await work(read)
-            if not await read.stale():
-                return found
+        read = _Read(self._db, self._engine)
+        found = await work(read)
+        if not await read.stale():
+            return found
         await self.sync()
-        async with self._db.read() as conn:
-            return await work(_Read(conn, self._engine))
+        return await work(_Read(self._db, self._engine))
 
     async def search(self, query: str, limit: int = 10, offset: int = 0) -> list[Headline]:
         terms = query_terms(query)

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import event
-
 from bot.models import ArticleContent
 from storage import Stores
 from tests.backends import Backend
@@ -27,14 +23,11 @@ async def test_listings_and_fetches_are_one_statement_each(stores: Stores) -> No
     await repo.get(article.id)  # every connection opened before we count
     statements: list[str] = []
 
-    def trace(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+    def trace(statement: str) -> None:
         if not statement.lstrip().upper().startswith("BEGIN"):
             statements.append(statement)
 
-    engines = {stores.db.writer.sync_engine, stores.db.reader.sync_engine}
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", trace)
-    try:
+    async with stores.db.tracing(trace):
         listed = await repo.latest_published(20)
         assert len(listed) == 20 and [a.channel_message_id for a in listed][:2] == [124, 123]
         assert all(a.content == CONTENT for a in listed)
@@ -42,9 +35,6 @@ async def test_listings_and_fetches_are_one_statement_each(stores: Stores) -> No
         statements.clear()
         assert await repo.get(listed[0].id) == listed[0]
         assert len(statements) == 1, statements
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", trace)
 
 
 async def test_reads_are_counted_by_the_database(backend: Backend, stores: Stores) -> None:

@@ -1,0 +1,158 @@
+"""SQLite statements in one hop: the hot reads, and single-statement writes.
+
+Through SQLAlchemy's aiosqlite adapter a statement is five trips to the connection's
+thread and back (cursor, execute, fetch, close, and the rollback when the connection goes
+back to its pool) plus SQLAlchemy's own execution work: about 0.4 ms a read on this
+machine, where the query itself takes 0.03 ms.  The statements readers wait for (the
+full text, the headlines, a search, a first read) take the same Core constructs, compiled
+once for SQLite, and run them with ``aiosqlite``'s public ``execute_fetchall``: one trip.
+Values go in and come out through the columns' own types (``bind_processor``,
+``result_processor``), so a row reads exactly as through SQLAlchemy, and the
+repositories write each statement once for both engines (``Database.rows``).
+
+Measured with ``bench.scale`` and ``bench.search``: see the README's benchmark table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aiosqlite
+from sqlalchemy import Executable
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ClauseElement, ColumnElement, SelectBase, UpdateBase
+
+# ``:name`` parameters: a statement's values are handed over by name.
+_DIALECT = sqlite.dialect(paramstyle="named")
+# Statements are module or repository constants, so this holds all of them; a statement
+# built per call would only cost its compiling, never a wrong answer.
+CACHED_STATEMENTS = 512
+
+Row = dict[str, Any]
+_Processor = Callable[[Any], Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A statement as SQLite text, the values of its own literals, and the conversions
+    of its parameters and result columns."""
+
+    sql: str
+    literals: dict[str, Any]
+    binds: dict[str, _Processor]
+    columns: tuple[str, ...]
+    results: tuple[_Processor, ...]
+
+    def values(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        given = {**self.literals, **params}
+        out = {}
+        for name, value in given.items():
+            process = self.binds.get(name)
+            out[name] = process(value) if process is not None and value is not None else value
+        return out
+
+    def rows(self, raw: Sequence[Sequence[Any]]) -> list[Row]:
+        columns, results = self.columns, self.results
+        return [
+            {
+                name: (value if process is None or value is None else process(value))
+                for name, process, value in zip(columns, results, row, strict=True)
+            }
+            for row in raw
+        ]
+
+
+def prepare(statement: Executable) -> Prepared | None:
+    """The statement compiled for the one-hop path, or None when it needs SQLAlchemy's
+    execution (a list parameter expanded per call)."""
+    assert isinstance(statement, ClauseElement)
+    compiled = statement.compile(dialect=_DIALECT)
+    assert isinstance(compiled, SQLCompiler)
+    binds = {name: compiled.binds[name] for name in compiled.params}
+    if any(bind.expanding for bind in binds.values()):
+        return None
+    # A query's columns, or what an INSERT/UPDATE/DELETE returns.
+    selected: list[ColumnElement[Any]] = (
+        list(statement.exported_columns) if isinstance(statement, SelectBase | UpdateBase) else []
+    )
+    return Prepared(
+        sql=str(compiled),
+        literals={
+            name: value for name, value in compiled.params.items() if not binds[name].required
+        },
+        binds={name: bind.type.bind_processor(_DIALECT) for name, bind in binds.items()},
+        columns=tuple(column.key or "" for column in selected),
+        results=tuple(column.type.result_processor(_DIALECT, None) for column in selected),
+    )
+
+
+class Statements:
+    """Compiled statements by identity (each kept alive by its entry, so an id is never
+    taken by another statement while cached)."""
+
+    def __init__(self, size: int = CACHED_STATEMENTS) -> None:
+        self._size = size
+        self._cache: OrderedDict[int, tuple[Executable, Prepared | None]] = OrderedDict()
+
+    def get(self, statement: Executable) -> Prepared | None:
+        key = id(statement)
+        entry = self._cache.get(key)
+        if entry is not None and entry[0] is statement:
+            self._cache.move_to_end(key)
+            return entry[1]
+        prepared = prepare(statement)
+        self._cache[key] = (statement, prepared)
+        if len(self._cache) > self._size:
+            self._cache.popitem(last=False)
+        return prepared
+
+
+async def fetch(
+    connection: aiosqlite.Connection, prepared: Prepared, params: Mapping[str, Any]
+) -> list[Row]:
+    """One trip to the connection's thread: execute and fetch every row."""
+    raw = await connection.execute_fetchall(prepared.sql, prepared.values(params))
+    return prepared.rows(list(raw))
+
+
+class Readers:
+    """A few read-only ``aiosqlite`` connections on the database file, lent one at a
+    time (WAL: they see the last committed state and never wait for the writer)."""
+
+    def __init__(self, path: str, size: int, pragmas: Sequence[str]) -> None:
+        self._path = path
+        self._size = size
+        self._pragmas = pragmas
+        self._idle: asyncio.LifoQueue[aiosqlite.Connection] = asyncio.LifoQueue()
+        self._all: list[aiosqlite.Connection] = []
+
+    async def open(self) -> None:
+        for _ in range(self._size):
+            connection = await aiosqlite.connect(self._path, isolation_level=None)
+            self._all.append(connection)
+            for pragma in (*self._pragmas, "PRAGMA query_only = ON"):
+                await connection.execute(pragma)
+            self._idle.put_nowait(connection)
+
+    async def fetch(self, prepared: Prepared, params: Mapping[str, Any]) -> list[Row]:
+        connection = await self._idle.get()
+        try:
+            return await fetch(connection, prepared, params)
+        finally:
+            self._idle.put_nowait(connection)
+
+    async def trace(self, callback: Callable[[str], object] | None) -> None:
+        """Hand each statement's text to ``callback`` (None: stop), as it is run."""
+        for connection in self._all:
+            # sqlite3 takes None to stop; aiosqlite's annotation leaves it out.
+            await connection.set_trace_callback(callback)  # type: ignore[arg-type]
+
+    async def close(self) -> None:
+        for connection in self._all:
+            await connection.close()
+        self._all.clear()
