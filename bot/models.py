@@ -316,6 +316,10 @@ class ItemKeys:
     link: str | None = None
 
 
+# A check's items, each with the draft it makes when new (None: recorded as seen only).
+CheckedItems = tuple[tuple[ItemKeys, ArticleContent | None], ...]
+
+
 @dataclass(frozen=True, slots=True)
 class FeedCheck:
     """What one check of a feed found, recorded in one transaction: ``error`` None is a
@@ -326,7 +330,7 @@ class FeedCheck:
     next_check_at: datetime
     etag: str | None = None
     last_modified: str | None = None
-    items: tuple[tuple[ItemKeys, ArticleContent | None], ...] = ()
+    items: CheckedItems = ()
     author_id: int = 0
 
 

@@ -32,10 +32,10 @@ from bot.models import (
     Article,
     ArticleContent,
     ArticleStatus,
+    CheckedItems,
     Feed,
     FeedCheck,
     FeedMode,
-    ItemKeys,
     ItemOutcome,
     RecordedItem,
 )
@@ -457,7 +457,7 @@ class FeedDesk:
         error: str,
         wait: float | None,
         *,
-        entries: tuple[tuple[ItemKeys, ArticleContent | None], ...] = (),
+        entries: CheckedItems = (),
     ) -> list[RecordedItem]:
         """A failed check (or a feed cut at the cap, whose ``entries`` are still taken):
         backoff, doubling with each failure in a row (or the server's own Retry-After
