@@ -179,6 +179,14 @@ class EditorSource(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Actor:
+    """Who acts on the desk: an editor's id and the name Telegram gave them then."""
+
+    user_id: int
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class StoredEditor:
     """An editor added with /addeditor."""
 

@@ -21,7 +21,7 @@ from aiogram.types import (
 )
 
 from bot.desk.editors import parse_user_id
-from bot.desk.history import Actor, acting, history_lines, version_lines
+from bot.desk.history import acting, history_lines, version_lines
 from bot.desk.stats import (
     CHART_DAYS,
     CUSTOM_PREFIX,
@@ -31,7 +31,7 @@ from bot.desk.stats import (
     article_report,
     overview_report,
 )
-from bot.models import EditorSource
+from bot.models import Actor, EditorSource
 from bot.services import Services
 from bot.settings import Settings
 from bot.telegram.updates import NextHandler
