@@ -179,6 +179,14 @@ class EditorSource(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Actor:
+    """Who acts on the desk: an editor's id and the name Telegram gave them then."""
+
+    user_id: int
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class StoredEditor:
     """An editor added with /addeditor."""
 
@@ -316,6 +324,10 @@ class ItemKeys:
     link: str | None = None
 
 
+# A check's items, each with the draft it makes when new (None: recorded as seen only).
+CheckedItems = tuple[tuple[ItemKeys, ArticleContent | None], ...]
+
+
 @dataclass(frozen=True, slots=True)
 class FeedCheck:
     """What one check of a feed found, recorded in one transaction: ``error`` None is a
@@ -326,7 +338,7 @@ class FeedCheck:
     next_check_at: datetime
     etag: str | None = None
     last_modified: str | None = None
-    items: tuple[tuple[ItemKeys, ArticleContent | None], ...] = ()
+    items: CheckedItems = ()
     author_id: int = 0
 
 

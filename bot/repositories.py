@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 from typing import Protocol
 
 from bot.models import (
     ActionRecord,
+    Actor,
     ArchivedPage,
     Article,
     ArticleContent,
@@ -39,6 +41,17 @@ from bot.models import (
 )
 
 Change = Callable[[ArticleContent], ArticleContent]
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """A change to an article's content and who makes it (``editor`` None: the bot
+    itself); ``allow_published``: it may change a published article too."""
+
+    change: Change
+    editor: Actor | None = None
+    allow_published: bool = False
+
 
 # States from which an article may be claimed for publishing by /publish or a schedule.
 PUBLISHABLE = (ArticleStatus.DRAFT, ArticleStatus.SCHEDULED, ArticleStatus.FAILED)
@@ -80,18 +93,11 @@ class ArticleStore(Protocol):
     ) -> Article:
         """A new draft, and its poll when given, in one transaction."""
 
-    async def revise(
-        self,
-        article_id: int,
-        change: Change,
-        *,
-        allow_published: bool = False,
-        editor_id: int | None = None,
-        editor_name: str | None = None,
-    ) -> Article | None:
-        """Apply ``change`` to the current content in one transaction; None when the
-        article is missing or not in an editable state.  The content it replaces, when
-        it differs, becomes the article's next version, made by ``editor_id``."""
+    async def revise(self, article_id: int, revision: Revision) -> Article | None:
+        """Apply the revision's change to the current content in one transaction; None
+        when the article is missing or not in a state it may change.  The content it
+        replaces, when it differs, becomes the article's next version, made by its
+        editor."""
 
     async def versions(self, article_id: int) -> list[ArticleVersion]:
         """The article's earlier versions, oldest first."""

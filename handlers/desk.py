@@ -21,7 +21,7 @@ from aiogram.types import (
 )
 
 from bot.desk.editors import parse_user_id
-from bot.desk.history import Actor, acting, history_lines, version_lines
+from bot.desk.history import acting, history_lines, version_lines
 from bot.desk.stats import (
     CHART_DAYS,
     CUSTOM_PREFIX,
@@ -31,14 +31,14 @@ from bot.desk.stats import (
     article_report,
     overview_report,
 )
-from bot.models import EditorSource
+from bot.models import Actor, EditorSource
 from bot.services import Services
 from bot.settings import Settings
 from bot.telegram.updates import NextHandler
 from bot.telegram_text.html import escaped_html
 from bot.texts import WHEN_FORMAT, Texts
 
-from .replies import answer_long, named_id
+from .replies import answer_long, answer_outcome, named_id
 
 ADMIN_COMMANDS = ("editors", "addeditor", "removeeditor")
 CHART_FILE = "stats.png"
@@ -138,8 +138,7 @@ async def cmd_addeditor(
         await message.answer(target)
         return
     outcome = await services.editors.add(target, *_actor(message))
-    template = texts.outcome(texts.editor_add_outcomes, outcome, texts.internal_error)
-    await message.answer(escaped_html(template, id=target))
+    await answer_outcome(message, texts, texts.editor_add_outcomes, outcome, target)
 
 
 @admins.message(Command("removeeditor"))
@@ -150,8 +149,7 @@ async def cmd_removeeditor(
     if target is None:
         return
     outcome = await services.editors.remove(target, *_actor(message))
-    template = texts.outcome(texts.editor_remove_outcomes, outcome, texts.internal_error)
-    await message.answer(escaped_html(template, id=target))
+    await answer_outcome(message, texts, texts.editor_remove_outcomes, outcome, target)
 
 
 not_admins = Router(name="desk_not_admins")

@@ -53,6 +53,20 @@ async def answer_result(
     await message.answer(escaped_html(template, link=link, reason=reason, **values))
 
 
+async def answer_outcome(
+    message: Message,
+    texts: Texts,
+    table: tuple[tuple[str, str], ...],
+    outcome: str,
+    target: int,
+    fallback: str | None = None,
+) -> None:
+    """A service's outcome for one editor or article (``target``), in the words ``table``
+    gives it; an outcome the table does not name is ``fallback``, or else our error."""
+    template = texts.outcome(table, outcome, fallback or texts.internal_error)
+    await message.answer(escaped_html(template, id=target))
+
+
 def largest_photo(sizes: list[PhotoSize]) -> str:
     """The file id of the largest of the sizes Telegram sends for one photo."""
     return max(sizes, key=lambda size: size.width * size.height).file_id

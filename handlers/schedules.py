@@ -16,7 +16,7 @@ from bot.settings import Settings
 from bot.telegram_text.html import escaped_html
 from bot.texts import WHEN_FORMAT, Texts
 
-from .replies import answer_listing, explain, named_id
+from .replies import answer_listing, answer_outcome, explain, named_id
 
 router = Router(name="schedules")
 
@@ -55,8 +55,9 @@ async def cmd_unschedule(
     if article_id is None:
         return
     outcome = await services.scheduler.unschedule(article_id)
-    template = texts.outcome(texts.unschedule_outcomes, outcome, texts.not_found)
-    await message.answer(escaped_html(template, id=article_id))
+    await answer_outcome(
+        message, texts, texts.unschedule_outcomes, outcome, article_id, texts.not_found
+    )
 
 
 @router.message(Command("scheduled"))

@@ -33,7 +33,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import Article, ArticleContent, ArticleStatus, ArticleVersion, PollSpec
-from bot.repositories import EDITABLE, PUBLISHABLE, Change
+from bot.repositories import EDITABLE, PUBLISHABLE, Revision
 from storage.database import Database
 from storage.ownership import claim_message
 from storage.polls import insert_poll
@@ -307,20 +307,13 @@ class ArticleRepository:
         assert article is not None
         return article
 
-    async def revise(
-        self,
-        article_id: int,
-        change: Change,
-        *,
-        allow_published: bool = False,
-        editor_id: int | None = None,
-        editor_name: str | None = None,
-    ) -> Article | None:
-        """Apply ``change`` to the current content, read under a row lock, in one
+    async def revise(self, article_id: int, revision: Revision) -> Article | None:
+        """Apply the change to the current content, read under a row lock, in one
         transaction: a concurrent revision waits and then builds on this one.  The
         content it replaces becomes the article's next version (numbered under the same
         lock; the primary key would refuse a number given twice)."""
-        allowed = (*EDITABLE, ArticleStatus.PUBLISHED) if allow_published else EDITABLE
+        allowed = (*EDITABLE, ArticleStatus.PUBLISHED) if revision.allow_published else EDITABLE
+        editor = revision.editor
         async with self._db.transaction() as conn:
             # A statement of its own: the read after it takes a new snapshot (READ
             # COMMITTED), which includes what the transaction we waited for committed.
@@ -328,7 +321,7 @@ class ArticleRepository:
             current = await self._get(conn, article_id)
             if current is None or current.status not in allowed:
                 return None
-            content = change(current.content)
+            content = revision.change(current.content)
             updated = await conn.execute(
                 update(a)
                 .where((a.c.id == article_id) & a.c.status.in_(_values(allowed)))
@@ -344,8 +337,8 @@ class ArticleRepository:
                         "article_id": article_id,
                         "title": current.content.title,
                         "content": content_json(current.content),
-                        "editor_id": editor_id,
-                        "editor_name": editor_name,
+                        "editor_id": editor.user_id if editor else None,
+                        "editor_name": editor.name if editor else None,
                         "saved_at": utc_now(),
                     },
                 )

@@ -99,16 +99,37 @@ def article_ref(*, ondelete_set_null: bool = False, **options: Any) -> Column[in
     return Column("article_id", Id, ForeignKey("articles.id", ondelete=ondelete), **options)
 
 
-def article_list(name: str, item: str, *extra: SchemaItem) -> Table:
-    """A list of texts an article holds in order (its paragraphs, its tags)."""
+def article_rows(name: str, key: Column[Any], *items: SchemaItem) -> Table:
+    """Rows an article holds, one per value of ``key`` (the primary key is the article and
+    the key): deleting the article deletes them."""
     return Table(
         name,
         metadata,
         article_ref(),
+        key,
+        *items,
+        PrimaryKeyConstraint("article_id", key.name),
+    )
+
+
+def article_list(name: str, item: str, *extra: SchemaItem) -> Table:
+    """A list of texts an article holds in order (its paragraphs, its tags)."""
+    return article_rows(
+        name,
         Column("position", Integer, nullable=False),
         Column(item, Text, nullable=False),
-        PrimaryKeyConstraint("article_id", "position"),
         *extra,
+    )
+
+
+def per_user(name: str, key: str, *items: SchemaItem) -> Table:
+    """One row per Telegram user, keyed by their id: Telegram's number, never one the
+    database makes up."""
+    return Table(
+        name,
+        metadata,
+        Column(key, BigInteger, primary_key=True, autoincrement=False),
+        *items,
     )
 
 
@@ -132,13 +153,10 @@ article_tags = article_list(
 )
 
 # One row per distinct reader: the primary key is what makes a reader count once.
-article_reads = Table(
+article_reads = article_rows(
     "article_reads",
-    metadata,
-    article_ref(),
     Column("reader_id", BigInteger, nullable=False),
     Column("first_read_at", UtcTime, nullable=False),
-    PrimaryKeyConstraint("article_id", "reader_id"),
     Index("article_reads_by_time", "first_read_at", "article_id"),
 )
 
@@ -146,17 +164,14 @@ article_reads = Table(
 # /summary, /tags, /credit, /restore): numbered from 1 per article, by primary key.
 # ``content`` holds every field an editor writes (storage.rows.content_json); the title
 # has a column of its own for the listing.  editor_id is NULL for what the bot did itself.
-article_versions = Table(
+article_versions = article_rows(
     "article_versions",
-    metadata,
-    article_ref(),
     Column("version", Integer, nullable=False),
     Column("title", Text, nullable=False),
     Column("content", Json, nullable=False),
     Column("editor_id", BigInteger),
     Column("editor_name", Text),
     Column("saved_at", UtcTime, nullable=False),
-    PrimaryKeyConstraint("article_id", "version"),
     CheckConstraint("version > 0", name="article_versions_version_check"),
 )
 
@@ -173,10 +188,9 @@ archive_pages = Table(
 # The archive imports running, one per editor, in whichever instance downloaded the zip:
 # a second /import is refused and the stop button works from any instance.  An instance
 # that died leaves a row whose ``alive_at`` stops moving; it is taken over after a while.
-archive_imports = Table(
+archive_imports = per_user(
     "archive_imports",
-    metadata,
-    Column("editor_id", BigInteger, primary_key=True, autoincrement=False),
+    "editor_id",
     Column("chat_id", BigInteger, nullable=False),
     Column("started_at", UtcTime, nullable=False),
     Column("alive_at", UtcTime, nullable=False),
@@ -299,10 +313,9 @@ digests = Table(
 )
 
 # Editors added by an admin in chat (those in the settings are not stored).
-desk_editors = Table(
+desk_editors = per_user(
     "desk_editors",
-    metadata,
-    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    "user_id",
     Column("added_by", BigInteger, nullable=False),
     Column("added_at", UtcTime, nullable=False),
     CheckConstraint("user_id > 0", name="desk_editors_user_id_check"),

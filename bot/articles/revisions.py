@@ -21,7 +21,7 @@ from bot.errors import InputError
 from bot.failures import failure_of
 from bot.models import Article, ArticleContent, ArticleStatus, ArticleVersion
 from bot.outcomes import Result
-from bot.repositories import EDITABLE, ArticleStore, Change
+from bot.repositories import EDITABLE, ArticleStore, Change, Revision
 from bot.telegram_text.cleaning import clean_line
 
 logger = logging.getLogger(__name__)
@@ -153,13 +153,8 @@ class Revisions:
             return EditResult(EditOutcome.WITHDRAWN, current)
         if current.status not in (*EDITABLE, ArticleStatus.PUBLISHED):
             return EditResult(EditOutcome.NOT_EDITABLE, current)
-        actor = acting.get()
         updated = await self._articles.revise(
-            article_id,
-            change,
-            allow_published=True,
-            editor_id=actor.user_id if actor else None,
-            editor_name=actor.name if actor else None,
+            article_id, Revision(change, acting.get(), allow_published=True)
         )
         if updated is None:  # it changed state under us
             return EditResult(EditOutcome.BUSY, current)

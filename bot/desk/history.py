@@ -11,20 +11,13 @@ from __future__ import annotations
 
 import logging
 from contextvars import ContextVar
-from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from bot.models import ActionRecord, ArticleVersion, EditorAction
+from bot.models import ActionRecord, Actor, ArticleVersion, EditorAction
 from bot.repositories import HistoryStore
 from bot.texts import WHEN_FORMAT, Texts
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    user_id: int
-    name: str | None = None
 
 
 acting: ContextVar[Actor | None] = ContextVar("acting", default=None)

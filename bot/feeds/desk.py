@@ -32,14 +32,14 @@ from bot.models import (
     Article,
     ArticleContent,
     ArticleStatus,
+    CheckedItems,
     Feed,
     FeedCheck,
     FeedMode,
-    ItemKeys,
     ItemOutcome,
     RecordedItem,
 )
-from bot.repositories import EDITABLE, ArticleStore, FeedStore
+from bot.repositories import EDITABLE, ArticleStore, FeedStore, Revision
 from bot.telegram_text.html import escaped_html
 from bot.texts import Texts
 from bot.workers import WorkerProcess
@@ -432,7 +432,7 @@ class FeedDesk:
         """The site changed an item the bot has seen: a draft follows at once; a published
         article is corrected at once in ``auto`` feeds, else when an editor says /apply."""
         if article.status in EDITABLE:
-            await self._articles.revise(article.id, corrected(new))
+            await self._articles.revise(article.id, Revision(corrected(new)))
             await self._history.record("correction", article_id=article.id, detail="text")
             return
         if article.status is not ArticleStatus.PUBLISHED:
@@ -457,7 +457,7 @@ class FeedDesk:
         error: str,
         wait: float | None,
         *,
-        entries: tuple[tuple[ItemKeys, ArticleContent | None], ...] = (),
+        entries: CheckedItems = (),
     ) -> list[RecordedItem]:
         """A failed check (or a feed cut at the cap, whose ``entries`` are still taken):
         backoff, doubling with each failure in a row (or the server's own Retry-After

@@ -26,7 +26,7 @@ from bot.models import (
     VoteOutcome,
     VoteResult,
 )
-from bot.repositories import EDITABLE, POLL_ATTACHABLE, PUBLISHABLE, Change
+from bot.repositories import EDITABLE, POLL_ATTACHABLE, PUBLISHABLE, Revision
 
 
 def _now() -> datetime:
@@ -226,26 +226,24 @@ class MemoryArticles:
         self.rows[article_id] = article
         return article
 
-    async def revise(
-        self,
-        article_id: int,
-        change: Change,
-        *,
-        allow_published: bool = False,
-        editor_id: int | None = None,
-        editor_name: str | None = None,
-    ) -> Article | None:
-        allowed = (*EDITABLE, ArticleStatus.PUBLISHED) if allow_published else EDITABLE
+    async def revise(self, article_id: int, revision: Revision) -> Article | None:
+        allowed = (*EDITABLE, ArticleStatus.PUBLISHED) if revision.allow_published else EDITABLE
         current = self.rows.get(article_id)
         if current is None:
             return None
-        content = change(current.content)
+        content = revision.change(current.content)
+        editor = revision.editor
         updated = self._update(article_id, allowed, content=content)
         if updated is not None and content != current.content:
             versions = self.versions_of.setdefault(article_id, [])
             versions.append(
                 ArticleVersion(
-                    article_id, len(versions) + 1, current.content, _now(), editor_id, editor_name
+                    article_id,
+                    len(versions) + 1,
+                    current.content,
+                    _now(),
+                    editor.user_id if editor else None,
+                    editor.name if editor else None,
                 )
             )
         return updated

@@ -13,10 +13,11 @@ from bot.articles.drafts import DialogDraft, Drafts
 from bot.articles.publishing import Outcome, Publisher
 from bot.articles.scheduling import Scheduler, UnscheduleOutcome
 from bot.desk.editors import AddOutcome, Editors, RemoveOutcome, parse_user_id
-from bot.desk.history import ActionLog, Actor, acting
+from bot.desk.history import ActionLog, acting
 from bot.desk.stats import Stats, period_starts
 from bot.models import (
     ActionRecord,
+    Actor,
     ArticleContent,
     ArticleStatus,
     EditorSource,

@@ -23,7 +23,8 @@ from pydantic import SecretStr
 
 from bot.articles.parsing import parse_article
 from bot.cli import TableProgress, main
-from bot.models import ArticleContent, ArticleStatus, PollSpec
+from bot.models import Actor, ArticleContent, ArticleStatus, PollSpec
+from bot.repositories import Revision
 from storage import Stores, open_stores
 from storage.transfer import TransferError, copy_sqlite_to_postgres
 from tests.backends import StoreSettings
@@ -72,7 +73,8 @@ async def _fill(lite: Stores) -> tuple[list[int], list[int]]:
     draft = await lite.articles.create(ArticleContent("Черновик", ("Один.", "Два.")), 1002)
     await lite.articles.remember_preview(1002, 77, draft.id)
     await lite.articles.revise(
-        draft.id, lambda old: dataclasses.replace(old, title="Черновик, правка"), editor_id=1002
+        draft.id,
+        Revision(lambda old: dataclasses.replace(old, title="Черновик, правка"), Actor(1002)),
     )
     later = await lite.articles.create(ArticleContent("Позже", ("Текст.",), tags=("А",)), 1001)
     await lite.articles.schedule(later.id, datetime.now(UTC) + timedelta(days=1))

@@ -18,7 +18,7 @@ from sqlalchemy import inspect, text
 
 from bot.errors import StorageError
 from bot.models import ArticleContent
-from bot.repositories import Change
+from bot.repositories import Change, Revision
 from bot.settings import SettingsError, load_settings
 from storage import migrations
 from storage.database import Database, redact, where
@@ -192,7 +192,7 @@ async def test_revisions_from_two_instances_both_keep_their_change(pg: Backend) 
 
     await asyncio.gather(
         *(
-            (one if i % 2 else two).articles.revise(article.id, adding(t))
+            (one if i % 2 else two).articles.revise(article.id, Revision(adding(t)))
             for i, t in enumerate(tags)
         )
     )

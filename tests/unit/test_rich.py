@@ -30,6 +30,7 @@ from bot.articles.rich import rich_full_text, rich_size
 from bot.articles.withdrawal import PostTooOld, Withdrawal, WithdrawOutcome
 from bot.failures import Failure, FailureKind
 from bot.models import Article, ArticleContent, ArticleStatus
+from bot.repositories import Revision
 from bot.texts import RU
 from tests.backends import Backend
 from tests.fakes.rich import check_rich_message, rich_plain
@@ -371,7 +372,7 @@ async def test_withdraw_is_decided_once_across_connections(backend: Backend) -> 
     [won] = [r for r in results if r is not None]
     assert won.status is ArticleStatus.WITHDRAWN and won.withdrawn_at is not None
     assert await repo.latest_published(10) == []
-    assert await repo.revise(article.id, lambda c: c, allow_published=True) is None
+    assert await repo.revise(article.id, Revision(lambda c: c, allow_published=True)) is None
     rows = await backend.fetch_all(
         first, "SELECT status, channel_message_id FROM articles WHERE id = ?", article.id
     )

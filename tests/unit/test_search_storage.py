@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.models import Article, ArticleContent
-from bot.repositories import ArticleStore
+from bot.repositories import ArticleStore, Revision
 from storage import Stores, stores_on
 from storage.database import Database
 from storage.migrations import head
@@ -91,8 +91,10 @@ async def test_unpublished_and_edited(stores: Stores) -> None:
     assert [h.id for h in await index.search("реки")] == [published.id]
     await repo.revise(
         published.id,
-        lambda c: ArticleContent(title="Новый заголовок", paragraphs=("Про озеро.",)),
-        allow_published=True,
+        Revision(
+            lambda c: ArticleContent(title="Новый заголовок", paragraphs=("Про озеро.",)),
+            allow_published=True,
+        ),
     )
     assert await index.search("реки") == []
     assert [h.id for h in await index.search("озере")] == [published.id]

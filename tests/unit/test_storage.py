@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from bot.errors import StorageError
 from bot.models import ArticleContent, ArticleStatus, PollSpec, VoteOutcome
+from bot.repositories import Revision
 from storage import Stores, migrations
 from storage.articles import ArticleRepository
 from storage.database import Database
@@ -90,7 +91,7 @@ async def test_publish_state_machine(stores: Stores) -> None:
     # Once published, it can neither be claimed again nor edited.
     assert await repo.claim(article.id) is None
     assert await repo.set_photo(article.id, "file") is None
-    assert await repo.revise(article.id, lambda _: CONTENT) is None
+    assert await repo.revise(article.id, Revision(lambda _: CONTENT)) is None
 
 
 async def test_concurrent_claims_have_exactly_one_winner(stores: Stores) -> None:

@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 
 from bot.articles.publishing import Publisher
 from bot.articles.revisions import EditOutcome, Revisions
-from bot.desk.history import ActionLog, Actor, acting, version_lines
-from bot.models import ArticleContent
+from bot.desk.history import ActionLog, acting, version_lines
+from bot.models import Actor, ArticleContent
+from bot.repositories import Revision
 from bot.texts import RU
 from storage import Stores
 from tests.backends import Backend
@@ -61,7 +62,7 @@ async def test_every_field_survives_the_round_trip(stores: Stores) -> None:
         poll_intro="Вступление.",
     )
     draft = await articles.create(full, 1)
-    await articles.revise(draft.id, lambda _: ArticleContent("Другой", ("Текст.",)))
+    await articles.revise(draft.id, Revision(lambda _: ArticleContent("Другой", ("Текст.",))))
     [kept] = await articles.versions(draft.id)
     assert kept.content == full and kept.editor_id is None
 
@@ -114,8 +115,12 @@ async def test_two_processes_changing_one_article_number_their_versions_apart(
     first, second = await backend.open(), await backend.open()
     draft = await first.articles.create(CONTENT, 1)
     await asyncio.gather(
-        first.articles.revise(draft.id, lambda old: dataclasses.replace(old, summary="А")),
-        second.articles.revise(draft.id, lambda old: dataclasses.replace(old, tags=("Б",))),
+        first.articles.revise(
+            draft.id, Revision(lambda old: dataclasses.replace(old, summary="А"))
+        ),
+        second.articles.revise(
+            draft.id, Revision(lambda old: dataclasses.replace(old, tags=("Б",)))
+        ),
     )
     versions = await first.articles.versions(draft.id)
     assert [v.number for v in versions] == [1, 2]
