@@ -7,10 +7,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import multiprocessing
-import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -28,6 +25,7 @@ from bot.models import ArticleContent, PeriodStats, Poll, PollStatus, TopArticle
 from bot.texts import RU
 from bot.texts_en import EN
 from tests.fakes.stores import MemoryDesk, MemoryReadership, stores
+from tests.fresh import fresh_python
 
 ROOT = Path(__file__).resolve().parents[2]
 ALMATY = ZoneInfo("Asia/Almaty")
@@ -209,19 +207,6 @@ async def main():
 
 asyncio.run(main())
 """
-
-
-def fresh_python(script: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """``script`` in a fresh interpreter: its own modules, its own children."""
-    return subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=cwd,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
 
 
 def test_the_bot_process_never_loads_matplotlib(tmp_path: Path) -> None:

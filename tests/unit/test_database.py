@@ -15,9 +15,11 @@ from sqlalchemy import exc, inspect, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.errors import StorageError
-from storage import migrations
 from storage.database import Database
+from storage.migrations import newest_revision
+from storage.migrations import runner as migrations
 from storage.tables import metadata
+from tests.fresh import fresh_python
 
 INSERT = text("INSERT INTO dialog_states (key, updated_at) VALUES (:key, 'now')")
 COUNT = text("SELECT count(*) FROM dialog_states")
@@ -412,3 +414,29 @@ async def test_a_database_from_another_program_is_refused(tmp_path: Path) -> Non
     with pytest.raises(StorageError) as raised:
         await Database.open_sqlite(path)
     assert "\n" not in str(raised.value) and "schema 0" in str(raised.value)
+
+
+def test_the_newest_revision_is_read_as_alembic_reads_it() -> None:
+    assert newest_revision() == migrations.head()
+
+
+OPEN_TWICE = """
+import asyncio, sys
+from storage.database import Database
+
+async def main():
+    db = await Database.open_sqlite("news.sqlite3")
+    print("alembic loaded:", "alembic" in sys.modules)
+    await db.close()
+
+asyncio.run(main())
+"""
+
+
+def test_a_database_at_the_newest_revision_opens_without_loading_alembic(
+    tmp_path: Path,
+) -> None:
+    created = fresh_python(OPEN_TWICE, tmp_path)
+    assert created.stdout.strip() == "alembic loaded: True", created.stderr
+    opened = fresh_python(OPEN_TWICE, tmp_path)
+    assert opened.stdout.strip() == "alembic loaded: False", opened.stderr

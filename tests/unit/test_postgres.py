@@ -20,10 +20,10 @@ from bot.errors import StorageError
 from bot.models import ArticleContent
 from bot.repositories import Change, Revision
 from bot.settings import SettingsError, load_settings
-from storage import migrations
 from storage.database import Database, redact, where
 from storage.dialogs import DialogStorage
-from storage.migrations import MIGRATION_LOCK
+from storage.migrations import runner as migrations
+from storage.migrations.runner import MIGRATION_LOCK
 from storage.tables import metadata
 from tests.backends import Backend, StoreSettings, emptied
 

@@ -16,7 +16,7 @@ from bot.models import Article, ArticleContent
 from bot.repositories import ArticleStore, Revision
 from storage import Stores, stores_on
 from storage.database import Database
-from storage.migrations import head
+from storage.migrations.runner import head
 from storage.search import FullTextSearch
 from storage.stemming import stemmed
 from tests.backends import Backend
