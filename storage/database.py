@@ -246,15 +246,18 @@ class Database:
         from storage.migrations import upgrade
 
         try:
-            async with self.writer.connect() as conn:
-                await conn.execute(text("SELECT 1"))
+            if self._direct is not None:
+                # A SQLite file: the readers open it and the first query reads its
+                # header; the writer connects at the first write.
+                await self._direct.open()
+            else:
+                async with self.writer.connect() as conn:
+                    await conn.execute(text("SELECT 1"))
             if migrate:
                 await upgrade(self)
-            if self._direct is not None:
-                await self._direct.open()
         except BaseException as error:
             await self.close()
-            if isinstance(error, exc.SQLAlchemyError | OSError):
+            if isinstance(error, exc.SQLAlchemyError | OSError | sqlite3.Error):
                 raise StorageError(self._cannot("use", error)) from error
             raise
 

@@ -5,17 +5,18 @@ Alembic (a tenth of a second to import here, and megabytes) is loaded only to mi
 
 from __future__ import annotations
 
+import sqlite3
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import exc, text
+from sqlalchemy import Select, column, exc, select, table
 
 if TYPE_CHECKING:
     from storage.database import Database
 
 VERSIONS = Path(__file__).parent / "versions"
-_STAMP = text("SELECT version_num FROM alembic_version")
+_STAMP: Select[Any] = select(column("version_num")).select_from(table("alembic_version"))
 
 
 @cache
@@ -28,11 +29,10 @@ def newest_revision() -> str:
 async def upgrade(db: Database) -> None:
     """Bring the database to the newest revision (nothing to do: one query)."""
     try:
-        async with db.read() as conn:
-            stamps = (await conn.execute(_STAMP)).scalars().all()
-    except exc.DBAPIError:  # no stamp yet: a new database, or one made before Alembic
-        stamps = []
-    if list(stamps) == [newest_revision()]:
+        stamps = [row["version_num"] for row in await db.rows(_STAMP)]
+    except (exc.DBAPIError, sqlite3.OperationalError):
+        stamps = []  # no stamp yet: a new database, or one made before Alembic
+    if stamps == [newest_revision()]:
         return
     from storage.migrations.runner import run
 
