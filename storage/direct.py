@@ -69,7 +69,7 @@ class Prepared:
 
 def prepare(statement: Executable) -> Prepared | None:
     """The statement compiled for the one-hop path, or None when it needs SQLAlchemy's
-    execution (a list parameter expanded per call)."""
+    execution (a list parameter expanded per call, an unnamed column)."""
     assert isinstance(statement, ClauseElement)
     compiled = statement.compile(dialect=_DIALECT)
     assert isinstance(compiled, SQLCompiler)
@@ -80,13 +80,15 @@ def prepare(statement: Executable) -> Prepared | None:
     selected: list[ColumnElement[Any]] = (
         list(statement.exported_columns) if isinstance(statement, SelectBase | UpdateBase) else []
     )
+    if any(column.key is None for column in selected):
+        return None  # a column SQLAlchemy names as it compiles: label it to come here
     return Prepared(
         sql=str(compiled),
         literals={
             name: value for name, value in compiled.params.items() if not binds[name].required
         },
         binds={name: bind.type.bind_processor(_DIALECT) for name, bind in binds.items()},
-        columns=tuple(column.key or "" for column in selected),
+        columns=tuple(str(column.key) for column in selected),
         results=tuple(column.type.result_processor(_DIALECT, None) for column in selected),
     )
 
