@@ -25,7 +25,14 @@ import aiosqlite
 from sqlalchemy import Executable
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.expression import ClauseElement, ColumnElement, SelectBase, UpdateBase
+from sqlalchemy.sql.expression import (
+    BindParameter,
+    ClauseElement,
+    ColumnElement,
+    SelectBase,
+    UpdateBase,
+)
+from sqlalchemy.types import TypeEngine
 
 # ``:name`` parameters: a statement's values are handed over by name.
 _DIALECT = sqlite.dialect(paramstyle="named")
@@ -69,13 +76,18 @@ class Prepared:
 
 def prepare(statement: Executable) -> Prepared | None:
     """The statement compiled for the one-hop path, or None when it needs SQLAlchemy's
-    execution (a list parameter expanded per call, an unnamed column)."""
+    execution (a list given per call, an unnamed column)."""
     assert isinstance(statement, ClauseElement)
-    compiled = statement.compile(dialect=_DIALECT)
-    assert isinstance(compiled, SQLCompiler)
+    compiled = _compiled(statement)
     binds = {name: compiled.binds[name] for name in compiled.params}
-    if any(bind.expanding for bind in binds.values()):
+    required = {name for name, bind in binds.items() if bind.required}
+    if any(bind.expanding and name in required for name, bind in binds.items()):
         return None
+    if any(bind.expanding for bind in binds.values()):
+        # A list written into the statement (``status IN (…)``): one parameter a value.
+        compiled = _compiled(
+            statement.params(dict.fromkeys(required)), {"render_postcompile": True}
+        )
     # A query's columns, or what an INSERT/UPDATE/DELETE returns.
     selected: list[ColumnElement[Any]] = (
         list(statement.exported_columns) if isinstance(statement, SelectBase | UpdateBase) else []
@@ -84,13 +96,23 @@ def prepare(statement: Executable) -> Prepared | None:
         return None  # a column SQLAlchemy names as it compiles: label it to come here
     return Prepared(
         sql=str(compiled),
-        literals={
-            name: value for name, value in compiled.params.items() if not binds[name].required
-        },
-        binds={name: bind.type.bind_processor(_DIALECT) for name, bind in binds.items()},
+        literals={name: v for name, v in compiled.params.items() if name not in required},
+        binds={name: _type_of(name, binds).bind_processor(_DIALECT) for name in compiled.params},
         columns=tuple(str(column.key) for column in selected),
         results=tuple(column.type.result_processor(_DIALECT, None) for column in selected),
     )
+
+
+def _compiled(statement: ClauseElement, options: dict[str, Any] | None = None) -> SQLCompiler:
+    compiled = statement.compile(dialect=_DIALECT, compile_kwargs=options or {})
+    assert isinstance(compiled, SQLCompiler)
+    return compiled
+
+
+def _type_of(name: str, binds: Mapping[str, BindParameter[Any]]) -> TypeEngine[Any]:
+    """A parameter's type; a list's values (``status_1_2``) have the list's."""
+    bind = binds[name] if name in binds else binds[name.rsplit("_", 1)[0]]
+    return bind.type
 
 
 class Statements:

@@ -66,6 +66,12 @@ SINCE = select(things.c.id, things.c.name.label("title")).where(
     things.c.at >= bindparam("since", type_=things.c.at.type)
 )
 ALL = select(things).order_by(things.c.id)
+# Lists written into the statement: each value a parameter, through the column's type.
+CONSTANT_LISTS = select(things.c.id).where(
+    things.c.name.in_(["Акорда", "Астана"])
+    & things.c.at.in_([ROWS[0]["at"], datetime(2020, 1, 1, tzinfo=UTC)])
+    & (things.c.id >= bindparam("low"))
+)
 IN_LIST = select(things.c.id).where(things.c.id.in_(bindparam("ids", expanding=True)))
 COUNT = select(func.count().label("n")).select_from(things)
 UNNAMED = select(func.count()).select_from(things)
@@ -116,6 +122,7 @@ async def test_rows_read_as_sqlalchemy_reads_them(db: Database) -> None:
         (BY_ID, {"id": 2}),
         (SINCE, {"since": datetime(2026, 12, 7, 16, 0, tzinfo=UTC).astimezone()}),
         (COUNT, {}),
+        (CONSTANT_LISTS, {"low": 1}),
     ]
     for statement, params in cases:
         with through_sqlalchemy(db) as sent:
@@ -124,6 +131,7 @@ async def test_rows_read_as_sqlalchemy_reads_them(db: Database) -> None:
         assert direct == await as_sqlalchemy_reads(db, statement, params)
     assert [dict(row) for row in await db.rows(ALL)] == ROWS
     assert await db.row(BY_ID, {"id": 3}) is None
+    assert await db.rows(CONSTANT_LISTS, {"low": 1}) == [{"id": 1}]
 
 
 async def test_a_list_parameter_or_an_unnamed_column_is_left_to_sqlalchemy(db: Database) -> None:
