@@ -27,7 +27,8 @@ SQLite's fast path
     took tens, and the presses waiting for it held their update slots that long.  So on
     SQLite the repository keeps a plain ``sqlite3`` connection of its own on the same
     file, used on the event loop's thread only, for this one statement group: it runs the
-    same statements (compiled once from the same Core constructs) in one synchronous
+    same statements (compiled once from the same Core constructs, values through the
+    columns' types, as the one-hop reads of ``storage.direct`` are) in one synchronous
     stretch, after ``BEGIN IMMEDIATE`` with ``busy_timeout`` 0.  It never waits for the
     write lock on the loop's thread (the transaction holding it may be one this very loop
     has to serve): when the lock is taken, or this process's own writer connection is
@@ -50,7 +51,6 @@ from collections import Counter
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import (
@@ -74,15 +74,15 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.pool import QueuePool
-from sqlalchemy.sql import ClauseElement
 
 from bot.errors import StorageError
 from bot.models import ArticleStatus, Poll, PollSpec, VoteOutcome, VoteResult
 from bot.repositories import POLL_ATTACHABLE
+from storage import direct
 from storage.batching import GroupCommit
 from storage.database import Database, Dialect
 from storage.ownership import claim_message
-from storage.rows import RowLike, iso_utc, poll_from_row, utc_now, vote_result
+from storage.rows import RowLike, poll_from_row, utc_now, vote_result
 from storage.tables import articles, poll_options, poll_votes, polls
 
 T = TypeVar("T")
@@ -377,16 +377,8 @@ async def _apply(
 
 # --- SQLite's fast path ---------------------------------------------------------------------
 
-_SQLITE_NAMED = sqlite.dialect(paramstyle="named")
-
-
-@cache
-def _sqlite_sql(statement: Executable) -> tuple[str, dict[str, Any]]:
-    """A vote statement as SQLite text with ``:name`` parameters, and the values of its
-    own literals (compiled once)."""
-    assert isinstance(statement, ClauseElement)
-    compiled = statement.compile(dialect=_SQLITE_NAMED)
-    return str(compiled), dict(compiled.params)
+# The vote statements as the fast path runs them, compiled once.
+_COMPILED = direct.Statements()
 
 
 def _finish_now(work: Coroutine[Any, Any, T]) -> T:
@@ -432,10 +424,9 @@ class _FastPath:
         self._conn.close()
 
     async def _run(self, statement: Executable, params: dict[str, Any]) -> Sequence[RowLike]:
-        sql, literals = _sqlite_sql(statement)
-        # Times as the columns' type stores them on SQLite.
-        values = {k: iso_utc(v) if isinstance(v, datetime) else v for k, v in params.items()}
-        return self._conn.execute(sql, {**literals, **values}).fetchall()
+        prepared = _COMPILED.get(statement)
+        assert prepared is not None, "a vote statement the one-hop path cannot take"
+        return prepared.rows(self._conn.execute(prepared.sql, prepared.values(params)).fetchall())
 
     def apply(self, batch: Sequence[VoteArgs], now: datetime) -> list[VoteRow] | None:
         """The batch in one transaction, or None (nothing done) when the write lock is

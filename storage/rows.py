@@ -57,11 +57,6 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def iso_utc(value: datetime | None = None) -> str:
-    """A moment as SQLite stores our own events: ISO text in UTC (now by default)."""
-    return (value or utc_now()).astimezone(UTC).isoformat()
-
-
 def parse_time(value: str | datetime | None) -> datetime | None:
     """A stored time: an ISO string (SQLite) or a ``datetime`` (PostgreSQL)."""
     if isinstance(value, datetime):
