@@ -170,6 +170,7 @@ class Database:
         # On a SQLite file: the one-hop path of ``rows`` and ``write``.
         self._direct = direct
         self._statements = direct_path.Statements()
+        self._tracer: Callable[[str], object] | None = None
         # Transactions and reads in flight, so that closing waits for them.
         self._in_flight = 0
         self._idle = asyncio.Event()
@@ -343,6 +344,8 @@ class Database:
         async with self._tracked(self.writer, begin=False) as conn:
             driver = (await conn.get_raw_connection()).driver_connection
             assert isinstance(driver, aiosqlite.Connection)
+            if self._tracer is not None:
+                self._tracer(prepared.sql)
             return await direct_path.fetch(driver, prepared, given)
 
     @asynccontextmanager
@@ -356,6 +359,7 @@ class Database:
         engines = {self.writer.sync_engine, self.reader.sync_engine}
         for engine in engines:
             event.listen(engine, "before_cursor_execute", sent)
+        self._tracer = callback
         if self._direct is not None:
             await self._direct.trace(callback)
         try:
@@ -363,6 +367,7 @@ class Database:
         finally:
             for engine in engines:
                 event.remove(engine, "before_cursor_execute", sent)
+            self._tracer = None
             if self._direct is not None:
                 await self._direct.trace(None)
 

@@ -158,6 +158,11 @@ async def test_a_write_returns_its_rows_and_is_committed(db: Database, tmp_path:
     with pytest.raises(Exception, match="UNIQUE"):
         await db.write(ADD, {"id": 7, "at": moment})
     assert (await db.row(COUNT)) == {"n": 3}
+    traced: list[str] = []
+    async with db.tracing(traced.append):
+        await db.write(ADD, {"id": 8, "at": moment})
+        await db.row(BY_ID, {"id": 8})
+    assert [statement.split()[0] for statement in traced] == ["INSERT", "SELECT"]
 
 
 async def test_more_reads_at_once_than_connections(db: Database) -> None:
