@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from bot.articles.digest import Digest
 from bot.articles.discovery import MAX_QUERY_CHARS, Discovery
 from bot.articles.reading import Reading
-from bot.models import Article, ArticleContent, Headline
+from bot.models import Article, ArticleContent, ChannelPost, Headline
 from bot.repositories import ArticleStore
 from bot.texts import RU
 from storage import Stores
@@ -27,7 +27,7 @@ async def publish(
     draft = await articles.create(ArticleContent(title=title, paragraphs=(body,), tags=tags), 1)
     claimed = await articles.claim(draft.id)
     assert claimed is not None
-    done = await articles.mark_published(draft.id, claimed.publish_attempt, "-100", draft.id)
+    done = await articles.mark_published(claimed.attempt, ChannelPost("-100", draft.id))
     assert done is not None
     return done
 
