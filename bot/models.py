@@ -105,6 +105,28 @@ class Article:
     def title(self) -> str:
         return self.content.title
 
+    @property
+    def attempt(self) -> Attempt:
+        """The publishing attempt the article is at: what a claim hands its publisher."""
+        return Attempt(self.id, self.publish_attempt)
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One publishing attempt at an article, as its publisher holds it: every step after
+    the claim presents it, and counts only while the article is still at ``number``."""
+
+    article_id: int
+    number: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelPost:
+    """A message in a channel: the chat as stored and the message's id there."""
+
+    chat_id: str
+    message_id: int
+
 
 class PollStatus(StrEnum):
     """pending: not yet in the channel; open: taking votes; closed: frozen results;

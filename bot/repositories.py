@@ -24,6 +24,8 @@ from bot.models import (
     ArticleContent,
     ArticleStatus,
     ArticleVersion,
+    Attempt,
+    ChannelPost,
     EditorAction,
     Feed,
     FeedCheck,
@@ -41,6 +43,7 @@ from bot.models import (
 )
 
 Change = Callable[[ArticleContent], ArticleContent]
+Statuses = tuple[ArticleStatus, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +56,21 @@ class Revision:
     allow_published: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class DraftExtras:
+    """What a new draft may come with besides its text: a photo and a poll under its post."""
+
+    photo_file_id: str | None = None
+    poll: PollSpec | None = None
+
+
+NO_EXTRAS = DraftExtras()
+
+
 # States from which an article may be claimed for publishing by /publish or a schedule.
 PUBLISHABLE = (ArticleStatus.DRAFT, ArticleStatus.SCHEDULED, ArticleStatus.FAILED)
+# The state of an article while a publisher holds an attempt at it.
+CLAIMED = (ArticleStatus.PUBLISHING,)
 # An "uncertain" article may already be in the channel as it is: it is not edited
 # until an editor settles it (/forcepublish or /markpublished).
 EDITABLE = PUBLISHABLE
@@ -84,12 +100,7 @@ class ArticleStore(Protocol):
 
     # --- writing ---------------------------------------------------------------------
     async def create(
-        self,
-        content: ArticleContent,
-        author_id: int,
-        *,
-        photo_file_id: str | None = None,
-        poll: PollSpec | None = None,
+        self, content: ArticleContent, author_id: int, extras: DraftExtras = NO_EXTRAS
     ) -> Article:
         """A new draft, and its poll when given, in one transaction."""
 
@@ -122,39 +133,29 @@ class ArticleStore(Protocol):
     # Each claim moves the article to "publishing" and bumps ``publish_attempt``; every
     # later step presents the attempt it holds, so a step of an older attempt (or of
     # another editor, instance or process) can never overwrite a newer one.
-    async def claim(
-        self,
-        article_id: int,
-        *,
-        from_statuses: tuple[ArticleStatus, ...] = PUBLISHABLE,
-        attempt: int | None = None,
-    ) -> Article | None:
-        """Claim for one publisher; with ``attempt``, only if the article is still at
-        that attempt (an editor settling an uncertain article saw that one)."""
+    async def claim(self, article_id: int) -> Article | None:
+        """Claim a ``PUBLISHABLE`` article for one publisher."""
+
+    async def claim_uncertain(self, seen: Attempt) -> Article | None:
+        """Only if still uncertain at the attempt an editor settling it saw."""
 
     async def claim_scheduled(self, article_id: int, due_by: datetime) -> Article | None:
         """Only if still scheduled for no later than ``due_by``."""
 
     async def mark_published(
-        self,
-        article_id: int,
-        attempt: int,
-        chat_id: str,
-        message_id: int,
-        *,
-        from_statuses: tuple[ArticleStatus, ...] = (ArticleStatus.PUBLISHING,),
+        self, held: Attempt, post: ChannelPost, *, from_statuses: Statuses = CLAIMED
     ) -> Article | None:
-        """Published at ``message_id``, if still at ``attempt`` in ``from_statuses``;
+        """Published at ``post``, if still at the attempt held, in ``from_statuses``;
         raises ``MessageTaken`` (nothing changed) when that message is recorded for
         another article or poll: a channel message belongs to one of them."""
 
-    async def mark_failed(self, article_id: int, attempt: int, reason: str) -> Article | None:
+    async def mark_failed(self, held: Attempt, reason: str) -> Article | None:
         """The channel refused the post: back to an editable state with the reason."""
 
-    async def mark_uncertain(self, article_id: int, attempt: int, reason: str) -> Article | None:
+    async def mark_uncertain(self, held: Attempt, reason: str) -> Article | None:
         """The post may be in the channel: an editor decides."""
 
-    async def release(self, article_id: int, attempt: int, to: ArticleStatus) -> Article | None:
+    async def release(self, held: Attempt, to: ArticleStatus) -> Article | None:
         """Nothing was sent for this attempt: back to ``to`` (draft, scheduled, uncertain)."""
 
     async def settle_interrupted(self, reason: str, claimed_before: datetime) -> list[Article]:
@@ -184,7 +185,7 @@ class PollStore(Protocol):
         """Record a press under channel message ``message_id``; counted only when that is
         the poll's own post and the poll is open.  Returns once the vote is committed."""
 
-    async def mark_posted(self, poll_id: int, chat_id: str, message_id: int) -> Poll | None:
+    async def mark_posted(self, poll_id: int, post: ChannelPost) -> Poll | None:
         """Open a pending poll at its post; an article's poll shares the article's post,
         any other message must be nobody else's (``MessageTaken``, nothing changed)."""
 

@@ -32,8 +32,16 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.models import Article, ArticleContent, ArticleStatus, ArticleVersion, PollSpec
-from bot.repositories import EDITABLE, PUBLISHABLE, Revision
+from bot.models import Article, ArticleContent, ArticleStatus, ArticleVersion, Attempt, ChannelPost
+from bot.repositories import (
+    CLAIMED,
+    EDITABLE,
+    NO_EXTRAS,
+    PUBLISHABLE,
+    DraftExtras,
+    Revision,
+    Statuses,
+)
 from storage.database import Database
 from storage.ownership import claim_message
 from storage.polls import insert_poll
@@ -291,18 +299,13 @@ class ArticleRepository:
     # --- writing -------------------------------------------------------------------
 
     async def create(
-        self,
-        content: ArticleContent,
-        author_id: int,
-        *,
-        photo_file_id: str | None = None,
-        poll: PollSpec | None = None,
+        self, content: ArticleContent, author_id: int, extras: DraftExtras = NO_EXTRAS
     ) -> Article:
         """A new draft, and its poll when given, in one transaction."""
         async with self._db.transaction() as conn:
-            article_id = await insert_draft(conn, content, author_id, photo_file_id)
-            if poll is not None:
-                await insert_poll(conn, self._db, poll, author_id, article_id=article_id)
+            article_id = await insert_draft(conn, content, author_id, extras.photo_file_id)
+            if extras.poll is not None:
+                await insert_poll(conn, self._db, extras.poll, author_id, article_id=article_id)
             article = await self._get(conn, article_id)
         assert article is not None
         return article
@@ -428,14 +431,13 @@ class ArticleRepository:
             "claimed_at": utc_now(),
         }
 
-    async def claim(
-        self,
-        article_id: int,
-        *,
-        from_statuses: tuple[ArticleStatus, ...] = PUBLISHABLE,
-        attempt: int | None = None,
-    ) -> Article | None:
-        return await self._set(article_id, self._claim(), from_statuses, attempt=attempt)
+    async def claim(self, article_id: int) -> Article | None:
+        return await self._set(article_id, self._claim(), PUBLISHABLE)
+
+    async def claim_uncertain(self, seen: Attempt) -> Article | None:
+        return await self._set(
+            seen.article_id, self._claim(), (ArticleStatus.UNCERTAIN,), attempt=seen.number
+        )
 
     async def claim_scheduled(self, article_id: int, due_by: datetime) -> Article | None:
         """Only if still scheduled, and for no later than ``due_by`` (an editor may have
@@ -445,47 +447,44 @@ class ArticleRepository:
         )
 
     async def mark_published(
-        self,
-        article_id: int,
-        attempt: int,
-        chat_id: str,
-        message_id: int,
-        *,
-        from_statuses: tuple[ArticleStatus, ...] = (ArticleStatus.PUBLISHING,),
+        self, held: Attempt, post: ChannelPost, *, from_statuses: Statuses = CLAIMED
     ) -> Article | None:
         """Recorded with the message's claim in one transaction: ``MessageTaken`` (and
         nothing changed) when the message is another article's or poll's."""
+        article_id = held.article_id
         values = {
             "status": ArticleStatus.PUBLISHED.value,
-            "channel_chat_id": chat_id,
-            "channel_message_id": message_id,
+            "channel_chat_id": post.chat_id,
+            "channel_message_id": post.message_id,
             "published_at": utc_now(),
             "scheduled_at": None,
             "failure_reason": None,
         }
         async with self._db.transaction() as conn:
-            if not await _update(conn, article_id, values, from_statuses, attempt=attempt):
+            if not await _update(conn, article_id, values, from_statuses, attempt=held.number):
                 return None
-            await claim_message(conn, self._db, chat_id, message_id, article_id=article_id)
+            await claim_message(
+                conn, self._db, post.chat_id, post.message_id, article_id=article_id
+            )
             return await self._get(conn, article_id)
 
     async def _end_attempt(
-        self, article_id: int, attempt: int, status: ArticleStatus, reason: str | None
+        self, held: Attempt, status: ArticleStatus, reason: str | None
     ) -> Article | None:
-        """End publishing attempt ``attempt`` in ``status``, if it is still the current one."""
+        """End the attempt held in ``status``, if it is still the current one."""
         values: dict[str, Any] = {"status": status.value}
         if reason is not None:
             values["failure_reason"] = reason
-        return await self._set(article_id, values, (ArticleStatus.PUBLISHING,), attempt=attempt)
+        return await self._set(held.article_id, values, CLAIMED, attempt=held.number)
 
-    async def mark_failed(self, article_id: int, attempt: int, reason: str) -> Article | None:
-        return await self._end_attempt(article_id, attempt, ArticleStatus.FAILED, reason)
+    async def mark_failed(self, held: Attempt, reason: str) -> Article | None:
+        return await self._end_attempt(held, ArticleStatus.FAILED, reason)
 
-    async def mark_uncertain(self, article_id: int, attempt: int, reason: str) -> Article | None:
-        return await self._end_attempt(article_id, attempt, ArticleStatus.UNCERTAIN, reason)
+    async def mark_uncertain(self, held: Attempt, reason: str) -> Article | None:
+        return await self._end_attempt(held, ArticleStatus.UNCERTAIN, reason)
 
-    async def release(self, article_id: int, attempt: int, to: ArticleStatus) -> Article | None:
-        return await self._end_attempt(article_id, attempt, to, None)
+    async def release(self, held: Attempt, to: ArticleStatus) -> Article | None:
+        return await self._end_attempt(held, to, None)
 
     async def settle_interrupted(self, reason: str, claimed_before: datetime) -> list[Article]:
         """Each article left "publishing" since before ``claimed_before`` becomes
@@ -502,7 +501,7 @@ class ArticleRepository:
             rows = (await conn.execute(statement)).all()
         settled = []
         for article_id, attempt in rows:
-            article = await self.mark_uncertain(article_id, attempt, reason)
+            article = await self.mark_uncertain(Attempt(article_id, attempt), reason)
             if article is not None:
                 settled.append(article)
         return settled

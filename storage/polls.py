@@ -76,7 +76,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.pool import QueuePool
 
 from bot.errors import StorageError
-from bot.models import ArticleStatus, Poll, PollSpec, VoteOutcome, VoteResult
+from bot.models import ArticleStatus, ChannelPost, Poll, PollSpec, VoteOutcome, VoteResult
 from bot.repositories import POLL_ATTACHABLE
 from storage import direct
 from storage.batching import GroupCommit
@@ -587,13 +587,14 @@ class PollRepository:
             return VoteResult(VoteOutcome.UNKNOWN, None)
         return vote_result(changed, poll, position, message_id)
 
-    async def mark_posted(self, poll_id: int, chat_id: str, message_id: int) -> Poll | None:
+    async def mark_posted(self, poll_id: int, post: ChannelPost) -> Poll | None:
         """Only a pending poll, with the message's claim in the same transaction: an
         article's poll shares its article's post, a poll of its own needs a message
         nobody else has (``MessageTaken`` otherwise, and nothing changed)."""
         async with self._db.transaction() as conn:
             posted = await conn.execute(
-                _MARK_POSTED, {"poll_id": poll_id, "chat_id": chat_id, "message_id": message_id}
+                _MARK_POSTED,
+                {"poll_id": poll_id, "chat_id": post.chat_id, "message_id": post.message_id},
             )
             row = posted.first()
             if row is not None:
@@ -601,8 +602,8 @@ class PollRepository:
                 await claim_message(
                     conn,
                     self._db,
-                    chat_id,
-                    message_id,
+                    post.chat_id,
+                    post.message_id,
                     article_id=article_id,
                     poll_id=None if article_id is not None else poll_id,
                 )

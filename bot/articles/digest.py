@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Protocol
 
 from aiogram.utils.formatting import Bold, Text, TextLink
 
@@ -25,9 +26,19 @@ from bot.texts import Texts
 logger = logging.getLogger(__name__)
 
 DIGEST_LIMIT = 10
-# (chat id as stored, message id) of the post.
-Send = Callable[[str], Awaitable[tuple[str, int]]]
 LinkFor = Callable[[Headline], str | None]
+
+
+class DigestChannel(Protocol):
+    """What the digest needs from the channel (the aiogram side implements it): the
+    language of its posts, a post, and the links to the articles' posts."""
+
+    texts: Texts
+
+    async def post_digest(self, html: str) -> tuple[str, int]:
+        """Post the digest; returns (chat id as stored, message id) of the post."""
+
+    def link_to(self, item: Headline) -> str | None: ...
 
 
 def digest_text(headlines: list[Headline], texts: Texts, link_for: LinkFor) -> Text:
@@ -45,22 +56,18 @@ class Digest:
     def __init__(
         self,
         stats: Readership,
-        texts: Texts,
+        channel: DigestChannel,
         tz: tzinfo,
         at: time | None,
-        send: Send,
-        link_for: LinkFor,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         max_sleep: float = 60.0,
         limit: int = DIGEST_LIMIT,
     ) -> None:
         self._stats = stats
-        self._texts = texts
+        self._channel = channel
         self._tz = tz
         self.at = at
-        self._send = send
-        self._link_for = link_for
         # Settable, so tests drive the time instead of waiting for it.
         self.clock = clock
         self._max_sleep = max_sleep
@@ -84,7 +91,10 @@ class Digest:
         headlines = await self._headlines(self.clock().astimezone(self._tz).date())
         if not headlines:
             return None
-        return digest_text(headlines, self._texts, self._link_for).as_html()
+        return self._html(headlines)
+
+    def _html(self, headlines: list[Headline]) -> str:
+        return digest_text(headlines, self._channel.texts, self._channel.link_to).as_html()
 
     async def run_due(self) -> bool:
         """Post today's digest if its time has come and no one has posted it; True if
@@ -101,8 +111,7 @@ class Digest:
         self._settled = local.date()
         if not claimed:
             return False
-        html = digest_text(headlines, self._texts, self._link_for).as_html()
-        chat_id, message_id = await self._send(html)
+        chat_id, message_id = await self._channel.post_digest(self._html(headlines))
         await self._stats.digest_posted(local.date(), chat_id, message_id)
         logger.info("Digest of %s posted: message %s", local.date(), message_id)
         return True

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from bot.articles.parsing import parse_article
 from bot.desk.history import NO_HISTORY, ActionLog
 from bot.models import Article, ArticleContent, PollSpec
-from bot.repositories import ArticleStore, PollStore
+from bot.repositories import ArticleStore, DraftExtras, PollStore
 from bot.telegram_text.html import escaped_html
 from bot.texts import Texts
 
@@ -92,9 +92,8 @@ class Drafts:
         self, draft: DialogDraft, poll: PollSpec | None, author_id: int
     ) -> Article:
         """The article of a finished /new dialog and its poll, stored in one transaction."""
-        article = await self._articles.create(
-            draft.content(), author_id, photo_file_id=draft.photo_file_id, poll=poll
-        )
+        extras = DraftExtras(draft.photo_file_id, poll)
+        article = await self._articles.create(draft.content(), author_id, extras)
         await self._history.record("new", article_id=article.id)
         return article
 

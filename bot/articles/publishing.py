@@ -23,7 +23,7 @@ from bot.articles.reports import report
 from bot.desk.history import NO_HISTORY, ActionLog
 from bot.errors import MessageTaken
 from bot.failures import Failure, FailureKind, failure_of
-from bot.models import Article, ArticleStatus
+from bot.models import Article, ArticleStatus, ChannelPost
 from bot.outcomes import Result
 from bot.repositories import ArticleStore
 from bot.texts import Texts
@@ -159,11 +159,7 @@ class Publisher:
         current = await self._articles.get(article_id)
         if current is None or current.status is not ArticleStatus.UNCERTAIN:
             return None
-        return await self._articles.claim(
-            article_id,
-            from_statuses=(ArticleStatus.UNCERTAIN,),
-            attempt=current.publish_attempt,
-        )
+        return await self._articles.claim_uncertain(current.attempt)
 
     async def mark_published(self, article_id: int, link: str) -> PublishResult:
         """An editor found the "uncertain" post in the channel: record it as published.
@@ -178,17 +174,13 @@ class Publisher:
         current = await self._articles.get(article_id)
         if current is None or current.status is not ArticleStatus.UNCERTAIN:
             return await self._why_not(article_id)
-        chat = self._channel_chat(current)
+        post = ChannelPost(self._channel_chat(current), message_id)
         try:
             done = await self._articles.mark_published(
-                article_id,
-                current.publish_attempt,
-                chat,
-                message_id,
-                from_statuses=(ArticleStatus.UNCERTAIN,),
+                current.attempt, post, from_statuses=(ArticleStatus.UNCERTAIN,)
             )
         except MessageTaken as taken:
-            link = self._channel.post_link(message_id, chat)
+            link = self._channel.post_link(message_id, post.chat_id)
             return PublishResult(Outcome.TAKEN, current, link, claimed=False, owner=taken)
         if done is None:
             return await self._why_not(article_id)
@@ -203,14 +195,12 @@ class Publisher:
         claimed = await self._claim_uncertain(article_id)
         if claimed is None:
             return await self._why_not(article_id)
-        released = await self._articles.release(
-            article_id, claimed.publish_attempt, ArticleStatus.DRAFT
-        )
+        released = await self._articles.release(claimed.attempt, ArticleStatus.DRAFT)
         result = PublishResult(Outcome.NOT_POSTED, released or claimed)
         return await self._record("notposted", result, article_id)
 
     async def _send(self, claimed: Article, *, release_to: ArticleStatus) -> PublishResult:
-        article_id, attempt = claimed.id, claimed.publish_attempt
+        article_id, held = claimed.id, claimed.attempt
         sending = False  # until the request is on its way, a failure means "not posted"
         try:
             prepared = await self._channel.prepare(claimed)
@@ -219,13 +209,13 @@ class Publisher:
             message_id = await self._channel.send_prepared(prepared)
         except ChannelRefused as exc:
             logger.warning("Article %s refused by the channel: %s", article_id, exc)
-            failed = await self._articles.mark_failed(article_id, attempt, exc.reason.stored)
+            failed = await self._articles.mark_failed(held, exc.reason.stored)
             return PublishResult(
                 Outcome.FAILED, failed or claimed, reason=exc.reason, no_rights=exc.no_rights
             )
         except ChannelUncertain as exc:
             logger.error("Article %s: outcome of the channel send unknown: %s", article_id, exc)
-            uncertain = await self._articles.mark_uncertain(article_id, attempt, exc.reason.stored)
+            uncertain = await self._articles.mark_uncertain(held, exc.reason.stored)
             return PublishResult(Outcome.UNCERTAIN, uncertain or claimed, reason=exc.reason)
         except BaseException as exc:
             if not sending:
@@ -239,17 +229,15 @@ class Publisher:
                 if isinstance(exc, asyncio.CancelledError)
                 else failure_of(exc)
             )
-            await asyncio.shield(self._articles.mark_uncertain(article_id, attempt, why.stored))
+            await asyncio.shield(self._articles.mark_uncertain(held, why.stored))
             raise
         try:
             # This attempt's own post: recorded even if a restart check of another
             # instance has meanwhile called the attempt "uncertain" (its number proves
             # which send this is; a /forcepublish would have moved to a new attempt).
             published = await self._articles.mark_published(
-                article_id,
-                attempt,
-                self._channel_chat(claimed),
-                message_id,
+                held,
+                ChannelPost(self._channel_chat(claimed), message_id),
                 from_statuses=(ArticleStatus.PUBLISHING, ArticleStatus.UNCERTAIN),
             )
         except MessageTaken:
@@ -265,9 +253,7 @@ class Publisher:
             link = self._channel.post_link(message_id, self._channel_chat(claimed))
             not_saved = Failure(FailureKind.NOT_SAVED, link)
             with contextlib.suppress(Exception):
-                await asyncio.shield(
-                    self._articles.mark_uncertain(article_id, attempt, not_saved.stored)
-                )
+                await asyncio.shield(self._articles.mark_uncertain(held, not_saved.stored))
             if not isinstance(exc, Exception):
                 raise
             # The truth for the editor: the post may well be in the channel.
@@ -294,16 +280,16 @@ class Publisher:
         link = self._channel.post_link(message_id, self._channel_chat(claimed))
         reason = Failure(FailureKind.NOT_RECORDED, link)
         if claimed_now:
-            await self._articles.mark_uncertain(claimed.id, claimed.publish_attempt, reason.stored)
+            await self._articles.mark_uncertain(claimed.attempt, reason.stored)
         return PublishResult(Outcome.UNCERTAIN, claimed, link, reason=reason, claimed=claimed_now)
 
     async def _release(self, claimed: Article, to: ArticleStatus, exc: BaseException) -> None:
         if isinstance(exc, Exception):
             # A render failure: the editor sees why in /drafts.
             reason = failure_of(exc).stored
-            await self._articles.mark_failed(claimed.id, claimed.publish_attempt, reason)
+            await self._articles.mark_failed(claimed.attempt, reason)
             return
-        await self._articles.release(claimed.id, claimed.publish_attempt, to)
+        await self._articles.release(claimed.attempt, to)
 
     async def _published(self, article: Article) -> None:
         if self._after_publish is not None:

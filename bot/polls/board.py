@@ -25,7 +25,7 @@ from aiogram.utils.formatting import Text
 from bot.desk.history import NO_HISTORY, ActionLog
 from bot.errors import MessageTaken
 from bot.failures import REQUEST_ERRORS, Failure, FailureKind, failure_of, refused
-from bot.models import Article, ArticleStatus, Poll, PollStatus, VoteOutcome
+from bot.models import Article, ArticleStatus, ChannelPost, Poll, PollStatus, VoteOutcome
 from bot.outcomes import Result
 from bot.polls.callbacks import vote_rows
 from bot.polls.refresher import Refresher, RefreshGate
@@ -178,7 +178,7 @@ class PollBoard:
             return await self._uncertain(poll, failure_of(exc))
         try:
             posted = await self.polls.mark_posted(
-                poll.id, self.channel.chat_id, message.message_id
+                poll.id, ChannelPost(self.channel.chat_id, message.message_id)
             )
         except MessageTaken:
             # A new message on record for another (an editor named a post that did not
@@ -261,11 +261,8 @@ class PollBoard:
         """The article's post now carries the poll: it is open and refreshable."""
         poll = await self.polls.for_article(article.id)
         if poll is not None and article.channel_message_id is not None:
-            await self.polls.mark_posted(
-                poll.id,
-                article.channel_chat_id or self.channel.chat_id,
-                article.channel_message_id,
-            )
+            chat = article.channel_chat_id or self.channel.chat_id
+            await self.polls.mark_posted(poll.id, ChannelPost(chat, article.channel_message_id))
             # Votes may have come in between the send and now: show them.
             self.refresher.mark_dirty(poll.id)
 
@@ -299,7 +296,8 @@ class PollBoard:
             and press.carries_button
         ):
             try:
-                await self.polls.mark_posted(poll_id, self.channel.chat_id, press.message_id)
+                post = ChannelPost(self.channel.chat_id, press.message_id)
+                await self.polls.mark_posted(poll_id, post)
             except MessageTaken:
                 return t.vote_unknown  # that post is another article's or poll's
             result = await self.polls.vote(poll_id, reader_id, option, press.message_id)

@@ -15,6 +15,8 @@ from bot.models import (
     ArticleContent,
     ArticleStatus,
     ArticleVersion,
+    Attempt,
+    ChannelPost,
     EditorAction,
     Headline,
     PeriodStats,
@@ -26,7 +28,16 @@ from bot.models import (
     VoteOutcome,
     VoteResult,
 )
-from bot.repositories import EDITABLE, POLL_ATTACHABLE, PUBLISHABLE, Revision
+from bot.repositories import (
+    CLAIMED,
+    EDITABLE,
+    NO_EXTRAS,
+    POLL_ATTACHABLE,
+    PUBLISHABLE,
+    DraftExtras,
+    Revision,
+    Statuses,
+)
 
 
 def _now() -> datetime:
@@ -97,14 +108,14 @@ class MemoryPolls:
         self.polls[poll_id] = poll
         return VoteResult(VoteOutcome.RECORDED, poll, position)
 
-    async def mark_posted(self, poll_id: int, chat_id: str, message_id: int) -> Poll | None:
+    async def mark_posted(self, poll_id: int, post: ChannelPost) -> Poll | None:
         poll = self.polls[poll_id]
         if poll.status in (PollStatus.PENDING, PollStatus.UNCERTAIN):
             poll = dataclasses.replace(
                 poll,
                 status=PollStatus.OPEN,
-                channel_chat_id=chat_id,
-                channel_message_id=message_id,
+                channel_chat_id=post.chat_id,
+                channel_message_id=post.message_id,
             )
             self.polls[poll_id] = poll
         return poll
@@ -187,12 +198,7 @@ class MemoryArticles:
 
     # --- writing ---------------------------------------------------------------------
     async def create(
-        self,
-        content: ArticleContent,
-        author_id: int,
-        *,
-        photo_file_id: str | None = None,
-        poll: PollSpec | None = None,
+        self, content: ArticleContent, author_id: int, extras: DraftExtras = NO_EXTRAS
     ) -> Article:
         now = _now()
         article = Article(
@@ -202,12 +208,12 @@ class MemoryArticles:
             status=ArticleStatus.DRAFT,
             created_at=now,
             updated_at=now,
-            photo_file_id=photo_file_id,
+            photo_file_id=extras.photo_file_id,
         )
         self.rows[article.id] = article
-        if poll is not None:
+        if extras.poll is not None:
             assert self.polls is not None
-            self.polls._new(poll, author_id, article.id)
+            self.polls._new(extras.poll, author_id, article.id)
         return article
 
     def _update(
@@ -284,12 +290,14 @@ class MemoryArticles:
         self.previews[(chat_id, message_id)] = article_id
 
     # --- publishing ------------------------------------------------------------------
-    async def claim(
-        self,
-        article_id: int,
-        *,
-        from_statuses: tuple[ArticleStatus, ...] = PUBLISHABLE,
-        attempt: int | None = None,
+    async def claim(self, article_id: int) -> Article | None:
+        return self._claim(article_id, PUBLISHABLE)
+
+    async def claim_uncertain(self, seen: Attempt) -> Article | None:
+        return self._claim(seen.article_id, (ArticleStatus.UNCERTAIN,), seen.number)
+
+    def _claim(
+        self, article_id: int, from_statuses: Statuses, attempt: int | None = None
     ) -> Article | None:
         current = self.rows.get(article_id)
         if current is None:
@@ -310,49 +318,34 @@ class MemoryArticles:
         current = self.rows.get(article_id)
         if current is None or current.scheduled_at is None or current.scheduled_at > due_by:
             return None
-        return await self.claim(article_id, from_statuses=(ArticleStatus.SCHEDULED,))
+        return self._claim(article_id, (ArticleStatus.SCHEDULED,))
 
     async def mark_published(
-        self,
-        article_id: int,
-        attempt: int,
-        chat_id: str,
-        message_id: int,
-        *,
-        from_statuses: tuple[ArticleStatus, ...] = (ArticleStatus.PUBLISHING,),
+        self, held: Attempt, post: ChannelPost, *, from_statuses: Statuses = CLAIMED
     ) -> Article | None:
         return self._update(
-            article_id,
+            held.article_id,
             from_statuses,
-            attempt,
+            held.number,
             status=ArticleStatus.PUBLISHED,
-            channel_chat_id=chat_id,
-            channel_message_id=message_id,
+            channel_chat_id=post.chat_id,
+            channel_message_id=post.message_id,
             published_at=_now(),
             scheduled_at=None,
             failure_reason=None,
         )
 
-    async def mark_failed(self, article_id: int, attempt: int, reason: str) -> Article | None:
-        return self._update(
-            article_id,
-            (ArticleStatus.PUBLISHING,),
-            attempt,
-            status=ArticleStatus.FAILED,
-            failure_reason=reason,
-        )
+    async def mark_failed(self, held: Attempt, reason: str) -> Article | None:
+        return self._end_attempt(held, status=ArticleStatus.FAILED, failure_reason=reason)
 
-    async def mark_uncertain(self, article_id: int, attempt: int, reason: str) -> Article | None:
-        return self._update(
-            article_id,
-            (ArticleStatus.PUBLISHING,),
-            attempt,
-            status=ArticleStatus.UNCERTAIN,
-            failure_reason=reason,
-        )
+    async def mark_uncertain(self, held: Attempt, reason: str) -> Article | None:
+        return self._end_attempt(held, status=ArticleStatus.UNCERTAIN, failure_reason=reason)
 
-    async def release(self, article_id: int, attempt: int, to: ArticleStatus) -> Article | None:
-        return self._update(article_id, (ArticleStatus.PUBLISHING,), attempt, status=to)
+    async def release(self, held: Attempt, to: ArticleStatus) -> Article | None:
+        return self._end_attempt(held, status=to)
+
+    def _end_attempt(self, held: Attempt, **changes: object) -> Article | None:
+        return self._update(held.article_id, CLAIMED, held.number, **changes)
 
     async def settle_interrupted(self, reason: str, claimed_before: datetime) -> list[Article]:
         settled = []
@@ -361,7 +354,7 @@ class MemoryArticles:
             if article.status is ArticleStatus.PUBLISHING and (
                 claimed is None or claimed < claimed_before
             ):
-                done = await self.mark_uncertain(article.id, article.publish_attempt, reason)
+                done = await self.mark_uncertain(article.attempt, reason)
                 if done is not None:
                     settled.append(done)
         return settled

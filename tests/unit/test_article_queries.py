@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.models import ArticleContent
+from bot.models import ArticleContent, ChannelPost
 from storage import Stores
 from tests.backends import Backend
 
@@ -19,7 +19,7 @@ async def test_listings_and_fetches_are_one_statement_each(stores: Stores) -> No
         article = await repo.create(CONTENT, 1)
         claimed = await repo.claim(article.id)
         assert claimed is not None
-        await repo.mark_published(article.id, claimed.publish_attempt, "@news", 100 + i)
+        await repo.mark_published(claimed.attempt, ChannelPost("@news", 100 + i))
     await repo.get(article.id)  # every connection opened before we count
     statements: list[str] = []
 

@@ -12,7 +12,16 @@ from sqlalchemy import select, text
 from bot.articles.publishing import Outcome, Publisher
 from bot.errors import MessageTaken
 from bot.failures import FailureKind
-from bot.models import Article, ArticleContent, ArticleStatus, PollSpec, PollStatus
+from bot.models import (
+    Article,
+    ArticleContent,
+    ArticleStatus,
+    Attempt,
+    ChannelPost,
+    PollSpec,
+    PollStatus,
+)
+from bot.repositories import DraftExtras
 from storage import Stores
 from storage.tables import articles, channel_messages, polls
 from tests.backends import Backend
@@ -28,7 +37,7 @@ async def uncertain(stores: Stores, title: str = "Заголовок") -> Articl
     draft = await stores.articles.create(ArticleContent(title=title, paragraphs=("Т.",)), 1)
     claimed = await stores.articles.claim(draft.id)
     assert claimed is not None
-    stored = await stores.articles.mark_uncertain(draft.id, claimed.publish_attempt, "restart:")
+    stored = await stores.articles.mark_uncertain(claimed.attempt, "restart:")
     assert stored is not None
     return stored
 
@@ -37,9 +46,7 @@ async def published(stores: Stores, message_id: int, title: str = "Заголо�
     draft = await stores.articles.create(ArticleContent(title=title, paragraphs=("Т.",)), 1)
     claimed = await stores.articles.claim(draft.id)
     assert claimed is not None
-    done = await stores.articles.mark_published(
-        draft.id, claimed.publish_attempt, CHAT, message_id
-    )
+    done = await stores.articles.mark_published(claimed.attempt, ChannelPost(CHAT, message_id))
     assert done is not None
     return done
 
@@ -47,11 +54,7 @@ async def published(stores: Stores, message_id: int, title: str = "Заголо�
 async def mark(stores: Stores, article: Article, message_id: int) -> Article | None:
     """/markpublished's statement: an uncertain article recorded at ``message_id``."""
     return await stores.articles.mark_published(
-        article.id,
-        article.publish_attempt,
-        CHAT,
-        message_id,
-        from_statuses=(ArticleStatus.UNCERTAIN,),
+        article.attempt, ChannelPost(CHAT, message_id), from_statuses=(ArticleStatus.UNCERTAIN,)
     )
 
 
@@ -66,7 +69,7 @@ async def test_another_articles_post_is_refused_and_nothing_changes(stores: Stor
     done = await mark(stores, other, 8)
     assert done is not None and done.channel_message_id == 8
     again = await stores.articles.mark_published(
-        other.id, other.publish_attempt, CHAT, 8, from_statuses=(ArticleStatus.PUBLISHED,)
+        other.attempt, ChannelPost(CHAT, 8), from_statuses=(ArticleStatus.PUBLISHED,)
     )
     assert again is not None and again.channel_message_id == 8
 
@@ -75,7 +78,7 @@ async def test_a_polls_post_is_refused_to_an_article_and_an_articles_to_a_poll(
     stores: Stores,
 ) -> None:
     poll = await stores.polls.create_standalone(SPEC, created_by=1)
-    assert await stores.polls.mark_posted(poll.id, CHAT, 9) is not None
+    assert await stores.polls.mark_posted(poll.id, ChannelPost(CHAT, 9)) is not None
     article = await uncertain(stores)
     with pytest.raises(MessageTaken) as taken:
         await mark(stores, article, 9)
@@ -84,7 +87,7 @@ async def test_a_polls_post_is_refused_to_an_article_and_an_articles_to_a_poll(
     owner = await published(stores, 10)
     stray = await stores.polls.create_standalone(SPEC, created_by=1)
     with pytest.raises(MessageTaken) as taken:
-        await stores.polls.mark_posted(stray.id, CHAT, 10)
+        await stores.polls.mark_posted(stray.id, ChannelPost(CHAT, 10))
     assert taken.value.article_id == owner.id
     left = await stores.polls.get(stray.id)
     assert left is not None and left.status is PollStatus.PENDING
@@ -94,21 +97,21 @@ async def test_a_polls_post_is_refused_to_an_article_and_an_articles_to_a_poll(
 async def test_an_articles_own_poll_shares_its_post_and_no_other_poll_does(
     stores: Stores,
 ) -> None:
-    draft = await stores.articles.create(CONTENT, 1, poll=SPEC)
-    other = await stores.articles.create(CONTENT, 1, poll=SPEC)
+    draft = await stores.articles.create(CONTENT, 1, DraftExtras(poll=SPEC))
+    other = await stores.articles.create(CONTENT, 1, DraftExtras(poll=SPEC))
     claimed = await stores.articles.claim(draft.id)
     assert claimed is not None
-    await stores.articles.mark_published(draft.id, claimed.publish_attempt, CHAT, 11)
+    await stores.articles.mark_published(claimed.attempt, ChannelPost(CHAT, 11))
     own = await stores.polls.for_article(draft.id)
     assert own is not None
-    posted = await stores.polls.mark_posted(own.id, CHAT, 11)
+    posted = await stores.polls.mark_posted(own.id, ChannelPost(CHAT, 11))
     assert posted is not None and posted.status is PollStatus.OPEN
     foreign = await stores.polls.for_article(other.id)
     assert foreign is not None
     with pytest.raises(MessageTaken):
-        await stores.polls.mark_posted(foreign.id, CHAT, 11)
+        await stores.polls.mark_posted(foreign.id, ChannelPost(CHAT, 11))
     # The same message number in another chat is another message.
-    assert await stores.polls.mark_posted(foreign.id, "-100999", 11) is not None
+    assert await stores.polls.mark_posted(foreign.id, ChannelPost("-100999", 11)) is not None
 
 
 async def test_two_processes_recording_one_post_for_two_articles_record_it_once(
@@ -140,13 +143,13 @@ async def test_the_upgrade_gives_each_recorded_post_to_its_first_owner(
     stores = await backend.open()
     first = await published(stores, 20, "Первая")
     poll = await stores.polls.create_standalone(SPEC, created_by=1)
-    await stores.polls.mark_posted(poll.id, CHAT, 21)
-    with_poll = await stores.articles.create(CONTENT, 1, poll=SPEC)
+    await stores.polls.mark_posted(poll.id, ChannelPost(CHAT, 21))
+    with_poll = await stores.articles.create(CONTENT, 1, DraftExtras(poll=SPEC))
     await stores.articles.claim(with_poll.id)
-    await stores.articles.mark_published(with_poll.id, 1, CHAT, 22)
+    await stores.articles.mark_published(Attempt(with_poll.id, 1), ChannelPost(CHAT, 22))
     own = await stores.polls.for_article(with_poll.id)
     assert own is not None
-    await stores.polls.mark_posted(own.id, CHAT, 22)
+    await stores.polls.mark_posted(own.id, ChannelPost(CHAT, 22))
     second, third = await published(stores, 23, "Вторая"), await published(stores, 24, "Третья")
     async with stores.db.transaction() as conn:
         # As the /markpublished of an older release recorded them.

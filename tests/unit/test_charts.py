@@ -21,7 +21,7 @@ from bot.desk import charts, drawing
 from bot.desk.charts import ChartWorker, article_panels, overview_panels
 from bot.desk.drawing import Bars, Columns, Panel
 from bot.desk.stats import CHART_DAYS, CHART_HOURS, ArticleStats, Overview, Stats
-from bot.models import ArticleContent, PeriodStats, Poll, PollStatus, TopArticle
+from bot.models import ArticleContent, ChannelPost, PeriodStats, Poll, PollStatus, TopArticle
 from bot.texts import RU
 from bot.texts_en import EN
 from tests.fakes.stores import MemoryDesk, MemoryReadership, stores
@@ -108,7 +108,7 @@ async def test_article_chart_counts_readers_per_hour_after_publication(drawn: Dr
     article = await articles.create(ArticleContent(title="Мост", paragraphs=("Текст.",)), 1)
     claimed = await articles.claim(article.id)
     assert claimed is not None
-    published = await articles.mark_published(article.id, claimed.publish_attempt, "-100", 5)
+    published = await articles.mark_published(claimed.attempt, ChannelPost("-100", 5))
     assert published is not None and published.published_at is not None
     at = published.published_at
     # Nobody has read it: no chart, words instead.

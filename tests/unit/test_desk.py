@@ -20,11 +20,12 @@ from bot.models import (
     Actor,
     ArticleContent,
     ArticleStatus,
+    ChannelPost,
     EditorSource,
     PeriodStats,
     PollSpec,
 )
-from bot.repositories import EditorStore, HistoryStore, StatsStore
+from bot.repositories import DraftExtras, EditorStore, HistoryStore, StatsStore
 from bot.texts import RU
 from storage import Stores
 from storage.tables import editor_actions
@@ -252,7 +253,8 @@ async def test_store_editors_and_their_history_in_one_transaction(stores: Stores
 
 async def test_store_history_reactions_and_period(stores: Stores) -> None:
     desk, articles, polls = stores.desk, stores.articles, stores.polls
-    article = await articles.create(CONTENT, 1, poll=PollSpec("Вопрос?", ("Да", "Нет")))
+    extras = DraftExtras(poll=PollSpec("Вопрос?", ("Да", "Нет")))
+    article = await articles.create(CONTENT, 1, extras)
     await desk.record_action(
         ActionRecord("import", 1, editor_name="Айгерим", article_id=article.id)
     )
@@ -276,12 +278,12 @@ async def test_store_history_reactions_and_period(stores: Stores) -> None:
 
     claimed = await articles.claim(article.id)
     assert claimed is not None
-    await articles.mark_published(article.id, claimed.publish_attempt, "-100", 5)
+    await articles.mark_published(claimed.attempt, ChannelPost("-100", 5))
     for reader in (10, 11):
         await articles.record_read(article.id, reader)
     poll = await polls.for_article(article.id)
     assert poll is not None
-    await polls.mark_posted(poll.id, "-100", 5)
+    await polls.mark_posted(poll.id, ChannelPost("-100", 5))
     await polls.vote(poll.id, 10, 0, 5)
     now = datetime.now(UTC)
     period = await desk.period_stats(now - timedelta(hours=1), now + timedelta(hours=1), 5)

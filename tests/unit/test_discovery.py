@@ -3,6 +3,8 @@ on the real repositories (a SQLite of their own)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,9 +14,9 @@ from sqlalchemy import select, update
 from bot.articles.digest import Digest
 from bot.articles.discovery import MAX_QUERY_CHARS, Discovery
 from bot.articles.reading import Reading
-from bot.models import Article, ArticleContent, Headline
+from bot.models import Article, ArticleContent, ChannelPost, Headline
 from bot.repositories import ArticleStore
-from bot.texts import RU
+from bot.texts import RU, Texts
 from storage import Stores
 from storage.tables import article_reads, digests
 
@@ -27,7 +29,7 @@ async def publish(
     draft = await articles.create(ArticleContent(title=title, paragraphs=(body,), tags=tags), 1)
     claimed = await articles.claim(draft.id)
     assert claimed is not None
-    done = await articles.mark_published(draft.id, claimed.publish_attempt, "-100", draft.id)
+    done = await articles.mark_published(claimed.attempt, ChannelPost("-100", draft.id))
     assert done is not None
     return done
 
@@ -121,6 +123,18 @@ class Clock:
         return self.now
 
 
+@dataclass
+class Channel:
+    """The channel as the digest sees it: the test's own post and links."""
+
+    post: Callable[[str], Awaitable[tuple[str, int]]]
+    link_to: Callable[[Headline], str | None]
+    texts: Texts = RU
+
+    async def post_digest(self, html: str) -> tuple[str, int]:
+        return await self.post(html)
+
+
 async def test_digest_posts_once_a_day_after_its_time(
     sqlite_stores: Stores, articles: ArticleStore
 ) -> None:
@@ -137,8 +151,8 @@ async def test_digest_posts_once_a_day_after_its_time(
     def link(item: Headline) -> str:
         return f"https://t.me/c/100/{item.channel_message_id}"
 
-    stats = sqlite_stores.readership
-    digest = Digest(stats, RU, TZ, time(21, 0), send, link, clock=clock)
+    stats, channel = sqlite_stores.readership, Channel(send, link)
+    digest = Digest(stats, channel, TZ, time(21, 0), clock=clock)
     assert not await digest.run_due()  # too early
     clock.now = today.replace(hour=21, minute=0)
     preview = await digest.preview()
@@ -147,7 +161,7 @@ async def test_digest_posts_once_a_day_after_its_time(
     assert await digest.run_due()
     assert not await digest.run_due()
     # Another instance (or a restart) on the same day does not post it again.
-    again = Digest(stats, RU, TZ, time(21, 0), send, link, clock=clock)
+    again = Digest(stats, channel, TZ, time(21, 0), clock=clock)
     assert not await again.run_due()
     assert len(sent) == 1 and f'href="https://t.me/c/100/{popular.id}"' in sent[0]
     assert (await stored_digests(sqlite_stores))[clock.now.date()] == ("-100", 42)
@@ -158,10 +172,10 @@ async def test_digest_off_or_empty(sqlite_stores: Stores) -> None:
         raise AssertionError("nothing to send")
 
     clock = Clock(datetime.now(TZ).replace(hour=23))
-    stats = sqlite_stores.readership
-    off = Digest(stats, RU, TZ, None, send, lambda h: None, clock=clock)
+    stats, channel = sqlite_stores.readership, Channel(send, lambda h: None)
+    off = Digest(stats, channel, TZ, None, clock=clock)
     assert not await off.run_due()
-    empty = Digest(stats, RU, TZ, time(21, 0), send, lambda h: None, clock=clock)
+    empty = Digest(stats, channel, TZ, time(21, 0), clock=clock)
     assert await empty.preview() is None
     assert not await empty.run_due()
     assert await stored_digests(sqlite_stores) == {}

@@ -23,8 +23,8 @@ from pydantic import SecretStr
 
 from bot.articles.parsing import parse_article
 from bot.cli import TableProgress, main
-from bot.models import Actor, ArticleContent, ArticleStatus, PollSpec
-from bot.repositories import Revision
+from bot.models import Actor, ArticleContent, ArticleStatus, ChannelPost, PollSpec
+from bot.repositories import DraftExtras, Revision
 from storage import Stores, open_stores
 from storage.transfer import TransferError, copy_sqlite_to_postgres
 from tests.backends import StoreSettings
@@ -58,15 +58,14 @@ async def _fill(lite: Stores) -> tuple[list[int], list[int]]:
     """A small newsroom; returns the article and poll ids."""
     seed = parse_article(SEED.read_text(encoding="utf-8"))
     assert seed.poll_question is not None
-    published = await lite.articles.create(
-        seed, 1001, photo_file_id="photo-1", poll=PollSpec(seed.poll_question, ("Да", "Нет"))
-    )
+    extras = DraftExtras("photo-1", PollSpec(seed.poll_question, ("Да", "Нет")))
+    published = await lite.articles.create(seed, 1001, extras)
     claimed = await lite.articles.claim(published.id)
     assert claimed is not None
-    await lite.articles.mark_published(published.id, claimed.publish_attempt, "-1001", 501)
+    await lite.articles.mark_published(claimed.attempt, ChannelPost("-1001", 501))
     poll = await lite.polls.for_article(published.id)
     assert poll is not None
-    await lite.polls.mark_posted(poll.id, "-1001", 502)
+    await lite.polls.mark_posted(poll.id, ChannelPost("-1001", 502))
     for reader in range(30):
         await lite.polls.vote(poll.id, 5000 + reader, reader % 3 % 2, 502)
         await lite.articles.record_read(published.id, 5000 + reader % 7)
@@ -79,7 +78,7 @@ async def _fill(lite: Stores) -> tuple[list[int], list[int]]:
     later = await lite.articles.create(ArticleContent("Позже", ("Текст.",), tags=("А",)), 1001)
     await lite.articles.schedule(later.id, datetime.now(UTC) + timedelta(days=1))
     standalone = await lite.polls.create_standalone(PollSpec("Вопрос?", ("А", "Б", "В")), 1003)
-    await lite.polls.mark_posted(standalone.id, "-1001", 600)
+    await lite.polls.mark_posted(standalone.id, ChannelPost("-1001", 600))
     await lite.polls.vote(standalone.id, 42, 2, 600)
     await lite.polls.close(standalone.id)
     await lite.dialogs.set_state(StorageKey(bot_id=1, chat_id=1002, user_id=1002), "New:text")

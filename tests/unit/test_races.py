@@ -16,7 +16,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.models import ArticleContent, ArticleStatus, PollSpec, PollStatus, VoteOutcome
+from bot.models import (
+    ArticleContent,
+    ArticleStatus,
+    ChannelPost,
+    PollSpec,
+    PollStatus,
+    VoteOutcome,
+)
 from storage import Stores
 from tests.backends import Backend
 
@@ -72,7 +79,7 @@ async def test_one_reader_voting_from_both_sides_counts_once(
 ) -> None:
     a, b = two[0].polls, two[1].polls
     poll = await a.create_standalone(PollSpec("Вопрос?", OPTIONS), created_by=1)
-    await a.mark_posted(poll.id, "-100", POST)
+    await a.mark_posted(poll.id, ChannelPost("-100", POST))
     rng = random.Random(2026)
     presses = [rng.randrange(len(OPTIONS)) for _ in range(200)]
     results = await asyncio.gather(
@@ -105,7 +112,7 @@ async def test_many_readers_from_both_sides_are_all_counted(
 ) -> None:
     a, b = two[0].polls, two[1].polls
     poll = await a.create_standalone(PollSpec("Вопрос?", OPTIONS), created_by=1)
-    await a.mark_posted(poll.id, "-100", POST)
+    await a.mark_posted(poll.id, ChannelPost("-100", POST))
     rng = random.Random(7)
     final: dict[int, int] = {}
     calls = []

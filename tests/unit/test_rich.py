@@ -29,7 +29,7 @@ from bot.articles.reading import (
 from bot.articles.rich import rich_full_text, rich_size
 from bot.articles.withdrawal import PostTooOld, Withdrawal, WithdrawOutcome
 from bot.failures import Failure, FailureKind
-from bot.models import Article, ArticleContent, ArticleStatus
+from bot.models import Article, ArticleContent, ArticleStatus, ChannelPost
 from bot.repositories import Revision
 from bot.texts import RU
 from tests.backends import Backend
@@ -199,7 +199,7 @@ async def published(articles: MemoryArticles, **changes: Any) -> Article:
     article = await articles.create(content(**changes), author_id=1)
     claimed = await articles.claim(article.id)
     assert claimed is not None
-    done = await articles.mark_published(article.id, claimed.publish_attempt, "@news", 7)
+    done = await articles.mark_published(claimed.attempt, ChannelPost("@news", 7))
     assert done is not None
     return done
 
@@ -367,7 +367,7 @@ async def test_withdraw_is_decided_once_across_connections(backend: Backend) -> 
     assert await repo.withdraw(article.id) is None  # a draft
     claimed = await repo.claim(article.id)
     assert claimed is not None
-    await repo.mark_published(article.id, claimed.publish_attempt, "@news", 7)
+    await repo.mark_published(claimed.attempt, ChannelPost("@news", 7))
     results = await asyncio.gather(repo.withdraw(article.id), other.withdraw(article.id))
     [won] = [r for r in results if r is not None]
     assert won.status is ArticleStatus.WITHDRAWN and won.withdrawn_at is not None

@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 from sqlalchemy import text
 
-from bot.models import Article, ArticleContent
+from bot.models import Article, ArticleContent, ChannelPost
 from bot.repositories import ArticleStore, Revision
 from storage import Stores, stores_on
 from storage.database import Database
@@ -32,7 +32,7 @@ async def publish(
     )
     claimed = await repo.claim(draft.id)
     assert claimed is not None
-    published = await repo.mark_published(draft.id, claimed.publish_attempt, "-100", draft.id)
+    published = await repo.mark_published(claimed.attempt, ChannelPost("-100", draft.id))
     assert published is not None
     return published
 

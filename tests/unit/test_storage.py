@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.errors import StorageError
-from bot.models import ArticleContent, ArticleStatus, PollSpec, VoteOutcome
+from bot.models import ArticleContent, ArticleStatus, Attempt, ChannelPost, PollSpec, VoteOutcome
 from bot.repositories import Revision
 from storage import Stores, migrations
 from storage.articles import ArticleRepository
@@ -83,8 +83,9 @@ async def test_publish_state_machine(stores: Stores) -> None:
     # A second claim while publishing is refused.
     assert await repo.claim(article.id) is None
     # A step that names another attempt changes nothing.
-    assert await repo.mark_published(article.id, claimed.publish_attempt - 1, "@news", 1) is None
-    published = await repo.mark_published(article.id, claimed.publish_attempt, "@news", 77)
+    stale_attempt = Attempt(article.id, claimed.publish_attempt - 1)
+    assert await repo.mark_published(stale_attempt, ChannelPost("@news", 1)) is None
+    published = await repo.mark_published(claimed.attempt, ChannelPost("@news", 77))
     assert published is not None
     assert published.status is ArticleStatus.PUBLISHED
     assert published.channel_message_id == 77
@@ -108,7 +109,7 @@ async def test_failed_publish_can_be_retried_and_interrupted_becomes_uncertain(
     article = await repo.create(CONTENT, 1)
     first = await repo.claim(article.id)
     assert first is not None
-    failed = await repo.mark_failed(article.id, first.publish_attempt, "Forbidden")
+    failed = await repo.mark_failed(first.attempt, "Forbidden")
     assert failed is not None and failed.failure_reason == "Forbidden"
     second = await repo.claim(article.id)
     assert second is not None
@@ -120,12 +121,8 @@ async def test_failed_publish_can_be_retried_and_interrupted_becomes_uncertain(
     # An uncertain article is not published again by an ordinary claim, nor by one that
     # names an attempt that is no longer current.
     assert await repo.claim(article.id) is None
-    stale = (ArticleStatus.UNCERTAIN,)
-    assert await repo.claim(article.id, from_statuses=stale, attempt=first.publish_attempt) is None
-    assert (
-        await repo.claim(article.id, from_statuses=stale, attempt=second.publish_attempt)
-        is not None
-    )
+    assert await repo.claim_uncertain(first.attempt) is None
+    assert await repo.claim_uncertain(second.attempt) is not None
 
 
 async def test_published_row_needs_a_message_id_at_the_database_level(
@@ -181,7 +178,7 @@ async def test_previews_map_messages_to_drafts(stores: Stores) -> None:
 
 async def test_a_bad_vote_does_not_spoil_the_others_in_its_batch(stores: Stores) -> None:
     poll = await stores.polls.create_standalone(PollSpec("Вопрос?", ("А", "Б")), created_by=1)
-    await stores.polls.mark_posted(poll.id, "-100", 7)
+    await stores.polls.mark_posted(poll.id, ChannelPost("-100", 7))
     calls = [stores.polls.vote(poll.id, 10 + i, i % 2, 7) for i in range(10)]
     calls.insert(5, stores.polls.vote(poll.id, 2**70, 0, 7))  # out of the id column's range
     results = await asyncio.gather(*calls, return_exceptions=True)
