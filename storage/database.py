@@ -95,10 +95,6 @@ def _why(error: BaseException) -> str:
     return text_.splitlines()[0]
 
 
-def _probe(path: str) -> None:
-    sqlite3.connect(path).close()
-
-
 def _pragmas(busy_timeout_ms: int, synchronous: str) -> tuple[str, ...]:
     """What every connection of ours to a SQLite file sets."""
     return (
@@ -119,7 +115,7 @@ def _sqlite_engine(
         {} if writer else {"isolation_level": "AUTOCOMMIT", "skip_autocommit_rollback": True}
     )
     engine = create_async_engine(
-        f"sqlite+aiosqlite:///{path}",
+        URL.create("sqlite+aiosqlite", database=path),
         # Also for ":memory:" (where SQLAlchemy would share one connection between
         # transactions): the database lives in the pool's one connection.
         poolclass=AsyncAdaptedQueuePool,
@@ -198,10 +194,6 @@ class Database:
                 raise StorageError(
                     f"cannot create the folder of database {path}: {error.strerror}"
                 ) from error
-            try:  # a file that cannot be opened is one clear line, before any pool exists
-                await asyncio.to_thread(_probe, name)
-            except sqlite3.Error as error:
-                raise StorageError(f"cannot open database {path}: {error}") from error
         writer = _sqlite_engine(
             name, busy_timeout_ms, writer=True, pool_size=1, synchronous=synchronous
         )
@@ -248,7 +240,8 @@ class Database:
 
         try:
             if self._direct is not None:
-                # A SQLite file: the readers open it and the first query reads its
+                # A SQLite file: the readers open it (a file that cannot be opened is one
+                # clear line, before any pool exists) and the first query reads its
                 # header; the writer connects at the first write.
                 await self._direct.open()
             else:

@@ -156,12 +156,14 @@ class Readers:
         self._all: list[aiosqlite.Connection] = []
 
     async def open(self) -> None:
-        for _ in range(self._size):
-            connection = await aiosqlite.connect(self._path, isolation_level=None)
-            self._all.append(connection)
-            for pragma in (*self._pragmas, "PRAGMA query_only = ON"):
-                await connection.execute(pragma)
-            self._idle.put_nowait(connection)
+        """Every connection at once, each set up in one trip (a start waits for them)."""
+        await asyncio.gather(*(self._connect() for _ in range(self._size)))
+
+    async def _connect(self) -> None:
+        connection = await aiosqlite.connect(self._path, isolation_level=None)
+        self._all.append(connection)
+        await connection.executescript(";".join((*self._pragmas, "PRAGMA query_only = ON")) + ";")
+        self._idle.put_nowait(connection)
 
     async def fetch(self, prepared: Prepared, params: Mapping[str, Any]) -> list[Row]:
         connection = await self._idle.get()
