@@ -17,6 +17,9 @@ SQLite
     a commit is on disk before it is acknowledged, so a vote answered or a post recorded
     survives a power cut (measured: the vote capacity's share of the floor went from 0.98
     to 0.93 with it, group commit sharing one sync among the presses of a batch).
+    ``rows``/``row`` and ``write`` take the same Core statements in one trip to an
+    aiosqlite connection's thread instead of SQLAlchemy's five (``storage.direct``): the
+    statements readers wait for use them.
 
 PostgreSQL
     One pool for everything, at the default READ COMMITTED: a conditional ``UPDATE``
