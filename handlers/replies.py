@@ -63,7 +63,9 @@ async def answer_outcome(
 ) -> None:
     """A service's outcome for one editor or article (``target``), in the words ``table``
     gives it; an outcome the table does not name is ``fallback``, or else our error."""
-    template = texts.outcome(table, outcome, fallback or texts.internal_error)
+    template = texts.outcome(
+        table, outcome, texts.internal_error if fallback is None else fallback
+    )
     await message.answer(escaped_html(template, id=target))
 
 

@@ -317,6 +317,8 @@ class Database:
             async with self.read() as conn:
                 return (await conn.execute(statement, given)).mappings().all()
         async with self._counted():
+            if self._tracer is not None:
+                self._tracer(prepared.sql)
             return await self._direct.fetch(prepared, given)
 
     async def row(
@@ -330,7 +332,9 @@ class Database:
         self, statement: Executable, params: Mapping[str, Any] | None = None
     ) -> Sequence[Row]:
         """One statement as a transaction of its own, and the rows it returns; on a
-        SQLite file in one trip to the writer's thread, in its turn for the writer."""
+        SQLite file it runs in one trip to the writer's thread, in its turn for the writer
+        (and one more, SQLAlchemy's reset, as the connection goes back to its pool).  Once
+        sent it commits, even if the caller is cancelled: use it where that is fine."""
         given = params or {}
         prepared = self._prepared(statement)
         if prepared is None:
@@ -346,8 +350,10 @@ class Database:
 
     @asynccontextmanager
     async def tracing(self, callback: Callable[[str], object]) -> AsyncIterator[None]:
-        """Every statement this process sends, on any path, handed to ``callback``
-        while the block runs (to see what a call costs; ``BEGIN`` and ``COMMIT`` too)."""
+        """Every statement of this database's reads, transactions and one-hop path (not
+        the votes' own fast path) handed to ``callback``, on the event loop, as written
+        (placeholders, not values), while the block runs: to see what a call costs
+        (``BEGIN`` and ``COMMIT`` too)."""
 
         def sent(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
             callback(statement)
@@ -356,16 +362,12 @@ class Database:
         for engine in engines:
             event.listen(engine, "before_cursor_execute", sent)
         self._tracer = callback
-        if self._direct is not None:
-            await self._direct.trace(callback)
         try:
             yield
         finally:
             for engine in engines:
                 event.remove(engine, "before_cursor_execute", sent)
             self._tracer = None
-            if self._direct is not None:
-                await self._direct.trace(None)
 
     def _prepared(self, statement: Executable) -> direct_path.Prepared | None:
         return self._statements.get(statement) if self._direct is not None else None

@@ -2,15 +2,15 @@
 
 Through SQLAlchemy's aiosqlite adapter a statement is five trips to the connection's
 thread and back (cursor, execute, fetch, close, and the rollback when the connection goes
-back to its pool) plus SQLAlchemy's own execution work: about 0.4 ms a read on this
-machine, where the query itself takes 0.03 ms.  The statements readers wait for (the
-full text, the headlines, a search, a first read) take the same Core constructs, compiled
-once for SQLite, and run them with ``aiosqlite``'s public ``execute_fetchall``: one trip.
+back to its pool) plus SQLAlchemy's own execution work: about 0.4 ms a read on the
+2-core development machine, where the query itself took 0.03 ms.  The statements readers
+wait for (the full text, the headlines, a search, a first read) take the same Core
+constructs, compiled once for SQLite, and run them with ``aiosqlite``'s public
+``execute_fetchall``: one trip.
 Values go in and come out through the columns' own types (``bind_processor``,
 ``result_processor``), so a row reads exactly as through SQLAlchemy, and the
-repositories write each statement once for both engines (``Database.rows``).
-
-Measured with ``bench.scale`` and ``bench.search``: see the README's benchmark table.
+repositories write each statement once for both engines (``Database.rows``).  What
+the path cannot reproduce exactly it leaves to SQLAlchemy (``prepare`` says which).
 """
 
 from __future__ import annotations
@@ -75,31 +75,44 @@ class Prepared:
 
 
 def prepare(statement: Executable) -> Prepared | None:
-    """The statement compiled for the one-hop path, or None when it needs SQLAlchemy's
-    execution (a list given per call, an unnamed column)."""
-    assert isinstance(statement, ClauseElement)
+    """The statement compiled for the one-hop path, or None when SQLAlchemy's execution
+    must run it: a ``text()``, a list given per call, a value rendered into the SQL as it
+    runs, a column SQLAlchemy names as it compiles (unnamed, keyed other than its name,
+    or two of one name)."""
+    if not isinstance(statement, SelectBase | UpdateBase):
+        return None
+    # A query's columns, or what an INSERT/UPDATE/DELETE returns.
+    selected: list[ColumnElement[Any]] = list(statement.exported_columns)
+    keys = [column.key for column in selected]
+    names = [getattr(column, "name", column.key) for column in selected]
+    if None in keys or keys != names or len(set(keys)) != len(keys):
+        return None  # label the column to come here
     compiled = _compiled(statement)
     binds = {name: compiled.binds[name] for name in compiled.params}
     required = {name for name, bind in binds.items() if bind.required}
-    if any(bind.expanding and name in required for name, bind in binds.items()):
+    if any(
+        bind.literal_execute or (bind.expanding and name in required)
+        for name, bind in binds.items()
+    ):
         return None
     if any(bind.expanding for bind in binds.values()):
         # A list written into the statement (``status IN (…)``): one parameter a value.
         compiled = _compiled(
             statement.params(dict.fromkeys(required)), {"render_postcompile": True}
         )
-    # A query's columns, or what an INSERT/UPDATE/DELETE returns.
-    selected: list[ColumnElement[Any]] = (
-        list(statement.exported_columns) if isinstance(statement, SelectBase | UpdateBase) else []
-    )
-    if any(column.key is None for column in selected):
-        return None  # a column SQLAlchemy names as it compiles: label it to come here
+    types = {name: _type_of(name, binds) for name in compiled.params}
+    if None in types.values():
+        return None
     return Prepared(
         sql=str(compiled),
         literals={name: v for name, v in compiled.params.items() if name not in required},
-        binds={name: _type_of(name, binds).bind_processor(_DIALECT) for name in compiled.params},
-        columns=tuple(str(column.key) for column in selected),
-        results=tuple(column.type.result_processor(_DIALECT, None) for column in selected),
+        binds={
+            name: kind.bind_processor(_DIALECT) for name, kind in types.items() if kind is not None
+        },
+        columns=tuple(str(key) for key in keys),
+        results=tuple(
+            _on_sqlite(column.type).result_processor(_DIALECT, None) for column in selected
+        ),
     )
 
 
@@ -109,10 +122,18 @@ def _compiled(statement: ClauseElement, options: dict[str, Any] | None = None) -
     return compiled
 
 
-def _type_of(name: str, binds: Mapping[str, BindParameter[Any]]) -> TypeEngine[Any]:
-    """A parameter's type; a list's values (``status_1_2``) have the list's."""
-    bind = binds[name] if name in binds else binds[name.rsplit("_", 1)[0]]
-    return bind.type
+def _on_sqlite(kind: TypeEngine[Any]) -> TypeEngine[Any]:
+    """The type as SQLite's dialect runs it (``DateTime`` becomes SQLite's own)."""
+    return kind.dialect_impl(_DIALECT)
+
+
+def _type_of(name: str, binds: Mapping[str, BindParameter[Any]]) -> TypeEngine[Any] | None:
+    """A parameter's type; a list's values (``status_1_2``) have the list's; None when
+    the name is neither (SQLAlchemy renamed it)."""
+    if name in binds:
+        return _on_sqlite(binds[name].type)
+    base = binds.get(name.rsplit("_", 1)[0])
+    return _on_sqlite(base.type) if base is not None and base.expanding else None
 
 
 class Statements:
@@ -156,8 +177,15 @@ class Readers:
         self._all: list[aiosqlite.Connection] = []
 
     async def open(self) -> None:
-        """Every connection at once, each set up in one trip (a start waits for them)."""
-        await asyncio.gather(*(self._connect() for _ in range(self._size)))
+        """Every connection at once, each set up in one trip (a start waits for them);
+        if one fails, those that opened are closed again."""
+        results = await asyncio.gather(
+            *(self._connect() for _ in range(self._size)), return_exceptions=True
+        )
+        failed = next((r for r in results if isinstance(r, BaseException)), None)
+        if failed is not None:
+            await self.close()
+            raise failed
 
     async def _connect(self) -> None:
         connection = await aiosqlite.connect(self._path, isolation_level=None)
@@ -171,12 +199,6 @@ class Readers:
             return await fetch(connection, prepared, params)
         finally:
             self._idle.put_nowait(connection)
-
-    async def trace(self, callback: Callable[[str], object] | None) -> None:
-        """Hand each statement's text to ``callback`` (None: stop), as it is run."""
-        for connection in self._all:
-            # sqlite3 takes None to stop; aiosqlite's annotation leaves it out.
-            await connection.set_trace_callback(callback)  # type: ignore[arg-type]
 
     async def close(self) -> None:
         for connection in self._all:

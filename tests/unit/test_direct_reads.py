@@ -4,6 +4,8 @@ SQLAlchemy, values through the columns' own types, and SQLAlchemy kept where it 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -14,6 +16,8 @@ import pytest
 from sqlalchemy import (
     Boolean,
     Column,
+    Date,
+    DateTime,
     Integer,
     MetaData,
     Table,
@@ -23,8 +27,10 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
 )
 
+from bot.errors import StorageError
 from storage.database import Database
 from storage.direct import Statements
 from storage.types import Day, Json, LocalTime, UtcTime
@@ -40,6 +46,11 @@ things = Table(
     Column("payload", Json),
     Column("day", Day),
     Column("flag", Boolean),
+    Column("plain_at", DateTime),
+    Column("plain_day", Date),
+)
+others = Table(
+    "others", meta, Column("id", Integer, primary_key=True), Column("v", Text, key="vk")
 )
 ROWS: list[dict[str, Any]] = [
     {
@@ -50,6 +61,8 @@ ROWS: list[dict[str, Any]] = [
         "payload": {"теги": ["а", "б"], "n": 3},
         "day": date(2026, 12, 7),
         "flag": True,
+        "plain_at": datetime(2026, 12, 7, 10, 30),  # noqa: DTZ001 (SQLAlchemy's own DateTime)
+        "plain_day": date(2026, 12, 8),
     },
     {
         "id": 2,
@@ -59,6 +72,8 @@ ROWS: list[dict[str, Any]] = [
         "payload": None,
         "day": None,
         "flag": False,
+        "plain_at": None,
+        "plain_day": None,
     },
 ]
 BY_ID = select(things).where(things.c.id == bindparam("id"))
@@ -75,6 +90,19 @@ CONSTANT_LISTS = select(things.c.id).where(
 IN_LIST = select(things.c.id).where(things.c.id.in_(bindparam("ids", expanding=True)))
 COUNT = select(func.count().label("n")).select_from(things)
 UNNAMED = select(func.count()).select_from(things)
+# What SQLAlchemy names or renders as it runs: left to it.
+AS_SQLALCHEMY_RUNS_THEM: list[tuple[Any, dict[str, Any]]] = [
+    (UNNAMED, {}),
+    (text("SELECT id FROM things ORDER BY id"), {}),
+    (
+        select(things.c.id)
+        .limit(bindparam("n", type_=Integer, literal_execute=True))
+        .order_by(things.c.id),
+        {"n": 1},
+    ),
+    (select(things.c.id, others.c.id).join(others, others.c.id == things.c.id), {}),
+    (select(others.c.vk), {}),
+]
 ADD = (
     insert(things)
     .values(id=bindparam("id"), at=bindparam("at"))
@@ -123,6 +151,7 @@ async def test_rows_read_as_sqlalchemy_reads_them(db: Database) -> None:
         (SINCE, {"since": datetime(2026, 12, 7, 16, 0, tzinfo=UTC).astimezone()}),
         (COUNT, {}),
         (CONSTANT_LISTS, {"low": 1}),
+        (select(things.c.id).where(things.c.id.in_([1, 2]) & things.c.id.in_([2, 3])), {}),
     ]
     for statement, params in cases:
         with through_sqlalchemy(db) as sent:
@@ -143,6 +172,16 @@ async def test_a_list_parameter_or_an_unnamed_column_is_left_to_sqlalchemy(db: D
     assert len(sent) == 2
 
 
+async def test_what_sqlalchemy_names_or_renders_as_it_runs_is_left_to_it(db: Database) -> None:
+    async with db.transaction() as conn:
+        await conn.execute(others.insert(), [{"id": 1, "vk": "x"}, {"id": 2, "vk": "y"}])
+    for statement, params in AS_SQLALCHEMY_RUNS_THEM:
+        with through_sqlalchemy(db) as sent:
+            rows = [dict(row) for row in await db.rows(statement, params)]
+        assert len(sent) == 1, statement
+        assert rows == await as_sqlalchemy_reads(db, statement, params)
+
+
 async def test_a_write_returns_its_rows_and_is_committed(db: Database, tmp_path: Path) -> None:
     moment = datetime(2026, 12, 7, 20, 0, tzinfo=UTC)
     with through_sqlalchemy(db) as sent:
@@ -155,7 +194,7 @@ async def test_a_write_returns_its_rows_and_is_committed(db: Database, tmp_path:
         assert row is not None and row["at"] == moment
     finally:
         await other.close()
-    with pytest.raises(Exception, match="UNIQUE"):
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
         await db.write(ADD, {"id": 7, "at": moment})
     assert (await db.row(COUNT)) == {"n": 3}
     traced: list[str] = []
@@ -185,7 +224,7 @@ async def test_in_memory_everything_goes_through_sqlalchemy() -> None:
 
 async def test_a_closed_database_refuses_reads(db: Database) -> None:
     await db.close()
-    with pytest.raises(Exception, match="closed"):
+    with pytest.raises(StorageError, match="closed"):
         await db.rows(ALL)
 
 
@@ -198,3 +237,17 @@ def test_statements_are_compiled_once_each() -> None:
     again = cache.get(BY_ID)
     assert again is not None and again is not first and again.sql == first.sql
     assert cache.get(IN_LIST) is None
+
+
+async def test_a_start_that_fails_leaves_no_connection_open(tmp_path: Path) -> None:
+    folder = tmp_path / "news.sqlite3"
+    folder.mkdir()
+    before = {t for t in threading.enumerate() if "_connection_worker_thread" in t.name}
+    with pytest.raises(StorageError):
+        await Database.open_sqlite(folder)
+    for _ in range(200):  # a thread ends just after its connection reports closed
+        left = {t for t in threading.enumerate() if "_connection_worker_thread" in t.name}
+        if left <= before:
+            break
+        await asyncio.sleep(0.01)
+    assert left <= before
