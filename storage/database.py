@@ -98,6 +98,10 @@ def _why(error: BaseException) -> str:
     return text_.splitlines()[0]
 
 
+def _probe(path: str) -> None:
+    sqlite3.connect(path).close()
+
+
 def _pragmas(busy_timeout_ms: int, synchronous: str) -> tuple[str, ...]:
     """What every connection of ours to a SQLite file sets."""
     return (
@@ -197,6 +201,13 @@ class Database:
                 raise StorageError(
                     f"cannot create the folder of database {path}: {error.strerror}"
                 ) from error
+            # A file that cannot be opened is one clear line before any connection of
+            # aiosqlite's exists: a failed aiosqlite connect leaves its thread to answer
+            # a loop that may be gone by then (a traceback after the one clear line).
+            try:
+                await asyncio.to_thread(_probe, name)
+            except sqlite3.Error as error:
+                raise StorageError(f"cannot open database {path}: {error}") from error
         writer = _sqlite_engine(
             name, busy_timeout_ms, writer=True, pool_size=1, synchronous=synchronous
         )
@@ -243,8 +254,7 @@ class Database:
 
         try:
             if self._direct is not None:
-                # A SQLite file: the readers open it (a file that cannot be opened is one
-                # clear line, before any pool exists) and the first query reads its
+                # A SQLite file: the readers open it and the first query reads its
                 # header; the writer connects at the first write.
                 await self._direct.open()
             else:
