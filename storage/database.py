@@ -102,6 +102,13 @@ def _probe(path: str) -> None:
     sqlite3.connect(path).close()
 
 
+async def _mapped(
+    conn: AsyncConnection, statement: Executable, params: Mapping[str, Any]
+) -> Sequence[Row]:
+    """A statement's rows by column name, through SQLAlchemy's execution."""
+    return (await conn.execute(statement, params)).mappings().all()
+
+
 def _pragmas(busy_timeout_ms: int, synchronous: str) -> tuple[str, ...]:
     """What every connection of ours to a SQLite file sets."""
     return (
@@ -325,11 +332,9 @@ class Database:
         prepared = self._prepared(statement)
         if prepared is None or self._direct is None:
             async with self.read() as conn:
-                return (await conn.execute(statement, given)).mappings().all()
+                return await _mapped(conn, statement, given)
         async with self._counted():
-            if self._tracer is not None:
-                self._tracer(prepared.sql)
-            return await self._direct.fetch(prepared, given)
+            return await self._direct.fetch(self._traced(prepared), given)
 
     async def row(
         self, statement: Executable, params: Mapping[str, Any] | None = None
@@ -349,14 +354,12 @@ class Database:
         prepared = self._prepared(statement)
         if prepared is None:
             async with self.transaction() as conn:
-                return (await conn.execute(statement, given)).mappings().all()
+                return await _mapped(conn, statement, given)
         # No BEGIN: SQLite makes the one statement its own transaction.
         async with self._tracked(self.writer, begin=False) as conn:
             driver = (await conn.get_raw_connection()).driver_connection
             assert isinstance(driver, aiosqlite.Connection)
-            if self._tracer is not None:
-                self._tracer(prepared.sql)
-            return await direct_path.fetch(driver, prepared, given)
+            return await direct_path.fetch(driver, self._traced(prepared), given)
 
     @asynccontextmanager
     async def tracing(self, callback: Callable[[str], object]) -> AsyncIterator[None]:
@@ -381,6 +384,12 @@ class Database:
 
     def _prepared(self, statement: Executable) -> direct_path.Prepared | None:
         return self._statements.get(statement) if self._direct is not None else None
+
+    def _traced(self, prepared: direct_path.Prepared) -> direct_path.Prepared:
+        """The one-hop statement, shown to ``tracing``'s callback as it goes."""
+        if self._tracer is not None:
+            self._tracer(prepared.sql)
+        return prepared
 
     @asynccontextmanager
     async def _counted(self) -> AsyncIterator[None]:
